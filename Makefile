@@ -1,0 +1,50 @@
+# Haven: `make run` to serve on SQLite, `make test` to pass the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-dev
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+
+.PHONY: install run test lint format bench system-deps clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) system-deps
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+run: install
+	$(BIN)/haven db upgrade
+	$(BIN)/haven serve
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+# Tests run on SQLite, and on PostgreSQL too when a server answers on 127.0.0.1:5432.
+test: install lint
+	@if $(BIN)/python scripts/pg_ready.py "$(PG_URL)"; then \
+		echo "PostgreSQL answers: the suite also runs on it"; \
+		HAVEN_TEST_POSTGRES_URL="$${HAVEN_TEST_POSTGRES_URL:-$(PG_URL)}" $(BIN)/pytest -q -p no:cacheprovider; \
+	else \
+		echo "no PostgreSQL on 127.0.0.1:5432: SQLite only"; \
+		$(BIN)/pytest -q -p no:cacheprovider; \
+	fi
+
+bench: install
+	$(BIN)/python -m pip install -q -e '.[dev,bench]'
+	$(BIN)/python bench/match.py
+	$(BIN)/python bench/hash.py
+	$(BIN)/python bench/intake.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,76 @@
+"""Builds the FastAPI application from the capabilities' routers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from haven import __version__
+from haven.core.db import Database
+from haven.core.logging import configure_logging
+from haven.core.settings import Settings, get_settings
+from haven.core.web import install_error_handlers
+
+log = logging.getLogger("haven.app")
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    """The API + console application. Tests pass their own settings and database."""
+    settings = settings or get_settings()
+    configure_logging(settings.log_format, settings.log_level, settings.is_production)
+    db = db or Database(settings.effective_database_url)
+
+    from haven.banks.runtime import MatcherRuntime
+
+    runtime = MatcherRuntime(db, settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime.start()
+        try:
+            yield
+        finally:
+            runtime.stop()
+
+    app = FastAPI(
+        title="Haven",
+        version=__version__,
+        description="Child-safety platform API: detect, report and remove.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.matcher = runtime
+    install_error_handlers(app)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["ops"])
+    def readyz(request: Request) -> JSONResponse:
+        """Readiness: the match index is loaded and no older than the refresh window."""
+        state = runtime.readiness()
+        return JSONResponse(state, status_code=200 if state["ready"] else 503)
+
+    @app.get("/metrics", tags=["ops"], include_in_schema=False)
+    def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    for router in _routers():
+        app.include_router(router)
+    return app
+
+
+def _routers() -> list:  # type: ignore[type-arg]
+    """Every capability's routers; a capability adds its line here."""
+    from haven.banks.api import router as banks_router
+    from haven.intake.api import router as intake_router
+
+    return [intake_router, banks_router]

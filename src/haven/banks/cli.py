@@ -1,0 +1,296 @@
+"""`haven bank ...`, `haven hash` and `haven scan`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from haven.cli.common import CLI_ACTOR, console, database, err, fail, handles_errors, settings
+
+bank_app = typer.Typer(help="Hash banks: lists of known material, allowlists, confirmed cases.", no_args_is_help=True)
+
+
+@bank_app.command("create")
+@handles_errors
+def bank_create(
+    name: str,
+    kind: Annotated[str, typer.Option(help="known_csam, known_exploitation, ncii, local_confirmed or allowlist")],
+    description: Annotated[str, typer.Option()] = "",
+    classification: Annotated[str | None, typer.Option(help="default classification, e.g. A1")] = None,
+    threshold: Annotated[int, typer.Option(help="PDQ distance threshold")] = 31,
+) -> None:
+    """Create a bank."""
+    from haven.banks.service import create_bank
+
+    with database().session() as s:
+        bank = create_bank(
+            s,
+            name=name,
+            kind=kind,
+            actor=CLI_ACTOR,
+            description=description,
+            default_classification=classification,
+            pdq_threshold=threshold,
+        )
+        console.print(f"bank [bold]{bank.name}[/bold] created ({bank.id})")
+
+
+@bank_app.command("list")
+@handles_errors
+def bank_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List banks with their entry counts."""
+    from haven.banks.service import list_banks
+
+    with database().session() as s:
+        rows: list[dict[str, Any]] = [
+            {
+                "id": b.id,
+                "name": b.name,
+                "kind": b.kind,
+                "threshold": b.pdq_threshold,
+                "enabled": b.enabled,
+                "entries": n,
+                "classification": b.default_classification,
+            }
+            for b, n in list_banks(s)
+        ]
+    if as_json:
+        print(json.dumps(rows))
+        return
+    table = Table("name", "kind", "entries", "pdq threshold", "classification", "enabled")
+    for r in rows:
+        table.add_row(
+            r["name"],
+            r["kind"],
+            str(r["entries"]),
+            str(r["threshold"]),
+            r["classification"] or "",
+            "yes" if r["enabled"] else "no",
+        )
+    console.print(table)
+
+
+@bank_app.command("import")
+@handles_errors
+def bank_import(
+    name: str,
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    fmt: Annotated[str | None, typer.Option("--format", help="csv or jsonl (default: from the file name)")] = None,
+) -> None:
+    """Import entries from CSV (signal_type,value,classification,source_ref) or JSON lines."""
+    from haven.banks.formats import guess_format, parse
+    from haven.banks.service import add_entries, get_bank
+
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        fail(f"{file} is not UTF-8 text")
+    entries = parse(text, fmt or guess_format(file.name))
+    with database().session() as s:
+        bank = get_bank(s, name)
+        ids = add_entries(s, bank, entries, actor=CLI_ACTOR)
+    console.print(
+        f"imported {len(ids)} entr{'y' if len(ids) == 1 else 'ies'} into {name} "
+        f"({len(entries) - len(ids)} duplicate(s) skipped)"
+    )
+
+
+@bank_app.command("export")
+@handles_errors
+def bank_export(
+    name: str,
+    fmt: Annotated[str, typer.Option("--format", help="csv or jsonl")] = "csv",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="file (default: stdout)")] = None,
+) -> None:
+    """Export a bank's enabled entries in the import format."""
+    from haven.banks.formats import dump
+    from haven.banks.service import get_bank, iter_entries
+
+    with database().session() as s:
+        bank = get_bank(s, name)
+        out = open(output, "w", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
+        try:
+            for line in dump(iter_entries(s, bank), fmt):
+                out.write(line)
+        finally:
+            if output:
+                out.close()
+
+
+@bank_app.command("add")
+@handles_errors
+def bank_add(
+    name: str,
+    files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, readable=True)],
+    classification: Annotated[str | None, typer.Option(help="classification of these files, e.g. A1")] = None,
+) -> None:
+    """Bank the hashes of local files (MD5, SHA-1, SHA-256; PDQ and centre crops for images)."""
+    from haven.banks.service import add_entries, entries_from_files, get_bank
+
+    entries, variants, errors = entries_from_files(
+        files, classification=classification, max_pixels=settings().max_image_pixels
+    )
+    for path, problem in errors:
+        err.print(f"[yellow]skipped[/yellow] {path}: {problem}", highlight=False)
+    with database().session() as s:
+        bank = get_bank(s, name)
+        ids = add_entries(s, bank, entries, actor=CLI_ACTOR, variants=variants)
+    console.print(f"banked {len(ids)} hash(es) from {len(files) - len(errors)} file(s) into {name}")
+    if errors:
+        raise typer.Exit(2)
+
+
+def hash_command(
+    files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, readable=True)],
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per file")] = False,
+) -> None:
+    """Print the hashes of files: MD5, SHA-1, SHA-256, and PDQ with quality for images."""
+    failed = False
+    for path in files:
+        try:
+            row = _hash_file(path)
+        except Exception as exc:  # one bad file must not stop the rest
+            failed = True
+            err.print(f"[red]error:[/red] {path}: {getattr(exc, 'message', exc)}", highlight=False)
+            continue
+        if as_json:
+            print(json.dumps(row))
+        else:
+            console.print(f"[bold]{path}[/bold]")
+            for key in ("md5", "sha1", "sha256", "pdq", "pdq_quality"):
+                if row["hashes"].get(key) is not None:
+                    console.print(f"  {key:<12}{row['hashes'][key]}", highlight=False)
+    if failed:
+        raise typer.Exit(2)
+
+
+def _hash_file(path: Path) -> dict[str, Any]:
+    from haven.intake.service import compute_signals
+
+    sig = compute_signals(path.read_bytes(), settings())
+    hashes: dict[str, Any] = {"md5": sig.md5, "sha1": sig.sha1, "sha256": sig.sha256}
+    if sig.image:
+        hashes["pdq"] = sig.image.pdq
+        hashes["pdq_quality"] = sig.image.quality
+    return {"path": str(path), "media_kind": sig.media_kind, "mime": sig.mime, "hashes": hashes}
+
+
+def _walk(paths: list[Path]) -> Iterator[Path]:
+    for p in paths:
+        if p.is_dir():
+            yield from sorted(x for x in p.rglob("*") if x.is_file())
+        else:
+            yield p
+
+
+def scan_command(
+    paths: Annotated[list[Path], typer.Argument(exists=True, readable=True, help="files or folders")],
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per file")] = False,
+) -> None:
+    """Scan files and folders against the banks. Exit 0: nothing matched; 1: something
+    matched; 2: errors (unreadable or unsupported files)."""
+    from haven.banks.runtime import MatcherRuntime
+    from haven.core.errors import HavenError
+    from haven.intake.service import compute_signals, match_signals
+    from haven.policy import MatchView, decide_matches
+
+    s = settings()
+    db = database()
+    runtime = MatcherRuntime(db, s)
+    with _errors_as_exit():
+        runtime.refresh()
+    files = list(_walk(paths))
+    matched = errors = 0
+    rows: list[tuple[str, str, int, str]] = []
+    progress = Progress(
+        TextColumn("scanning"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=as_json or not err.is_terminal,
+    )
+    with progress:
+        task = progress.add_task("scan", total=len(files))
+        for path in files:
+            progress.advance(task)
+            try:
+                sig = compute_signals(path.read_bytes(), s)
+            except (HavenError, OSError) as exc:
+                errors += 1
+                message = getattr(exc, "message", None) or str(exc)
+                if as_json:
+                    print(json.dumps({"path": str(path), "error": message}))
+                rows.append((str(path), "error", 0, message))
+                continue
+            img = sig.image
+            hits = match_signals(
+                runtime.matcher,
+                exact=[("md5", sig.md5), ("sha1", sig.sha1), ("sha256", sig.sha256)],
+                pdq_variants=img.query_variants if img else [],
+                pdq_quality=img.quality if img else None,
+                min_quality=s.pdq_min_quality,
+            )
+            verdict = decide_matches(
+                [
+                    MatchView(
+                        h.entry.bank_kind,
+                        h.entry.signal_type,
+                        h.distance,
+                        h.entry.threshold,
+                        st,
+                        h.entry.classification,
+                    )
+                    for h, st in hits
+                ]
+            )
+            if verdict.action != "allow":
+                matched += 1
+            if as_json:
+                hashes: dict[str, Any] = {"md5": sig.md5, "sha1": sig.sha1, "sha256": sig.sha256}
+                if img:
+                    hashes.update(pdq=img.pdq, pdq_quality=img.quality)
+                print(
+                    json.dumps(
+                        {
+                            "path": str(path),
+                            "hashes": hashes,
+                            "matches": [
+                                {
+                                    "bank_id": h.entry.bank_id,
+                                    "bank_kind": h.entry.bank_kind,
+                                    "entry_id": h.entry.entry_id,
+                                    "signal_type": h.entry.signal_type,
+                                    "distance": h.distance,
+                                    "classification": h.entry.classification,
+                                    "status": st,
+                                }
+                                for h, st in hits
+                            ],
+                            "verdict": {"action": verdict.action, "rule": verdict.rule, "reason": verdict.reason},
+                        }
+                    )
+                )
+            rows.append((str(path), verdict.action, len(hits), verdict.rule))
+    if not as_json:
+        table = Table("file", "verdict", "matches", "rule", title=f"{len(files)} file(s) scanned")
+        for path_s, action, n, rule in rows:
+            if action != "allow":
+                table.add_row(path_s, action, str(n), rule)
+        if table.row_count:
+            console.print(table)
+        console.print(f"{len(files)} scanned, {matched} matched, {errors} error(s)")
+    raise typer.Exit(2 if errors else 1 if matched else 0)
+
+
+def _errors_as_exit() -> Any:
+    from haven.cli.common import clear_errors
+
+    return clear_errors()

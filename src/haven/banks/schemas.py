@@ -1,0 +1,87 @@
+"""Wire shapes of the banks API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+BankKindLiteral = Literal["known_csam", "known_exploitation", "ncii", "local_confirmed", "allowlist"]
+
+
+class BankCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    kind: BankKindLiteral
+    description: str = Field("", max_length=4000)
+    default_classification: str | None = Field(None, max_length=80)
+    pdq_threshold: int = Field(31, ge=0, le=128)
+    enabled: bool = True
+
+
+class BankUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    kind: BankKindLiteral | None = None
+    description: str | None = Field(None, max_length=4000)
+    default_classification: str | None = Field(None, max_length=80)
+    pdq_threshold: int | None = Field(None, ge=0, le=128)
+    enabled: bool | None = None
+
+
+class BankOut(BaseModel):
+    id: str
+    name: str
+    kind: str
+    description: str
+    default_classification: str | None
+    pdq_threshold: int
+    enabled: bool
+    provenance: str
+    entries: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class EntryInModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    signal_type: Literal["md5", "sha1", "sha256", "pdq"]
+    value: str = Field(min_length=32, max_length=64)
+    classification: str | None = Field(None, max_length=80)
+    source_ref: str | None = Field(None, max_length=400)
+
+
+class EntriesAdd(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    entries: list[EntryInModel] = Field(min_length=1, max_length=10_000)
+
+
+class EntriesAdded(BaseModel):
+    added: int
+    ids: list[str]
+
+
+class EntryOut(BaseModel):
+    id: str
+    bank_id: str
+    signal_type: str
+    value: str
+    classification: str | None
+    source_ref: str | None
+    added_by: str
+    created_at: datetime
+    enabled: bool
+    quarantined_at: datetime | None
+    quarantine_reason: str | None
+
+
+class EntryPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool | None = None
+    release_quarantine: bool = False

@@ -1,0 +1,380 @@
+"""Banks and their entries: the operations behind the API, the CLI and other capabilities.
+
+Every change bumps the banks' change counter and stamps the changed entries, so each API
+process's matcher picks it up without a rebuild (see `haven.banks.runtime`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from haven.banks.formats import EntryIn, check_entries
+from haven.banks.models import CLASSIFICATIONS, Bank, BankEntry, BankKind, DeletedEntry, Provenance
+from haven.banks.runtime import COUNTER
+from haven.core.clock import new_id, now
+from haven.core.errors import Conflict, Invalid, NotFound
+from haven.core.ledger import audit, record_event
+from haven.core.models import Counter
+
+KINDS = tuple(k.value for k in BankKind)
+PROVENANCES = tuple(p.value for p in Provenance)
+
+
+def bump_counter(session: Session) -> int:
+    """Increment the banks' change counter in the caller's transaction and return the new value."""
+    value = session.execute(
+        update(Counter).where(Counter.name == COUNTER).values(value=Counter.value + 1).returning(Counter.value)
+    ).scalar()
+    if value is None:
+        session.add(Counter(name=COUNTER, value=1))
+        session.flush()
+        return 1
+    return int(value)
+
+
+def _check_bank_fields(kind: str | None, threshold: int | None, classification: str | None) -> None:
+    if kind is not None and kind not in KINDS:
+        raise Invalid(f"unknown bank kind '{kind}' (one of {', '.join(KINDS)})", code="unknown_bank_kind")
+    if threshold is not None and not 0 <= threshold <= 128:
+        raise Invalid("pdq_threshold must be between 0 and 128 (31 is the PDQ default)", code="invalid_threshold")
+    if classification is not None and len(classification) > 80:
+        raise Invalid("classification is longer than 80 characters", code="invalid_classification")
+
+
+def create_bank(
+    session: Session,
+    *,
+    name: str,
+    kind: str,
+    actor: str,
+    description: str = "",
+    default_classification: str | None = None,
+    pdq_threshold: int = 31,
+    provenance: str = "manual",
+    enabled: bool = True,
+) -> Bank:
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise Invalid("a bank needs a name of 1 to 200 characters", code="invalid_bank_name")
+    _check_bank_fields(kind, pdq_threshold, default_classification)
+    if provenance not in PROVENANCES:
+        raise Invalid(f"unknown provenance '{provenance}' (one of {', '.join(PROVENANCES)})", code="invalid_provenance")
+    if session.scalar(select(Bank.id).where(Bank.name == name)) is not None:
+        raise Conflict(f"a bank named '{name}' exists", code="bank_exists")
+    bank = Bank(
+        name=name,
+        kind=kind,
+        description=description,
+        default_classification=default_classification,
+        pdq_threshold=pdq_threshold,
+        provenance=provenance,
+        enabled=enabled,
+    )
+    session.add(bank)
+    session.flush()
+    record_event(
+        session, "bank.created", subject_type="bank", subject_id=bank.id, actor=actor, data={"name": name, "kind": kind}
+    )
+    audit(session, actor=actor, action="bank.create", object_type="bank", object_id=bank.id)
+    return bank
+
+
+def get_bank(session: Session, name_or_id: str) -> Bank:
+    bank = session.get(Bank, name_or_id) or session.scalar(select(Bank).where(Bank.name == name_or_id))
+    if bank is None:
+        raise NotFound(f"no bank '{name_or_id}'", code="bank_not_found")
+    return bank
+
+
+def list_banks(session: Session) -> list[tuple[Bank, int]]:
+    """Every bank with its number of enabled entries."""
+    counts = dict(
+        session.execute(
+            select(BankEntry.bank_id, func.count()).where(BankEntry.enabled.is_(True)).group_by(BankEntry.bank_id)
+        ).all()
+    )
+    banks = session.scalars(select(Bank).order_by(Bank.name))
+    return [(b, int(counts.get(b.id, 0))) for b in banks]
+
+
+def update_bank(session: Session, bank: Bank, changes: dict[str, Any], *, actor: str) -> Bank:
+    allowed = {"name", "description", "kind", "default_classification", "pdq_threshold", "enabled"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise Invalid(f"cannot change {', '.join(sorted(unknown))}", code="invalid_change")
+    _check_bank_fields(changes.get("kind"), changes.get("pdq_threshold"), changes.get("default_classification"))
+    renamed = "name" in changes and changes["name"] != bank.name
+    if renamed and session.scalar(select(Bank.id).where(Bank.name == changes["name"])) is not None:
+        raise Conflict(f"a bank named '{changes['name']}' exists", code="bank_exists")
+    before = {k: getattr(bank, k) for k in changes}
+    for key, value in changes.items():
+        setattr(bank, key, value)
+    # Anything the matcher caches about the bank's entries: restamp them all.
+    if {"kind", "default_classification", "pdq_threshold", "enabled"} & set(changes):
+        seq = bump_counter(session)
+        session.execute(update(BankEntry).where(BankEntry.bank_id == bank.id).values(change_seq=seq))
+    record_event(
+        session,
+        "bank.updated",
+        subject_type="bank",
+        subject_id=bank.id,
+        actor=actor,
+        data={"before": before, "after": changes},
+    )
+    audit(
+        session,
+        actor=actor,
+        action="bank.update",
+        object_type="bank",
+        object_id=bank.id,
+        details={"before": before, "after": changes},
+    )
+    return bank
+
+
+def delete_bank(session: Session, bank: Bank, *, actor: str) -> None:
+    seq = bump_counter(session)
+    ids = list(session.scalars(select(BankEntry.id).where(BankEntry.bank_id == bank.id)))
+    for chunk_start in range(0, len(ids), 5000):
+        chunk = ids[chunk_start : chunk_start + 5000]
+        session.execute(insert(DeletedEntry), [{"entry_id": i, "change_seq": seq} for i in chunk])
+    session.execute(delete(BankEntry).where(BankEntry.bank_id == bank.id))
+    record_event(
+        session,
+        "bank.deleted",
+        subject_type="bank",
+        subject_id=bank.id,
+        actor=actor,
+        data={"name": bank.name, "entries": len(ids)},
+    )
+    audit(
+        session,
+        actor=actor,
+        action="bank.delete",
+        object_type="bank",
+        object_id=bank.id,
+        details={"name": bank.name, "entries": len(ids)},
+    )
+    session.delete(bank)
+
+
+def add_entries(
+    session: Session,
+    bank: Bank,
+    entries: Iterable[EntryIn],
+    *,
+    actor: str,
+    variants: dict[int, list[tuple[str, str]]] | None = None,
+) -> list[str]:
+    """Add validated entries (duplicates of live entries in the bank are skipped); returns new ids.
+
+    `variants` maps an entry's position to extra PDQ hashes (centre crops) banked with it.
+    """
+    items = check_entries(enumerate(entries, start=1))
+    if not items:
+        return []
+    existing: set[tuple[str, str]] = set(
+        session.execute(
+            select(BankEntry.signal_type, BankEntry.value).where(
+                BankEntry.bank_id == bank.id,
+                BankEntry.variant_of.is_(None),
+                BankEntry.value.in_({e.value for e in items}),
+            )
+        ).tuples()
+    )
+    seq = bump_counter(session)
+    stamp = now()
+    rows: list[dict[str, Any]] = []
+    new_ids: list[str] = []
+    for pos, e in enumerate(items):
+        if (e.signal_type, e.value) in existing:
+            continue
+        existing.add((e.signal_type, e.value))
+        entry_id = new_id()
+        new_ids.append(entry_id)
+        classification = e.classification or bank.default_classification
+        rows.append(
+            dict(
+                id=entry_id,
+                bank_id=bank.id,
+                signal_type=e.signal_type,
+                value=e.value,
+                classification=classification,
+                source_ref=e.source_ref,
+                added_by=actor,
+                created_at=stamp,
+                enabled=True,
+                change_seq=seq,
+            )
+        )
+        for variant, value in (variants or {}).get(pos, []):
+            rows.append(
+                dict(
+                    id=new_id(),
+                    bank_id=bank.id,
+                    signal_type="pdq",
+                    value=value,
+                    classification=classification,
+                    source_ref=e.source_ref,
+                    added_by=actor,
+                    created_at=stamp,
+                    enabled=True,
+                    change_seq=seq,
+                    variant_of=entry_id,
+                    variant=variant,
+                )
+            )
+    for start in range(0, len(rows), 5000):
+        session.execute(insert(BankEntry), rows[start : start + 5000])
+    record_event(
+        session,
+        "bank.entries_added",
+        subject_type="bank",
+        subject_id=bank.id,
+        actor=actor,
+        data={"count": len(new_ids), "skipped_duplicates": len(items) - len(new_ids)},
+    )
+    audit(
+        session,
+        actor=actor,
+        action="bank.entries_add",
+        object_type="bank",
+        object_id=bank.id,
+        details={"count": len(new_ids)},
+    )
+    return new_ids
+
+
+def get_entry(session: Session, entry_id: str) -> BankEntry:
+    entry = session.get(BankEntry, entry_id)
+    if entry is None:
+        raise NotFound(f"no bank entry '{entry_id}'", code="entry_not_found")
+    return entry
+
+
+def set_entry_enabled(session: Session, entry: BankEntry, enabled: bool, *, actor: str) -> BankEntry:
+    """Disable (or re-enable) an entry and its banked variants, keeping the rows."""
+    seq = bump_counter(session)
+    session.execute(
+        update(BankEntry)
+        .where((BankEntry.id == entry.id) | (BankEntry.variant_of == entry.id))
+        .values(enabled=enabled, change_seq=seq)
+    )
+    session.refresh(entry)
+    action = "bank.entry_enabled" if enabled else "bank.entry_disabled"
+    record_event(session, action, subject_type="bank_entry", subject_id=entry.id, actor=actor)
+    audit(session, actor=actor, action=action, object_type="bank_entry", object_id=entry.id)
+    return entry
+
+
+def release_entry(session: Session, entry: BankEntry, *, actor: str) -> BankEntry:
+    """Lift flood quarantine after review confirmed the entry."""
+    seq = bump_counter(session)
+    session.execute(
+        update(BankEntry)
+        .where((BankEntry.id == entry.id) | (BankEntry.variant_of == entry.id))
+        .values(quarantined_at=None, quarantine_reason=None, change_seq=seq)
+    )
+    session.refresh(entry)
+    record_event(session, "bank.entry_released", subject_type="bank_entry", subject_id=entry.id, actor=actor)
+    audit(session, actor=actor, action="bank.entry_release", object_type="bank_entry", object_id=entry.id)
+    return entry
+
+
+def quarantine_entry(session: Session, entry_id: str, reason: str, *, actor: str = "system:flood") -> None:
+    seq = bump_counter(session)
+    root = session.get(BankEntry, entry_id)
+    if root is None:
+        return
+    target = root.variant_of or root.id
+    session.execute(
+        update(BankEntry)
+        .where((BankEntry.id == target) | (BankEntry.variant_of == target))
+        .values(quarantined_at=now(), quarantine_reason=reason, change_seq=seq)
+    )
+    record_event(
+        session,
+        "bank.entry_quarantined",
+        subject_type="bank_entry",
+        subject_id=target,
+        actor=actor,
+        data={"reason": reason},
+    )
+
+
+def iter_entries(session: Session, bank: Bank, *, include_disabled: bool = False) -> Iterator[EntryIn]:
+    """The bank's own entries (not the derived variants) in export form."""
+    q = select(BankEntry).where(BankEntry.bank_id == bank.id, BankEntry.variant_of.is_(None)).order_by(BankEntry.id)
+    if not include_disabled:
+        q = q.where(BankEntry.enabled.is_(True))
+    for e in session.scalars(q.execution_options(yield_per=10_000)):
+        yield EntryIn(e.signal_type, e.value, e.classification, e.source_ref)
+
+
+def entries_from_files(
+    paths: Iterable[Path], *, classification: str | None, max_pixels: int
+) -> tuple[list[EntryIn], dict[int, list[tuple[str, str]]], list[tuple[Path, str]]]:
+    """Hash local files for banking: MD5, SHA-1, SHA-256 for every file; PDQ (plus centre-crop
+    variants) for images. Returns entries, their variants by position, and per-file errors."""
+    from haven.core.errors import HavenError
+    from haven.signals.crypto import crypto_hashes
+    from haven.signals.image import bank_variants, sniff_media_kind
+
+    entries: list[EntryIn] = []
+    variants: dict[int, list[tuple[str, str]]] = {}
+    errors: list[tuple[Path, str]] = []
+    for path in paths:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            errors.append((path, f"cannot read: {exc.strerror}"))
+            continue
+        ref = path.name
+        c = crypto_hashes(data)
+        for st, value in (("md5", c.md5), ("sha1", c.sha1), ("sha256", c.sha256)):
+            entries.append(EntryIn(st, value, classification, ref))
+        kind = sniff_media_kind(data)
+        if kind and kind[0] == "image":
+            try:
+                hashes, crops = bank_variants(data, max_pixels=max_pixels)
+            except HavenError as exc:
+                errors.append((path, exc.message))
+                continue
+            variants[len(entries)] = crops
+            entries.append(EntryIn("pdq", hashes.pdq, classification, ref))
+    return entries, variants, errors
+
+
+def flood_check(session: Session, entry_ids: Iterable[str], *, max_distinct: int, window_seconds: int) -> list[str]:
+    """Quarantine entries that matched more distinct content than allowed in the window.
+
+    A benign viral image wrongly banked would otherwise block thousands of uploads before
+    anyone notices; quarantined entries send their matches to review instead.
+    """
+    from haven.intake.models import Match
+
+    ids = sorted(set(entry_ids))
+    if not ids:
+        return []
+    since = now() - timedelta(seconds=window_seconds)
+    rows = session.execute(
+        select(Match.entry_id, func.count(func.distinct(Match.content_id)))
+        .where(Match.entry_id.in_(ids), Match.created_at >= since, Match.source == "content")
+        .group_by(Match.entry_id)
+    ).all()
+    flooded = [entry_id for entry_id, n in rows if n > max_distinct]
+    for entry_id in flooded:
+        quarantine_entry(
+            session, entry_id, f"matched more than {max_distinct} distinct uploads within {window_seconds} s"
+        )
+    return flooded
+
+
+def valid_classification(value: str | None) -> bool:
+    return value is None or value in CLASSIFICATIONS or 0 < len(value) <= 80

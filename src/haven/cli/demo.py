@@ -1,0 +1,119 @@
+"""`haven demo seed`: a newcomer's first five minutes.
+
+The demo bank holds hashes of benign pictures that Haven draws itself (shapes and gradients),
+labelled *as if* they were known material. No real abuse material is ever used.
+"""
+
+from __future__ import annotations
+
+import io
+import shlex
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+from PIL import Image, ImageDraw, ImageFilter
+
+from haven.cli.common import CLI_ACTOR, console, database, handles_errors, settings
+
+demo_app = typer.Typer(help="Try Haven with benign stand-in data.", no_args_is_help=True)
+
+DEMO_BANK = "demo-known-material"
+DEMO_INTEGRATION = "demo"
+
+
+def synthetic_picture(seed: int, size: tuple[int, int] = (640, 480)) -> Image.Image:
+    """A deterministic benign picture with enough structure for a high-quality PDQ hash."""
+    rng = np.random.default_rng(seed)
+    w, h = size
+    y, x = np.mgrid[0:h, 0:w]
+    base = (
+        np.stack(
+            [
+                (np.sin(x / rng.uniform(20, 90) + rng.uniform(0, 6)) * 60 + 128 + rng.uniform(-40, 40)),
+                (np.cos(y / rng.uniform(20, 90) + rng.uniform(0, 6)) * 60 + 128 + rng.uniform(-40, 40)),
+                ((x + y) / (w + h) * 200 + rng.uniform(0, 55)),
+            ],
+            axis=2,
+        )
+        .clip(0, 255)
+        .astype(np.uint8)
+    )
+    img = Image.fromarray(base, "RGB")
+    draw = ImageDraw.Draw(img)
+    for _ in range(int(rng.integers(6, 14))):
+        x0, y0 = int(rng.integers(0, w - 40)), int(rng.integers(0, h - 40))
+        x1, y1 = x0 + int(rng.integers(30, w // 2)), y0 + int(rng.integers(30, h // 2))
+        colour = tuple(int(c) for c in rng.integers(0, 256, 3))
+        if rng.random() < 0.5:
+            draw.ellipse([x0, y0, x1, y1], fill=colour)
+        else:
+            draw.rectangle([x0, y0, x1, y1], fill=colour)
+    return img.filter(ImageFilter.GaussianBlur(1.2))
+
+
+def _jpeg(img: Image.Image, quality: int = 90) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=quality)
+    return buf.getvalue()
+
+
+@demo_app.command("seed")
+@handles_errors
+def seed(
+    count: Annotated[int, typer.Option(help="pictures in the demo bank")] = 5,
+    folder: Annotated[Path | None, typer.Option(help="where to write the demo pictures")] = None,
+) -> None:
+    """Create a demo bank, an integration key, and print a curl command that gets `block`."""
+    from haven.banks.service import add_entries, create_bank, entries_from_files, get_bank
+    from haven.core.auth import create_integration, find_integration, issue_key
+    from haven.core.errors import NotFound
+
+    s = settings()
+    out = folder or (s.var_dir / "demo")
+    out.mkdir(parents=True, exist_ok=True)
+    banked: list[Path] = []
+    for i in range(count):
+        path = out / f"known-{i + 1}.jpg"
+        path.write_bytes(_jpeg(synthetic_picture(1000 + i)))
+        banked.append(path)
+    # A re-encoded, resized copy of the first picture: it matches by PDQ, not by bytes.
+    first = Image.open(banked[0])
+    copy = out / "reupload-of-known-1.jpg"
+    copy.write_bytes(_jpeg(first.resize((first.width * 3 // 4, first.height * 3 // 4)), quality=70))
+    unrelated = out / "unrelated.jpg"
+    unrelated.write_bytes(_jpeg(synthetic_picture(9999)))
+
+    with database().session() as session:
+        try:
+            bank = get_bank(session, DEMO_BANK)
+        except NotFound:
+            bank = create_bank(
+                session,
+                name=DEMO_BANK,
+                kind="known_csam",
+                actor=CLI_ACTOR,
+                description="DEMO ONLY: benign generated pictures labelled as if known material",
+                default_classification="A1",
+            )
+        entries, variants, _ = entries_from_files(banked, classification="A1", max_pixels=s.max_image_pixels)
+        added = add_entries(session, bank, entries, actor=CLI_ACTOR, variants=variants)
+        try:
+            integration = find_integration(session, DEMO_INTEGRATION)
+            key = issue_key(session, integration)
+        except NotFound:
+            integration, key = create_integration(session, DEMO_INTEGRATION, ["intake", "banks:read"])
+
+    console.print(f"demo bank [bold]{DEMO_BANK}[/bold]: {len(added)} new hash(es) from {count} pictures in {out}")
+    console.print(f"demo integration [bold]{DEMO_INTEGRATION}[/bold]; API key (shown once):")
+    print(key)
+    console.print("\nWith `make run` (or `haven serve`) running, this upload gets a [bold]block[/bold] verdict:")
+    meta = '{"external_id":"demo-1","uploader":"demo-user","surface":"upload"}'
+    cmd = (
+        f"curl -s -H {shlex.quote('Authorization: Bearer ' + key)} "
+        f"-F file=@{shlex.quote(str(copy))} -F {shlex.quote('metadata=' + meta)} "
+        f"{s.public_url}/v1/content"
+    )
+    print(cmd)
+    console.print(f"\nand {unrelated.name} gets [bold]allow[/bold].")

@@ -1,0 +1,163 @@
+"""The root `haven` command and its general sub-commands (serve, db, integration, worker)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from haven.cli.common import CLI_ACTOR, console, database, handles_errors, settings
+
+app = typer.Typer(
+    help="Haven: detect, report and remove child sexual abuse material.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+integration_app = typer.Typer(help="Integrations (calling services) and their API keys.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(integration_app, name="integration")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="address to bind (default HAVEN_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (default HAVEN_PORT)")] = None,
+    workers: Annotated[int, typer.Option(help="API worker processes")] = 1,
+) -> None:
+    """Serve the API and the console."""
+    import uvicorn
+
+    s = settings()
+    uvicorn.run(
+        "haven.app:create_app",
+        factory=True,
+        host=host or s.host,
+        port=port or s.port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+    )
+
+
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option(help="work what is ready, then exit")] = False,
+) -> None:
+    """Work the job queue (deliveries, reports, retention) until stopped."""
+    from haven.core.logging import configure_logging
+    from haven.worker import run
+
+    s = settings()
+    configure_logging(s.log_format, s.log_level, s.is_production)
+    ran = run(database(), once=once)
+    if once:
+        console.print(f"ran {ran} job(s)")
+
+
+@db_app.command("upgrade")
+@handles_errors
+def db_upgrade() -> None:
+    """Create or migrate the schema to the newest version."""
+    from haven.core.migrate import upgrade
+
+    url = settings().effective_database_url
+    upgrade(url)
+    console.print("database schema is up to date")
+
+
+@integration_app.command("create")
+@handles_errors
+def integration_create(
+    name: str,
+    scopes: Annotated[str, typer.Option(help="comma-separated scopes, e.g. intake,banks:read")] = "intake",
+    as_json: Annotated[bool, typer.Option("--json", help="print {id, key} as JSON")] = False,
+) -> None:
+    """Create an integration and print its API key once (only a hash is stored)."""
+    from haven.core.auth import create_integration
+    from haven.core.ledger import audit
+
+    with database().session() as s:
+        integration, key = create_integration(s, name, [x.strip() for x in scopes.split(",") if x.strip()])
+        audit(
+            s,
+            actor=CLI_ACTOR,
+            action="integration.create",
+            object_type="integration",
+            object_id=integration.id,
+            details={"scopes": integration.scopes},
+        )
+        iid = integration.id
+    if as_json:
+        print(json.dumps({"id": iid, "key": key}))
+    else:
+        console.print(f"integration [bold]{name}[/bold] ({iid}) created; its API key, shown only now:")
+        print(key)
+
+
+@integration_app.command("list")
+@handles_errors
+def integration_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List integrations and their keys (never the secrets)."""
+    from haven.core.auth import keys_of, list_integrations
+
+    with database().session() as s:
+        rows: list[dict[str, Any]] = [
+            {
+                "id": i.id,
+                "name": i.name,
+                "scopes": i.scopes,
+                "revoked": i.revoked_at is not None,
+                "keys": [
+                    {"id": k.id, "prefix": k.prefix, "revoked": k.revoked_at is not None} for k in keys_of(s, i.id)
+                ],
+            }
+            for i in list_integrations(s)
+        ]
+    if as_json:
+        print(json.dumps(rows))
+        return
+    table = Table("id", "name", "scopes", "keys", "state")
+    for r in rows:
+        live = sum(1 for k in r["keys"] if not k["revoked"])
+        table.add_row(
+            r["id"], r["name"], ",".join(r["scopes"]), f"{live} live", "revoked" if r["revoked"] else "active"
+        )
+    console.print(table)
+
+
+@integration_app.command("revoke")
+@handles_errors
+def integration_revoke(
+    name_or_id: str,
+    key: Annotated[str | None, typer.Option(help="revoke only this key id")] = None,
+) -> None:
+    """Revoke an integration (all its keys) or one key."""
+    from haven.core.auth import revoke_integration, revoke_key
+    from haven.core.ledger import audit
+
+    with database().session() as s:
+        if key:
+            row = revoke_key(s, key)
+            audit(s, actor=CLI_ACTOR, action="api_key.revoke", object_type="api_key", object_id=row.id)
+            console.print(f"key {row.id} revoked")
+        else:
+            integration = revoke_integration(s, name_or_id)
+            audit(s, actor=CLI_ACTOR, action="integration.revoke", object_type="integration", object_id=integration.id)
+            console.print(f"integration {integration.name} revoked")
+
+
+def _register() -> None:
+    """Capabilities' sub-commands; a capability adds its line here."""
+    from haven.banks.cli import bank_app, hash_command, scan_command
+    from haven.cli.demo import demo_app
+
+    app.add_typer(bank_app, name="bank")
+    app.command("hash")(hash_command)
+    app.command("scan")(scan_command)
+    app.add_typer(demo_app, name="demo")
+
+
+_register()

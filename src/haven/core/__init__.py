@@ -1,0 +1,1 @@
+"""Shared core: settings, database, ids and clocks, errors, auth, ledger, jobs."""

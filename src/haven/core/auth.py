@@ -1,0 +1,146 @@
+"""Integrations and API keys for the `/v1` API.
+
+A key looks like `hvn_<key id>_<secret>`. The secret has 256 bits of entropy, so a plain
+SHA-256 is the right storage (a slow password hash would add latency to every call and no
+security); comparison is constant-time. The key id lets us find the row without scanning.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from haven.core.clock import now
+from haven.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from haven.core.models import ApiKey, Integration
+
+#: Every scope a key can carry, with what it allows. Capabilities add theirs here so that
+#: `haven integration create --scopes` can validate names.
+SCOPES: dict[str, str] = {
+    "intake": "submit content, messages and user reports; look up hashes",
+    "banks:read": "list banks and export their entries",
+    "banks:write": "create, change and import banks",
+    "accounts": "set account attributes (age band, terms acceptances)",
+    "appeals": "file appeals on behalf of users",
+    "admin": "everything",
+}
+
+KEY_PREFIX = "hvn"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller of an API request."""
+
+    integration_id: str
+    integration_name: str
+    key_id: str
+    scopes: frozenset[str]
+
+    @property
+    def actor(self) -> str:
+        return f"integration:{self.integration_id}"
+
+    def require(self, scope: str) -> None:
+        if scope not in self.scopes and "admin" not in self.scopes:
+            raise Forbidden(
+                f"this API key lacks the '{scope}' scope",
+                code="missing_scope",
+                details={"required": scope},
+            )
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def validate_scopes(scopes: list[str]) -> list[str]:
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown:
+        raise Invalid(
+            f"unknown scope(s): {', '.join(unknown)}; known: {', '.join(sorted(SCOPES))}",
+            code="unknown_scope",
+        )
+    return sorted(set(scopes))
+
+
+def create_integration(session: Session, name: str, scopes: list[str]) -> tuple[Integration, str]:
+    """Create an integration with one key; return it and the full key, which is shown only once."""
+    if session.scalar(select(Integration).where(Integration.name == name)) is not None:
+        raise Conflict(f"an integration named '{name}' exists", code="integration_exists")
+    integration = Integration(name=name, scopes=validate_scopes(scopes))
+    session.add(integration)
+    session.flush()
+    key = issue_key(session, integration)
+    return integration, key
+
+
+def issue_key(session: Session, integration: Integration) -> str:
+    """Add a new key to an integration (for rotation) and return it."""
+    secret = secrets.token_urlsafe(32)
+    row = ApiKey(integration_id=integration.id, secret_sha256=_digest(secret), prefix="")
+    session.add(row)
+    session.flush()
+    row.prefix = f"{KEY_PREFIX}_{row.id}"
+    return f"{KEY_PREFIX}_{row.id}_{secret}"
+
+
+def authenticate(session: Session, presented: str) -> Principal:
+    """Resolve a presented key to its principal, or raise 401."""
+    parts = presented.split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_PREFIX:
+        raise Unauthorized("malformed API key", code="invalid_api_key")
+    row = session.get(ApiKey, parts[1])
+    ok = row is not None and hmac.compare_digest(row.secret_sha256, _digest(parts[2]))
+    if not ok or row is None or row.revoked_at is not None:
+        raise Unauthorized("unknown or revoked API key", code="invalid_api_key")
+    integration = session.get(Integration, row.integration_id)
+    if integration is None or integration.revoked_at is not None:
+        raise Unauthorized("the integration of this key is revoked", code="invalid_api_key")
+    return Principal(
+        integration_id=integration.id,
+        integration_name=integration.name,
+        key_id=row.id,
+        scopes=frozenset(integration.scopes),
+    )
+
+
+def list_integrations(session: Session) -> list[Integration]:
+    return list(session.scalars(select(Integration).order_by(Integration.created_at)))
+
+
+def keys_of(session: Session, integration_id: str) -> list[ApiKey]:
+    return list(session.scalars(select(ApiKey).where(ApiKey.integration_id == integration_id)))
+
+
+def find_integration(session: Session, name_or_id: str) -> Integration:
+    row = session.get(Integration, name_or_id) or session.scalar(
+        select(Integration).where(Integration.name == name_or_id)
+    )
+    if row is None:
+        raise NotFound(f"no integration '{name_or_id}'", code="integration_not_found")
+    return row
+
+
+def revoke_integration(session: Session, name_or_id: str) -> Integration:
+    """Revoke an integration and all its keys."""
+    integration = find_integration(session, name_or_id)
+    stamp = now()
+    integration.revoked_at = stamp
+    for key in keys_of(session, integration.id):
+        if key.revoked_at is None:
+            key.revoked_at = stamp
+    return integration
+
+
+def revoke_key(session: Session, key_id: str) -> ApiKey:
+    row = session.get(ApiKey, key_id)
+    if row is None:
+        raise NotFound(f"no API key '{key_id}'", code="api_key_not_found")
+    row.revoked_at = row.revoked_at or now()
+    return row

@@ -1,0 +1,186 @@
+"""A database-backed job queue: no extra server for a small service.
+
+Claiming is a conditional UPDATE (status and lease checked in the WHERE clause), so two workers
+never run the same job on SQLite or PostgreSQL. A job whose worker dies is retaken when its lease
+expires; handlers must therefore be idempotent (they are told the attempt number).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import traceback
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from haven.core.clock import now
+from haven.core.db import Database
+from haven.core.models import Job
+
+Handler = Callable[[Database, Job], None]
+
+#: kind -> handler. Capabilities register theirs at import time with `@handler("kind")`.
+HANDLERS: dict[str, Handler] = {}
+
+
+class RetryLater(Exception):
+    """Raised by a handler to be retried after `delay` seconds without counting as an error."""
+
+    def __init__(self, message: str, delay: float) -> None:
+        super().__init__(message)
+        self.delay = delay
+
+
+def handler(kind: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+def enqueue(
+    session: Session,
+    kind: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    dedupe_key: str | None = None,
+    delay: float = 0.0,
+    max_attempts: int = 10,
+) -> Job | None:
+    """Queue a job in the caller's transaction. With a dedupe key, a second enqueue is a no-op
+    (returns None), which makes "queue once per case" safe under retries."""
+    if dedupe_key is not None:
+        existing = session.scalar(select(Job).where(Job.dedupe_key == dedupe_key))
+        if existing is not None:
+            return None
+    job = Job(
+        kind=kind,
+        payload=payload or {},
+        dedupe_key=dedupe_key,
+        run_at=now() + timedelta(seconds=delay),
+        max_attempts=max_attempts,
+    )
+    try:
+        with session.begin_nested():
+            session.add(job)
+    except IntegrityError:
+        return None
+    return job
+
+
+def backoff_seconds(attempt: int, base: float = 2.0, cap: float = 3600.0) -> float:
+    """Exponential back-off with full jitter (AWS architecture blog), capped."""
+    return random.uniform(0, min(cap, base * (2 ** max(0, attempt - 1))))
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def claim_next(db: Database, worker: str, lease_seconds: float = 300.0, kinds: list[str] | None = None) -> Job | None:
+    """Take the oldest ready job with a lease, or None when nothing is ready."""
+    for _ in range(5):
+        with db.session() as s:
+            t = now()
+            q = (
+                select(Job.id)
+                .where(
+                    or_(
+                        (Job.status == "queued") & (Job.run_at <= t),
+                        (Job.status == "running") & (Job.locked_until < t),
+                    )
+                )
+                .order_by(Job.run_at)
+                .limit(1)
+            )
+            if kinds:
+                q = q.where(Job.kind.in_(kinds))
+            job_id = s.scalar(q)
+            if job_id is None:
+                return None
+            res = s.execute(
+                update(Job)
+                .where(
+                    Job.id == job_id,
+                    or_(
+                        Job.status == "queued",
+                        (Job.status == "running") & (Job.locked_until < t),
+                    ),
+                )
+                .values(
+                    status="running",
+                    locked_by=worker,
+                    locked_until=t + timedelta(seconds=lease_seconds),
+                    attempts=Job.attempts + 1,
+                )
+            )
+            if res.rowcount == 1:  # type: ignore[attr-defined]
+                return s.get(Job, job_id)
+    return None
+
+
+def run_job(db: Database, job: Job) -> str:
+    """Run one claimed job and record its outcome; returns the new status."""
+    fn = HANDLERS.get(job.kind)
+    status: str
+    error: str | None = None
+    delay = 0.0
+    if fn is None:
+        status, error = "dead", f"no handler for job kind '{job.kind}'"
+    else:
+        try:
+            fn(db, job)
+            status = "done"
+        except RetryLater as exc:
+            status, error, delay = "queued", str(exc), exc.delay
+        except Exception as exc:  # a handler's failure must not kill the worker
+            error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            if job.attempts >= job.max_attempts:
+                status = "dead"
+            else:
+                status, delay = "queued", backoff_seconds(job.attempts)
+    with db.session() as s:
+        row = s.get(Job, job.id)
+        if row is None:
+            return status
+        row.status = status
+        row.last_error = error
+        row.locked_by = None
+        row.locked_until = None
+        if status == "queued":
+            row.run_at = now() + timedelta(seconds=delay)
+        else:
+            row.finished_at = now()
+    return status
+
+
+def work(
+    db: Database,
+    *,
+    once: bool = False,
+    idle_sleep: float = 0.5,
+    kinds: list[str] | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> int:
+    """Work jobs until stopped (or, with once=True, until nothing is ready); returns jobs run."""
+    import time
+
+    name = worker_name()
+    ran = 0
+    while not (stop and stop()):
+        job = claim_next(db, name, kinds=kinds)
+        if job is None:
+            if once:
+                break
+            time.sleep(idle_sleep)
+            continue
+        run_job(db, job)
+        ran += 1
+    return ran

@@ -1,0 +1,35 @@
+"""Run the Alembic migrations shipped inside the package (so a wheel install can migrate too).
+
+Capabilities add their tables in their own migration branch off the foundation revision, so
+`upgrade` goes to every head.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str, revision: str = "heads") -> None:
+    """Bring the database at `url` to the newest schema."""
+    from haven.core.db import make_engine
+
+    if url.startswith("sqlite"):
+        make_engine(url).dispose()  # creates the parent folder of the file
+    command.upgrade(alembic_config(url), revision)
+
+
+def revision(url: str, message: str, branch_label: str | None = None, head: str = "heads") -> None:
+    """Autogenerate a migration against the database at `url` (developer tool)."""
+    command.revision(alembic_config(url), message=message, autogenerate=True, branch_label=branch_label, head=head)

@@ -1,0 +1,88 @@
+"""Settings from `HAVEN_` environment variables, with defaults that are safe for a local run."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """All configuration in one typed object; every field maps to `HAVEN_<NAME>`."""
+
+    model_config = SettingsConfigDict(env_prefix="HAVEN_", env_file=None, extra="ignore")
+
+    var_dir: Path = Path("var")
+    database_url: str = ""
+    environment: str = Field("development", description="development or production")
+    log_format: str = Field("auto", description="json, console, or auto (json in production)")
+    log_level: str = "INFO"
+
+    # Intake limits.
+    max_upload_bytes: int = 50 * 1024 * 1024
+    max_image_pixels: int = 100_000_000
+    max_lookup_batch: int = 1000
+
+    # Matching.
+    pdq_default_threshold: int = 31
+    pdq_min_quality: int = 50
+    query_dihedral: bool = True
+    query_trim_borders: bool = True
+    index_refresh_seconds: float = 2.0
+
+    # Flood protection: an entry matching more distinct uploads than this in the window is
+    # quarantined (a viral benign image mistakenly banked must not mass-block a service).
+    flood_max_distinct: int = 50
+    flood_window_seconds: int = 3600
+
+    # Quarantine of blocked or held media: AES-256-GCM key, base64 of 32 bytes. When empty in
+    # development a key is generated once into var/ so that a local run works; production must set it.
+    quarantine_key: SecretStr = SecretStr("")
+
+    # The server.
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = "http://127.0.0.1:8000"
+
+    @field_validator("var_dir")
+    @classmethod
+    def _absolute(cls, v: Path) -> Path:
+        return v.resolve()
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured database, or SQLite under `var_dir` for the embedded default."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.var_dir / 'haven.db'}"
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    def quarantine_key_bytes(self) -> bytes:
+        """Return the 32-byte quarantine key, creating a development key file when unset."""
+        raw = self.quarantine_key.get_secret_value()
+        if raw:
+            key = base64.b64decode(raw)
+            if len(key) != 32:
+                raise ValueError("HAVEN_QUARANTINE_KEY must be base64 of exactly 32 bytes")
+            return key
+        if self.is_production:
+            raise ValueError("HAVEN_QUARANTINE_KEY must be set in production")
+        path = self.var_dir / "dev-quarantine.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
+            path.chmod(0o600)
+        return base64.b64decode(path.read_text().strip())
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

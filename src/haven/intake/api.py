@@ -1,0 +1,135 @@
+"""HTTP routes of intake: `POST /v1/content` and `POST /v1/hashes/lookup`."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from pydantic import ValidationError
+
+from haven.core.auth import Principal
+from haven.core.errors import Invalid, PayloadTooLarge
+from haven.core.web import require_scope
+from haven.intake import service
+from haven.intake.schemas import ContentMetadata, ContentResult, LookupRequest, LookupResponse
+from haven.signals.pdq import is_valid_pdq
+
+router = APIRouter(prefix="/v1", tags=["intake"])
+Intake = Annotated[Principal, Depends(require_scope("intake"))]
+
+_ERRORS = {
+    413: {"description": "the file is larger than HAVEN_MAX_UPLOAD_BYTES"},
+    415: {"description": "not an image or video Haven can hash"},
+    422: {"description": "undecodable media, image over the pixel limit, or invalid metadata"},
+}
+
+
+async def _read_limited(upload: UploadFile, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    total = 0
+    while True:
+        chunk = await upload.read(1024 * 1024)
+        if not chunk:
+            break
+        total += len(chunk)
+        if total > limit:
+            raise PayloadTooLarge(f"the file is larger than the limit of {limit} bytes", details={"max_bytes": limit})
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _metadata(raw: str | None) -> ContentMetadata:
+    if not raw:
+        return ContentMetadata()
+    try:
+        obj = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise Invalid(f"metadata is not valid JSON: {exc.msg}", code="invalid_metadata") from None
+    if not isinstance(obj, dict):
+        raise Invalid("metadata must be a JSON object", code="invalid_metadata")
+    try:
+        return ContentMetadata.model_validate(obj)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise Invalid(
+            f"metadata.{where}: {first['msg']}",
+            code="invalid_metadata",
+            details={"errors": json.loads(exc.json(include_url=False))},
+        ) from None
+
+
+@router.post("/content", response_model=ContentResult, responses=_ERRORS)  # type: ignore[arg-type]
+async def submit_content(
+    request: Request,
+    principal: Intake,
+    file: Annotated[UploadFile, File(description="the media bytes")],
+    metadata: Annotated[
+        str | None,
+        Form(description="JSON object: external_id, content_type, uploader, surface, recipients, created_at, ip"),
+    ] = None,
+) -> ContentResult:
+    """Hash an upload, match it against every enabled bank, and answer with a verdict."""
+    settings = request.app.state.settings
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > settings.max_upload_bytes + 64 * 1024:
+        raise PayloadTooLarge(
+            f"the request is larger than the limit of {settings.max_upload_bytes} bytes",
+            details={"max_bytes": settings.max_upload_bytes},
+        )
+    meta = _metadata(metadata)
+    data = await _read_limited(file, settings.max_upload_bytes)
+    if not data:
+        raise Invalid("the file is empty", code="empty_file")
+    signals = await run_in_threadpool(service.compute_signals, data, settings)
+
+    def store() -> ContentResult:
+        with request.app.state.db.session() as s:
+            return service.record_content(
+                s,
+                settings,
+                request.app.state.matcher.matcher,
+                integration_id=principal.integration_id,
+                actor=principal.actor,
+                data=data,
+                signals=signals,
+                meta=meta,
+            )
+
+    return await run_in_threadpool(store)
+
+
+@router.post("/hashes/lookup", response_model=LookupResponse)
+def lookup_hashes(body: LookupRequest, request: Request, principal: Intake) -> LookupResponse:
+    """Match up to 1,000 hashes computed on the service's side (the media never leaves it)."""
+    problems = []
+    for i, h in enumerate(body.hashes):
+        v = h.value.lower()
+        ok = (
+            is_valid_pdq(v)
+            if h.signal_type == "pdq"
+            else (
+                len(v) == {"md5": 32, "sha1": 40, "sha256": 64}[h.signal_type]
+                and all(c in "0123456789abcdef" for c in v)
+            )
+        )
+        if not ok:
+            problems.append({"index": i, "problem": f"not a valid {h.signal_type} value"})
+    if problems:
+        raise Invalid(
+            f"hashes[{problems[0]['index']}]: {problems[0]['problem']}",
+            code="invalid_hash",
+            details={"problems": problems},
+        )
+    settings = request.app.state.settings
+    with request.app.state.db.session() as s:
+        results = service.lookup(
+            s,
+            settings,
+            request.app.state.matcher.matcher,
+            integration_id=principal.integration_id,
+            queries=[(h.signal_type, h.value, h.quality) for h in body.hashes],
+        )
+    return LookupResponse(results=results)

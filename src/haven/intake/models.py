@@ -1,0 +1,103 @@
+"""Tables of intake: the service's accounts, content records and their matches."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from haven.core.clock import new_id, now
+from haven.core.db import Base, UTCDateTime
+
+
+class Account(Base):
+    """An account of the calling service, known by the service's own id."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    age_band: Mapped[str] = mapped_column(String(16), default="unknown")
+    state: Mapped[str] = mapped_column(String(24), default="active")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
+
+
+class ContentItem(Base):
+    """One piece of content submitted by a service, with its signals and verdict.
+
+    The bytes of allowed content are never stored; blocked or held content has a quarantine
+    object (encrypted) so a reviewer can see it.
+    """
+
+    __tablename__ = "content_items"
+    __table_args__ = (
+        Index("ix_content_uploader", "uploader", "received_at"),
+        Index("ix_content_external", "integration_id", "external_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    integration_id: Mapped[str] = mapped_column(String(26))
+    external_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    media_kind: Mapped[str] = mapped_column(String(16))  # image, video, text, file
+    content_type: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    uploader: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    surface: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    size_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    md5: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    sha1: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    pdq: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    pdq_quality: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    verdict: Mapped[str] = mapped_column(String(16))
+    verdict_rule: Mapped[str] = mapped_column(String(120))
+    verdict_reason: Mapped[str] = mapped_column(Text, default="")
+    #: Classifier scores: {classifier name: {"version": ..., "scores": {label: score}}}.
+    scores: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    quarantine_id: Mapped[str | None] = mapped_column(String(26), nullable=True)
+
+
+class Match(Base):
+    """A match of a content item (or of a looked-up hash) against a bank entry: the match log."""
+
+    __tablename__ = "matches"
+    __table_args__ = (Index("ix_matches_entry_time", "entry_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    content_id: Mapped[str | None] = mapped_column(
+        ForeignKey("content_items.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    integration_id: Mapped[str] = mapped_column(String(26))
+    source: Mapped[str] = mapped_column(String(16), default="content")  # content or lookup
+    bank_id: Mapped[str] = mapped_column(String(26), index=True)
+    entry_id: Mapped[str] = mapped_column(String(26))
+    signal_type: Mapped[str] = mapped_column(String(16))
+    distance: Mapped[int] = mapped_column(Integer, default=0)
+    classification: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    #: allowlisted: suppressed by an allowlist bank; quarantined: the entry was under flood review.
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    query_variant: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class QuarantineObject(Base):
+    """Encrypted bytes of blocked or held media (AES-256-GCM), kept for review and evidence."""
+
+    __tablename__ = "quarantine_objects"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    content_id: Mapped[str] = mapped_column(String(26), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    path: Mapped[str] = mapped_column(Text)
+    key_id: Mapped[str] = mapped_column(String(64), default="settings")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

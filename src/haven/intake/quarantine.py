@@ -1,0 +1,82 @@
+"""The encrypted quarantine store for the bytes of blocked or held media.
+
+AES-256-GCM with a key from settings; the object id is bound as associated data so a file
+cannot be swapped for another object's. The evidence vault takes over from this store for
+reported material. Every read is authorised by the caller and written to the audit log here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy.orm import Session
+
+from haven.core.clock import new_id
+from haven.core.errors import NotFound
+from haven.core.ledger import audit
+from haven.core.settings import Settings
+from haven.intake.models import QuarantineObject
+
+NONCE_BYTES = 12
+
+
+def _root(settings: Settings) -> Path:
+    root = settings.var_dir / "quarantine"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def put(
+    session: Session, settings: Settings, *, content_id: str, data: bytes, content_type: str | None
+) -> QuarantineObject:
+    """Encrypt and store the bytes; returns the object row (added to the session)."""
+    object_id = new_id()
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = AESGCM(settings.quarantine_key_bytes()).encrypt(nonce, data, object_id.encode())
+    path = _root(settings) / f"{object_id}.bin"
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "wb") as f:
+        f.write(nonce + sealed)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    row = QuarantineObject(
+        id=object_id,
+        content_id=content_id,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size_bytes=len(data),
+        content_type=content_type,
+        path=str(path),
+    )
+    session.add(row)
+    return row
+
+
+def read(
+    session: Session, settings: Settings, object_id: str, *, actor: str, purpose: str, source_ip: str | None = None
+) -> bytes:
+    """Decrypt an object for an authorised caller, recording the access in the audit log.
+
+    The caller checks authorisation; this function guarantees the audit record and integrity.
+    """
+    row = session.get(QuarantineObject, object_id)
+    if row is None or row.deleted_at is not None:
+        raise NotFound(f"no quarantined object '{object_id}'", code="object_not_found")
+    blob = Path(row.path).read_bytes()
+    data = AESGCM(settings.quarantine_key_bytes()).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], object_id.encode())
+    if hashlib.sha256(data).hexdigest() != row.sha256:
+        raise ValueError(f"quarantined object {object_id} failed its integrity check")
+    audit(
+        session,
+        actor=actor,
+        action="media.view",
+        object_type="quarantine_object",
+        object_id=object_id,
+        purpose=purpose,
+        source_ip=source_ip,
+        details={"content_id": row.content_id},
+    )
+    return data

@@ -1,0 +1,320 @@
+"""Intake: hash what a service sends, match it against the banks, decide, and record it.
+
+Data minimisation: allowed content's bytes are never stored; the bytes of blocked or held
+content go to the encrypted quarantine store so a reviewer can see them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from haven.banks.matcher import Hit, Matcher
+from haven.banks.models import Bank
+from haven.banks.service import flood_check
+from haven.core.clock import new_id, now
+from haven.core.errors import UnsupportedMediaType
+from haven.core.ledger import record_event
+from haven.core.settings import Settings
+from haven.intake import quarantine
+from haven.intake.models import Account, ContentItem, Match
+from haven.intake.schemas import ContentMetadata, ContentResult, Hashes, LookupResult, MatchOut, VerdictOut
+from haven.policy import MatchView, Verdict, decide_matches
+from haven.signals.crypto import crypto_hashes
+from haven.signals.image import ImageHashes, hash_image, sniff_media_kind
+
+#: Perceptual matches within this many bits of their bank's threshold go to review, not block.
+NEAR_THRESHOLD_BAND = 0
+
+
+@dataclass
+class Signals:
+    """The signals of one piece of content, computed outside any database transaction."""
+
+    media_kind: str
+    mime: str
+    md5: str
+    sha1: str
+    sha256: str
+    image: ImageHashes | None = None
+
+
+def compute_signals(data: bytes, settings: Settings) -> Signals:
+    """Hash the bytes; CPU-bound, so the API runs it in a worker thread."""
+    sniffed = sniff_media_kind(data)
+    if sniffed is None:
+        raise UnsupportedMediaType(
+            "unsupported media type: send an image (JPEG, PNG, GIF, WebP, BMP, TIFF, HEIC/HEIF) "
+            "or a video (MP4, MOV, WebM, AVI)",
+            details={"first_bytes": data[:8].hex()},
+        )
+    kind, mime = sniffed
+    if kind == "image":
+        img = hash_image(
+            data,
+            max_pixels=settings.max_image_pixels,
+            dihedral=settings.query_dihedral,
+            trim_borders=settings.query_trim_borders,
+        )
+        c = img.crypto
+        return Signals(kind, img.mime, c.md5, c.sha1, c.sha256, img)
+    c = crypto_hashes(data)
+    return Signals(kind, mime, c.md5, c.sha1, c.sha256)
+
+
+def _bank_names(session: Session, hits: list[Hit]) -> dict[str, str]:
+    ids = {h.entry.bank_id for h in hits}
+    if not ids:
+        return {}
+    return dict(session.execute(select(Bank.id, Bank.name).where(Bank.id.in_(ids))).all())
+
+
+def match_signals(
+    matcher: Matcher,
+    *,
+    exact: list[tuple[str, str]],
+    pdq_variants: list[tuple[str, str]],
+    pdq_quality: int | None,
+    min_quality: int,
+) -> list[tuple[Hit, str]]:
+    """All hits with their status: active, quarantined, allowlisted or low_quality.
+
+    An allowlist hit on an exact hash suppresses every match of the item; an allowlist hit on
+    PDQ suppresses only the perceptual ones (a known false positive of the perceptual hash
+    must not hide a byte-identical copy of known material).
+    """
+    exact_hits = [h for st, v in exact for h in matcher.match_exact(st, v)]
+    pdq_hits = matcher.match_pdq(pdq_variants) if pdq_variants else []
+    allow_exact = any(h.entry.bank_kind == "allowlist" for h in exact_hits)
+    allow_pdq = allow_exact or any(h.entry.bank_kind == "allowlist" for h in pdq_hits)
+    low_quality = pdq_quality is not None and pdq_quality < min_quality
+    out: list[tuple[Hit, str]] = []
+    for h in exact_hits:
+        status = (
+            "allowlisted"
+            if allow_exact and h.entry.bank_kind != "allowlist"
+            else ("quarantined" if h.entry.quarantined else "active")
+        )
+        out.append((h, status))
+    for h in pdq_hits:
+        if low_quality:
+            status = "low_quality"
+        elif allow_pdq and h.entry.bank_kind != "allowlist":
+            status = "allowlisted"
+        else:
+            status = "quarantined" if h.entry.quarantined else "active"
+        out.append((h, status))
+    return out
+
+
+def _views(hits: list[tuple[Hit, str]]) -> list[MatchView]:
+    return [
+        MatchView(h.entry.bank_kind, h.entry.signal_type, h.distance, h.entry.threshold, status, h.entry.classification)
+        for h, status in hits
+    ]
+
+
+def _match_out(hits: list[tuple[Hit, str]], names: dict[str, str]) -> list[MatchOut]:
+    return [
+        MatchOut(
+            bank=names.get(h.entry.bank_id, h.entry.bank_id),
+            bank_id=h.entry.bank_id,
+            bank_kind=h.entry.bank_kind,
+            entry_id=h.entry.entry_id,
+            signal_type=h.entry.signal_type,
+            distance=h.distance,
+            classification=h.entry.classification,
+            status=status,  # type: ignore[arg-type]
+            query_variant=h.query_variant if h.entry.signal_type == "pdq" else None,
+        )
+        for h, status in hits
+    ]
+
+
+def _verdict_out(v: Verdict) -> VerdictOut:
+    return VerdictOut(action=v.action, rule=v.rule, reason=v.reason)
+
+
+def touch_account(session: Session, account_id: str | None) -> None:
+    if account_id and session.get(Account, account_id) is None:
+        session.add(Account(id=account_id))
+        session.flush()
+
+
+def record_content(
+    session: Session,
+    settings: Settings,
+    matcher: Matcher,
+    *,
+    integration_id: str,
+    actor: str,
+    data: bytes,
+    signals: Signals,
+    meta: ContentMetadata,
+) -> ContentResult:
+    """Match, decide and store one item in the caller's transaction."""
+    img = signals.image
+    exact = [("md5", signals.md5), ("sha1", signals.sha1), ("sha256", signals.sha256)]
+    hits = match_signals(
+        matcher,
+        exact=exact,
+        pdq_variants=img.query_variants if img else [],
+        pdq_quality=img.quality if img else None,
+        min_quality=settings.pdq_min_quality,
+    )
+    verdict = decide_matches(_views(hits), near_band=NEAR_THRESHOLD_BAND)
+    content_id = new_id()
+    touch_account(session, meta.uploader)
+    item = ContentItem(
+        id=content_id,
+        integration_id=integration_id,
+        external_id=meta.external_id,
+        media_kind=signals.media_kind,
+        content_type=meta.content_type or signals.mime,
+        uploader=meta.uploader,
+        surface=meta.surface,
+        recipients=meta.recipients,
+        created_at=meta.created_at,
+        ip=meta.ip,
+        size_bytes=len(data),
+        md5=signals.md5,
+        sha1=signals.sha1,
+        sha256=signals.sha256,
+        pdq=img.pdq if img else None,
+        pdq_quality=img.quality if img else None,
+        width=img.width if img else None,
+        height=img.height if img else None,
+        verdict=verdict.action,
+        verdict_rule=verdict.rule,
+        verdict_reason=verdict.reason,
+    )
+    session.add(item)
+    session.flush()
+    stamp = now()
+    for h, status in hits:
+        session.add(
+            Match(
+                content_id=content_id,
+                integration_id=integration_id,
+                source="content",
+                bank_id=h.entry.bank_id,
+                entry_id=h.entry.entry_id,
+                signal_type=h.entry.signal_type,
+                distance=h.distance,
+                classification=h.entry.classification,
+                status=status,
+                query_variant=h.query_variant,
+                created_at=stamp,
+            )
+        )
+    if verdict.action in ("block", "review"):
+        obj = quarantine.put(session, settings, content_id=content_id, data=data, content_type=signals.mime)
+        item.quarantine_id = obj.id
+    session.flush()
+    active_entries = [h.entry.entry_id for h, status in hits if status == "active"]
+    if active_entries:
+        flood_check(
+            session,
+            active_entries,
+            max_distinct=settings.flood_max_distinct,
+            window_seconds=settings.flood_window_seconds,
+        )
+    record_event(
+        session,
+        "content.received",
+        subject_type="content",
+        subject_id=content_id,
+        actor=actor,
+        data={
+            "media_kind": signals.media_kind,
+            "surface": meta.surface,
+            "uploader": meta.uploader,
+            "matches": len(hits),
+        },
+    )
+    record_event(
+        session,
+        "content.verdict",
+        subject_type="content",
+        subject_id=content_id,
+        actor=actor,
+        data={
+            "action": verdict.action,
+            "rule": verdict.rule,
+            "labels": verdict.labels,
+            "matched_entries": active_entries,
+        },
+    )
+    return ContentResult(
+        id=content_id,
+        external_id=meta.external_id,
+        media_kind=signals.media_kind,
+        mime=signals.mime,
+        hashes=Hashes(
+            md5=signals.md5,
+            sha1=signals.sha1,
+            sha256=signals.sha256,
+            pdq=img.pdq if img else None,
+            pdq_quality=img.quality if img else None,
+        ),
+        matches=_match_out(hits, _bank_names(session, [h for h, _ in hits])),
+        verdict=_verdict_out(verdict),
+    )
+
+
+def lookup(
+    session: Session,
+    settings: Settings,
+    matcher: Matcher,
+    *,
+    integration_id: str,
+    queries: list[tuple[str, str, int | None]],
+    dihedral: bool = False,
+) -> list[LookupResult]:
+    """Match hashes a service computed itself (the privacy-preserving path) and log the matches."""
+    results: list[tuple[str, str, list[tuple[Hit, str]], Verdict]] = []
+    for signal_type, value, quality in queries:
+        value = value.lower()
+        if signal_type == "pdq":
+            hits = match_signals(
+                matcher,
+                exact=[],
+                pdq_variants=[("original", value)],
+                pdq_quality=quality,
+                min_quality=settings.pdq_min_quality,
+            )
+        else:
+            hits = match_signals(
+                matcher,
+                exact=[(signal_type, value)],
+                pdq_variants=[],
+                pdq_quality=None,
+                min_quality=settings.pdq_min_quality,
+            )
+        results.append((signal_type, value, hits, decide_matches(_views(hits), near_band=NEAR_THRESHOLD_BAND)))
+    all_hits = [h for _, _, hits, _ in results for h, _ in hits]
+    names = _bank_names(session, all_hits)
+    stamp = now()
+    for _, _, hits, _ in results:
+        for h, status in hits:
+            session.add(
+                Match(
+                    content_id=None,
+                    integration_id=integration_id,
+                    source="lookup",
+                    bank_id=h.entry.bank_id,
+                    entry_id=h.entry.entry_id,
+                    signal_type=h.entry.signal_type,
+                    distance=h.distance,
+                    classification=h.entry.classification,
+                    status=status,
+                    query_variant=None,
+                    created_at=stamp,
+                )
+            )
+    return [
+        LookupResult(signal_type=st, value=v, matches=_match_out(hits, names), verdict=_verdict_out(verdict))
+        for st, v, hits, verdict in results
+    ]

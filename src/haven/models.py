@@ -1,0 +1,11 @@
+"""Imports every capability's tables so that Alembic and tests see the whole schema.
+
+Each capability adds one import line here when it adds tables.
+"""
+
+from haven.banks import models as banks_models
+from haven.core import models as core_models
+from haven.core.db import Base
+from haven.intake import models as intake_models
+
+__all__ = ["Base", "banks_models", "core_models", "intake_models"]
