@@ -81,8 +81,12 @@ def db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
     return Settings(
-        var_dir=tmp_path / "var", database_url=db_url, log_format="console", index_refresh_seconds=0.2, _env_file=None
-    )  # type: ignore[call-arg]
+        var_dir=tmp_path / "var",
+        database_url=db_url,
+        log_format="console",
+        index_refresh_seconds=0.2,
+        inline_worker=False,  # tests run jobs explicitly with haven.core.jobs.work(db, once=True)
+    )
 
 
 @pytest.fixture

@@ -25,16 +25,23 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     configure_logging(settings.log_format, settings.log_level, settings.is_production)
     db = db or Database(settings.effective_database_url)
 
+    import haven.models  # noqa: F401  (every table and event subscriber)
     from haven.banks.runtime import MatcherRuntime
+    from haven.worker import InlineWorker
 
     runtime = MatcherRuntime(db, settings)
+    inline = InlineWorker(db) if settings.inline_worker else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime.start()
+        if inline is not None:
+            inline.start()
         try:
             yield
         finally:
+            if inline is not None:
+                inline.stop()
             runtime.stop()
 
     app = FastAPI(

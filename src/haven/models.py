@@ -3,6 +3,7 @@
 Each capability adds one import line here when it adds tables.
 """
 
+import haven.subscribers  # noqa: F401  (subscribers must be registered wherever events are recorded)
 from haven.banks import models as banks_models
 from haven.core import models as core_models
 from haven.core.db import Base

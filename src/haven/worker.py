@@ -1,4 +1,7 @@
-"""`haven worker`: runs queued jobs from the database-backed queue."""
+"""`haven worker`: runs queued jobs from the database-backed queue (deliveries, event
+subscribers, reports, retention). The API process also runs one in a thread by default
+(`HAVEN_INLINE_WORKER`), so a small service needs nothing but `haven serve`.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ log = logging.getLogger("haven.worker")
 
 def load_handlers() -> None:
     """Import the modules that register job handlers; a capability adds its line here."""
+    import haven.models  # noqa: F401  (tables and event subscribers)
 
 
 def run(db: Database, *, once: bool = False) -> int:
@@ -24,3 +28,29 @@ def run(db: Database, *, once: bool = False) -> int:
             signal.signal(sig, lambda *_: stopping.set())
     log.info("worker started")
     return work(db, once=once, stop=stopping.is_set)
+
+
+class InlineWorker:
+    """A worker thread inside the API process."""
+
+    def __init__(self, db: Database, idle_sleep: float = 0.5) -> None:
+        self.db = db
+        self.idle_sleep = idle_sleep
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        load_handlers()
+        self._thread = threading.Thread(target=self._run, name="haven-inline-worker", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            work(self.db, idle_sleep=self.idle_sleep, stop=self._stop.is_set)
+        except Exception:
+            log.exception("inline worker stopped on an error")
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)

@@ -6,12 +6,50 @@ every state change must go through `record_event` in the same transaction as the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from haven.core.models import AuditRecord, Event
+
+#: event type -> names of subscribers. A subscriber is a job handler named `event:<name>`; for
+#: every recorded event of a type it subscribes to, a job is queued in the same transaction,
+#: so a consumer (review tasks, enforcement, reporting) never misses an event and never sees
+#: one that was rolled back. Use `"*"` to receive every event type.
+SUBSCRIBERS: dict[str, list[str]] = {}
+
+
+def subscribe(
+    *event_types: str, name: str
+) -> Callable[[Callable[[Session, Event], None]], Callable[[Session, Event], None]]:
+    """Register `fn(session, event)` to run in the worker for each event of these types.
+
+    The function runs in its own transaction with the event loaded; it must be idempotent
+    (a crashed worker retries it). Registration happens at import time: the module must be
+    listed in `haven.subscribers`.
+    """
+
+    def register(fn: Callable[[Session, Event], None]) -> Callable[[Session, Event], None]:
+        from haven.core.db import Database
+        from haven.core.jobs import handler
+        from haven.core.models import Job
+
+        for t in event_types:
+            if name not in SUBSCRIBERS.setdefault(t, []):
+                SUBSCRIBERS[t].append(name)
+
+        @handler(f"event:{name}")
+        def run(db: Database, job: Job) -> None:
+            with db.session() as s:
+                event = s.get(Event, job.payload["event_id"])
+                if event is not None:
+                    fn(s, event)
+
+        return fn
+
+    return register
 
 
 def record_event(
@@ -24,8 +62,15 @@ def record_event(
     data: dict[str, Any] | None = None,
 ) -> Event:
     """Append an event in the caller's transaction (it commits or rolls back with the change)."""
-    event = Event(type=type, subject_type=subject_type, subject_id=subject_id, actor=actor, data=data or {})
+    from haven.core.clock import new_id
+    from haven.core.jobs import enqueue
+
+    event = Event(
+        id=new_id(), type=type, subject_type=subject_type, subject_id=subject_id, actor=actor, data=data or {}
+    )
     session.add(event)
+    for name in SUBSCRIBERS.get(type, []) + SUBSCRIBERS.get("*", []):
+        enqueue(session, f"event:{name}", {"event_id": event.id, "type": type}, dedupe_key=f"{name}:{event.id}")
     return event
 
 

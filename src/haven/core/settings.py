@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     # development a key is generated once into var/ so that a local run works; production must set it.
     quarantine_key: SecretStr = SecretStr("")
 
+    # Run a job worker thread inside the API process (the embedded default, so `make run` is
+    # the whole system). Large deployments set it false and run `haven worker` processes.
+    inline_worker: bool = True
+
     # The server.
     host: str = "127.0.0.1"
     port: int = 8000
