@@ -142,7 +142,11 @@ def bank_add(
     with database().session() as s:
         bank = get_bank(s, name)
         ids = add_entries(s, bank, entries, actor=CLI_ACTOR, variants=variants)
-    console.print(f"banked {len(ids)} hash(es) from {len(files) - len(errors)} file(s) into {name}")
+    crops = sum(len(v) for v in variants.values())
+    console.print(
+        f"banked {len(ids)} hash(es) and {crops} centre-crop variant(s) "
+        f"from {len(files) - len(errors)} file(s) into {name}"
+    )
     if errors:
         raise typer.Exit(2)
 

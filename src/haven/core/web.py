@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -41,6 +42,10 @@ SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
+#: Declared so the OpenAPI document shows the bearer scheme; errors are raised by `_bearer`.
+bearer_scheme = HTTPBearer(auto_error=False, description="an integration's API key: `hvn_<id>_<secret>`")
+
+
 def _bearer(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -55,7 +60,9 @@ def _bearer(request: Request) -> str:
 def require_scope(scope: str) -> Callable[..., Principal]:
     """A dependency that authenticates the caller and checks one scope (401, then 403)."""
 
-    def dependency(request: Request) -> Principal:
+    def dependency(
+        request: Request, _credentials: HTTPAuthorizationCredentials | None = Depends(bearer_scheme)
+    ) -> Principal:
         token = _bearer(request)
         db = get_db(request)
         with db.sessions() as s:

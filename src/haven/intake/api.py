@@ -98,7 +98,12 @@ async def submit_content(
                 meta=meta,
             )
 
-    return await run_in_threadpool(store)
+    result = await run_in_threadpool(store)
+    if any(m.status == "active" for m in result.matches):
+        # Flood protection may just have quarantined an entry: apply it here at once (a cheap
+        # counter read when nothing changed; other processes follow within seconds).
+        await run_in_threadpool(request.app.state.matcher.refresh)
+    return result
 
 
 @router.post("/hashes/lookup", response_model=LookupResponse)
