@@ -48,7 +48,7 @@ def jpeg_200k() -> bytes:
 
 def pct(values: list[float], p: float) -> float:
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
 async def drive(url: str, key: str, make_request, total: int, concurrency: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
