@@ -51,3 +51,4 @@ def test_ops_endpoints(server: LiveServer) -> None:
         assert ready.status_code == 200 and ready.json()["ready"] is True
         metrics = c.get("/metrics")
         assert metrics.status_code == 200 and "python_info" in metrics.text
+        assert 'haven_http_requests_total{method="GET",route="/readyz",status="200"}' in metrics.text

@@ -11,10 +11,25 @@ from pydantic import ValidationError
 
 from haven.core.auth import Principal
 from haven.core.errors import Invalid, PayloadTooLarge
+from haven.core.metrics import MATCHES, VERDICTS
 from haven.core.web import require_scope
 from haven.intake import service
-from haven.intake.schemas import ContentMetadata, ContentResult, LookupRequest, LookupResponse
+from haven.intake.schemas import (
+    ContentMetadata,
+    ContentResult,
+    LookupRequest,
+    LookupResponse,
+    MatchOut,
+    VerdictOut,
+)
 from haven.signals.pdq import is_valid_pdq
+
+
+def observe_result(source: str, verdict: VerdictOut, matches: list[MatchOut]) -> None:
+    VERDICTS.labels(source, verdict.action, verdict.rule).inc()
+    for m in matches:
+        MATCHES.labels(m.signal_type, m.status).inc()
+
 
 router = APIRouter(prefix="/v1", tags=["intake"])
 Intake = Annotated[Principal, Depends(require_scope("intake"))]
@@ -99,6 +114,7 @@ async def submit_content(
             )
 
     result = await run_in_threadpool(store)
+    observe_result("content", result.verdict, result.matches)
     if any(m.status == "active" for m in result.matches):
         # Flood protection may just have quarantined an entry: apply it here at once (a cheap
         # counter read when nothing changed; other processes follow within seconds).
@@ -137,4 +153,6 @@ def lookup_hashes(body: LookupRequest, request: Request, principal: Intake) -> L
             integration_id=principal.integration_id,
             queries=[(h.signal_type, h.value, h.quality) for h in body.hashes],
         )
+    for r in results:
+        observe_result("lookup", r.verdict, r.matches)
     return LookupResponse(results=results)

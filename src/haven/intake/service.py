@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from haven.banks.matcher import Hit, Matcher
@@ -297,23 +297,26 @@ def lookup(
     all_hits = [h for _, _, hits, _ in results for h, _ in hits]
     names = _bank_names(session, all_hits)
     stamp = now()
-    for _, _, hits, _ in results:
-        for h, status in hits:
-            session.add(
-                Match(
-                    content_id=None,
-                    integration_id=integration_id,
-                    source="lookup",
-                    bank_id=h.entry.bank_id,
-                    entry_id=h.entry.entry_id,
-                    signal_type=h.entry.signal_type,
-                    distance=h.distance,
-                    classification=h.entry.classification,
-                    status=status,
-                    query_variant=None,
-                    created_at=stamp,
-                )
-            )
+    rows = [
+        dict(
+            id=new_id(),
+            content_id=None,
+            integration_id=integration_id,
+            source="lookup",
+            bank_id=h.entry.bank_id,
+            entry_id=h.entry.entry_id,
+            signal_type=h.entry.signal_type,
+            distance=h.distance,
+            classification=h.entry.classification,
+            status=status,
+            query_variant=None,
+            created_at=stamp,
+        )
+        for _, _, hits, _ in results
+        for h, status in hits
+    ]
+    if rows:
+        session.execute(insert(Match), rows)
     return [
         LookupResult(signal_type=st, value=v, matches=_match_out(hits, names), verdict=_verdict_out(verdict))
         for st, v, hits, verdict in results
