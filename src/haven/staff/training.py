@@ -121,13 +121,14 @@ def status(
     """Each module's state for one person."""
     cfg = config or staff_settings()
     period = timedelta(days=round(cfg.training_refresh_months * 365.25 / 12))
-    last: dict[str, datetime] = dict(
-        session.execute(
+    last: dict[str, datetime] = {
+        slug: when
+        for slug, when in session.execute(
             select(TrainingCompletion.slug, func.max(TrainingCompletion.completed_at))
             .where(TrainingCompletion.staff_id == staff_id)
             .group_by(TrainingCompletion.slug)
         ).tuples()
-    )
+    }
     t = now()
     out = []
     for m in modules or list_modules(session):
