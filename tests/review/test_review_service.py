@@ -17,7 +17,7 @@ from haven.core.models import Event
 from haven.core.settings import Settings
 from haven.review import create_task, file_views
 from haven.review.models import ReviewTask
-from haven.review.service import Reviewer, claim_next, decide, get_task, queues_for
+from haven.review.service import claim_next, decide, get_task, queues_for
 from tests.conftest import LiveServer
 from tests.helpers import encode, sample
 from tests.review.fixtures import bank_and_flag, make_staff, reviewer

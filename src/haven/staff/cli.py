@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -56,7 +56,7 @@ def list_(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     from haven.staff.service import list_staff
 
     with database().session() as s:
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "id": m.id,
                 "email": m.email,
