@@ -60,7 +60,7 @@ def test_first_sign_in_enrols_totp_and_session_works(server: LiveServer, db: Dat
 
 
 def test_recovery_code_signs_in_and_lockout_shows(server: LiveServer, db: Database) -> None:
-    sid, secret = make_staff(db, "rc@example.org", ["senior"])
+    sid, _secret = make_staff(db, "rc@example.org", ["senior"])
     with db.session() as s:
         codes = svc.new_recovery_codes(s, svc.get_staff(s, sid))
     c = ConsoleClient(server.url)
