@@ -25,6 +25,11 @@ from tests.review.fixtures import bank_and_flag, make_staff, reviewer
 T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
 
 
+def _views(db: Database, content_id: str) -> list:  # type: ignore[type-arg]
+    with db.sessions() as s:
+        return file_views(s, content_id)
+
+
 def _events(db: Database, type_: str) -> list[Event]:
     with db.session() as s:
         return list(s.scalars(select(Event).where(Event.type == type_).order_by(Event.created_at, Event.id)))
@@ -105,7 +110,7 @@ def test_verdicts_become_tasks_and_confirmed_media_is_banked(
     jobs.work(db, once=True)
     with db.session() as s:
         assert s.scalar(select(ReviewTask).where(ReviewTask.subject_id == again["id"])) is None
-    assert file_views(db.sessions(), body["id"]) == []  # banking read the bytes, nobody revealed them
+    assert _views(db, body["id"]) == []  # banking read the bytes, nobody revealed them
 
 
 def test_priority_orders_by_severity_score_and_age(db: Database) -> None:
