@@ -36,6 +36,7 @@ def test_task_page_reveal_decide_budget_and_audit(server: LiveServer, api_key: s
     copy = encode(sample("astronaut").resize((320, 320)), quality=80)
     with server.client(api_key) as c:
         first = bank_and_flag(c, encode(sample("astronaut"), quality=95), copy)
+        assert first["verdict"]["action"] == "block"
         second = c.post(
             "/v1/content", files={"file": ("b.jpg", encode(sample("astronaut").resize((300, 300)), quality=70))}
         ).json()

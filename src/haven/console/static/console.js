@@ -20,6 +20,12 @@
       img.classList.add("revealed");
       img.alt = img.alt.replace(/^Blurred/, "Revealed");
     } else {
+      // Hide the sharp picture at once: the browser keeps showing it until the preview loads.
+      img.classList.add("masked");
+      img.addEventListener("load", function unmask() {
+        img.classList.remove("masked");
+        img.removeEventListener("load", unmask);
+      });
       img.src = img.dataset.preview;
       img.classList.remove("revealed");
       img.alt = img.alt.replace(/^Revealed/, "Blurred");
