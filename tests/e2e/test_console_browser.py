@@ -81,8 +81,10 @@ def test_newcomer_signs_in_trains_and_works_a_queue_by_keyboard(
     page.screenshot(path=str(SHOTS / "task-blurred.png"), full_page=True)
     # Reveal with the keyboard: the file is fetched and the view recorded.
     page.keyboard.press("r")
-    page.wait_for_function("document.querySelector('.item img').src.includes('/file')")
-    page.wait_for_function("document.querySelector('.item img').complete")
+    # (expect, not wait_for_function: the console's CSP forbids the eval that the latter uses)
+    expect(img).to_have_attribute("src", re.compile("/file"))
+    expect(img).to_have_js_property("complete", True)
+    expect(img).to_have_js_property("naturalWidth", 512)
     page.screenshot(path=str(SHOTS / "task-revealed.png"), full_page=True)
     with db.sessions() as s:
         views = [v for cid in ids for v in file_views(s, cid)]

@@ -22,6 +22,7 @@ class ReviewTask(Base):
         Index("ix_review_tasks_next", "status", "queue", "rank_at"),
         Index("ix_review_tasks_subject", "subject_type", "subject_id"),
         Index("ix_review_tasks_uploader", "uploader"),
+        Index("ix_review_tasks_claimed", "claimed_by", "status"),
     )
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)

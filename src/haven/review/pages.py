@@ -38,6 +38,7 @@ from haven.review.service import (
     REVEAL_PURPOSE,
     BreakNeeded,
     Reviewer,
+    budget_counts,
     check_task_access,
     claim,
     claim_next,
@@ -75,11 +76,13 @@ def budget_state(s: Session, me: StaffContext) -> tuple[dict[str, int], dict[str
 
 
 def reviewer_for(s: Session, me: StaffContext) -> Reviewer:
+    """Roles, training and the exposure budget of the signed-in person, for review's checks."""
     trained = "child_safety_reviewer" in me.roles and training.is_current(s, me.staff_id)
     allowed = True
     if trained:
-        _, _, over = budget_state(s, me)
-        allowed = over is None
+        prefs = wellness.preferences(me.preferences)
+        in_session, today = budget_counts(s, me.staff_id, me.session_id)
+        allowed = in_session < prefs["per_session"] and today < prefs["per_day"]
     return Reviewer(me.staff_id, me.roles, trained, me.session_id, allowed)
 
 
@@ -271,7 +274,7 @@ def task_page(request: Request, me: Rev, task_id: str, reveal: str | None = None
         )
         conversation = _conversation(s, task, items)
         parent = s.get(ReviewDecision, task.parent_decision_id) if task.parent_decision_id else None
-        _, prefs, _ = budget_state(s, me)
+    prefs = wellness.preferences(me.preferences)
     classes = sorted({m.classification for m in matches if m.classification})
     ctx = {
         "task": task,

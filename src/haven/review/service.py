@@ -167,12 +167,17 @@ class BreakNeeded(Forbidden):
 
 
 def held_task(session: Session, reviewer: Reviewer, queue: str | None = None) -> ReviewTask | None:
-    q = select(ReviewTask).where(
-        ReviewTask.status == "open", ReviewTask.claimed_by == reviewer.staff_id, ReviewTask.lease_until > now()
+    """The open task the person holds a live lease on (in `queue`), if any."""
+    # Only claimed_by and status in SQL: with the queue too, planners pick the backlog's
+    # (status, queue, rank_at) index and walk the whole queue. A person holds one or two tasks.
+    t = now()
+    rows = session.scalars(
+        select(ReviewTask).where(ReviewTask.claimed_by == reviewer.staff_id, ReviewTask.status == "open")
     )
-    if queue:
-        q = q.where(ReviewTask.queue == queue)
-    return session.scalar(q.order_by(ReviewTask.rank_at).limit(1))
+    for task in rows:
+        if (queue is None or task.queue == queue) and task.lease_until is not None and _aware(task.lease_until) > t:
+            return task
+    return None
 
 
 def _candidates(session: Session, queue: str, reviewer: Reviewer, t: datetime, k: int) -> list[str]:
@@ -515,6 +520,24 @@ def bank_confirmed(
 
 
 # --- exposure --------------------------------------------------------------------------------
+
+
+def budget_counts(session: Session, staff_id: str, session_id: str | None) -> tuple[int, int]:
+    """Child-safety items decided in this session and today (UTC), in one query."""
+    from sqlalchemy import case
+
+    day = now().replace(hour=0, minute=0, second=0, microsecond=0)
+    row = session.execute(
+        select(
+            func.count(case((ReviewDecision.session_id == session_id, 1))),
+            func.count(),
+        ).where(
+            ReviewDecision.reviewer == staff_id,
+            ReviewDecision.child_safety.is_(True),
+            ReviewDecision.created_at >= day,
+        )
+    ).one()
+    return int(row[0] or 0), int(row[1] or 0)
 
 
 def exposure(session: Session, staff_id: str, session_id: str | None) -> dict[str, int]:

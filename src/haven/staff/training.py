@@ -59,7 +59,22 @@ def get_module(session: Session, slug: str) -> Module:
 
 
 def list_modules(session: Session) -> list[Module]:
-    return [get_module(session, slug) for slug in MODULES]
+    """Every module in its current version (one query for all of them)."""
+    versions: dict[str, list[TrainingModuleVersion]] = {}
+    for v in session.scalars(
+        select(TrainingModuleVersion).order_by(TrainingModuleVersion.created_at.desc(), TrainingModuleVersion.id.desc())
+    ):
+        versions.setdefault(v.slug, []).append(v)
+    out = []
+    for slug in MODULES:
+        vs = versions.get(slug, [])
+        refresh_from = next((v.created_at for v in vs if v.requires_refresh), None)
+        if vs:
+            out.append(Module(slug, vs[0].title, vs[0].body, vs[0].id, refresh_from))
+        else:
+            title, body = _packaged(slug)
+            out.append(Module(slug, title, body, None, None))
+    return out
 
 
 def edit_module(session: Session, slug: str, title: str, body: str, *, requires_refresh: bool, actor: str) -> Module:

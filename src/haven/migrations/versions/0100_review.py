@@ -2,7 +2,7 @@
 
 Revision ID: 0100_review
 Revises: 0001_foundation
-Create Date: 2026-11-21 23:41:35.494682
+Create Date: 2026-11-21 23:58:50.599279
 """
 
 from collections.abc import Sequence
@@ -75,6 +75,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("source_key", name=op.f("uq_review_tasks_source_key")),
     )
     with op.batch_alter_table("review_tasks", schema=None) as batch_op:
+        batch_op.create_index("ix_review_tasks_claimed", ["claimed_by", "status"], unique=False)
         batch_op.create_index("ix_review_tasks_next", ["status", "queue", "rank_at"], unique=False)
         batch_op.create_index("ix_review_tasks_subject", ["subject_type", "subject_id"], unique=False)
         batch_op.create_index("ix_review_tasks_uploader", ["uploader"], unique=False)
@@ -194,6 +195,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_review_tasks_uploader")
         batch_op.drop_index("ix_review_tasks_subject")
         batch_op.drop_index("ix_review_tasks_next")
+        batch_op.drop_index("ix_review_tasks_claimed")
 
     op.drop_table("review_tasks")
     with op.batch_alter_table("review_decisions", schema=None) as batch_op:
