@@ -68,3 +68,22 @@ class ConsoleClient:
 
     def close(self) -> None:
         self.http.close()
+
+
+def assert_accessible_form_controls(html: str) -> int:
+    """Every visible form control has a label (explicit `for`, or an enclosing <label>), and the
+    page declares its language and has one <h1>. Returns how many controls were checked."""
+    import lxml.html
+
+    doc = lxml.html.fromstring(html)
+    assert doc.get("lang") == "en"
+    assert len(doc.xpath("//h1")) == 1
+    labelled_ids = {el.get("for") for el in doc.xpath("//label[@for]")}
+    n = 0
+    for el in doc.xpath("//input | //select | //textarea"):
+        if el.get("type") in ("hidden", "submit", "button"):
+            continue
+        n += 1
+        inside = bool(el.xpath("ancestor::label"))
+        assert inside or (el.get("id") and el.get("id") in labelled_ids), lxml.html.tostring(el)[:200]
+    return n

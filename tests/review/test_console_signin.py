@@ -10,7 +10,7 @@ import pyotp
 from haven.core.db import Database
 from haven.staff import service as svc
 from tests.conftest import LiveServer
-from tests.review.console_client import ConsoleClient
+from tests.review.console_client import ConsoleClient, assert_accessible_form_controls
 from tests.review.fixtures import PASSWORD, make_staff
 
 
@@ -41,6 +41,8 @@ def test_first_sign_in_enrols_totp_and_session_works(server: LiveServer, db: Dat
     r = c.follow(r)
     assert r.url.path == "/console/enrol"
     assert "<svg" in r.text
+    assert assert_accessible_form_controls(r.text) == 1
+    assert assert_accessible_form_controls(ConsoleClient(server.url).get("/console/login").text) == 2
     secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', r.text).group(1)  # type: ignore[union-attr]
     r = c.post("/console/enrol", {"code": "123456" if pyotp.TOTP(secret).now() != "123456" else "654321"})
     assert r.status_code == 401 and "not valid" in r.text

@@ -19,7 +19,7 @@ from haven.intake.models import ContentItem
 from haven.review import REVEAL_PURPOSE, file_views
 from tests.conftest import LiveServer
 from tests.helpers import encode, sample
-from tests.review.console_client import ConsoleClient
+from tests.review.console_client import ConsoleClient, assert_accessible_form_controls
 from tests.review.fixtures import PASSWORD, bank_and_flag, make_staff
 
 
@@ -55,6 +55,7 @@ def test_task_page_reveal_decide_budget_and_audit(server: LiveServer, api_key: s
     assert "Known-material confirmation" in html and "known" in html and ">A1<" in html
     assert "Keyboard shortcuts" in html and 'id="submit-next"' in html
     assert "Content-Security-Policy" in page.headers and page.headers["cache-control"] == "no-store"
+    assert assert_accessible_form_controls(html) >= 12  # decision, category, classes, annotations, note
     content_id = re.search(r'data-content="([0-9A-Z]{26})"', html).group(1)  # type: ignore[union-attr]
     preview_url = f"{task_url}/media/{content_id}/preview"
     file_url = f"{task_url}/media/{content_id}/file"
@@ -93,6 +94,8 @@ def test_task_page_reveal_decide_budget_and_audit(server: LiveServer, api_key: s
     assert "Time for a break" in c.get("/console/break").text
     home = c.get("/console/").text
     assert "paused: exposure budget" in home
+    for url in ("/console/", "/console/wellness", "/console/account", "/console/training"):
+        assert_accessible_form_controls(c.get(url).text)
     exp = c.get("/console/exposure").text
     assert 'id="exp-session">1 of 1' in exp and 'id="exp-reveals">1' in exp  # the page alone loads nothing
     r = c.post("/console/queues/known_material/next")
@@ -106,6 +109,8 @@ def test_task_page_reveal_decide_budget_and_audit(server: LiveServer, api_key: s
     page = a.get("/console/admin/audit", params={"staff": "cs@example.org", "action": "media.view"})
     assert page.status_code == 200 and page.text.count(REVEAL_PURPOSE) == 1
     assert "staff.sign_in" not in page.text
+    assert_accessible_form_controls(page.text)
+    assert_accessible_form_controls(a.get("/console/admin/staff").text)
     out = a.get("/console/admin/audit", params={"staff": "cs@example.org", "format": "csv"})
     assert out.status_code == 200 and out.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(out.text)))

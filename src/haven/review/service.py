@@ -221,7 +221,10 @@ def claim(session: Session, task_id: str, reviewer: Reviewer) -> bool:
 def claim_next(session: Session, reviewer: Reviewer, queue: str | None = None) -> ReviewTask | None:
     """The highest-priority task nobody else holds, leased to the reviewer (their own held task
     first). Commits the claim so other reviewers see it at once."""
-    queues = [get_queue(queue)] if queue else queues_for(reviewer)
+    if queue:
+        queues = [get_queue(queue)]
+    else:  # any queue: child-safety ones only while the person's budget allows
+        queues = [q for q in queues_for(reviewer) if reviewer.child_safety_allowed or not q.child_safety]
     for q in queues:
         if not may_work_queue(reviewer.roles, q):
             raise Forbidden(f"you may not work the queue '{q.title}'", code="queue_forbidden")
