@@ -92,6 +92,16 @@ def test_newcomer_signs_in_trains_and_works_a_queue_by_keyboard(
     page.keyboard.press("r")  # blur again
     expect(img).to_have_attribute("src", re.compile("/preview$"))
     expect(img).not_to_have_class(re.compile("masked"))  # the preview has loaded
+    # Holding the Reveal button shows the file only while held (and records that view too).
+    box = page.locator("a.reveal").first.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    expect(img).to_have_attribute("src", re.compile("/file"))
+    page.mouse.up()
+    expect(img).to_have_attribute("src", re.compile("/preview$"))
+    with db.sessions() as s:
+        assert len([v for cid in ids for v in file_views(s, cid)]) == 2
     # The shortcut overlay.
     page.keyboard.press("?")
     assert page.locator("#shortcuts").is_visible()

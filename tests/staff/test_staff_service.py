@@ -121,7 +121,12 @@ def test_sessions_expire_and_sign_out_everywhere(db: Database) -> None:
         with db.session() as s:
             assert svc.resolve_session(s, a.token, config=cfg) is None  # idle
         with db.session() as s:
+            half = svc.sign_in_password(s, "s@example.org", PW)  # never gives its second factor
+        clock.advance(timedelta(minutes=11))
+        with db.session() as s:
+            assert svc.resolve_session(s, half.token, config=cfg) is None
             c = svc.sign_in_password(s, "s@example.org", PW)
+            c.row.stage = "full"
         with db.session() as s:
             assert svc.resolve_session(s, c.token, config=cfg) is not None
             assert svc.revoke_all_sessions(s, sid, actor=f"staff:{sid}") >= 2
@@ -149,5 +154,33 @@ def test_cli_staff_create_prints_link_and_rejects_bad_role(db: Database, setting
         assert r.exit_code == 2 and "unknown role" in r.output
         r = runner.invoke(app, ["staff", "create", "new@example.org", "--role", "reviewer"])
         assert r.exit_code == 2 and "exists" in r.output
+    finally:
+        get_settings.cache_clear()
+
+
+def test_cli_list_roles_reset_disable(db: Database, settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from haven.cli import app
+    from haven.core.settings import get_settings
+
+    sid, _ = _enrolled(db, "ops@example.org")
+    monkeypatch.setenv("HAVEN_DATABASE_URL", settings.effective_database_url)
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        r = runner.invoke(app, ["staff", "roles", "ops@example.org", "--role", "senior", "--role", "legal"])
+        assert r.exit_code == 0, r.output
+        rows = json.loads(runner.invoke(app, ["staff", "list", "--json"]).stdout)
+        assert rows == [
+            {"id": sid, "email": "ops@example.org", "roles": ["senior", "legal"], "two_factor": True, "state": "active"}
+        ]
+        r = runner.invoke(app, ["staff", "reset", "ops@example.org"])
+        assert r.exit_code == 0 and "/console/setup/" in r.stdout
+        with db.session() as s:
+            staff = s.get(StaffMember, sid)
+            assert staff is not None and staff.password_hash is None and staff.totp_enabled_at is None
+        assert runner.invoke(app, ["staff", "disable", "ops@example.org"]).exit_code == 0
+        assert json.loads(runner.invoke(app, ["staff", "list", "--json"]).stdout)[0]["state"] == "disabled"
+        r = runner.invoke(app, ["staff", "disable", "ghost@example.org"])
+        assert r.exit_code == 2 and "no staff member" in r.output
     finally:
         get_settings.cache_clear()

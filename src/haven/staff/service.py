@@ -31,6 +31,8 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 MIN_PASSWORD = 12
 RECOVERY_CODES = 10
+#: Between password and second factor a session lives this long.
+PARTIAL_SESSION = timedelta(minutes=10)
 ISSUER = "Haven"
 
 
@@ -290,6 +292,8 @@ def resolve_session(
     t = now()
     if row.expires_at <= t or row.last_seen_at + timedelta(minutes=cfg.session_idle_minutes) <= t:
         return None
+    if row.stage != "full" and row.created_at + PARTIAL_SESSION <= t:
+        return None  # password checked but no second factor in time: start again
     staff = session.get(StaffMember, row.staff_id)
     if staff is None or staff.disabled_at is not None:
         return None
