@@ -26,7 +26,6 @@ from pathlib import Path
 
 os.environ.setdefault("HAVEN_EXPOSURE_PER_SESSION", "1000000")
 os.environ.setdefault("HAVEN_EXPOSURE_PER_DAY", "1000000")
-os.environ.setdefault("HAVEN_COOKIE_SECURE", "false")
 
 import pyotp
 from sqlalchemy import insert
