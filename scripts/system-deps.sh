@@ -3,6 +3,7 @@
 # Capabilities add theirs to PACKAGES (each with the reason beside it).
 set -euo pipefail
 PACKAGES=(
+  chromium  # the console's end-to-end tests drive Debian's Chromium with Playwright
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -80,6 +80,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 def _routers() -> list:  # type: ignore[type-arg]
     """Every capability's routers; a capability adds its line here."""
     from haven.banks.api import router as banks_router
+    from haven.console.pages import router as console_router
     from haven.intake.api import router as intake_router
+    from haven.review.pages import router as review_pages_router
 
-    return [intake_router, banks_router]
+    return [intake_router, banks_router, console_router, review_pages_router]

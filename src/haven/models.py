@@ -8,5 +8,7 @@ from haven.banks import models as banks_models
 from haven.core import models as core_models
 from haven.core.db import Base
 from haven.intake import models as intake_models
+from haven.review import models as review_models
+from haven.staff import models as staff_models
 
-__all__ = ["Base", "banks_models", "core_models", "intake_models"]
+__all__ = ["Base", "banks_models", "core_models", "intake_models", "review_models", "staff_models"]

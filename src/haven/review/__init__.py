@@ -1,0 +1,27 @@
+"""Review: queues with priority and deadlines, exclusive claiming, decisions with labels,
+escalation and second opinions, and the console pages where people do it.
+
+Public for other capabilities:
+- `create_task(session, queue=..., subject_type=..., subject_id=..., priority=..., ...)` puts
+  something in a queue (user reports, appeals, grooming flags).
+- The ledger event `review.decision` (see `haven.review.service.decide`) is the contract that
+  enforcement and reporting consume.
+- `file_views(session, content_id)`: the deliberate reveals of a file, for `fileViewedByEsp`.
+"""
+
+from haven.review.queues import ANNOTATIONS, DECISIONS, QUEUES, Queue
+from haven.review.service import REVEAL_PURPOSE, FileView, Reviewer, claim_next, create_task, decide, file_views
+
+__all__ = [
+    "ANNOTATIONS",
+    "DECISIONS",
+    "QUEUES",
+    "REVEAL_PURPOSE",
+    "FileView",
+    "Queue",
+    "Reviewer",
+    "claim_next",
+    "create_task",
+    "decide",
+    "file_views",
+]

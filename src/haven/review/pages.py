@@ -1,0 +1,447 @@
+"""Console pages of review: the queue list, "next task", the task page with blurred media and
+deliberate reveals, decisions (keyboard-driven), the exposure page and the break screen."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Form, Request
+from fastapi.responses import Response
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session
+
+from haven.console.web import (
+    PREFIX,
+    ConsoleError,
+    StaffContext,
+    add_template_dir,
+    console_router,
+    csrf_protect,
+    current_staff,
+    redirect,
+    render,
+)
+from haven.core.clock import now
+from haven.core.db import Database
+from haven.core.errors import Forbidden, NotFound
+from haven.core.ledger import audit
+from haven.core.web import client_ip
+from haven.intake import quarantine
+from haven.intake.models import Account, ContentItem, Match
+from haven.policy.categories import CATEGORIES, MEDIA_CLASSIFICATIONS
+from haven.review.models import ReviewDecision, ReviewTask
+from haven.review.queues import ANNOTATIONS, QUEUES, get_queue, may_work_queue
+from haven.review.service import (
+    PREVIEW_PURPOSE,
+    REVEAL_PURPOSE,
+    BreakNeeded,
+    Reviewer,
+    budget_counts,
+    check_task_access,
+    claim,
+    claim_next,
+    decide,
+    exposure,
+    get_task,
+    holds,
+    queue_counts,
+    release,
+)
+from haven.staff import training, wellness
+from haven.staff.models import StaffSession
+
+add_template_dir(Path(__file__).resolve().parent / "templates")
+router = console_router()
+Me = Annotated[StaffContext, Depends(current_staff())]
+REVIEW_ROLES = ("reviewer", "child_safety_reviewer", "senior")
+Rev = Annotated[StaffContext, Depends(current_staff(*REVIEW_ROLES))]
+CSRF = [Depends(csrf_protect)]
+
+
+def _db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def budget_state(s: Session, me: StaffContext) -> tuple[dict[str, int], dict[str, Any], str | None]:
+    """Exposure counts, preferences, and which budget is used up ("session", "day" or None)."""
+    exp = exposure(s, me.staff_id, me.session_id)
+    prefs = wellness.preferences(me.preferences)
+    over = (
+        "day" if exp["today"] >= prefs["per_day"] else ("session" if exp["session"] >= prefs["per_session"] else None)
+    )
+    return exp, prefs, over
+
+
+def reviewer_for(s: Session, me: StaffContext) -> Reviewer:
+    """Roles, training and the exposure budget of the signed-in person, for review's checks."""
+    trained = "child_safety_reviewer" in me.roles and training.is_current(s, me.staff_id)
+    allowed = True
+    if trained:
+        prefs = wellness.preferences(me.preferences)
+        in_session, today = budget_counts(s, me.staff_id, me.session_id)
+        allowed = in_session < prefs["per_session"] and today < prefs["per_day"]
+    return Reviewer(me.staff_id, me.roles, trained, me.session_id, allowed)
+
+
+# --- queue list --------------------------------------------------------------------------------
+
+
+def _queue_rows(s: Session, me: StaffContext, r: Reviewer) -> list[dict[str, Any]]:
+    counts = queue_counts(s)
+    rows = []
+    t = now()
+    for q in QUEUES.values():
+        if not may_work_queue(me.roles, q):
+            continue
+        c = counts.get(q.id, {"open": 0, "child_safety_open": 0, "next_due": None})
+        why = ""
+        if q.child_safety and not r.trained:
+            why = "training needed"
+        elif q.child_safety and not r.child_safety_allowed:
+            why = "paused: exposure budget"
+        rows.append(
+            {
+                "queue": q,
+                "open": c["open"],
+                "next_due": c["next_due"],
+                "overdue": c["next_due"] is not None and c["next_due"] < t,
+                "can_claim": not why,
+                "why": why,
+            }
+        )
+    return rows
+
+
+@router.get("/")
+def home(request: Request, me: Me) -> Response:
+    with _db(request).session() as s:
+        r = reviewer_for(s, me)
+        rows = _queue_rows(s, me, r)
+    return render(
+        request,
+        "home.html",
+        {
+            "queues": rows,
+            "trained": r.trained,
+            "cs_role": "child_safety_reviewer" in me.roles,
+            "cs_allowed": r.child_safety_allowed,
+        },
+        me=me,
+    )
+
+
+@router.get("/queues/table")
+def queue_table(request: Request, me: Me) -> Response:
+    with _db(request).session() as s:
+        rows = _queue_rows(s, me, reviewer_for(s, me))
+    return render(request, "queue_table.html", {"queues": rows}, me=me)
+
+
+@router.get("/queues/{queue_id}")
+def queue_page(request: Request, me: Rev, queue_id: str, empty: bool = False) -> Response:
+    q = get_queue(queue_id)
+    if not may_work_queue(me.roles, q):
+        raise Forbidden(f"you may not work the queue '{q.title}'", code="queue_forbidden")
+    with _db(request).session() as s:
+        r = reviewer_for(s, me)
+        c = queue_counts(s).get(q.id, {"open": 0, "next_due": None})
+        recent = list(
+            s.scalars(
+                select(ReviewDecision)
+                .where(ReviewDecision.reviewer == me.staff_id, ReviewDecision.queue == q.id)
+                .order_by(ReviewDecision.created_at.desc())
+                .limit(10)
+            )
+        )
+    return render(
+        request, "queue.html", {"queue": q, "count": c, "empty": empty, "reviewer": r, "recent": recent}, me=me
+    )
+
+
+@router.post("/queues/{queue_id}/next", dependencies=CSRF)
+def next_task(request: Request, me: Rev, queue_id: str) -> Response:
+    return _next(request, me, queue_id)
+
+
+def _next(request: Request, me: StaffContext, queue_id: str) -> Response:
+    with _db(request).session() as s:
+        r = reviewer_for(s, me)
+        task = claim_next(s, r, queue_id)
+        if task is None:
+            return redirect(f"{PREFIX}/queues/{queue_id}?empty=1", request)
+        return redirect(f"{PREFIX}/tasks/{task.id}", request)
+
+
+# --- the task page ---------------------------------------------------------------------------------
+
+
+def _conversation(s: Session, task: ReviewTask, items: list[ContentItem]) -> list[dict[str, Any]] | None:
+    """The surrounding conversation for messages, when the messages table exists (it belongs to
+    another capability; without it, or with an unknown shape, the section is left out)."""
+    from haven.core.db import Base
+
+    table = Base.metadata.tables.get("messages")
+    if table is None or not inspect(s.get_bind()).has_table("messages"):
+        return None
+    cols = table.c
+    conv_col = next((cols[n] for n in ("conversation_id", "conversation") if n in cols), None)
+    if conv_col is None:
+        return None
+    conv_id = task.subject_id if task.subject_type == "conversation" else None
+    if conv_id is None:
+        ids = [i.id for i in items]
+        key = next((cols[n] for n in ("content_id", "id") if n in cols), None)
+        if key is None or not ids:
+            return None
+        conv_id = s.execute(select(conv_col).where(key.in_(ids)).limit(1)).scalar()
+    if conv_id is None:
+        return None
+    order = next((cols[n] for n in ("sent_at", "created_at", "received_at") if n in cols), None)
+    q = select(table).where(conv_col == conv_id)
+    if order is not None:
+        q = q.order_by(order.desc())
+    rows = [dict(r._mapping) for r in s.execute(q.limit(50))]
+    rows.reverse()
+    text_key = next((n for n in ("text", "body", "normalised_text") if n in cols), None)
+    sender_key = next((n for n in ("sender", "author", "uploader", "from_account") if n in cols), None)
+    return [
+        {
+            "sender": r.get(sender_key) if sender_key else "",
+            "text": r.get(text_key) if text_key else "",
+            "at": r.get(order.name) if order is not None else None,
+        }
+        for r in rows
+    ]
+
+
+def _bank_names(s: Session, ids: set[str]) -> dict[str, str]:
+    from haven.banks.models import Bank
+
+    if not ids:
+        return {}
+    return {i: n for i, n in s.execute(select(Bank.id, Bank.name).where(Bank.id.in_(ids))).tuples()}
+
+
+def _suggested_category(task: ReviewTask) -> str:
+    if task.queue == "grooming":
+        return "grooming"
+    if task.queue in ("known_material", "new_material"):
+        return "csam"
+    return str(task.details.get("category") or "other")
+
+
+@router.get("/tasks/{task_id}")
+def task_page(request: Request, me: Rev, task_id: str, reveal: str | None = None) -> Response:
+    db = _db(request)
+    with db.session() as s:
+        task = get_task(s, task_id)
+        r = reviewer_for(s, me)
+        check_task_access(r, task)
+        held = holds(task, r)
+        if held:
+            claim(s, task.id, r)  # renew the lease while the person works
+        items = list(s.scalars(select(ContentItem).where(ContentItem.id.in_(task.content_ids))))
+        items.sort(key=lambda i: task.content_ids.index(i.id))
+        matches = list(s.scalars(select(Match).where(Match.content_id.in_(task.content_ids))))
+        banks = _bank_names(s, {m.bank_id for m in matches})
+        account = s.get(Account, task.uploader) if task.uploader else None
+        history = (
+            list(
+                s.scalars(
+                    select(ReviewDecision)
+                    .where(ReviewDecision.uploader == task.uploader)
+                    .order_by(ReviewDecision.created_at.desc())
+                    .limit(20)
+                )
+            )
+            if task.uploader
+            else []
+        )
+        others = (
+            list(
+                s.scalars(
+                    select(ContentItem)
+                    .where(ContentItem.uploader == task.uploader, ContentItem.id.notin_(task.content_ids))
+                    .order_by(ContentItem.received_at.desc())
+                    .limit(10)
+                )
+            )
+            if task.uploader
+            else []
+        )
+        conversation = _conversation(s, task, items)
+        parent = s.get(ReviewDecision, task.parent_decision_id) if task.parent_decision_id else None
+    prefs = wellness.preferences(me.preferences)
+    classes = sorted({m.classification for m in matches if m.classification})
+    ctx = {
+        "task": task,
+        "queue": QUEUES[task.queue],
+        "held": held,
+        "items": items,
+        "reveal": reveal,
+        "matches": matches,
+        "banks": banks,
+        "account": account,
+        "history": history,
+        "others": others,
+        "violations": sum(1 for h in history if h.decision == "violation"),
+        "conversation": conversation,
+        "parent": parent,
+        "prefs": prefs,
+        "categories": list(CATEGORIES.values()),
+        "classifications": MEDIA_CLASSIFICATIONS,
+        "annotations": ANNOTATIONS,
+        "suggested_category": _suggested_category(task),
+        "suggested_class": classes[0] if len(classes) == 1 else None,
+        "can_escalate": task.queue != "escalations",
+        "overdue": task.due_at < now(),
+    }
+    return render(request, "task.html", ctx, me=me)
+
+
+def _media_item(s: Session, me: StaffContext, task_id: str, content_id: str) -> tuple[ReviewTask, ContentItem]:
+    task = get_task(s, task_id)
+    r = reviewer_for(s, me)
+    check_task_access(r, task)
+    if not holds(task, r):
+        raise Forbidden("claim this task to see its media", code="not_holder")
+    if content_id not in task.content_ids:
+        raise NotFound("this file is not part of the task", code="not_found")
+    item = s.get(ContentItem, content_id)
+    if item is None or not item.quarantine_id:
+        raise NotFound("no quarantined file for this item", code="object_not_found")
+    return task, item
+
+
+NO_STORE = {
+    "Cache-Control": "no-store, private",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+}
+
+
+@router.get("/tasks/{task_id}/media/{content_id}/preview")
+def media_preview(request: Request, me: Rev, task_id: str, content_id: str) -> Response:
+    """A blurred (and by default greyscale) rendering made on the server, so the unblurred
+    file never reaches the browser until the person reveals it."""
+    from PIL import Image, ImageFilter, ImageOps
+
+    settings = request.app.state.settings
+    prefs = wellness.preferences(me.preferences)
+    with _db(request).session() as s:
+        _, item = _media_item(s, me, task_id, content_id)
+        if item.media_kind != "image":
+            raise NotFound("no preview for this kind of media", code="no_preview")
+        assert item.quarantine_id
+        data = quarantine.read(
+            s, settings, item.quarantine_id, actor=me.actor.ref, purpose=PREVIEW_PURPOSE, source_ip=client_ip(request)
+        )
+    opened = Image.open(io.BytesIO(data))
+    opened.draft("RGB", (480, 480))
+    img: Image.Image = ImageOps.exif_transpose(opened).convert("RGB")
+    img.thumbnail((480, 480))
+    img = img.filter(ImageFilter.GaussianBlur(prefs["blur"]))
+    if prefs["greyscale"]:
+        img = img.convert("L")
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=70)
+    return Response(out.getvalue(), media_type="image/jpeg", headers=NO_STORE)
+
+
+@router.get("/tasks/{task_id}/media/{content_id}/file")
+def media_file(request: Request, me: Rev, task_id: str, content_id: str) -> Response:
+    """The file itself, for a deliberate reveal: each response is one audit record `media.view`
+    with purpose `review.reveal` (who, when, which file) — the record `fileViewedByEsp` uses."""
+    settings = request.app.state.settings
+    with _db(request).session() as s:
+        _task, item = _media_item(s, me, task_id, content_id)
+        assert item.quarantine_id
+        data = quarantine.read(
+            s, settings, item.quarantine_id, actor=me.actor.ref, purpose=REVEAL_PURPOSE, source_ip=client_ip(request)
+        )
+        ctype = item.content_type or "application/octet-stream"
+    if not ctype.startswith(("image/", "video/")):
+        ctype = "application/octet-stream"
+    return Response(data, media_type=ctype, headers=NO_STORE)
+
+
+@router.post("/tasks/{task_id}/decide", dependencies=CSRF)
+def decide_page(
+    request: Request,
+    me: Rev,
+    task_id: str,
+    decision: Annotated[str, Form(max_length=20)],
+    category: Annotated[str, Form(max_length=40)] = "",
+    classification: Annotated[str, Form(max_length=20)] = "",
+    annotations: Annotated[list[str], Form()] = [],  # noqa: B006  (FastAPI copies defaults)
+    note: Annotated[str, Form(max_length=10_000)] = "",
+    then: Annotated[str, Form(max_length=10)] = "next",
+) -> Response:
+    settings = request.app.state.settings
+    with _db(request).session() as s:
+        task = get_task(s, task_id)
+        r = reviewer_for(s, me)
+        decide(
+            s,
+            settings,
+            task,
+            r,
+            decision=decision,
+            category=category if decision == "violation" else None,
+            classification=classification if decision == "violation" else None,
+            annotations=annotations if decision == "violation" else [],
+            note=note,
+        )
+        queue = task.queue
+    if then == "next":
+        try:
+            return _next(request, me, queue)
+        except BreakNeeded:
+            return redirect(f"{PREFIX}/break", request)
+        except Forbidden:
+            return redirect(f"{PREFIX}/", request)
+    return redirect(f"{PREFIX}/queues/{queue}", request)
+
+
+@router.post("/tasks/{task_id}/release", dependencies=CSRF)
+def release_page(request: Request, me: Rev, task_id: str) -> Response:
+    with _db(request).session() as s:
+        task = get_task(s, task_id)
+        r = reviewer_for(s, me)
+        check_task_access(r, task)
+        release(s, task, r)
+        queue = task.queue
+    return redirect(f"{PREFIX}/queues/{queue}", request)
+
+
+# --- wellness: exposure and breaks ------------------------------------------------------------------
+
+
+@router.get("/exposure")
+def exposure_page(request: Request, me: Me) -> Response:
+    with _db(request).session() as s:
+        exp, prefs, _ = budget_state(s, me)
+    return render(request, "exposure.html", {"exp": exp, "prefs": prefs}, me=me)
+
+
+@router.get("/break")
+def break_page(request: Request, me: Me) -> Response:
+    with _db(request).session() as s:
+        _, _, over = budget_state(s, me)
+        row = s.get(StaffSession, me.session_id)
+        taken = row.break_taken_at if row else None
+    return render(request, "break.html", {"over": over, "taken": taken}, me=me)
+
+
+@router.post("/break", dependencies=CSRF)
+def take_break(request: Request, me: Me) -> Response:
+    with _db(request).session() as s:
+        row = s.get(StaffSession, me.session_id)
+        if row is None:
+            raise ConsoleError("no session", code="not_found", status_code=404)
+        row.break_taken_at = now()
+        audit(s, actor=me.actor.ref, action="staff.break", object_type="staff", object_id=me.staff_id)
+    return redirect(f"{PREFIX}/break", request)

@@ -1,0 +1,79 @@
+"""Tasks from intake verdicts: every `content.verdict` of `review`, and every `block` that a
+person must confirm, becomes a task (once per event, however often the worker retries)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from haven.core.ledger import subscribe
+from haven.core.models import Event
+from haven.intake.models import ContentItem, Match
+from haven.review.queues import CLASSIFICATION_SEVERITY, QUEUES
+from haven.review.service import create_task
+
+
+def queue_for_verdict(rule: str, media_kind: str, requested: str | None = None) -> str:
+    """Which queue a verdict goes to: an explicit queue from the rule, else by the rule's family."""
+    if requested in QUEUES:
+        return requested
+    if rule.startswith("known_material"):
+        return "known_material"
+    if any(word in rule for word in ("grooming", "sextortion", "enticement")):
+        return "grooming"
+    if media_kind in ("image", "video", "file"):
+        return "new_material"
+    return "grooming" if media_kind == "text" else "user_reports"
+
+
+def _max_score(scores: dict[str, object]) -> float:
+    best = 0.0
+    for v in scores.values():
+        inner = v.get("scores", {}) if isinstance(v, dict) else {}
+        for x in inner.values() if isinstance(inner, dict) else []:
+            if isinstance(x, int | float):
+                best = max(best, float(x))
+    return best
+
+
+def needs_confirmation(session: Session, item: ContentItem) -> bool:
+    """A block needs a person unless every active match is in a `local_confirmed` bank (media a
+    reviewer of this service has already confirmed: no one needs to see it again)."""
+    from haven.banks.models import Bank
+
+    kinds = session.execute(
+        select(Bank.kind)
+        .join(Match, Match.bank_id == Bank.id)
+        .where(Match.content_id == item.id, Match.status == "active")
+    ).scalars()
+    found = set(kinds)
+    return not found or found != {"local_confirmed"}
+
+
+@subscribe("content.verdict", name="review-tasks")
+def task_from_verdict(session: Session, event: Event) -> None:
+    action = event.data.get("action")
+    if action not in ("review", "block"):
+        return
+    item = session.get(ContentItem, event.subject_id)
+    if item is None:
+        return
+    if action == "block" and not needs_confirmation(session, item):
+        return
+    rule = str(event.data.get("rule", ""))
+    labels = [str(x) for x in event.data.get("labels", [])]
+    severity = max([CLASSIFICATION_SEVERITY.get(x, 0) for x in labels] + [2 if action == "block" else 1])
+    create_task(
+        session,
+        queue=queue_for_verdict(rule, item.media_kind, event.data.get("queue")),
+        subject_type="content",
+        subject_id=item.id,
+        content_ids=[item.id],
+        uploader=item.uploader,
+        severity=severity,
+        score=_max_score(item.scores or {}),
+        reason=f"{action}: {item.verdict_reason or rule}",
+        details={"verdict": action, "rule": rule, "labels": labels, "event_id": event.id},
+        source_key=f"verdict:{event.id}",
+        created_at=event.created_at,
+    )

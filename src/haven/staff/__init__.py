@@ -1,0 +1,7 @@
+"""Staff: accounts with roles, argon2 passwords, mandatory TOTP, console sessions, and the
+training gate. The console's sign-in pages and `current_staff` live in `haven.console`."""
+
+from haven.staff.models import StaffMember, StaffSession
+from haven.staff.service import actor_of, create_staff, get_staff
+
+__all__ = ["StaffMember", "StaffSession", "actor_of", "create_staff", "get_staff"]

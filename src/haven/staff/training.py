@@ -1,0 +1,179 @@
+"""The training gate: modules shipped as Markdown in the package, admins' edits kept as
+versions, completion records with dates. A person may claim child-safety tasks only while every
+required module was completed within the refresh period (and after its last edit that required a
+refresh)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from haven.core.clock import now
+from haven.core.errors import Invalid, NotFound
+from haven.core.ledger import audit, record_event
+from haven.staff.config import StaffSettings, staff_settings
+from haven.staff.models import StaffMember, TrainingCompletion, TrainingModuleVersion
+
+MODULES_DIR = Path(__file__).resolve().parent / "training_modules"
+#: slug -> file, in reading order. All are required for child-safety work.
+MODULES = ("policy", "legal-duties", "reporting", "wellness")
+REQUIRED_FOR_CHILD_SAFETY = MODULES
+
+
+@dataclass
+class Module:
+    slug: str
+    title: str
+    body: str
+    version_id: str | None  # None: the packaged text
+    #: Completions before this time do not count (the last edit that required a refresh).
+    refresh_from: datetime | None
+
+
+def _packaged(slug: str) -> tuple[str, str]:
+    text = (MODULES_DIR / f"{slug}.md").read_text(encoding="utf-8")
+    first = text.splitlines()[0] if text else slug
+    return first.lstrip("# ").strip() or slug, text
+
+
+def get_module(session: Session, slug: str) -> Module:
+    if slug not in MODULES:
+        raise NotFound(f"no training module '{slug}'", code="module_not_found")
+    versions = list(
+        session.scalars(
+            select(TrainingModuleVersion)
+            .where(TrainingModuleVersion.slug == slug)
+            .order_by(TrainingModuleVersion.created_at.desc(), TrainingModuleVersion.id.desc())
+        )
+    )
+    refresh_from = next((v.created_at for v in versions if v.requires_refresh), None)
+    if versions:
+        v = versions[0]
+        return Module(slug, v.title, v.body, v.id, refresh_from)
+    title, body = _packaged(slug)
+    return Module(slug, title, body, None, None)
+
+
+def list_modules(session: Session) -> list[Module]:
+    """Every module in its current version (one query for all of them)."""
+    versions: dict[str, list[TrainingModuleVersion]] = {}
+    for v in session.scalars(
+        select(TrainingModuleVersion).order_by(TrainingModuleVersion.created_at.desc(), TrainingModuleVersion.id.desc())
+    ):
+        versions.setdefault(v.slug, []).append(v)
+    out = []
+    for slug in MODULES:
+        vs = versions.get(slug, [])
+        refresh_from = next((v.created_at for v in vs if v.requires_refresh), None)
+        if vs:
+            out.append(Module(slug, vs[0].title, vs[0].body, vs[0].id, refresh_from))
+        else:
+            title, body = _packaged(slug)
+            out.append(Module(slug, title, body, None, None))
+    return out
+
+
+def edit_module(session: Session, slug: str, title: str, body: str, *, requires_refresh: bool, actor: str) -> Module:
+    """Save an admin's edit as a new version (the history is kept)."""
+    get_module(session, slug)
+    title = title.strip()
+    if not title or len(title) > 200 or not body.strip() or len(body) > 200_000:
+        raise Invalid("a module needs a title (1-200 characters) and a body", code="invalid_module")
+    v = TrainingModuleVersion(slug=slug, title=title, body=body, requires_refresh=requires_refresh, edited_by=actor)
+    session.add(v)
+    session.flush()
+    record_event(
+        session,
+        "training.module_edited",
+        subject_type="training_module",
+        subject_id=slug,
+        actor=actor,
+        data={"version_id": v.id, "requires_refresh": requires_refresh},
+    )
+    audit(
+        session,
+        actor=actor,
+        action="training.edit",
+        object_type="training_module",
+        object_id=slug,
+        details={"version_id": v.id},
+    )
+    return get_module(session, slug)
+
+
+def complete_module(session: Session, staff: StaffMember, slug: str, *, actor: str) -> TrainingCompletion:
+    module = get_module(session, slug)
+    row = TrainingCompletion(staff_id=staff.id, slug=slug, version_id=module.version_id, completed_at=now())
+    session.add(row)
+    session.flush()
+    record_event(
+        session,
+        "training.completed",
+        subject_type="staff",
+        subject_id=staff.id,
+        actor=actor,
+        data={"module": slug, "version_id": module.version_id},
+    )
+    return row
+
+
+@dataclass
+class ModuleStatus:
+    slug: str
+    title: str
+    completed_at: datetime | None
+    due_at: datetime | None  # when it must be redone; None when never done
+    current: bool
+
+
+def status(
+    session: Session, staff_id: str, *, config: StaffSettings | None = None, modules: list[Module] | None = None
+) -> list[ModuleStatus]:
+    """Each module's state for one person."""
+    cfg = config or staff_settings()
+    period = timedelta(days=round(cfg.training_refresh_months * 365.25 / 12))
+    last: dict[str, datetime] = {
+        slug: when
+        for slug, when in session.execute(
+            select(TrainingCompletion.slug, func.max(TrainingCompletion.completed_at))
+            .where(TrainingCompletion.staff_id == staff_id)
+            .group_by(TrainingCompletion.slug)
+        ).tuples()
+    }
+    t = now()
+    out = []
+    for m in modules or list_modules(session):
+        done = last.get(m.slug)
+        if done is not None and done.tzinfo is None:
+            from datetime import UTC
+
+            done = done.replace(tzinfo=UTC)
+        valid = done is not None and (m.refresh_from is None or done >= m.refresh_from)
+        due = done + period if done is not None and valid else None
+        out.append(ModuleStatus(m.slug, m.title, done, due, bool(valid and due and due > t)))
+    return out
+
+
+def is_current(session: Session, staff_id: str, *, config: StaffSettings | None = None) -> bool:
+    """True when every module required for child-safety work is current."""
+    st = {s.slug: s for s in status(session, staff_id, config=config)}
+    return all(st[slug].current for slug in REQUIRED_FOR_CHILD_SAFETY)
+
+
+def who_is_due(
+    session: Session, *, config: StaffSettings | None = None
+) -> list[tuple[StaffMember, list[ModuleStatus]]]:
+    """Active staff with at least one module not current (for the admins' page)."""
+    modules = list_modules(session)
+    rows = []
+    for staff in session.scalars(
+        select(StaffMember).where(StaffMember.disabled_at.is_(None)).order_by(StaffMember.email)
+    ):
+        st = status(session, staff.id, config=config, modules=modules)
+        if not all(s.current for s in st):
+            rows.append((staff, st))
+    return rows

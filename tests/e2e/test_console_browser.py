@@ -1,0 +1,153 @@
+"""The console in a real browser (Debian's Chromium through Playwright) against the real server:
+a newcomer sets a password, enrols TOTP, completes training, claims a task, reveals the media,
+decides with the keyboard alone and lands on the next task; an untrained reviewer cannot claim
+from a child-safety queue. Screenshots of the task page go to var/screenshots/."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pyotp
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from haven.core import jobs
+from haven.core.db import Database
+from haven.core.models import Event
+from haven.review import file_views
+from haven.staff import service as svc
+from tests.conftest import LiveServer
+from tests.helpers import encode, sample
+from tests.review.fixtures import PASSWORD, bank_and_flag, make_staff
+
+pytestmark = pytest.mark.e2e
+SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+
+
+def _flag_two(server: LiveServer, api_key: str) -> list[str]:
+    with server.client(api_key) as c:
+        a = bank_and_flag(c, encode(sample("astronaut"), quality=95), encode(sample("astronaut"), quality=70))
+        b = c.post(
+            "/v1/content", files={"file": ("b.jpg", encode(sample("astronaut").resize((400, 400)), quality=60))}
+        ).json()
+    assert a["verdict"]["action"] == b["verdict"]["action"] == "block"
+    return [a["id"], b["id"]]
+
+
+def test_newcomer_signs_in_trains_and_works_a_queue_by_keyboard(
+    server: LiveServer, api_key: str, db: Database, browser: Any
+) -> None:
+    ids = _flag_two(server, api_key)
+    jobs.work(db, once=True)
+    with db.session() as s:
+        created = svc.create_staff(s, "newcomer@example.org", ["child_safety_reviewer"], actor="cli")
+        staff_id = created.staff.id
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    page.set_default_timeout(15000)
+    base = server.url
+    # Set-up link, then password.
+    page.goto(f"{base}/console/setup/{created.setup_token}")
+    page.get_by_label("New password").fill(PASSWORD)
+    page.get_by_label("Repeat it").fill(PASSWORD)
+    page.get_by_role("button", name="Set password").click()
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    # Two-factor enrolment with the QR code's key.
+    page.wait_for_url(re.compile(r"/console/enrol"))
+    assert page.locator("figure.qr svg").count() == 1
+    secret = page.locator("#totp-secret").inner_text()
+    page.get_by_label("6-digit code from the app").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Confirm").click()
+    assert page.locator("#recovery-codes li").count() == 10
+    page.get_by_role("link", name="Continue to the console").click()
+    # Not trained yet: the child-safety queues are closed.
+    assert "training needed" in page.locator("tr[data-queue=known_material]").inner_text()
+    page.get_by_role("link", name="Training", exact=True).first.click()
+    for title in ("Policy", "Legal duties", "Reporting", "Wellness"):
+        page.locator("#main").get_by_role("link", name=re.compile(f"^{title}")).click()
+        page.get_by_role("button", name="I have read and understood this module").click()
+    assert page.locator("text=to do").count() == 0
+    page.get_by_role("link", name="Queues").click()
+    page.locator("tr[data-queue=known_material] button", has_text="Next task").click()
+    page.wait_for_url(re.compile(r"/console/tasks/"))
+    first_task = page.locator("[data-task]").get_attribute("data-task")
+    img = page.locator(".item img").first
+    assert "/preview" in (img.get_attribute("src") or "")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "task-blurred.png"), full_page=True)
+    # Reveal with the keyboard: the file is fetched and the view recorded.
+    page.keyboard.press("r")
+    # (expect, not wait_for_function: the console's CSP forbids the eval that the latter uses)
+    expect(img).to_have_attribute("src", re.compile("/file"))
+    expect(img).to_have_js_property("complete", True)
+    expect(img).to_have_js_property("naturalWidth", 512)
+    page.screenshot(path=str(SHOTS / "task-revealed.png"), full_page=True)
+    with db.sessions() as s:
+        views = [v for cid in ids for v in file_views(s, cid)]
+    assert len(views) == 1 and views[0].actor == f"staff:{staff_id}"
+    page.keyboard.press("r")  # blur again
+    expect(img).to_have_attribute("src", re.compile("/preview$"))
+    expect(img).not_to_have_class(re.compile("masked"))  # the preview has loaded
+    # Holding the Reveal button shows the file only while held (and records that view too).
+    box = page.locator("a.reveal").first.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    expect(img).to_have_attribute("src", re.compile("/file"))
+    page.mouse.up()
+    expect(img).to_have_attribute("src", re.compile("/preview$"))
+    with db.sessions() as s:
+        assert len([v for cid in ids for v in file_views(s, cid)]) == 2
+    # The shortcut overlay.
+    page.keyboard.press("?")
+    assert page.locator("#shortcuts").is_visible()
+    page.screenshot(path=str(SHOTS / "task-shortcuts.png"))
+    page.keyboard.press("Escape")
+    assert not page.locator("#shortcuts").is_visible()
+    # Decide by keyboard alone: violation, A1, submit and next.
+    page.keyboard.press("v")
+    page.keyboard.press("1")
+    page.keyboard.press("x")
+    expect(page.locator("[data-task]")).not_to_have_attribute("data-task", first_task or "")
+    second_task = page.locator("[data-task]").get_attribute("data-task")
+    assert second_task and second_task != first_task
+    with db.sessions() as s:
+        ev = s.scalar(select(Event).where(Event.type == "review.decision"))
+    assert ev is not None and ev.data["task_id"] == first_task and ev.data["decision"] == "violation"
+    assert ev.data["category"] == "csam" and ev.data["classification"] == "A1"
+    # No violation on the second, then the queue is empty.
+    page.keyboard.press("n")
+    page.keyboard.press("x")
+    page.wait_for_url(re.compile(r"/console/queues/known_material\?empty=1"))
+    assert page.locator("#queue-empty").is_visible()
+    ctx.close()
+
+
+def test_untrained_reviewer_cannot_claim_child_safety_tasks(
+    server: LiveServer, api_key: str, db: Database, browser: Any
+) -> None:
+    _flag_two(server, api_key)
+    jobs.work(db, once=True)
+    _, secret = make_staff(db, "untrained@example.org", ["child_safety_reviewer"], trained=False)
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    page.set_default_timeout(15000)
+    page.goto(f"{server.url}/console/")
+    page.get_by_label("Email").fill("untrained@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Code from your authenticator app, or a recovery code").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Sign in").click()
+    row = page.locator("tr[data-queue=known_material]")
+    assert "training needed" in row.inner_text() and row.locator("button").count() == 0
+    # Going to the queue directly and pressing "Next task" is refused by the server.
+    page.goto(f"{server.url}/console/queues/known_material")
+    page.get_by_role("button", name="Next task").click()
+    assert "complete your training" in page.locator("p.error").inner_text()
+    with db.sessions() as s:
+        assert s.scalar(select(Event).where(Event.type == "review.task_claimed")) is None
+    ctx.close()
