@@ -117,32 +117,52 @@ def pdq_from_array(rgb: npt.NDArray[np.uint8]) -> tuple[str, int]:
     return pdq_from_luma(luma_from_rgb(rgb))
 
 
-#: The eight dihedral variants and the transform of the 64x64 buffer that yields each, named
-#: (and ordered) as `pdqhash.compute_dihedral` returns them; the test suite checks every one.
+#: The eight dihedral variants, named (and ordered) as `pdqhash.compute_dihedral` returns them:
+#: variant "rot90" is the hash of the image rotated 90 degrees counter-clockwise (np.rot90),
+#: "mirror" of its left-right mirror, and so on.
 DIHEDRAL = ("original", "rot90", "rot180", "rot270", "flip_ud", "mirror", "transpose", "antitranspose")
+#: Each as (flip rows, flip columns, transpose afterwards) of the image.
 _DIHEDRAL_OPS = {
-    "original": lambda b: b,
-    "rot90": lambda b: np.rot90(b, 1),
-    "rot180": lambda b: np.rot90(b, 2),
-    "rot270": lambda b: np.rot90(b, 3),
-    "flip_ud": lambda b: b[::-1, :],
-    "mirror": lambda b: b[:, ::-1],
-    "transpose": lambda b: b.T,
-    "antitranspose": lambda b: np.rot90(b, 2).T,
+    "original": (False, False, False),
+    "rot90": (False, True, True),
+    "rot180": (True, True, False),
+    "rot270": (True, False, True),
+    "flip_ud": (True, False, False),
+    "mirror": (False, True, False),
+    "transpose": (False, False, True),
+    "antitranspose": (True, True, True),
 }
 
 
-def dihedral_from_luma(luma: FloatArray) -> tuple[list[tuple[str, str]], int]:
+def dihedral_from_luma(luma: FloatArray, *, exact: bool = True) -> tuple[list[tuple[str, str]], int]:
     """PDQ of the eight flips and rotations of one image: [(variant, hex)], quality.
 
-    All eight come from the one 64x64 buffer (as Meta's pdqDihedralHash256esFromFloatLuma),
-    so this costs about as much as one hash.
+    With `exact` (the default, for queries) each variant is the PDQ of the transformed image
+    itself, so a rotated or mirrored copy of a banked image gets its original hash back. Meta's
+    pdqDihedralHash256esFromFloatLuma (exact=False) instead flips the one 64x64 buffer, which
+    is off by PDQ's sampling offset of (i + 0.5) * n / 64 moving a pixel under a flip: on
+    textured images that alone costs 30+ bits (measured in bench/robustness.py). Transposing
+    commutes with the separable filter, so the exact form needs only the four flips: two large
+    matrix products instead of one.
     """
-    buf = buffer64(luma)
-    return [(name, _hash_of_buffer(np.ascontiguousarray(_DIHEDRAL_OPS[name](buf)))) for name in DIHEDRAL], quality_of(
-        buf
-    )
+    h, w = luma.shape
+    lum = np.asarray(luma, dtype=np.float32)
+    rh, rw = _reducer(h), _reducer(w)
+    if not exact:
+        buf = rh @ lum @ rw.T
+        bufs = {
+            key: buf[:: -1 if key[0] else 1, :: -1 if key[1] else 1] for key in {(a, b) for a in (0, 1) for b in (0, 1)}
+        }
+    else:
+        cols = {False: lum @ rw.T, True: lum @ rw[:, ::-1].T}  # columns flipped or not: h x 64
+        bufs = {(a, b): (rh[:, ::-1] if a else rh) @ cols[bool(b)] for a in (0, 1) for b in (0, 1)}
+    out = []
+    for name in DIHEDRAL:
+        fr, fc, tr = _DIHEDRAL_OPS[name]
+        b = bufs[(int(fr), int(fc))]
+        out.append((name, _hash_of_buffer(np.ascontiguousarray(b.T if tr else b))))
+    return out, quality_of(bufs[(0, 0)])
 
 
-def dihedral_from_array(rgb: npt.NDArray[np.uint8]) -> tuple[list[tuple[str, str]], int]:
-    return dihedral_from_luma(luma_from_rgb(rgb))
+def dihedral_from_array(rgb: npt.NDArray[np.uint8], *, exact: bool = True) -> tuple[list[tuple[str, str]], int]:
+    return dihedral_from_luma(luma_from_rgb(rgb), exact=exact)
