@@ -47,7 +47,7 @@ NOT_BANKED = {
 }
 
 #: The images banked (and transformed) by the robustness tests.
-ROBUSTNESS_NAMES = tuple(n for n in SAMPLE_NAMES if n not in NOT_BANKED) + EXTRA_SAMPLE_NAMES
+ROBUSTNESS_NAMES = tuple(n for n in SAMPLE_NAMES + EXTRA_SAMPLE_NAMES if n not in NOT_BANKED)
 
 
 def sample(name: str) -> Image.Image:

@@ -47,7 +47,6 @@ def test_exact_dihedral_variants_are_the_hashes_of_the_transformed_images(name: 
     left-right mirror, and so on: a rotated copy of a banked image gets its original hash back."""
     rgb = np.asarray(sample(name))
     exact = dict(dihedral_from_array(rgb)[0])
-    meta = dict(dihedral_from_array(rgb, exact=False)[0])
     transforms = {
         "original": rgb,
         "rot90": np.rot90(rgb, 1),
@@ -61,8 +60,6 @@ def test_exact_dihedral_variants_are_the_hashes_of_the_transformed_images(name: 
     for variant, arr in transforms.items():
         transformed = pdq_from_array(np.ascontiguousarray(arr))[0]
         assert exact[variant] == transformed, variant
-        # Meta's buffer-flip variants are close but not equal (PDQ's sampling offset).
-        assert hamming(meta[variant], transformed) <= 48, variant
         assert min(hamming(v, transformed) for n, v in exact.items() if n != variant) > 64, variant
 
 

@@ -17,11 +17,13 @@ sizes; `bench/hash.py` measures the speed.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 
 import numpy as np
 import numpy.typing as npt
+from threadpoolctl import ThreadpoolController
 
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 
@@ -29,6 +31,20 @@ _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 _BUF = 64
 
 FloatArray = npt.NDArray[np.float32]
+
+_threadpools: ThreadpoolController | None = None
+
+
+def _one_blas_thread() -> contextlib.AbstractContextManager[object]:
+    """The matrix products here are small: OpenBLAS threads cost far more than they save
+    (on a loaded 2-core machine 10x more, measured), and the API already hashes uploads in
+    parallel worker threads. Racing limits from two threads can at worst leave BLAS at one
+    thread, which is what a server wants anyway."""
+    global _threadpools
+    if _threadpools is None:
+        _threadpools = ThreadpoolController()
+    limiter: contextlib.AbstractContextManager[object] = _threadpools.limit(limits=1, user_api="blas")
+    return limiter
 
 
 def is_valid_pdq(value: str) -> bool:
@@ -70,6 +86,12 @@ def _reducer(n: int) -> FloatArray:
     return out.astype(np.float32)
 
 
+@functools.lru_cache(maxsize=256)
+def _reducer_flipped(n: int) -> FloatArray:
+    """`_reducer(n)` for the image flipped along that axis (contiguous, so BLAS handles it)."""
+    return np.ascontiguousarray(_reducer(n)[:, ::-1])
+
+
 #: dct64To16: 16 x 64 matrix, frequencies 1..16 (the DC term is dropped).
 _DCT = np.array(
     [[np.sqrt(2 / 64) * np.cos(np.pi / 2 / 64 * (i + 1) * (2 * j + 1)) for j in range(64)] for i in range(16)],
@@ -88,7 +110,8 @@ def luma_from_rgb(rgb: npt.NDArray[np.uint8]) -> FloatArray:
 def buffer64(luma: FloatArray) -> FloatArray:
     """PDQ's 64x64 buffer: Jarosz-filtered (2 box passes per axis) and decimated luma."""
     h, w = luma.shape
-    out: FloatArray = _reducer(h) @ np.asarray(luma, dtype=np.float32) @ _reducer(w).T
+    with _one_blas_thread():
+        out: FloatArray = _reducer(h) @ (np.asarray(luma, dtype=np.float32) @ _reducer(w).T)
     return out
 
 
@@ -149,13 +172,15 @@ def dihedral_from_luma(luma: FloatArray, *, exact: bool = True) -> tuple[list[tu
     lum = np.asarray(luma, dtype=np.float32)
     rh, rw = _reducer(h), _reducer(w)
     if not exact:
-        buf = rh @ lum @ rw.T
+        buf = buffer64(lum)
         bufs = {
             key: buf[:: -1 if key[0] else 1, :: -1 if key[1] else 1] for key in {(a, b) for a in (0, 1) for b in (0, 1)}
         }
     else:
-        cols = {False: lum @ rw.T, True: lum @ rw[:, ::-1].T}  # columns flipped or not: h x 64
-        bufs = {(a, b): (rh[:, ::-1] if a else rh) @ cols[bool(b)] for a in (0, 1) for b in (0, 1)}
+        with _one_blas_thread():
+            cols = {False: lum @ rw.T, True: lum @ _reducer_flipped(w).T}  # columns flipped or not: h x 64
+            rows = {False: rh, True: _reducer_flipped(h)}
+            bufs = {(a, b): rows[bool(a)] @ cols[bool(b)] for a in (0, 1) for b in (0, 1)}
     out = []
     for name in DIHEDRAL:
         fr, fc, tr = _DIHEDRAL_OPS[name]
