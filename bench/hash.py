@@ -14,6 +14,10 @@ own size, at 1024 px on the long side and at 12 MP, the bit difference between H
 the reference hash of a full RGB decode (pillow_pdqhash), and, for scale, how far Meta's C++
 pdq-photo-hasher's own downsampling (nearest-neighbour to 512x512 when larger) moves the hash.
 
+Decode paths: decode-only speed and fidelity of Pillow (full, draft), simplejpeg RGB (full,
+DCT-scaled) and simplejpeg Y-channel (full, DCT-scaled to >= 1024 or 512 px): the measurement
+behind haven.signals.image.JPEG_HASH_MIN_SIDE.
+
 Runs on one core: pinned to CPU 0 (like `taskset -c 0`) with one BLAS thread.
 
     .venv/bin/python bench/hash.py [--rounds 5] [--seconds 0.6]
@@ -46,7 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.helpers import SAMPLE_NAMES, sample
 
 from haven.signals.image import decode_luma, hash_image
-from haven.signals.pdq import bits_to_hex, hamming, pdq_from_luma
+from haven.signals.pdq import bits_to_hex, hamming, pdq_from_array, pdq_from_luma
 
 
 def jpeg_of(img: Image.Image, size: tuple[int, int] | None, quality: int = 90) -> bytes:
@@ -79,6 +83,69 @@ def cpp_style(data: bytes) -> str:
     if img.width > 512 or img.height > 512:
         img = img.resize((512, 512), Image.NEAREST)
     return bits_to_hex(pdqhash.compute(np.asarray(img))[0])
+
+
+def _pillow_draft(data: bytes, min_side: int) -> np.ndarray:
+    img = Image.open(io.BytesIO(data))
+    w, h = img.size
+    if min(w, h) > min_side:
+        img.draft("RGB", (w * min_side // min(w, h), h * min_side // min(w, h)))
+    return np.asarray(img.convert("RGB"))
+
+
+def _sj(data: bytes, colourspace: str, min_side: int) -> np.ndarray:
+    import simplejpeg
+
+    arr = simplejpeg.decode_jpeg(data, colorspace=colourspace, min_height=min_side, min_width=min_side)
+    return arr[:, :, 0] if colourspace == "GRAY" else arr
+
+
+#: JPEG decode paths compared for the choice in haven.signals.image (decode only, then Haven's PDQ).
+DECODERS: dict[str, Callable[[bytes], np.ndarray]] = {
+    "pillow_full_rgb": lambda d: np.asarray(Image.open(io.BytesIO(d)).convert("RGB")),
+    "pillow_draft_512": lambda d: _pillow_draft(d, 512),
+    "simplejpeg_rgb_full": lambda d: _sj(d, "RGB", 0),
+    "simplejpeg_rgb_512": lambda d: _sj(d, "RGB", 512),
+    "simplejpeg_y_full": lambda d: _sj(d, "GRAY", 0),
+    "simplejpeg_y_1024 (chosen)": lambda d: _sj(d, "GRAY", 1024),
+    "simplejpeg_y_512": lambda d: _sj(d, "GRAY", 512),
+}
+
+
+def compare_decoders(result: dict[str, dict[str, dict[str, float]]], rounds: int, seconds: float) -> None:
+    print("\nJPEG decode paths: decode-only images/s on one core, and bits of Haven's PDQ of the result")
+    print("from the full-decode reference, over the sample images at three sizes")
+    for label, size in (("native", None), ("1024", (1024, 768)), ("12mp", (4032, 3024))):
+        datas = [jpeg_of(sample(n), size) for n in SAMPLE_NAMES]
+        refs = [pillow_pdqhash(d) for d in datas]
+        case = f"decode-{label}"
+        result[case] = {}
+        speeds: dict[str, list[float]] = {name: [] for name in DECODERS}
+        for _ in range(rounds):  # interleaved, so machine noise hits every decoder alike
+            for name, dec in DECODERS.items():
+                speeds[name].append(len(datas) / _time_all(dec, datas, seconds))
+        for name, dec in DECODERS.items():
+            diffs = [hamming(pdq_from_array(dec(d))[0], r) for d, r in zip(datas, refs, strict=True)]
+            speed = statistics.median(speeds[name])
+            key = name.split(" ")[0]
+            result[case][key] = {
+                "decode_images_per_s": round(speed, 1),
+                "mean_bits": round(float(np.mean(diffs)), 2),
+                "max_bits": int(max(diffs)),
+            }
+            print(f"  {label:7s} {name:27s} {speed:8.1f}/s  mean {np.mean(diffs):5.2f}  max {max(diffs):3d}")
+
+
+def _time_all(dec: Callable[[bytes], np.ndarray], datas: list[bytes], seconds: float) -> float:
+    """Seconds per pass over `datas` (repeated until `seconds` have passed)."""
+    n, t0 = 0, time.perf_counter()
+    while True:
+        for d in datas:
+            dec(d)
+        n += 1
+        el = time.perf_counter() - t0
+        if el >= seconds:
+            return el / n
 
 
 def contenders() -> dict[str, Callable[[bytes], str]]:
@@ -154,6 +221,7 @@ def main() -> None:
         for name, diffs in rows.items():
             result[case][name] = {"mean_bits": round(float(np.mean(diffs)), 2), "max_bits": int(max(diffs))}
             print(f"  {label:7s} {name:22s} mean {np.mean(diffs):5.2f}  max {max(diffs):3d}  {diffs}")
+    compare_decoders(result, args.rounds, args.seconds)
     print("RESULT " + json.dumps(result))
 
 
