@@ -48,9 +48,10 @@ def test_banked_file_blocks_transformed_copies(server: LiveServer, api_key: str,
                     break
                 time.sleep(0.5)
             assert body["verdict"]["action"] == "block", (name, body)
-            best = min(body["matches"], key=lambda m: m["distance"])
-            assert best["distance"] <= 31 and best["classification"] == "A1"
+            assert all(m["distance"] <= 31 and m["classification"] == "A1" for m in body["matches"]), body
             if expected_variant[name]:
-                assert best["query_variant"] == expected_variant[name], (name, best)
+                # The original entry's match comes through the expected query variant (crop-variant
+                # entries may match too, through others, at equal distance: order is not defined).
+                assert expected_variant[name] in {m["query_variant"] for m in body["matches"]}, (name, body)
         unrelated = c.post("/v1/content", files={"file": ("x.jpg", TRANSFORMS["mirror"](sample("rocket")))}).json()
         assert unrelated["verdict"]["action"] == "allow" and unrelated["matches"] == []
