@@ -100,11 +100,18 @@ _DCT = np.array(
 
 
 def luma_from_rgb(rgb: npt.NDArray[np.uint8]) -> FloatArray:
-    """PDQ's luma (BT.601 weights, as fillFloatLumaFromRGB) as float32; greyscale passes through."""
+    """PDQ's luma (BT.601 weights, as fillFloatLumaFromRGB) as float32; greyscale passes through.
+
+    Channel by channel, so a 100-megapixel image needs two float32 planes, not a float RGB copy."""
     if rgb.ndim == 2:
         return rgb.astype(np.float32)
-    f = rgb.astype(np.float32)
-    return np.asarray(f[:, :, 0] * 0.299 + f[:, :, 1] * 0.587 + f[:, :, 2] * 0.114, dtype=np.float32)
+    luma = rgb[:, :, 0].astype(np.float32)
+    luma *= np.float32(0.299)
+    for channel, weight in ((1, 0.587), (2, 0.114)):
+        plane = rgb[:, :, channel].astype(np.float32)
+        plane *= np.float32(weight)
+        luma += plane
+    return luma
 
 
 def buffer64(luma: FloatArray) -> FloatArray:
