@@ -52,6 +52,7 @@ FORMATS = [
     ("JPEG", {"quality": 90}, "image/jpeg", 16),
     ("JPEG", {"quality": 90, "progressive": True}, "image/jpeg", 16),
     ("GIF", {}, "image/gif", 24),  # palette quantisation to 256 colours
+    ("AVIF", {"quality": 80}, "image/avif", 16),
 ]
 
 

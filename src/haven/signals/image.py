@@ -53,7 +53,8 @@ _MAGIC: list[tuple[bytes, int, str, str]] = [
     (b"MM\x00*", 0, "image", "image/tiff"),
     (b"\x1aE\xdf\xa3", 0, "video", "video/webm"),
 ]
-_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif"}
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
+_AVIF_BRANDS = {b"avif", b"avis"}
 _VIDEO_BRANDS = {b"isom", b"iso2", b"mp41", b"mp42", b"avc1", b"qt  ", b"M4V ", b"3gp4", b"3gp5", b"dash"}
 
 #: JPEGs whose shorter side exceeds this are decoded with DCT scaling to no less than it.
@@ -115,6 +116,8 @@ def sniff_media_kind(data: bytes) -> tuple[str, str] | None:
         brand = data[8:12]
         if brand in _HEIF_BRANDS:
             return "image", "image/heif"
+        if brand in _AVIF_BRANDS:  # AV1 in HEIF: Pillow's own AVIF plugin decodes it
+            return "image", "image/avif"
         if brand in _VIDEO_BRANDS or brand.startswith(b"3g"):
             return "video", "video/mp4"
     return None
