@@ -251,3 +251,17 @@ def test_trim_uniform_borders_finds_letterbox_and_ignores_plain_images(photo: Im
     trimmed = trim_uniform_borders(padded)
     assert trimmed is not None and trimmed.shape == luma.shape
     assert trim_uniform_borders(np.full((100, 100), 7, np.float32)) is None
+
+
+def test_heic_rotation_is_applied_by_libheif_and_still_matches_through_a_dihedral_variant(photo: Image.Image) -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6  # pillow-heif turns this into the container's irot transform
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    data = encode(photo, "HEIF", quality=90, exif=exif.tobytes())
+    h = hash_image(data)
+    assert (h.width, h.height) == (photo.size[1], photo.size[0])  # decoded as displayed
+    stored = pdq_from_array(np.asarray(photo))[0]
+    assert hamming(h.pdq, stored) > 64
+    assert min(hamming(v, stored) for _, v in h.query_variants) <= 16
