@@ -7,7 +7,9 @@ from haven.signals.crypto import CryptoHashes, crypto_hashes
 from haven.signals.image import (
     DecodedImage,
     ImageHashes,
+    LumaImage,
     decode_image,
+    decode_luma,
     hash_image,
     sniff_media_kind,
 )
@@ -22,8 +24,10 @@ __all__ = [
     "CryptoHashes",
     "DecodedImage",
     "ImageHashes",
+    "LumaImage",
     "crypto_hashes",
     "decode_image",
+    "decode_luma",
     "hamming",
     "hash_image",
     "hex_to_bits",
