@@ -181,8 +181,9 @@ def case_for(db: Database, decision_id: str) -> str:
     return case_id
 
 
-def run_jobs(db: Database) -> None:
-    """Work the queue, and fail loudly with the handler's error if a job failed."""
+def run_jobs(db: Database, strict: bool = True) -> None:
+    """Work the queue; strict: fail loudly with the handler's error if a job did not complete
+    (retries asked for by the machine included)."""
     from sqlalchemy import select
 
     from haven.core import jobs
@@ -193,4 +194,5 @@ def run_jobs(db: Database) -> None:
     jobs.work(db, once=True)
     with db.session() as s:
         errors = [f"{j.kind}: {j.last_error}" for j in s.scalars(select(Job).where(Job.last_error.is_not(None)))]
-    assert not errors, errors
+    if strict:
+        assert not errors, errors

@@ -39,6 +39,8 @@ DESCRIPTIONS = {
     1100: "Save failed",
     1110: "Upload failed",
     1111: "File upload failed",
+    1210: "Resource not found",
+    1300: "Update failed",
     2000: "Authentication required",
     3000: "User not authorized for this action",
     3100: "No authorization to make submissions",
@@ -80,7 +82,7 @@ class DoubleReport:
 @dataclass
 class Fault:
     endpoint: str
-    kind: str  # code | timeout | lose_response | http_500
+    kind: str  # code | timeout | lose_response | http_500 | corrupt_upload
     code: int = 1000
     delay: float = 5.0
     times: int = 1
@@ -151,6 +153,8 @@ def create_double(username: str, password: str, xsd: Path = SHIPPED_XSD) -> Fast
         if not authorised(request):
             return Response(b"", status_code=401, headers={**rid(), "WWW-Authenticate": 'Basic realm="ispws"'})
         state.requests.append({"endpoint": endpoint, "at": now().isoformat()})
+        for stale in [r for r in state.reports.values() if r.expired(now())]:
+            del state.reports[stale.report_id]  # NCMEC deletes unfinished reports by itself
         fault = state.take_fault(endpoint)
         if fault is not None and fault.kind == "code":
             return xml(fault.code)
@@ -159,6 +163,7 @@ def create_double(username: str, password: str, xsd: Path = SHIPPED_XSD) -> Fast
         if fault is not None and fault.kind == "timeout":
             await asyncio.sleep(fault.delay)
             return xml(1000)
+        request.state.fault = fault
         response: Response = await effect()
         if fault is not None and fault.kind == "lose_response":
             await asyncio.sleep(fault.delay)  # the client gives up; the effect stands
@@ -220,6 +225,9 @@ def create_double(username: str, password: str, xsd: Path = SHIPPED_XSD) -> Fast
             if r.status == "retracted":
                 return xml(5101)
             data = await upload_file.read()
+            fault = getattr(request.state, "fault", None)
+            if fault is not None and fault.kind == "corrupt_upload":
+                data = data[:-1]  # bytes damaged in transit: the returned hash will not match
             digest = hashlib.md5(data).hexdigest()  # noqa: S324  (the API's integrity hash)
             file_id = uuid.uuid4().hex
             r.files[file_id] = DoubleFile(file_id, upload_file.filename or "file", digest, len(data))

@@ -84,12 +84,34 @@ class Stop(Exception):
 
 @handler("report.advance")
 def advance_job(db: Database, job: Job) -> None:
-    advance(db, job.payload["case_id"])
+    advance(db, job.payload["case_id"], attempt=job.attempts)
 
 
-def advance(db: Database, case_id: str, cfg: CybertipSettings | None = None) -> str:
-    """Run the case's submission to the end or to a pause; returns the case status."""
+def advance(db: Database, case_id: str, cfg: CybertipSettings | None = None, attempt: int = 1) -> str:
+    """Run the case's submission to the end or to a pause; returns the case status.
+
+    Retries back off exponentially but are always scheduled before the open report's
+    deadline (less the margin), so a retry never lands on a report NCMEC has deleted.
+    """
     cfg = cfg or cybertip_settings()
+    try:
+        return _advance(db, case_id, cfg)
+    except RetryLater as exc:
+        raise RetryLater(str(exc), _retry_delay(db, case_id, cfg, attempt)) from exc
+
+
+def _retry_delay(db: Database, case_id: str, cfg: CybertipSettings, attempt: int) -> float:
+    delay = backoff_seconds(attempt, base=5, cap=900)
+    with db.session() as s:
+        sub = _current(s, case_id)
+        due = deadline(sub) if sub is not None and sub.state in ("open", "finishing") else None
+    if due is not None:
+        room = (due - now()).total_seconds() - cfg.deadline_margin_seconds
+        delay = max(1.0, min(delay, room))
+    return delay
+
+
+def _advance(db: Database, case_id: str, cfg: CybertipSettings) -> str:
     transport = TRANSPORT_FACTORY() if TRANSPORT_FACTORY is not None else None
     with CybertipClient(cfg, transport=transport) as client:  # type: ignore[arg-type]
         for _ in range(200):
@@ -115,14 +137,22 @@ def advance(db: Database, case_id: str, cfg: CybertipSettings | None = None) -> 
 
 def _plan(db: Database, case_id: str, cfg: CybertipSettings) -> Step:
     with db.session() as s:
+        step = _next_step(s, case_id, cfg)  # committed, whether a step or a stop
+    if step is None:
+        raise Stop
+    return step
+
+
+def _next_step(s: Session, case_id: str, cfg: CybertipSettings) -> Step | None:
+    if True:
         case = s.get(ReportCase, case_id, with_for_update=True)
         if case is None or case.status not in ACTIVE:
-            raise Stop
+            return None
         if not cfg.configured:
             _pause(
                 s, case, 2000, "no CyberTipline credentials: set HAVEN_CYBERTIP_USERNAME and HAVEN_CYBERTIP_PASSWORD"
             )
-            raise Stop
+            return None
         if case.environment != cfg.environment:
             _pause(
                 s,
@@ -131,14 +161,14 @@ def _plan(db: Database, case_id: str, cfg: CybertipSettings) -> Step:
                 f"this case was queued for the {case.environment} environment but Haven is configured for "
                 f"{cfg.environment}; report ids of the two are never mixed",
             )
-            raise Stop
+            return None
         sub = _current(s, case.id)
         if case.status == "cancelling":
             if sub is not None and sub.state in ("open", "finishing", "retracting"):
                 sub.state = "retracting"
                 return Step("retract", sub.id)
             _set_status(s, case, "cancelled", "report.cancelled")
-            raise Stop
+            return None
         if case.status == "queued":
             case.status = "submitting"
         while True:
@@ -146,7 +176,7 @@ def _plan(db: Database, case_id: str, cfg: CybertipSettings) -> Step:
                 count = s.scalar(select(func.count()).select_from(Submission).where(Submission.case_id == case.id)) or 0
                 if count >= cfg.max_submissions:
                     _fail(s, case, None, f"gave up after {count} attempts to open a report")
-                    raise Stop
+                    return None
                 xml = build_report(report_data(s, case, cfg))
                 validate(xml)
                 sub = Submission(
@@ -179,31 +209,21 @@ def _plan(db: Database, case_id: str, cfg: CybertipSettings) -> Step:
                 return Step("finish", sub.id)
             if sub.state == "finished":
                 _set_status(s, case, "finished", None)
-                raise Stop
+                return None
             # open
             due = deadline(sub)
-            if due is not None and now() >= due - timedelta(seconds=cfg.deadline_margin_seconds):
-                if now() >= due:
-                    sub.state = "expired"
-                    record_event(
-                        s,
-                        "report.expired",
-                        subject_type="report_case",
-                        subject_id=case.id,
-                        actor=SYSTEM.ref,
-                        data={"submission": sub.id, "ncmec_report_id": sub.ncmec_report_id},
-                    )
-                    continue
-                sub.state = "retracting"
+            if due is not None and now() >= due:
+                # NCMEC has deleted it: never call it again; its file ids died with it.
+                sub.state = "expired"
                 record_event(
                     s,
-                    "report.deadline_near",
+                    "report.expired",
                     subject_type="report_case",
                     subject_id=case.id,
                     actor=SYSTEM.ref,
-                    data={"submission": sub.id, "deadline": due.isoformat()},
+                    data={"submission": sub.id, "ncmec_report_id": sub.ncmec_report_id},
                 )
-                return Step("retract", sub.id)
+                continue
             for f in _files(s, case.id):
                 if f.stage == "pending":
                     f.stage = "uploading"
@@ -335,7 +355,11 @@ def _apply(db: Database, case_id: str, step: Step, result: Result, cfg: Cybertip
         sub = s.get(Submission, step.submission_id)
         assert case is not None and sub is not None
         code = result.code
-        if code == 0:
+        if code is None and result.http_status >= 500:
+            # A server or proxy error without a response document: the effect is unknown,
+            # exactly like a lost response, so the intent stays and the next run decides.
+            retry = backoff_seconds(1, base=5, cap=300)
+        elif code == 0:
             _success(s, case, sub, step, result, cfg)
         elif code is not None and 1000 <= code < 2000:
             _revert(s, step)

@@ -1,0 +1,110 @@
+"""A kill of the worker at every step, then a restart, ends in exactly one finished report.
+
+The worker is "killed" by an exception that is not an Exception (like SystemExit from a
+signal): it escapes the job runner, the job stays leased as a dead worker leaves it, and the
+restart takes it over once the lease expires (clock frozen and moved on). Every request/
+response boundary is a kill point: before a request (intent saved, nothing sent) and after it
+(the server acted, the response never recorded, as when a response is lost).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from haven.core import clock
+from haven.core.db import Database
+from haven.core.settings import Settings
+from haven.report import cases, machine
+from haven.report.config import cybertip_settings
+from haven.report.models import ReportCase, Submission
+from tests.report.fixtures import LEGAL, LiveDouble, case_for, configure, decide, make_item, reveal, run_jobs
+
+START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+POINTS = [
+    "before:submit",
+    "after:submit",
+    "before:upload",
+    "after:upload",
+    "before:fileinfo",
+    "after:fileinfo",
+    "before:upload",
+    "after:upload",
+    "before:fileinfo",
+    "after:fileinfo",
+    "before:finish",
+    "after:finish",
+]
+
+
+class Killed(BaseException):
+    pass
+
+
+def _queued_case(db: Database, settings: Settings) -> str:
+    with db.session() as s:
+        a = make_item(s, settings, 11)
+        b = make_item(s, settings, 12)
+        reveal(s, settings, a)
+        decision_id = decide(s, [a.id, b.id])
+    run_jobs(db)
+    case_id = case_for(db, decision_id)
+    with db.session() as s:
+        cases.queue_submission(s, settings, case_id, LEGAL, cybertip_settings())
+    return case_id
+
+
+def test_the_points_are_every_step(
+    db: Database, settings: Settings, double: LiveDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(monkeypatch, settings, double)
+    seen: list[str] = []
+    monkeypatch.setattr(machine, "CRASH_HOOK", seen.append)
+    with clock.frozen(START):
+        _queued_case(db, settings)
+        run_jobs(db)
+    assert seen == POINTS
+
+
+@pytest.mark.parametrize("kill_at", range(len(POINTS)), ids=[f"{i}-{p}" for i, p in enumerate(POINTS)])
+def test_kill_and_restart(
+    kill_at: int, db: Database, settings: Settings, double: LiveDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(monkeypatch, settings, double)
+    calls = {"n": 0, "killed": None}
+
+    def hook(point: str) -> None:
+        if calls["n"] == kill_at:
+            calls["n"] += 1
+            calls["killed"] = point
+            raise Killed(point)
+        calls["n"] += 1
+
+    with clock.frozen(START):
+        case_id = _queued_case(db, settings)
+        monkeypatch.setattr(machine, "CRASH_HOOK", hook)
+        with pytest.raises(Killed):
+            run_jobs(db)
+        assert calls["killed"] == POINTS[kill_at]
+        monkeypatch.setattr(machine, "CRASH_HOOK", None)
+        clock.advance(timedelta(seconds=301))  # the dead worker's lease runs out; a new worker starts
+        run_jobs(db)
+
+        with db.session() as s:
+            case = s.get(ReportCase, case_id)
+            assert case is not None and case.status == "finished", (case.status, case.error_message)
+            finished_subs = s.scalar(
+                select(func.count())
+                .select_from(Submission)
+                .where(Submission.case_id == case_id, Submission.state == "finished")
+            )
+            assert finished_subs == 1
+            report_id = case.ncmec_report_id
+    finished = double.state.finished()
+    assert [r.report_id for r in finished] == [report_id]
+    (report,) = finished
+    assert len(report.files) == 2 and all(f.details for f in report.files.values())
+    # Whatever else was opened is never finished: retracted, or left open to expire.
+    assert all(r.status in ("retracted", "open") for r in double.state.reports.values() if r.report_id != report_id)
