@@ -158,6 +158,10 @@ def _register() -> None:
     app.command("hash")(hash_command)
     app.command("scan")(scan_command)
     app.add_typer(demo_app, name="demo")
+    from haven.report.cli import dev_app, report_app
+
+    app.add_typer(report_app, name="report")
+    app.add_typer(dev_app, name="dev")
 
 
 _register()

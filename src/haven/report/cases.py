@@ -39,6 +39,7 @@ from haven.report.xml import (
     IpEvent,
     PersonInfo,
     ReportData,
+    active_xsd_path,
     build_file_details,
     build_report,
     validate,
@@ -489,13 +490,15 @@ def render(session: Session, case_id: str, actor: Actor, cfg: CybertipSettings) 
     case = get_case(session, case_id, actor)
     xml = build_report(report_data(session, case, cfg))
     errors: list[str] = []
+    from haven.core.settings import get_settings
     from haven.report.xml import validation_errors
 
-    errors += validation_errors(xml)
+    xsd = active_xsd_path(get_settings().var_dir)
+    errors += validation_errors(xml, xsd)
     files = []
     for f in planned_files(session, case):
         details = build_file_details(f.data)
-        errors += validation_errors(details)
+        errors += validation_errors(details, xsd)
         files.append(
             {
                 "kind": f.kind,
@@ -535,9 +538,10 @@ def queue_submission(
     files = planned_files(session, case)
     if not files and not case.content_ids:
         raise Invalid("the case has no file and no conversation to report", code="report_empty")
-    validate(build_report(report_data(session, case, cfg)))
+    xsd = active_xsd_path(settings.var_dir)
+    validate(build_report(report_data(session, case, cfg)), xsd)
     for f in files:
-        validate(build_file_details(f.data))
+        validate(build_file_details(f.data), xsd)
     vault = Vault.from_settings(settings)
     # Freeze the file list: one row per file, the conversation preserved in the vault.
     existing = {

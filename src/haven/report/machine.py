@@ -41,7 +41,7 @@ from haven.report.cases import planned_files, report_data
 from haven.report.client import CybertipClient, Result, TransportError
 from haven.report.config import CybertipSettings, cybertip_settings
 from haven.report.models import Exchange, ReportCase, ReportFile, Submission
-from haven.report.xml import build_file_details, build_report, validate
+from haven.report.xml import active_xsd_path, build_file_details, build_report, validate
 
 log = logging.getLogger("haven.report")
 SYSTEM = Actor("system", "haven")
@@ -178,7 +178,7 @@ def _next_step(s: Session, case_id: str, cfg: CybertipSettings) -> Step | None:
                     _fail(s, case, None, f"gave up after {count} attempts to open a report")
                     return None
                 xml = build_report(report_data(s, case, cfg))
-                validate(xml)
+                validate(xml, active_xsd_path(get_settings().var_dir))
                 sub = Submission(
                     id=new_id(),
                     case_id=case.id,
@@ -443,7 +443,7 @@ def _success(s: Session, case: ReportCase, sub: Submission, step: Step, result: 
         planned = files[f.content_id or "conversation"].data
         planned.viewed_by_esp, planned.exif_viewed_by_esp = f.viewed_by_esp, f.exif_viewed_by_esp
         details = build_file_details(planned)
-        validate(details)
+        validate(details, active_xsd_path(get_settings().var_dir))
         f.details_xml = details.decode()
     elif step.endpoint == "fileinfo":
         f = s.get(ReportFile, step.file_id)
