@@ -78,7 +78,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 def _routers() -> list:  # type: ignore[type-arg]
     """Every capability's routers; a capability adds its line here."""
     from haven.banks.api import router as banks_router
+    from haven.evidence.api import router as evidence_router
     from haven.intake.api import router as intake_router
     from haven.report.api import router as reports_router
 
-    return [intake_router, banks_router, reports_router]
+    return [intake_router, banks_router, reports_router, evidence_router]

@@ -162,6 +162,9 @@ def _register() -> None:
 
     app.add_typer(report_app, name="report")
     app.add_typer(dev_app, name="dev")
+    from haven.evidence.cli import evidence_app
+
+    app.add_typer(evidence_app, name="evidence")
 
 
 _register()
