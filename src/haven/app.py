@@ -80,6 +80,7 @@ def _routers() -> list:  # type: ignore[type-arg]
     from haven.banks.api import router as banks_router
     from haven.evidence.api import router as evidence_router
     from haven.intake.api import router as intake_router
+    from haven.legal.api import router as legal_router
     from haven.report.api import router as reports_router
 
-    return [intake_router, banks_router, reports_router, evidence_router]
+    return [intake_router, banks_router, reports_router, evidence_router, legal_router]

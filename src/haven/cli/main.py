@@ -165,6 +165,9 @@ def _register() -> None:
     from haven.evidence.cli import evidence_app
 
     app.add_typer(evidence_app, name="evidence")
+    from haven.legal.cli import legal_app
+
+    app.add_typer(legal_app, name="legal")
 
 
 _register()
