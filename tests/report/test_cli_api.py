@@ -87,6 +87,20 @@ def test_api_report_desk(
         assert [x["id"] for x in listed] == [case_id]
         r = c.patch(f"/v1/reports/{case_id}", json={"classifications": {"x": "Z9"}})
         assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_classification"
+        r = c.patch(
+            f"/v1/reports/{case_id}", json={"reported_account": {"ip_events": [{"ip": "1.2.3.4", "at": "yesterday"}]}}
+        )
+        assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_person"
+        r = c.patch(f"/v1/reports/{case_id}", json={"victims": [{"esp_identifier": "user-child", "age": 400}]})
+        assert r.status_code == 200
+        r = c.post(f"/v1/reports/{case_id}/submit")
+        assert r.status_code == 422 and r.json()["error"]["code"] == "schema_invalid"
+        assert (
+            c.patch(
+                f"/v1/reports/{case_id}", json={"victims": [{"esp_identifier": "user-child", "age": 12}]}
+            ).status_code
+            == 200
+        )
         r = c.post(f"/v1/reports/{case_id}/escalate", json={"reason": "imminent risk"})
         assert r.status_code == 200 and r.json()["escalation_reason"] == "imminent risk"
         xml = c.get(f"/v1/reports/{case_id}/xml")

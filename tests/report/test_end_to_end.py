@@ -182,6 +182,25 @@ def test_text_only_enticement_is_reported_with_the_conversation(
     assert f.name.endswith(".csv")
 
 
+def test_a_minor_recipient_is_proposed_as_the_victim(
+    db: Database, settings: Settings, double: LiveDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from haven.intake.models import Account
+
+    configure(monkeypatch, settings, double)
+    with db.session() as s:
+        item = make_item(s, settings, 6, recipients=["user-kid", "user-grownup"])
+        s.add(Account(id="user-kid", age_band="13_15"))
+        s.add(Account(id="user-grownup", age_band="adult"))
+        decision_id = decide(s, [item.id])
+    run_jobs(db)
+    with db.session() as s:
+        case = s.get(ReportCase, case_for(db, decision_id))
+        assert case is not None
+        assert case.victims == [{"esp_identifier": "user-kid"}]
+        assert [r["esp_identifier"] for r in case.recipients] == ["user-kid", "user-grownup"]
+
+
 def test_automated_and_non_child_safety_decisions_open_no_case(
     db: Database, settings: Settings, double: LiveDouble, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -27,7 +27,7 @@ from haven.core.models import AuditRecord, Event
 from haven.core.settings import Settings
 from haven.evidence.models import EvidenceObject
 from haven.evidence.vault import Vault
-from haven.intake.models import ContentItem, QuarantineObject
+from haven.intake.models import Account, ContentItem, QuarantineObject
 from haven.policy.categories import CATEGORIES
 from haven.report.config import CybertipSettings
 from haven.report.models import ReportCase, ReportFile, Submission
@@ -62,6 +62,9 @@ EDITABLE = (
     "incident_at",
 )
 CONVERSATION_COLUMNS = ("sent_at", "sender", "recipient", "text")
+#: Account age bands that mean a minor: a recipient known to be a minor is proposed as the
+#: victim (staff can change it). The vocabulary belongs to the youth capability; keep in step.
+MINOR_BANDS = frozenset({"under_13", "13_15", "13_17", "16_17", "under_18", "minor", "child"})
 
 
 def require(actor: Actor, roles: tuple[str, ...], what: str) -> None:
@@ -130,6 +133,16 @@ def open_from_decision(session: Session, settings: Settings, event: Event) -> Re
             file_flags.append(a)
     classification = data.get("classification")
     media = [i for i in items if i.media_kind != "text"]
+    minors = (
+        {
+            a.id
+            for a in session.scalars(
+                select(Account).where(Account.id.in_(recipients), Account.age_band.in_(MINOR_BANDS))
+            )
+        }
+        if recipients
+        else set()
+    )
     case = ReportCase(
         id=new_id(),
         status="draft",
@@ -142,7 +155,7 @@ def open_from_decision(session: Session, settings: Settings, event: Event) -> Re
         decision_id=decision_id,
         reported_account={"esp_identifier": uploader} if uploader else {},
         recipients=[{"esp_identifier": r} for r in recipients],
-        victims=[],
+        victims=[{"esp_identifier": r} for r in recipients if r in minors],
         content_ids=[i.id for i in media],
         classifications={i.id: classification for i in media} if classification in INDUSTRY_CLASSIFICATIONS else {},
         file_annotations={i.id: file_flags for i in media} if file_flags else {},
@@ -257,7 +270,24 @@ def update_case(session: Session, case_id: str, actor: Actor, changes: dict[str,
                 code="invalid_classification",
             )
     if "incident_at" in changes and isinstance(changes["incident_at"], str):
-        changes["incident_at"] = datetime.fromisoformat(changes["incident_at"].replace("Z", "+00:00"))
+        try:
+            changes["incident_at"] = datetime.fromisoformat(changes["incident_at"].replace("Z", "+00:00"))
+        except ValueError:
+            raise Invalid(
+                "incident_at must be an ISO 8601 date-time with a time zone", code="invalid_datetime"
+            ) from None
+    if "incident_at" in changes and (
+        not isinstance(changes["incident_at"], datetime) or changes["incident_at"].tzinfo is None
+    ):
+        raise Invalid("incident_at must be an ISO 8601 date-time with a time zone", code="invalid_datetime")
+    people = [changes["reported_account"]] if isinstance(changes.get("reported_account"), dict) else []
+    for key in ("recipients", "victims"):
+        people += list(changes.get(key) or [])
+    for p in people:
+        try:
+            _person(p)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise Invalid(f"a person entry is not valid: {exc}", code="invalid_person") from None
     for k, v in changes.items():
         setattr(case, k, v)
     case.updated_at = now()
@@ -353,7 +383,12 @@ def exif_viewed(session: Session, item: ContentItem) -> bool:
 
 def _person(d: dict[str, Any]) -> PersonInfo:
     def dt(v: Any) -> datetime | None:
-        return datetime.fromisoformat(str(v).replace("Z", "+00:00")) if v else None
+        if not v:
+            return None
+        t = datetime.fromisoformat(str(v).replace("Z", "+00:00"))
+        if t.tzinfo is None:
+            raise ValueError(f"{v!r} has no time zone")
+        return t
 
     return PersonInfo(
         esp_identifier=d.get("esp_identifier"),

@@ -434,6 +434,14 @@ def _success(s: Session, case: ReportCase, sub: Submission, step: Step, result: 
             return
         f.ncmec_file_id = r.file_id
         f.stage = "uploaded"
+        record_event(
+            s,
+            "report.file_uploaded",
+            subject_type="report_case",
+            subject_id=case.id,
+            actor=SYSTEM.ref,
+            data={"submission": sub.id, "file": f.id, "ncmec_file_id": r.file_id},
+        )
         files = {
             p.content_id or "conversation": p
             for p in planned_files(
