@@ -112,3 +112,35 @@ def test_kill_and_restart_at_every_step(
         assert all(
             r.status in ("retracted", "open") for r in double.state.reports.values() if r.report_id != report_id
         ), point
+
+
+def test_two_workers_on_one_case_never_step_on_each_other(
+    db: Database, settings: Settings, double: LiveDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workers run the same case at once (a retry job and a resume job, say): the case's
+    lease lets one through; the other backs off instead of taking the first one's in-flight
+    upload for a crashed one and retracting the report."""
+    import threading
+
+    from haven.core.jobs import RetryLater
+
+    configure(monkeypatch, settings, double)
+    case_id = _queued_case(db, settings)
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def worker() -> None:
+        barrier.wait()
+        try:
+            outcomes.append(machine.advance(db, case_id))
+        except RetryLater:
+            outcomes.append("backed off")
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    run_jobs(db, strict=False)
+    assert "finished" in outcomes
+    assert [r.status for r in double.state.reports.values()] == ["finished"]

@@ -629,6 +629,10 @@ def queue_submission(
                 if item
                 else []
             )
+    for stale in session.scalars(
+        select(Submission).where(Submission.case_id == case.id, Submission.state.in_(("open", "finishing")))
+    ):
+        stale.state = "retracting"  # the case may have been edited: start over from a fresh report
     case.status = "queued"
     case.environment = cfg.environment
     case.submitted_by = actor.ref

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from haven.core.actors import Actor
@@ -37,7 +37,8 @@ from haven.core.ledger import record_event
 from haven.core.models import Job
 from haven.core.settings import get_settings
 from haven.evidence.vault import Vault
-from haven.report.cases import planned_files, report_data
+from haven.intake.models import ContentItem
+from haven.report.cases import planned_files, recorded_views, report_data
 from haven.report.client import CybertipClient, Result, TransportError
 from haven.report.config import CybertipSettings, cybertip_settings
 from haven.report.models import Exchange, ReportCase, ReportFile, Submission
@@ -53,6 +54,7 @@ CRASH_HOOK: Callable[[str], None] | None = None
 #: Test seam: the HTTP transport the worker's client uses (None: the real network).
 TRANSPORT_FACTORY: Callable[[], object] | None = None
 
+LEASE = timedelta(seconds=300)
 OPEN_WINDOW = timedelta(hours=24)
 MODIFIED_WINDOW = timedelta(hours=1)
 ACTIVE = ("queued", "submitting", "cancelling")
@@ -94,10 +96,44 @@ def advance(db: Database, case_id: str, cfg: CybertipSettings | None = None, att
     deadline (less the margin), so a retry never lands on a report NCMEC has deleted.
     """
     cfg = cfg or cybertip_settings()
+    owner = new_id()
+    if not _lease(db, case_id, owner):
+        raise RetryLater("another worker is submitting this case", 30)
     try:
-        return _advance(db, case_id, cfg)
+        status = _advance(db, case_id, cfg, owner)
     except RetryLater as exc:
+        _release(db, case_id, owner)
         raise RetryLater(str(exc), _retry_delay(db, case_id, cfg, attempt)) from exc
+    except Exception:
+        _release(db, case_id, owner)
+        raise
+    # (A killed worker releases nothing: its lease simply runs out.)
+    _release(db, case_id, owner)
+    return status
+
+
+def _lease(db: Database, case_id: str, owner: str) -> bool:
+    """Take or renew the case's lease with a conditional UPDATE (safe on both engines)."""
+    t = now()
+    with db.session() as s:
+        res = s.execute(
+            update(ReportCase)
+            .where(
+                ReportCase.id == case_id,
+                or_(ReportCase.lease_owner.is_(None), ReportCase.lease_until < t, ReportCase.lease_owner == owner),
+            )
+            .values(lease_owner=owner, lease_until=t + LEASE)
+        )
+        return bool(res.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def _release(db: Database, case_id: str, owner: str) -> None:
+    with db.session() as s:
+        s.execute(
+            update(ReportCase)
+            .where(ReportCase.id == case_id, ReportCase.lease_owner == owner)
+            .values(lease_owner=None, lease_until=None)
+        )
 
 
 def _retry_delay(db: Database, case_id: str, cfg: CybertipSettings, attempt: int) -> float:
@@ -111,10 +147,12 @@ def _retry_delay(db: Database, case_id: str, cfg: CybertipSettings, attempt: int
     return delay
 
 
-def _advance(db: Database, case_id: str, cfg: CybertipSettings) -> str:
+def _advance(db: Database, case_id: str, cfg: CybertipSettings, owner: str) -> str:
     transport = TRANSPORT_FACTORY() if TRANSPORT_FACTORY is not None else None
     with CybertipClient(cfg, transport=transport) as client:  # type: ignore[arg-type]
         for _ in range(200):
+            if not _lease(db, case_id, owner):
+                raise RetryLater("lost the case's lease to another worker", 30)
             try:
                 step = _plan(db, case_id, cfg)
             except Stop:
@@ -449,7 +487,13 @@ def _success(s: Session, case: ReportCase, sub: Submission, step: Step, result: 
             )
         }
         planned = files[f.content_id or "conversation"].data
-        planned.viewed_by_esp, planned.exif_viewed_by_esp = f.viewed_by_esp, f.exif_viewed_by_esp
+        # The view flags as the audit log has them now (a view recorded since queueing counts).
+        f.viewed_by_esp, f.exif_viewed_by_esp = planned.viewed_by_esp, planned.exif_viewed_by_esp
+        item = s.get(ContentItem, f.content_id) if f.content_id else None
+        if item is not None:
+            f.views = [
+                {"actor": v.actor, "at": v.created_at.isoformat(), "audit_id": v.id} for v in recorded_views(s, item)
+            ]
         details = build_file_details(planned)
         validate(details, active_xsd_path(get_settings().var_dir))
         f.details_xml = details.decode()

@@ -59,6 +59,10 @@ class ReportCase(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     error_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: One worker at a time runs a case's requests (two would take each other's in-flight
+    #: steps for crashed ones); a dead worker's lease runs out.
+    lease_owner: Mapped[str | None] = mapped_column(String(26), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Submission(Base):

@@ -2,7 +2,7 @@
 
 Revision ID: 0300_report
 Revises: 0001_foundation
-Create Date: 2026-11-21 23:42:31.832151
+Create Date: 2026-11-22 00:00:48.304267
 """
 
 from collections.abc import Sequence
@@ -137,6 +137,8 @@ def upgrade() -> None:
         sa.Column("finished_at", haven.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("error_code", sa.Integer(), nullable=True),
         sa.Column("error_message", sa.Text(), nullable=True),
+        sa.Column("lease_owner", sa.String(length=26), nullable=True),
+        sa.Column("lease_until", haven.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_report_cases")),
         sa.UniqueConstraint("decision_id", name=op.f("uq_report_cases_decision_id")),
     )
