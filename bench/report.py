@@ -122,7 +122,7 @@ def main() -> None:
     sub = bench_submit(args.cases)
     ms = sub["queue_to_finished_ms_median"]
     print(
-        f"queue -> finished report, 2 files (6 requests) against the double: median {ms:.0f} ms ({args.cases} cases, SQLite)"
+        f"queue -> finished, 2 files (6 requests) against the double: median {ms:.0f} ms ({args.cases} cases, SQLite)"
     )
     print(
         "RESULT "
