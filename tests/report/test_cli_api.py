@@ -114,3 +114,37 @@ def test_api_report_desk(
     with server.client(key) as c:
         got = c.get(f"/v1/reports/{case_id}").json()
         assert got["status"] == "finished" and all(e["request_id"] for e in got["exchanges"])
+
+
+def test_dev_cybertip_double_command_serves_the_api() -> None:
+    """`haven dev cybertip-double` as a user runs it: a process on a loopback port."""
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from tests.conftest import free_port
+
+    port = free_port()
+    haven = str(__import__("pathlib").Path(sys.executable).with_name("haven"))
+    proc = subprocess.Popen(
+        [haven, "dev", "cybertip-double", "--port", str(port), "--username", "u", "--password", "p"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/ispws/status", auth=("u", "p"), timeout=2)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        assert r.status_code == 200 and b"<responseCode>0</responseCode>" in r.content
+        assert r.headers["Request-ID"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
