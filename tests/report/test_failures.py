@@ -38,11 +38,11 @@ def _case(db: Database, case_id: str) -> ReportCase:
         return case
 
 
-def _settle(db: Database, rounds: int = 6) -> None:
+def _settle(db: Database, rounds: int = 6, step: float = 301) -> None:
     """Run the worker a few times, letting retry back-offs pass on the frozen clock."""
     for _ in range(rounds):
         run_jobs(db, strict=False)
-        clock.advance(timedelta(seconds=301))
+        clock.advance(timedelta(seconds=step))
 
 
 def test_1xxx_is_retried(db: Database, settings: Settings, double: LiveDouble, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -261,3 +261,23 @@ def test_double_speaks_the_documented_protocol(double: LiveDouble) -> None:
         assert b"<responseCode>4110</responseCode>" in r.content
         r = c.post("/finish", data={"id": "999"}, auth=(double.state.username, double.state.password))
         assert b"<responseCode>5001</responseCode>" in r.content
+
+
+def test_an_outage_does_not_use_up_the_attempts(
+    db: Database, settings: Settings, double: LiveDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import free_port
+
+    configure(
+        monkeypatch, settings, double, HAVEN_CYBERTIP_URL=f"http://127.0.0.1:{free_port()}/ispws"
+    )  # nothing listens
+    double.state.faults.append(Fault("submit", "code", 1000, times=3))
+    with clock.frozen(START):
+        case_id = _queued(db, settings)
+        _settle(db, 8, step=901)  # eight refused connections (the back-off is at most 15 minutes)
+        assert _case(db, case_id).status == "submitting"
+        configure(monkeypatch, settings, double)
+        _settle(db, 5, step=901)  # three 1000s, then it goes through
+    case = _case(db, case_id)
+    assert case.status == "finished", case.error_message
+    assert len(double.state.reports) == 1

@@ -371,7 +371,11 @@ def _revert(s: Session, step: Step) -> None:
     sub = s.get(Submission, step.submission_id)
     assert sub is not None
     if step.endpoint == "submit":
-        sub.state = "failed"  # not opened; the next plan opens a new one
+        # Never opened at NCMEC: forget the attempt, so outages do not use up the case's attempts.
+        for f in _files(s, sub.case_id):
+            if f.submission_id == sub.id:
+                f.submission_id = None
+        s.delete(sub)
     elif step.endpoint == "upload" and step.file_id:
         f = s.get(ReportFile, step.file_id)
         if f is not None:
