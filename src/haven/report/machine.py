@@ -372,9 +372,9 @@ def _revert(s: Session, step: Step) -> None:
     assert sub is not None
     if step.endpoint == "submit":
         # Never opened at NCMEC: forget the attempt, so outages do not use up the case's attempts.
-        for f in _files(s, sub.case_id):
-            if f.submission_id == sub.id:
-                f.submission_id = None
+        for row in _files(s, sub.case_id):
+            if row.submission_id == sub.id:
+                row.submission_id = None
         s.delete(sub)
     elif step.endpoint == "upload" and step.file_id:
         f = s.get(ReportFile, step.file_id)
