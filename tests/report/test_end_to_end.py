@@ -248,3 +248,36 @@ def test_roles(db: Database, settings: Settings, double: LiveDouble, monkeypatch
         with pytest.raises(Forbidden):
             cases.queue_submission(s, settings, case_id, REVIEWER, cybertip_settings())
         assert cases.get_case(s, case_id, REVIEWER).status == "draft"
+
+
+def test_missing_bytes_open_the_case_and_the_item_can_be_dropped(
+    db: Database, settings: Settings, double: LiveDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from haven.core.clock import now
+    from haven.core.errors import Invalid
+    from haven.intake.models import QuarantineObject
+
+    configure(monkeypatch, settings, double)
+    with db.session() as s:
+        kept = make_item(s, settings, 7)
+        gone = make_item(s, settings, 8)
+        q = s.get(QuarantineObject, gone.quarantine_id)
+        assert q is not None
+        q.deleted_at = now()
+        decision_id = decide(s, [kept.id, gone.id])
+        kept_id, gone_id = kept.id, gone.id
+    run_jobs(db)
+    case_id = case_for(db, decision_id)
+    with db.session() as s:
+        assert [
+            e.data["content_id"] for e in s.scalars(select(Event).where(Event.type == "report.material_missing"))
+        ] == [gone_id]
+    with db.session() as s, pytest.raises(Invalid, match="no preserved bytes"):
+        cases.queue_submission(s, settings, case_id, LEGAL, cybertip_settings())
+    with db.session() as s, pytest.raises(Invalid, match="not added"):
+        cases.update_case(s, case_id, LEGAL, {"content_ids": [kept_id, "other"]})
+    with db.session() as s:
+        cases.update_case(s, case_id, LEGAL, {"content_ids": [kept_id]})
+        cases.queue_submission(s, settings, case_id, LEGAL, cybertip_settings())
+    run_jobs(db)
+    assert len(double.state.finished()[0].files) == 1

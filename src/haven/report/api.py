@@ -26,6 +26,7 @@ def _actor(p: Principal) -> Actor:
 
 
 class CaseChanges(BaseModel):
+    content_ids: list[str] | None = None
     incident_description: str | None = None
     escalation_reason: str | None = Field(None, max_length=3000)
     annotations: list[str] | None = None

@@ -49,6 +49,7 @@ from haven.report.xml import (
 DRAFT_ROLES = ("legal", "child_safety_reviewer")
 SUBMIT_ROLES = ("legal",)
 EDITABLE = (
+    "content_ids",
     "incident_description",
     "escalation_reason",
     "annotations",
@@ -226,9 +227,26 @@ def preserve_item(
     )
     if existing is not None or item.quarantine_id is None:
         return existing
-    data = quarantine.read(
-        session, settings, item.quarantine_id, actor="system:haven", purpose="preservation for a CyberTipline report"
-    )
+    try:
+        data = quarantine.read(
+            session,
+            settings,
+            item.quarantine_id,
+            actor="system:haven",
+            purpose="preservation for a CyberTipline report",
+        )
+    except NotFound:
+        # The bytes are gone (deleted from quarantine): the case still opens, and staff see why
+        # the file cannot be sent (they may drop it from the case with `content_ids`).
+        record_event(
+            session,
+            "report.material_missing",
+            subject_type="report_case",
+            subject_id=case.id,
+            actor="system:haven",
+            data={"content_id": item.id},
+        )
+        return None
     qrow = session.get(QuarantineObject, item.quarantine_id)
     ext = (item.content_type or "application/octet-stream").split("/")[-1].split(";")[0]
     return vault.put(
@@ -258,6 +276,13 @@ def update_case(session: Session, case_id: str, actor: Actor, changes: dict[str,
         raise Invalid(
             f"not editable: {', '.join(unknown)}", code="field_not_editable", details={"editable": list(EDITABLE)}
         )
+    if "content_ids" in changes:
+        extra = sorted(set(changes["content_ids"] or []) - set(case.content_ids or []))
+        if extra:
+            raise Invalid(
+                "items can be dropped from a case, not added (a new decision opens a new case)",
+                code="content_not_in_case",
+            )
     if "annotations" in changes:
         bad = sorted(set(changes["annotations"]) - set(REPORT_ANNOTATIONS))
         if bad:
