@@ -35,15 +35,21 @@ def test_evidence_cli(
     assert r.exit_code == 0, r.output
     r = runner.invoke(app, ["evidence", "hold", "--reason", "x"])
     assert r.exit_code == 2 and "exactly one" in r.output
-    r = runner.invoke(app, ["evidence", "destroy", obj["id"], "--reason", "LE request"])
-    assert r.exit_code == 2 and "legal hold" in r.output
+    r = runner.invoke(app, ["evidence", "destroy", obj["id"], "--reason", "LE request", "--request", "unknown"])
+    assert r.exit_code == 2 and "verified law-enforcement request" in r.output
+    r = runner.invoke(app, ["evidence", "read", obj["id"], "--purpose", "", "--out", str(tmp_path / "x")])
+    assert r.exit_code == 2 and "purpose" in r.output
+    r = runner.invoke(
+        app, ["evidence", "read", obj["id"], "--purpose", "prepare testimony", "--out", str(tmp_path / "x.jpg")]
+    )
+    assert r.exit_code == 0 and (tmp_path / "x.jpg").read_bytes()[:2] == b"\xff\xd8"
     out = tmp_path / "pkg.zip"
     r = runner.invoke(app, ["evidence", "export", obj["id"], "--purpose", "warrant 26-9", "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert "SHA256SUMS" in zipfile.ZipFile(out).namelist()
     r = runner.invoke(app, ["evidence", "custody", obj["id"]])
     actions = [x["action"] for x in json.loads(r.output)]
-    assert actions[0] == "evidence.store" and "evidence.export" in actions
+    assert actions[0] == "evidence.store" and "evidence.export" in actions and "media.view" in actions
     r = runner.invoke(app, ["evidence", "holds"])
     (hold,) = json.loads(r.output)
     assert runner.invoke(app, ["evidence", "release", hold["id"]]).exit_code == 0

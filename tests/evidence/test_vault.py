@@ -203,24 +203,36 @@ def test_export_package(db: Database, settings: Settings, double: LiveDouble, mo
 def test_destruction_on_law_enforcement_request(
     db: Database, settings: Settings, double: LiveDouble, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from haven.legal import service as legal
+
     configure(monkeypatch, settings, double)
     case_id = _finished_case(db, settings)
     media = next(o for o in _objects(db, case_id) if o.kind == "media")
     vault = Vault.from_settings(settings)
     with db.session() as s:
+        req = legal.create_request(
+            s, LEGAL, kind="court_order", agency="FBI", requester_name="SA Kim", targets=["user-offender"]
+        )
+        req_id = req.id
         hold = place_hold(s, actor=LEGAL, reason="civil litigation", object_id=media.id)
         hold_id = hold.id
-    with db.session() as s, pytest.raises(Conflict):
-        vault.destroy(s, media.id, actor=LEGAL, reason="LE request", legal_request_id="req-1")
+    with db.session() as s, pytest.raises(Invalid, match="needs the law-enforcement request"):
+        vault.destroy(s, media.id, actor=LEGAL, reason="LE request", legal_request_id=None)
+    with db.session() as s, pytest.raises(Conflict, match="verified"):
+        vault.destroy(s, media.id, actor=LEGAL, reason="LE request", legal_request_id=req_id)
+    with db.session() as s:
+        legal.verify(s, req_id, LEGAL, verified=True, note="called the field office")
+    with db.session() as s, pytest.raises(Conflict, match="legal hold"):
+        vault.destroy(s, media.id, actor=LEGAL, reason="LE request", legal_request_id=req_id)
     with db.session() as s:
         release_hold(s, hold_id, actor=LEGAL)
         with pytest.raises(Forbidden):
-            vault.destroy(s, media.id, actor=ADMIN, reason="LE request", legal_request_id="req-1")
+            vault.destroy(s, media.id, actor=ADMIN, reason="LE request", legal_request_id=req_id)
     with db.session() as s:
         vault.destroy(
-            s, media.id, actor=LEGAL, reason="destruction requested by law enforcement", legal_request_id="req-1"
+            s, media.id, actor=LEGAL, reason="destruction requested by law enforcement", legal_request_id=req_id
         )
     assert not Path(media.path).exists()
     with db.session() as s:
         ev = s.scalars(select(Event).where(Event.type == "evidence.destroyed", Event.subject_id == media.id)).one()
-        assert ev.data["legal_request_id"] == "req-1"
+        assert ev.data["legal_request_id"] == req_id

@@ -100,7 +100,7 @@ def purge_command() -> None:
 def destroy_command(
     object_ids: list[str],
     reason: Annotated[str, typer.Option(help="e.g. 'destruction requested by law enforcement'")],
-    request: Annotated[str | None, typer.Option(help="the legal request asking for it")] = None,
+    request: Annotated[str, typer.Option(help="the verified law-enforcement request asking for it")],
 ) -> None:
     """Permanently destroy objects (18 U.S.C. 2258B(c))."""
     from haven.evidence.vault import Vault
@@ -110,6 +110,23 @@ def destroy_command(
         for oid in object_ids:
             vault.destroy(s, oid, actor=CLI, reason=reason, legal_request_id=request)
     console.print(f"{len(object_ids)} object(s) destroyed")
+
+
+@evidence_app.command("read")
+@handles_errors
+def read_command(
+    object_id: str,
+    purpose: Annotated[str, typer.Option(help="why you need to see it (kept in the audit log)")],
+    out: Annotated[Path, typer.Option(help="file to write the decrypted bytes to")],
+) -> None:
+    """Decrypt one object for a person to look at (audited as a read and a media view)."""
+    from haven.evidence.vault import Vault
+
+    with database().session() as s:
+        data = Vault.from_settings(settings()).read(s, object_id, actor=CLI, purpose=purpose, view=True)
+    out.write_bytes(data)
+    out.chmod(0o600)
+    console.print(f"wrote {out} ({len(data)} bytes)")
 
 
 @evidence_app.command("export")

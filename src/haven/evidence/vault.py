@@ -223,6 +223,19 @@ class Vault:
         another hold than the requesting one's is active."""
         if not actor.has_any("legal") and actor.kind != "system":
             raise Forbidden("destroying evidence needs the legal role", code="role_required")
+        if legal_request_id is None:
+            raise Invalid(
+                "destruction before retention ends needs the law-enforcement request asking for it",
+                code="request_required",
+            )
+        from haven.legal.models import LegalRequest  # legal builds on the vault; only the model here
+
+        req = session.get(LegalRequest, legal_request_id)
+        if req is None or req.verification != "verified":
+            raise Conflict(
+                "destruction is done on a verified law-enforcement request; record and verify it first",
+                code="requester_not_verified",
+            )
         obj = get_object(session, object_id)
         holds = [
             h
