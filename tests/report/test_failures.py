@@ -281,3 +281,23 @@ def test_an_outage_does_not_use_up_the_attempts(
     case = _case(db, case_id)
     assert case.status == "finished", case.error_message
     assert len(double.state.reports) == 1
+
+
+def test_requests_are_counted_for_prometheus(
+    db: Database, settings: Settings, double: LiveDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prometheus_client import REGISTRY
+
+    def count(endpoint: str, outcome: str) -> float:
+        v = REGISTRY.get_sample_value(
+            "haven_cybertip_requests_total", {"environment": "test", "endpoint": endpoint, "outcome": outcome}
+        )
+        return v or 0.0
+
+    configure(monkeypatch, settings, double)
+    before_ok, before_1110 = count("upload", "0"), count("upload", "1110")
+    double.state.faults.append(Fault("upload", "code", 1110))
+    with clock.frozen(START):
+        _queued(db, settings)
+        _settle(db, 3)
+    assert count("upload", "0") == before_ok + 1 and count("upload", "1110") == before_1110 + 1

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from prometheus_client import Counter, Histogram
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -45,6 +46,18 @@ from haven.report.models import Exchange, ReportCase, ReportFile, Submission
 from haven.report.xml import active_xsd_path, build_file_details, build_report, validate
 
 log = logging.getLogger("haven.report")
+
+REQUESTS = Counter(
+    "haven_cybertip_requests_total",
+    "Requests to the CyberTipline API by environment, endpoint and outcome (response code, or transport_error)",
+    ["environment", "endpoint", "outcome"],
+)
+CREDENTIAL_ALERTS = Counter("haven_cybertip_credential_alerts_total", "Cases paused on a CyberTipline credential alert")
+KNOWLEDGE_TO_FINISH = Histogram(
+    "haven_cybertip_knowledge_to_finish_seconds",
+    "From first knowledge (the confirming decision) to the finished report",
+    buckets=(600, 1800, 3600, 4 * 3600, 12 * 3600, 24 * 3600, 72 * 3600, 7 * 86400),
+)
 SYSTEM = Actor("system", "haven")
 
 #: Test seam: called with "before:<endpoint>" after the intent is committed and with
@@ -327,6 +340,12 @@ def _send(db: Database, client: CybertipClient, step: Step) -> Result:
 
 
 def _log(s: Session, case_id: str, step: Step, env: str, result: Result | None, error: str | None = None) -> None:
+    outcome = (
+        "transport_error"
+        if result is None
+        else str(result.code if result.code is not None else f"http_{result.http_status}")
+    )
+    REQUESTS.labels(env, step.endpoint, outcome).inc()
     body: str | None = None
     with_sub = s.get(Submission, step.submission_id)
     if step.endpoint == "submit" and with_sub is not None:
@@ -537,6 +556,7 @@ def _finished(s: Session, case: ReportCase, sub: Submission, result: Result) -> 
     case.error_message = None
     _set_status(s, case, "finished", None)
     seconds = (t - case.first_knowledge_at).total_seconds()
+    KNOWLEDGE_TO_FINISH.observe(max(0.0, seconds))
     record_event(
         s,
         "report.finished",
@@ -589,6 +609,7 @@ def _pause(s: Session, case: ReportCase, code: int, message: str) -> None:
     case.error_message = message
     case.updated_at = now()
     log.error("CyberTipline credential alert", extra={"case_id": case.id, "code": code})
+    CREDENTIAL_ALERTS.inc()
     record_event(
         s,
         "report.credential_alert",
