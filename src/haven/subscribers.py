@@ -4,4 +4,5 @@ so that both the API (which records events) and the worker (which runs subscribe
 Each capability adds one import line here when it subscribes to events.
 """
 
+import haven.report.retention
 import haven.report.subscriber  # noqa: F401

@@ -68,9 +68,17 @@ def test_retention_one_year_then_automatic_purge(
     objs = _objects(db, case_id)
     assert all(o.destroyed_at is not None and o.wrapped_key is None for o in objs)
     assert not any(p.exists() for p in paths)
+    run_jobs(db)  # reporting's subscriber scrubs its own copies once the case's material is gone
     with db.session() as s:
         purged = s.scalars(select(Event).where(Event.type == "evidence.purged")).all()
         assert {e.subject_id for e in purged} == {o.id for o in objs}
+        from haven.report.models import Exchange, Submission
+
+        case = s.get(ReportCase, case_id)
+        assert case is not None and case.reported_account == {} and case.recipients == []
+        assert case.ncmec_report_id and case.status == "finished"  # the bare record stays
+        assert all("<report>" not in x.xml for x in s.scalars(select(Submission).where(Submission.case_id == case_id)))
+        assert all(e.request_body is None for e in s.scalars(select(Exchange).where(Exchange.case_id == case_id)))
         with pytest.raises(NotFound):
             Vault.from_settings(settings).read(s, objs[0].id, actor=LEGAL, purpose="check")
 
@@ -236,3 +244,26 @@ def test_destruction_on_law_enforcement_request(
     with db.session() as s:
         ev = s.scalars(select(Event).where(Event.type == "evidence.destroyed", Event.subject_id == media.id)).one()
         assert ev.data["legal_request_id"] == req_id
+
+
+def test_orphaned_sealed_files_are_swept(db: Database, settings: Settings) -> None:
+    import os
+    import time
+
+    vault = Vault.from_settings(settings)
+    with db.session() as s:
+        kept = vault.put(s, b"kept", actor=LEGAL, kind="media", file_name="k", content_type=None)
+    try:
+        with db.session() as s:
+            vault.put(s, b"rolled back", actor=LEGAL, kind="media", file_name="r", content_type=None)
+            raise RuntimeError("the transaction fails after the file was written")
+    except RuntimeError:
+        pass
+    files = sorted(vault.root.iterdir())
+    assert len(files) == 2
+    old = time.time() - 2 * 86400
+    for p in files:
+        os.utime(p, (old, old))
+    with db.session() as s:
+        removed = vault.sweep_orphans(s)
+    assert len(removed) == 1 and [p.name for p in vault.root.iterdir()] == [f"{kept.id}.bin"]

@@ -16,3 +16,5 @@ def purge_job(db: Database, job: Job) -> None:
     vault = Vault.from_settings(get_settings())
     with db.session() as s:
         vault.purge(s)
+    with db.session() as s:
+        vault.sweep_orphans(s)

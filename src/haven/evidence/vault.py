@@ -310,6 +310,25 @@ class Vault:
             purged.append(obj.id)
         return purged
 
+    def sweep_orphans(self, session: Session, older_than_seconds: float = 86400) -> list[str]:
+        """Delete sealed files that no row refers to: left by a transaction that rolled back
+        after the file was written. Their data key was never stored, so they cannot be opened,
+        but they are removed all the same. Young files are left alone (their row may be about
+        to commit)."""
+        import time
+
+        cutoff = time.time() - older_than_seconds
+        files = [p for p in self.root.iterdir() if p.suffix in (".bin", ".tmp") and p.stat().st_mtime < cutoff]
+        if not files:
+            return []
+        known = set(session.scalars(select(EvidenceObject.id).where(EvidenceObject.id.in_([p.stem for p in files]))))
+        removed = []
+        for p in files:
+            if p.stem not in known or p.suffix == ".tmp":
+                p.unlink(missing_ok=True)
+                removed.append(p.name)
+        return removed
+
     # -- export ---------------------------------------------------------------------------
     def export(
         self,
