@@ -17,7 +17,9 @@ log = logging.getLogger("haven.worker")
 
 def load_handlers() -> None:
     """Import the modules that register job handlers; a capability adds its line here."""
-    import haven.models  # noqa: F401  (tables and event subscribers)
+    import haven.evidence.jobs
+    import haven.models
+    import haven.report.machine  # noqa: F401
 
 
 def run(db: Database, *, once: bool = False) -> int:

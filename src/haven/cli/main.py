@@ -160,6 +160,16 @@ def _register() -> None:
     app.command("scan")(scan_command)
     app.add_typer(demo_app, name="demo")
     app.add_typer(staff_app, name="staff")
+    from haven.report.cli import dev_app, report_app
+
+    app.add_typer(report_app, name="report")
+    app.add_typer(dev_app, name="dev")
+    from haven.evidence.cli import evidence_app
+
+    app.add_typer(evidence_app, name="evidence")
+    from haven.legal.cli import legal_app
+
+    app.add_typer(legal_app, name="legal")
 
 
 _register()

@@ -27,6 +27,9 @@ SCOPES: dict[str, str] = {
     "banks:write": "create, change and import banks",
     "accounts": "set account attributes (age band, terms acceptances)",
     "appeals": "file appeals on behalf of users",
+    "reports": "read, draft and submit CyberTipline report cases (acts with the legal role)",
+    "evidence": "list evidence objects and legal holds, place and release holds (never decrypt)",
+    "legal": "record and follow law-enforcement requests",
     "admin": "everything",
 }
 

@@ -1,0 +1,2 @@
+"""Law-enforcement requests: intake, verification, deadlines, holds, and productions limited by
+the kind of legal process."""
