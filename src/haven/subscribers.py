@@ -4,6 +4,6 @@ so that both the API (which records events) and the worker (which runs subscribe
 Each capability adds one import line here when it subscribes to events.
 """
 
+import haven.report.retention
+import haven.report.subscriber
 import haven.review.subscriber  # noqa: F401  (review tasks from intake verdicts)
-import haven.report.retention  # noqa: F401  (scrub report copies when evidence is purged)
-import haven.report.subscriber  # noqa: F401  (CyberTipline cases from review decisions)

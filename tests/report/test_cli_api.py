@@ -88,10 +88,13 @@ def test_api_report_desk(
         r = c.patch(f"/v1/cybertipline/reports/{case_id}", json={"classifications": {"x": "Z9"}})
         assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_classification"
         r = c.patch(
-            f"/v1/cybertipline/reports/{case_id}", json={"reported_account": {"ip_events": [{"ip": "1.2.3.4", "at": "yesterday"}]}}
+            f"/v1/cybertipline/reports/{case_id}",
+            json={"reported_account": {"ip_events": [{"ip": "1.2.3.4", "at": "yesterday"}]}},
         )
         assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_person"
-        r = c.patch(f"/v1/cybertipline/reports/{case_id}", json={"victims": [{"esp_identifier": "user-child", "age": 400}]})
+        r = c.patch(
+            f"/v1/cybertipline/reports/{case_id}", json={"victims": [{"esp_identifier": "user-child", "age": 400}]}
+        )
         assert r.status_code == 200
         r = c.post(f"/v1/cybertipline/reports/{case_id}/submit")
         assert r.status_code == 422 and r.json()["error"]["code"] == "schema_invalid"
