@@ -4,6 +4,8 @@ so that both the API (which records events) and the worker (which runs subscribe
 Each capability adds one import line here when it subscribes to events.
 """
 
+# Each import registers subscribers: review tasks from intake verdicts; CyberTipline cases from
+# review decisions; scrubbing report copies when evidence is purged.
 import haven.report.retention
 import haven.report.subscriber
-import haven.review.subscriber  # noqa: F401  (review tasks from intake verdicts)
+import haven.review.subscriber  # noqa: F401
