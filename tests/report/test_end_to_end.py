@@ -10,6 +10,7 @@ from haven.core.db import Database
 from haven.core.models import Event
 from haven.core.settings import Settings
 from haven.evidence.models import EvidenceObject
+from haven.intake import quarantine
 from haven.report import cases
 from haven.report.config import cybertip_settings
 from haven.report.models import Exchange, ReportCase, ReportFile
@@ -60,6 +61,16 @@ def test_decision_to_finished_report(
         seen = make_item(s, settings, 1, recipients=["user-child"])
         unseen = make_item(s, settings, 2, recipients=["user-child", "user-other"])
         reveal(s, settings, seen)  # a reviewer revealed only the first file
+        # ...and saw the second only as the console's blurred, greyscale preview: not a view.
+        assert unseen.quarantine_id
+        quarantine.read(
+            s,
+            settings,
+            unseen.quarantine_id,
+            actor="staff:rev1",
+            purpose="review.preview_blurred",
+            action=quarantine.PREVIEW,
+        )
         decision_id = decide(s, [seen.id, unseen.id], annotations=["viral"])
         seen_id, unseen_id = seen.id, unseen.id
         hashes = {

@@ -55,12 +55,28 @@ def put(
     return row
 
 
+#: Audit actions of a read. Only `media.view` means a person saw the file as it is: it is what
+#: a CyberTipline report's `fileViewedByEsp` is built from, so blurred previews and machine
+#: reads must never use it.
+VIEW = "media.view"
+PREVIEW = "media.preview_blurred"
+MACHINE_READ = "media.read"
+
+
 def read(
-    session: Session, settings: Settings, object_id: str, *, actor: str, purpose: str, source_ip: str | None = None
+    session: Session,
+    settings: Settings,
+    object_id: str,
+    *,
+    actor: str,
+    purpose: str,
+    source_ip: str | None = None,
+    action: str = VIEW,
 ) -> bytes:
     """Decrypt an object for an authorised caller, recording the access in the audit log.
 
-    The caller checks authorisation; this function guarantees the audit record and integrity.
+    The caller checks authorisation and says what the read is for (`action`); this function
+    guarantees the audit record and integrity.
     """
     row = session.get(QuarantineObject, object_id)
     if row is None or row.deleted_at is not None:
@@ -72,7 +88,7 @@ def read(
     audit(
         session,
         actor=actor,
-        action="media.view",
+        action=action,
         object_type="quarantine_object",
         object_id=object_id,
         purpose=purpose,

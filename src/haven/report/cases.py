@@ -234,6 +234,7 @@ def preserve_item(
             item.quarantine_id,
             actor="system:haven",
             purpose="preservation for a CyberTipline report",
+            action=quarantine.MACHINE_READ,
         )
     except NotFound:
         # The bytes are gone (deleted from quarantine): the case still opens, and staff see why

@@ -337,7 +337,13 @@ def media_preview(request: Request, me: Rev, task_id: str, content_id: str) -> R
             raise NotFound("no preview for this kind of media", code="no_preview")
         assert item.quarantine_id
         data = quarantine.read(
-            s, settings, item.quarantine_id, actor=me.actor.ref, purpose=PREVIEW_PURPOSE, source_ip=client_ip(request)
+            s,
+            settings,
+            item.quarantine_id,
+            actor=me.actor.ref,
+            purpose=PREVIEW_PURPOSE,
+            source_ip=client_ip(request),
+            action=quarantine.PREVIEW,
         )
     opened = Image.open(io.BytesIO(data))
     opened.draft("RGB", (480, 480))

@@ -508,7 +508,12 @@ def bank_confirmed(
                     from haven.signals.image import bank_variants
 
                     data = quarantine.read(
-                        session, settings, item.quarantine_id, actor="system:review", purpose="bank.confirmed_variants"
+                        session,
+                        settings,
+                        item.quarantine_id,
+                        actor="system:review",
+                        purpose="bank.confirmed_variants",
+                        action=quarantine.MACHINE_READ,
                     )
                     variants[0] = bank_variants(data, max_pixels=settings.max_image_pixels)[1]
                 except Exception:  # the exact hashes are still banked
