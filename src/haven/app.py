@@ -78,6 +78,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 def _routers() -> list:  # type: ignore[type-arg]
     """Every capability's routers; a capability adds its line here."""
     from haven.banks.api import router as banks_router
+    from haven.enforce.api import router as enforce_router
     from haven.intake.api import router as intake_router
+    from haven.intake.reports.api import router as reports_router
+    from haven.policy.api import router as policy_router
 
-    return [intake_router, banks_router]
+    return [intake_router, banks_router, policy_router, enforce_router, reports_router]

@@ -7,6 +7,17 @@ import haven.subscribers  # noqa: F401  (subscribers must be registered wherever
 from haven.banks import models as banks_models
 from haven.core import models as core_models
 from haven.core.db import Base
+from haven.enforce import models as enforce_models
 from haven.intake import models as intake_models
+from haven.intake.reports import models as report_models
+from haven.policy import models as policy_models
 
-__all__ = ["Base", "banks_models", "core_models", "intake_models"]
+__all__ = [
+    "Base",
+    "banks_models",
+    "core_models",
+    "enforce_models",
+    "intake_models",
+    "policy_models",
+    "report_models",
+]

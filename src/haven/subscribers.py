@@ -3,3 +3,5 @@ so that both the API (which records events) and the worker (which runs subscribe
 
 Each capability adds one import line here when it subscribes to events.
 """
+
+import haven.enforce.subscribers  # noqa: F401

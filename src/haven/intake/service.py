@@ -21,7 +21,7 @@ from haven.core.settings import Settings
 from haven.intake import quarantine
 from haven.intake.models import Account, ContentItem, Match
 from haven.intake.schemas import ContentMetadata, ContentResult, Hashes, LookupResult, MatchOut, VerdictOut
-from haven.policy import MatchView, Verdict, decide_matches
+from haven.policy import AccountView, Decision, MatchView, PolicyInput, Verdict, decide
 from haven.signals.crypto import crypto_hashes
 from haven.signals.image import ImageHashes, hash_image, sniff_media_kind
 
@@ -137,6 +137,24 @@ def _verdict_out(v: Verdict) -> VerdictOut:
     return VerdictOut(action=v.action, rule=v.rule, reason=v.reason)
 
 
+def account_view(session: Session, account_id: str | None) -> AccountView | None:
+    """The uploader's context for policy rules: age band, account age, strikes and history."""
+    if not account_id:
+        return None
+    from haven.enforce.strikes import standing
+
+    row = session.get(Account, account_id)
+    if row is None:
+        return AccountView()
+    active, violations = standing(session, account_id)
+    return AccountView(
+        age_band=row.age_band,
+        age_days=max(0, (now() - row.created_at).days),
+        active_strikes=active,
+        prior_violations=violations,
+    )
+
+
 def touch_account(session: Session, account_id: str | None) -> None:
     if account_id and session.get(Account, account_id) is None:
         session.add(Account(id=account_id))
@@ -164,9 +182,19 @@ def record_content(
         pdq_quality=img.quality if img else None,
         min_quality=settings.pdq_min_quality,
     )
-    verdict = decide_matches(_views(hits), near_band=NEAR_THRESHOLD_BAND)
     content_id = new_id()
     touch_account(session, meta.uploader)
+    decision = decide(
+        session,
+        PolicyInput(
+            matches=tuple(_views(hits)),
+            account=account_view(session, meta.uploader),
+            surface=meta.surface,
+            media_kind=signals.media_kind,
+        ),
+        near_band=NEAR_THRESHOLD_BAND,
+    )
+    verdict = decision.verdict
     item = ContentItem(
         id=content_id,
         integration_id=integration_id,
@@ -245,6 +273,8 @@ def record_content(
             "rule": verdict.rule,
             "labels": verdict.labels,
             "matched_entries": active_entries,
+            "uploader": meta.uploader,
+            **decision.to_event(),
         },
     )
     return ContentResult(
@@ -293,7 +323,8 @@ def lookup(
                 pdq_quality=None,
                 min_quality=settings.pdq_min_quality,
             )
-        results.append((signal_type, value, hits, decide_matches(_views(hits), near_band=NEAR_THRESHOLD_BAND)))
+        decision: Decision = decide(session, PolicyInput(matches=tuple(_views(hits))), near_band=NEAR_THRESHOLD_BAND)
+        results.append((signal_type, value, hits, decision.verdict))
     all_hits = [h for _, _, hits, _ in results for h, _ in hits]
     names = _bank_names(session, all_hits)
     stamp = now()
