@@ -83,8 +83,14 @@ def test_decision_to_signed_webhooks_with_retry_idempotency_and_crash(
         assert item["verdict"]["action"] == "allow"
         rec.fail_next = 1  # the service is briefly broken
         decision_id = new_id()
-        review_decision(db, subject_id=item["id"], decision_id=decision_id, category="ncii", uploader="acct-1",
-                        content_ids=[item["id"]])
+        review_decision(
+            db,
+            subject_id=item["id"],
+            decision_id=decision_id,
+            category="ncii",
+            uploader="acct-1",
+            content_ids=[item["id"]],
+        )
         drain(db)
         # Each action executed once, every request correctly signed, the 500 retried.
         assert rec.bad_signatures == 0
@@ -103,8 +109,14 @@ def test_decision_to_signed_webhooks_with_retry_idempotency_and_crash(
             assert max(r.attempts for r in rows) == 2
 
         # The same decision delivered again (a redelivered event) sends nothing new.
-        review_decision(db, subject_id=item["id"], decision_id=decision_id, category="ncii", uploader="acct-1",
-                        content_ids=[item["id"]])
+        review_decision(
+            db,
+            subject_id=item["id"],
+            decision_id=decision_id,
+            category="ncii",
+            uploader="acct-1",
+            content_ids=[item["id"]],
+        )
         drain(db)
         assert len(rec.executed) == 3
         with db.session() as s:
@@ -114,8 +126,9 @@ def test_decision_to_signed_webhooks_with_retry_idempotency_and_crash(
         # recording the answer. When the lease expires, another worker retakes it; the receiver
         # sees the same idempotency key again and does not act twice.
         other = upload(c, "chelsea", "acct-2")
-        review_decision(db, subject_id=other["id"], category="adult_nudity", uploader="acct-2",
-                        content_ids=[other["id"]])
+        review_decision(
+            db, subject_id=other["id"], category="adult_nudity", uploader="acct-2", content_ids=[other["id"]]
+        )
         assert jobs.work(db, once=True, kinds=["event:enforcement"]) == 1
         job = jobs.claim_next(db, "doomed-worker", kinds=[webhooks.JOB_KIND])
         assert job is not None
@@ -149,8 +162,15 @@ def test_dead_letter_and_replay_over_the_api(server: LiveServer, db: Database) -
     with receiver() as rec, server.client(admin) as a:
         configure(a, rec)
         with db.session() as s:
-            webhooks.deliver(s, "tos.updated", {"version": "9"}, subject_type="terms", subject_id="9",
-                             actor="cli", idempotency_key="k-dead")
+            webhooks.deliver(
+                s,
+                "tos.updated",
+                {"version": "9"},
+                subject_type="terms",
+                subject_id="9",
+                actor="cli",
+                idempotency_key="k-dead",
+            )
             s.execute(update(Delivery).values(max_attempts=2))
         rec.fail_next = 5
         drain(db)
@@ -199,8 +219,15 @@ def test_blocked_upload_statement_appeal_and_restore(server: LiveServer, api_key
         assert st["automated_decision"] == "AUTOMATED_DECISION_FULLY"
         assert st["category"] == "STATEMENT_CATEGORY_PROTECTION_OF_MINORS"
         assert "acct-9" not in json.dumps(st) and body["id"] not in json.dumps(st)
-        for phrase in ("removed 1 item", "closed your account", "clause 3.1", "Appeal", "dispute settlement",
-                       "did not follow a report", "automated means"):
+        for phrase in (
+            "removed 1 item",
+            "closed your account",
+            "clause 3.1",
+            "Appeal",
+            "dispute settlement",
+            "did not follow a report",
+            "automated means",
+        ):
             assert phrase in notice["text"], phrase
         assert "<h2>Your options</h2>" in notice["html"]
         shown = c.get(f"/v1/decisions/{decision_id}/statement").json()
@@ -210,8 +237,10 @@ def test_blocked_upload_statement_appeal_and_restore(server: LiveServer, api_key
         # The user appeals; only once; not as someone else.
         bad = c.post("/v1/appeals", json={"decision_id": decision_id, "appellant": "acct-x", "statement": "x"})
         assert bad.status_code == 403
-        r = c.post("/v1/appeals", json={"decision_id": decision_id, "appellant": "acct-9",
-                                        "statement": "This is a photo of an astronaut."})
+        r = c.post(
+            "/v1/appeals",
+            json={"decision_id": decision_id, "appellant": "acct-9", "statement": "This is a photo of an astronaut."},
+        )
         assert r.status_code == 201, r.text
         appeal = r.json()
         again = c.post("/v1/appeals", json={"decision_id": decision_id, "appellant": "acct-9", "statement": "again"})
@@ -220,9 +249,16 @@ def test_blocked_upload_statement_appeal_and_restore(server: LiveServer, api_key
             filed = s.scalar(select(Event).where(Event.type == "appeal.filed"))
             assert filed is not None and filed.data["decision_id"] == decision_id
         # A reviewer decides it through the review console's decision event, and upholds it.
-        review_decision(db, subject_id=body["id"], decision="no_violation", appeal_id=appeal["id"],
-                        actor="staff:rev-2", classification="the image is a benign photograph",
-                        overturns=decision_id, queue="appeals")
+        review_decision(
+            db,
+            subject_id=body["id"],
+            decision="no_violation",
+            appeal_id=appeal["id"],
+            actor="staff:rev-2",
+            classification="the image is a benign photograph",
+            overturns=decision_id,
+            queue="appeals",
+        )
         drain(db)
         assert c.get(f"/v1/appeals/{appeal['id']}").json()["status"] == "upheld"
         restored = rec.actions("content.restore")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from haven.core.clock import now
@@ -197,8 +197,23 @@ def apply(session: Session, inp: DecisionInput, *, actor: str) -> EnforcementDec
     outcome: Outcome | None = None
     if account_id and inp.ladder:
         cfg = strikes.ladder()
+        prior = session.scalar(
+            select(func.count())
+            .select_from(EnforcementDecision)
+            .where(
+                EnforcementDecision.account_id == account_id,
+                EnforcementDecision.category == inp.category,
+                EnforcementDecision.overturned_at.is_(None),
+                EnforcementDecision.id != decision.id,
+            )
+        )
         outcome = assess(
-            cfg, inp.category, strikes.views(strikes.strikes_of(session, account_id)), t, severity=inp.severity
+            cfg,
+            inp.category,
+            strikes.views(strikes.strikes_of(session, account_id)),
+            t,
+            severity=inp.severity,
+            prior_in_category=int(prior or 0),
         )
         if inp.force_action:
             forced = inp.force_action.removeprefix("account.")

@@ -140,15 +140,27 @@ def active_points(strikes: list[StrikeView], at: datetime) -> int:
 
 
 def assess(
-    cfg: LadderConfig, category: str, strikes: list[StrikeView], at: datetime, *, severity: str | None = None
+    cfg: LadderConfig,
+    category: str,
+    strikes: list[StrikeView],
+    at: datetime,
+    *,
+    severity: str | None = None,
+    prior_in_category: int | None = None,
 ) -> Outcome:
-    """The outcome of a new violation in `category` at `at`, given the account's strikes."""
+    """The outcome of a new violation in `category` at `at`, given the account's strikes.
+
+    `prior_in_category` counts the account's earlier violations in the category that stand
+    (including warnings, which leave no strike); without it, earlier strikes are counted.
+    """
     cat = CATEGORIES[category]
     sev_name = severity or cfg.categories[category]
     if sev_name not in cfg.severities:
         raise ValueError(f"unknown severity '{sev_name}'")
     sev = cfg.severities[sev_name]
-    first = not any(s.category == category and not s.removed for s in strikes)
+    if prior_in_category is None:
+        prior_in_category = sum(1 for s in strikes if s.category == category and not s.removed)
+    first = prior_in_category == 0
     added = sev.first_offence if first else sev.strike
     before = active_points(strikes, at)
     after = before + added
