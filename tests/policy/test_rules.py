@@ -182,12 +182,11 @@ def test_cli_check_and_test(tmp_path: Path) -> None:
     ok = runner.invoke(app, ["policy", "check", str(DEFAULTS / "rules.yaml")])
     assert ok.exit_code == 0 and "7 rules ok" in ok.output
     broken = tmp_path / "rules.yaml"
-    broken.write_text(
-        default_rules_text().replace(
-            'actions: [review]\n    reason: "classifier {classifier} scored {label} {score}; a person must confirm"\n\n  - name: classifier.grooming',
-            'actions: [account.terminate]\n    reason: "x"\n\n  - name: classifier.grooming',
-        )
-    )
+    text = default_rules_text()
+    start = text.index("  - name: classifier.possible_new_material")
+    end = text.index("  - name: classifier.grooming")
+    block = text[start:end].replace("actions: [review]", "actions: [account.terminate]")
+    broken.write_text(text[:start] + block + text[end:])
     bad = runner.invoke(app, ["policy", "check", str(broken)])
     assert bad.exit_code == 2 and "never suspend or terminate" in bad.output
     passed = runner.invoke(app, ["policy", "test", str(DEFAULTS / "rules-examples.yaml")])
