@@ -59,7 +59,8 @@ def test_terms_versions_acceptances_and_webhook(server: LiveServer, api_key: str
             ).json()["error"]["code"]
             == "invalid_accepted_at"
         )
-        c.post("/v1/accounts/acct-7/tos-acceptances", json={"version": "2"})
+        v2 = c.post("/v1/accounts/acct-7/tos-acceptances", json={"version": "2"})
+        assert v2.status_code == 201, v2.text
         assert [x["version"] for x in c.get("/v1/accounts/acct-7/tos-acceptances").json()] == ["1", "2"]
         drain(db)
         updates = rec.actions("tos.updated")

@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from haven.core.auth import Principal
 from haven.core.errors import NotFound
-from haven.core.web import SessionDep, require_scope
+from haven.core.web import require_scope
 from haven.enforce import appeals, notices, strikes, webhooks
 from haven.enforce.decisions import decisions_for_account, find_decision
 from haven.enforce.models import Delivery, StatementOfReasons
@@ -121,110 +121,120 @@ class HoldOut(BaseModel):
 
 
 @router.put("/webhook", response_model=WebhookOut)
-def set_webhook(body: WebhookIn, session: SessionDep, principal: Admin) -> WebhookOut:
+def set_webhook(body: WebhookIn, request: Request, principal: Admin) -> WebhookOut:
     """Set the service's webhook endpoint and signing secret (the secret is never returned)."""
-    row = webhooks.configure_endpoint(session, url=body.url, secret=body.secret, actor=principal.actor)
-    return WebhookOut(url=row.url, secret_set=True, source="api")
+    with request.app.state.db.session() as session:
+        row = webhooks.configure_endpoint(session, url=body.url, secret=body.secret, actor=principal.actor)
+        return WebhookOut(url=row.url, secret_set=True, source="api")
 
 
 @router.get("/webhook", response_model=WebhookOut)
-def get_webhook(session: SessionDep, _: Admin) -> WebhookOut:
-    target = webhooks.endpoint(session)
-    return WebhookOut(
-        url=target[0] if target else None, secret_set=target is not None, source="configured" if target else "none"
-    )
+def get_webhook(request: Request, _: Admin) -> WebhookOut:
+    with request.app.state.db.session() as session:
+        target = webhooks.endpoint(session)
+        return WebhookOut(
+            url=target[0] if target else None, secret_set=target is not None, source="configured" if target else "none"
+        )
 
 
 @router.get("/webhook/deliveries", response_model=list[DeliveryOut])
-def deliveries(session: SessionDep, _: Admin, status: str | None = None, limit: int = 100) -> list[DeliveryOut]:
+def deliveries(request: Request, _: Admin, status: str | None = None, limit: int = 100) -> list[DeliveryOut]:
     """Deliveries, newest first; `?status=dead` is the dead-letter list."""
-    rows = webhooks.list_deliveries(session, status, min(max(limit, 1), 1000))
-    return [DeliveryOut.model_validate(r, from_attributes=True) for r in rows]
+    with request.app.state.db.session() as session:
+        rows = webhooks.list_deliveries(session, status, min(max(limit, 1), 1000))
+        return [DeliveryOut.model_validate(r, from_attributes=True) for r in rows]
 
 
 @router.post("/webhook/deliveries/{delivery_id}/replay", response_model=DeliveryOut)
-def replay(delivery_id: str, session: SessionDep, principal: Admin) -> DeliveryOut:
+def replay(delivery_id: str, request: Request, principal: Admin) -> DeliveryOut:
     """Send a dead letter again, with the same body and idempotency key."""
-    row = webhooks.replay(session, delivery_id, actor=principal.actor)
-    return DeliveryOut.model_validate(row, from_attributes=True)
+    with request.app.state.db.session() as session:
+        row = webhooks.replay(session, delivery_id, actor=principal.actor)
+        return DeliveryOut.model_validate(row, from_attributes=True)
 
 
 @router.post("/appeals", response_model=AppealOut, status_code=201)
-def file_appeal(body: AppealIn, session: SessionDep, principal: Appeals) -> AppealOut:
+def file_appeal(body: AppealIn, request: Request, principal: Appeals) -> AppealOut:
     """File an appeal (DSA Art 20) against a decision, within the window, once per decision."""
-    row = appeals.file(
-        session,
-        decision_ref=body.decision_id,
-        appellant=body.appellant,
-        statement=body.statement,
-        actor=principal.actor,
-    )
-    return AppealOut.model_validate(row, from_attributes=True)
+    with request.app.state.db.session() as session:
+        row = appeals.file(
+            session,
+            decision_ref=body.decision_id,
+            appellant=body.appellant,
+            statement=body.statement,
+            actor=principal.actor,
+        )
+        return AppealOut.model_validate(row, from_attributes=True)
 
 
 @router.get("/appeals/{appeal_id}", response_model=AppealOut)
-def get_appeal(appeal_id: str, session: SessionDep, _: Appeals) -> AppealOut:
-    return AppealOut.model_validate(appeals.get(session, appeal_id), from_attributes=True)
+def get_appeal(appeal_id: str, request: Request, _: Appeals) -> AppealOut:
+    with request.app.state.db.session() as session:
+        return AppealOut.model_validate(appeals.get(session, appeal_id), from_attributes=True)
 
 
 @router.get("/decisions/{decision_id}/statement", response_model=StatementOut)
-def get_statement(decision_id: str, session: SessionDep, _: Accounts) -> StatementOut:
+def get_statement(decision_id: str, request: Request, _: Accounts) -> StatementOut:
     """The statement of reasons of a decision, as delivered to the user and in machine form."""
-    decision = find_decision(session, decision_id)
-    row = decision and session.scalar(
-        select(StatementOfReasons).where(StatementOfReasons.decision_id == decision.id).limit(1)
-    )
-    if not row:
-        raise NotFound(f"no statement of reasons for decision '{decision_id}'", code="statement_not_found")
-    return StatementOut.model_validate(row, from_attributes=True)
+    with request.app.state.db.session() as session:
+        decision = find_decision(session, decision_id)
+        row = decision and session.scalar(
+            select(StatementOfReasons).where(StatementOfReasons.decision_id == decision.id).limit(1)
+        )
+        if not row:
+            raise NotFound(f"no statement of reasons for decision '{decision_id}'", code="statement_not_found")
+        return StatementOut.model_validate(row, from_attributes=True)
 
 
 @router.get("/accounts/{account_id}/enforcement", response_model=StandingOut)
-def standing(account_id: str, session: SessionDep, _: Accounts) -> StandingOut:
+def standing(account_id: str, request: Request, _: Accounts) -> StandingOut:
     """An account's state, active strike points, strikes and decisions."""
-    acct = session.get(Account, account_id)
-    if acct is None:
-        raise NotFound(f"no account '{account_id}'", code="account_not_found")
-    rows = strikes.strikes_of(session, account_id)
-    points = strikes.standing(session, account_id)[0]
-    return StandingOut(
-        account_id=account_id,
-        state=acct.state,
-        active_points=points,
-        strikes=[StrikeOut.model_validate(r, from_attributes=True) for r in rows],
-        decisions=[
-            {
-                "id": d.id,
-                "category": d.category,
-                "created_at": d.created_at.isoformat(),
-                "ladder": d.ladder,
-                "overturned": d.overturned_at is not None,
-            }
-            for d in decisions_for_account(session, account_id)
-        ],
-    )
+    with request.app.state.db.session() as session:
+        acct = session.get(Account, account_id)
+        if acct is None:
+            raise NotFound(f"no account '{account_id}'", code="account_not_found")
+        rows = strikes.strikes_of(session, account_id)
+        points = strikes.standing(session, account_id)[0]
+        return StandingOut(
+            account_id=account_id,
+            state=acct.state,
+            active_points=points,
+            strikes=[StrikeOut.model_validate(r, from_attributes=True) for r in rows],
+            decisions=[
+                {
+                    "id": d.id,
+                    "category": d.category,
+                    "created_at": d.created_at.isoformat(),
+                    "ladder": d.ladder,
+                    "overturned": d.overturned_at is not None,
+                }
+                for d in decisions_for_account(session, account_id)
+            ],
+        )
 
 
 @router.post("/notice-holds", response_model=HoldOut, status_code=201)
-def place_hold(body: HoldIn, session: SessionDep, principal: Admin) -> HoldOut:
+def place_hold(body: HoldIn, request: Request, principal: Admin) -> HoldOut:
     """Hold notices to an account at law enforcement's request (audited)."""
-    row = notices.place_hold(
-        session,
-        account_id=body.account_id,
-        reference=body.reference,
-        reason=body.reason,
-        until=body.until,
-        actor=principal.actor,
-    )
-    return HoldOut.model_validate(row, from_attributes=True)
+    with request.app.state.db.session() as session:
+        row = notices.place_hold(
+            session,
+            account_id=body.account_id,
+            reference=body.reference,
+            reason=body.reason,
+            until=body.until,
+            actor=principal.actor,
+        )
+        return HoldOut.model_validate(row, from_attributes=True)
 
 
 @router.post("/notice-holds/{hold_id}/release", response_model=HoldOut)
-def release_hold(hold_id: str, session: SessionDep, principal: Admin) -> HoldOut:
-    notices.release_hold(session, hold_id, actor=principal.actor)
-    from haven.enforce.models import NoticeHold
+def release_hold(hold_id: str, request: Request, principal: Admin) -> HoldOut:
+    with request.app.state.db.session() as session:
+        notices.release_hold(session, hold_id, actor=principal.actor)
+        from haven.enforce.models import NoticeHold
 
-    return HoldOut.model_validate(session.get(NoticeHold, hold_id), from_attributes=True)
+        return HoldOut.model_validate(session.get(NoticeHold, hold_id), from_attributes=True)
 
 
 __all__ = ["Delivery", "router"]

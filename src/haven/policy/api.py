@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 from pydantic import BaseModel, ConfigDict, Field
 
 from haven.core.auth import Principal
-from haven.core.web import SessionDep, require_scope
+from haven.core.web import require_scope
 from haven.policy import terms
 from haven.policy.models import TermsAcceptance, TermsVersion
 
@@ -86,68 +86,74 @@ _PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{ti
 
 
 @router.get("/terms", include_in_schema=False)
-def terms_current(session: SessionDep) -> RedirectResponse:
+def terms_current(request: Request) -> RedirectResponse:
     """The terms in effect now (a redirect to the version's permanent address)."""
-    return RedirectResponse(f"/terms/{terms.current(session).version}", status_code=302)
+    with request.app.state.db.session() as session:
+        return RedirectResponse(f"/terms/{terms.current(session).version}", status_code=302)
 
 
 @router.get("/terms/{version}", response_class=HTMLResponse)
-def terms_page(version: str, session: SessionDep, format: str = "html") -> Response:
+def terms_page(version: str, request: Request, format: str = "html") -> Response:
     """A terms version, public: HTML by default, `?format=md` for the Markdown source."""
-    row = terms.get(session, version)
-    if format == "md":
-        return PlainTextResponse(row.markdown, media_type="text/markdown; charset=utf-8")
-    body = md.markdown(row.markdown, extensions=["sane_lists"])
-    return HTMLResponse(
-        _PAGE.format(
-            title=escape(row.title),
-            version=escape(row.version),
-            effective=row.effective_at.date().isoformat(),
-            body=body,
+    with request.app.state.db.session() as session:
+        row = terms.get(session, version)
+        if format == "md":
+            return PlainTextResponse(row.markdown, media_type="text/markdown; charset=utf-8")
+        body = md.markdown(row.markdown, extensions=["sane_lists"])
+        return HTMLResponse(
+            _PAGE.format(
+                title=escape(row.title),
+                version=escape(row.version),
+                effective=row.effective_at.date().isoformat(),
+                body=body,
+            )
         )
-    )
 
 
 @router.get("/v1/terms", response_model=list[TermsOut])
-def list_terms(request: Request, session: SessionDep, _: Accounts) -> list[TermsOut]:
+def list_terms(request: Request, _: Accounts) -> list[TermsOut]:
     """Every published version, oldest first."""
-    return [_out(request, r) for r in terms.all_versions(session)]
+    with request.app.state.db.session() as session:
+        return [_out(request, r) for r in terms.all_versions(session)]
 
 
 @router.post("/v1/terms", response_model=TermsOut, status_code=201)
-def publish_terms(body: TermsIn, request: Request, session: SessionDep, principal: Admin) -> TermsOut:
+def publish_terms(body: TermsIn, request: Request, principal: Admin) -> TermsOut:
     """Publish a new version; the service is told through the `tos.updated` webhook."""
-    terms.ensure_default(session)
-    row = terms.publish(
-        session,
-        version=body.version,
-        markdown=body.markdown,
-        effective_at=body.effective_at,
-        title=body.title,
-        summary=body.summary,
-        actor=principal.actor,
-    )
-    return _out(request, row)
+    with request.app.state.db.session() as session:
+        terms.ensure_default(session)
+        row = terms.publish(
+            session,
+            version=body.version,
+            markdown=body.markdown,
+            effective_at=body.effective_at,
+            title=body.title,
+            summary=body.summary,
+            actor=principal.actor,
+        )
+        return _out(request, row)
 
 
 @router.post("/v1/accounts/{account_id}/tos-acceptances", response_model=AcceptanceOut, status_code=201)
 def accept_terms(
-    account_id: str, body: AcceptanceIn, request: Request, response: Response, session: SessionDep, principal: Accounts
+    account_id: str, body: AcceptanceIn, request: Request, response: Response, principal: Accounts
 ) -> AcceptanceOut:
     """Record that an account accepted a terms version (200 when it was already recorded)."""
-    row, created = terms.accept(
-        session,
-        account_id=account_id,
-        version=body.version,
-        accepted_at=body.accepted_at,
-        integration_id=principal.integration_id,
-        actor=principal.actor,
-    )
-    if not created:
-        response.status_code = 200
-    return _acc(request, row)
+    with request.app.state.db.session() as session:
+        row, created = terms.accept(
+            session,
+            account_id=account_id,
+            version=body.version,
+            accepted_at=body.accepted_at,
+            integration_id=principal.integration_id,
+            actor=principal.actor,
+        )
+        if not created:
+            response.status_code = 200
+        return _acc(request, row)
 
 
 @router.get("/v1/accounts/{account_id}/tos-acceptances", response_model=list[AcceptanceOut])
-def list_acceptances(account_id: str, request: Request, session: SessionDep, _: Accounts) -> list[AcceptanceOut]:
-    return [_acc(request, r) for r in terms.acceptances(session, account_id)]
+def list_acceptances(account_id: str, request: Request, _: Accounts) -> list[AcceptanceOut]:
+    with request.app.state.db.session() as session:
+        return [_acc(request, r) for r in terms.acceptances(session, account_id)]

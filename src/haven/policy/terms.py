@@ -31,16 +31,20 @@ def ensure_default(session: Session) -> None:
     if session.scalar(select(TermsVersion.id).limit(1)) is not None:
         return
     text = resources.files("haven.policy").joinpath("defaults/terms-1.md").read_text()
-    publish(
-        session,
-        version=DEFAULT_VERSION,
-        markdown=text,
-        effective_at=DEFAULT_EFFECTIVE,
-        title="Terms of service",
-        summary="The terms shipped with Haven.",
-        actor="system:haven",
-        default=True,
-    )
+    try:
+        with session.begin_nested():  # two first requests at once: one inserts, the other reads
+            publish(
+                session,
+                version=DEFAULT_VERSION,
+                markdown=text,
+                effective_at=DEFAULT_EFFECTIVE,
+                title="Terms of service",
+                summary="The terms shipped with Haven.",
+                actor="system:haven",
+                default=True,
+            )
+    except (IntegrityError, Conflict):
+        pass
 
 
 def publish(

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 from sqlalchemy import select
 
 from haven.core.auth import Principal
-from haven.core.web import SessionDep, require_scope
+from haven.core.web import require_scope
 from haven.intake.reports import service
 from haven.intake.reports.models import ReportCase
 
@@ -86,51 +86,54 @@ class UnfoundedOut(BaseModel):
 
 
 @router.post("/reports", response_model=ReceiptOut, status_code=201)
-def submit_report(body: ReportIn, session: SessionDep, principal: Intake) -> ReceiptOut:
+def submit_report(body: ReportIn, request: Request, principal: Intake) -> ReceiptOut:
     """Receive a notice; the answer is the acknowledgement of receipt (Art 16(4))."""
-    r = body.reporter or Reporter()
-    report, case, merged = service.file_report(
-        session,
-        integration_id=principal.integration_id,
-        actor=principal.actor,
-        reporter_id=r.id,
-        reporter_name=r.name,
-        reporter_email=r.email,
-        target_type=body.target.type,
-        target_id=body.target.id,
-        location_url=str(body.target.location_url) if body.target.location_url else None,
-        category=body.category,
-        explanation=body.explanation,
-        good_faith=body.good_faith,
-        imminent_risk=body.imminent_risk,
-        notify_outcome=body.notify_outcome,
-    )
-    return ReceiptOut(
-        report_id=report.id,
-        case_id=case.id,
-        received_at=report.received_at,
-        merged=merged,
-        priority=case.priority,
-        trusted_flagger=report.trusted_flagger,
-        message="Your report was received." + (" We will tell you what we decide." if body.notify_outcome else ""),
-    )
+    with request.app.state.db.session() as session:
+        r = body.reporter or Reporter()
+        report, case, merged = service.file_report(
+            session,
+            integration_id=principal.integration_id,
+            actor=principal.actor,
+            reporter_id=r.id,
+            reporter_name=r.name,
+            reporter_email=r.email,
+            target_type=body.target.type,
+            target_id=body.target.id,
+            location_url=str(body.target.location_url) if body.target.location_url else None,
+            category=body.category,
+            explanation=body.explanation,
+            good_faith=body.good_faith,
+            imminent_risk=body.imminent_risk,
+            notify_outcome=body.notify_outcome,
+        )
+        return ReceiptOut(
+            report_id=report.id,
+            case_id=case.id,
+            received_at=report.received_at,
+            merged=merged,
+            priority=case.priority,
+            trusted_flagger=report.trusted_flagger,
+            message="Your report was received." + (" We will tell you what we decide." if body.notify_outcome else ""),
+        )
 
 
 @router.get("/report-cases", response_model=list[CaseOut])
-def list_cases(session: SessionDep, _: Admin, status: str = "open", limit: int = 100) -> list[CaseOut]:
+def list_cases(request: Request, _: Admin, status: str = "open", limit: int = 100) -> list[CaseOut]:
     """Cases in queue order: priority first, then oldest."""
-    rows = session.scalars(
-        select(ReportCase)
-        .where(ReportCase.status == status)
-        .order_by(ReportCase.priority, ReportCase.opened_at)
-        .limit(min(limit, 1000))
-    )
-    return [CaseOut.model_validate(r, from_attributes=True) for r in rows]
+    with request.app.state.db.session() as session:
+        rows = session.scalars(
+            select(ReportCase)
+            .where(ReportCase.status == status)
+            .order_by(ReportCase.priority, ReportCase.opened_at)
+            .limit(min(limit, 1000))
+        )
+        return [CaseOut.model_validate(r, from_attributes=True) for r in rows]
 
 
 @router.post("/reporters/{reporter_id}/unfounded", response_model=UnfoundedOut)
-def reporter_unfounded(reporter_id: str, body: UnfoundedIn, session: SessionDep, principal: Admin) -> UnfoundedOut:
+def reporter_unfounded(reporter_id: str, body: UnfoundedIn, request: Request, principal: Admin) -> UnfoundedOut:
     """Mark a reporter's reports manifestly unfounded (Art 23): pending reports are invalidated;
     a warning the first time, a reporting suspension after it."""
-    out = service.mark_unfounded(session, reporter_id, actor=principal.actor, reason=body.reason)
-    return UnfoundedOut.model_validate(out)
+    with request.app.state.db.session() as session:
+        out = service.mark_unfounded(session, reporter_id, actor=principal.actor, reason=body.reason)
+        return UnfoundedOut.model_validate(out)
