@@ -237,4 +237,10 @@ def release_hold(hold_id: str, request: Request, principal: Admin) -> HoldOut:
         return HoldOut.model_validate(session.get(NoticeHold, hold_id), from_attributes=True)
 
 
+@router.get("/enforcement/ladder")
+def get_ladder(_: Admin) -> dict[str, Any]:
+    """The strike ladder in force (severity levels, category severities, thresholds)."""
+    return strikes.ladder().model_dump()
+
+
 __all__ = ["Delivery", "router"]

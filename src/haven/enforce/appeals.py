@@ -116,13 +116,13 @@ def resolve(
     row.reason = reason
     reversed_ = overturn(session, decision, actor=reviewer, reason=f"appeal {row.id} upheld") if upheld else []
     settings = get_enforce_settings()
-    text = notices.msg("en", f"appeal.{row.status}", decision_id=decision.id, reason=reason)
-    text += " " + notices.msg("en", "appeal.redress", dispute_url=settings.dispute_settlement_url)
+    text = notices.msg(notices.locale(), f"appeal.{row.status}", decision_id=decision.id, reason=reason)
+    text += " " + notices.msg(notices.locale(), "appeal.redress", dispute_url=settings.dispute_settlement_url)
     notices.send_message(
         session,
         account_id=row.appellant,
         kind="appeal_outcome",
-        subject=notices.msg("en", "subject.appeal_outcome"),
+        subject=notices.msg(notices.locale(), "subject.appeal_outcome"),
         text=text,
         key=f"appeal-outcome:{row.id}",
         actor=reviewer,

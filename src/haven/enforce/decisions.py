@@ -265,7 +265,7 @@ def apply(session: Session, inp: DecisionInput, *, actor: str) -> EnforcementDec
             session,
             account_id=account_id,
             kind="warning",
-            subject=notices.msg("en", "subject.warning"),
+            subject=notices.msg(notices.locale(), "subject.warning"),
             text=notices.msg(
                 "en",
                 "warning.text",

@@ -71,6 +71,12 @@ def msg(locale: str, key: str, **kw: Any) -> str:
     return messages(locale)[key].format(**kw)
 
 
+def locale() -> str:
+    """The locale of notices to users (HAVEN_NOTICE_LOCALE when its templates exist, else English)."""
+    wanted = get_enforce_settings().notice_locale
+    return wanted if wanted in locales() else "en"
+
+
 @dataclass(frozen=True)
 class Restriction:
     """One restriction a decision imposed, as the statement describes it."""
@@ -237,20 +243,19 @@ def create_statement(
     actor: str,
 ) -> StatementOfReasons:
     """Build, render, store and (unless held) deliver the statement of reasons of a decision."""
-    settings = get_enforce_settings()
-    locale = settings.notice_locale if settings.notice_locale in locales() else "en"
+    lang = locale()
     puid = f"haven-{new_id()}"
     fields = build_fields(
         decision, restrictions, puid=puid, content_kinds=content_kinds, content_date=content_date, terms_url=terms_url
     )
     subject, text, html = render(
-        decision, restrictions, fields, locale=locale, puid=puid, terms_url=terms_url, ladder=decision.ladder
+        decision, restrictions, fields, locale=lang, puid=puid, terms_url=terms_url, ladder=decision.ladder
     )
     row = StatementOfReasons(
         decision_id=decision.id,
         account_id=decision.account_id,
         puid=puid,
-        locale=locale,
+        locale=lang,
         fields=fields,
         subject=subject,
         text=text,

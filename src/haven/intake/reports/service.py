@@ -188,7 +188,7 @@ def get_case(session: Session, case_id: str) -> ReportCase:
 
 def close_case(session: Session, case_id: str, *, outcome: str, decision_id: str | None, actor: str) -> ReportCase:
     """Close a case, resolve its pending reports and tell the reporters who asked (Art 16(5))."""
-    from haven.enforce.notices import msg, send_message
+    from haven.enforce.notices import locale, msg, send_message
     from haven.enforce.settings import get_enforce_settings
 
     case = get_case(session, case_id)
@@ -207,7 +207,7 @@ def close_case(session: Session, case_id: str, *, outcome: str, decision_id: str
         r.status = "resolved"
         r.resolved_at = t
         if r.notify_outcome and (r.reporter_id or r.reporter_email):
-            text = msg("en", f"report.{outcome}", target=case.target_type, reference=r.id)
+            text = msg(locale(), f"report.{outcome}", target=case.target_type, reference=r.id)
             text += " " + msg(
                 "en",
                 "report.redress",
@@ -218,7 +218,7 @@ def close_case(session: Session, case_id: str, *, outcome: str, decision_id: str
                 session,
                 account_id=r.reporter_id or "",
                 kind="report_outcome",
-                subject=msg("en", "subject.report_outcome"),
+                subject=msg(locale(), "subject.report_outcome"),
                 text=text,
                 key=f"report-outcome:{r.id}",
                 actor=actor,
@@ -253,7 +253,7 @@ def close_case(session: Session, case_id: str, *, outcome: str, decision_id: str
 def mark_unfounded(session: Session, reporter_id: str, *, actor: str, reason: str) -> dict[str, Any]:
     """A reporter's reports were manifestly unfounded: invalidate all their pending reports
     (audited); warn the first time, suspend reporting after a warning (Art 23)."""
-    from haven.enforce.notices import msg, send_message
+    from haven.enforce.notices import locale, msg, send_message
     from haven.enforce.settings import get_enforce_settings
 
     if not reason.strip():
@@ -291,13 +291,13 @@ def mark_unfounded(session: Session, reporter_id: str, *, actor: str, reason: st
     if st.warned_at is None:
         st.warned_at = t
         action = "warned"
-        text = msg("en", "reporter.warning")
-        subject = msg("en", "subject.reporter_warning")
+        text = msg(locale(), "reporter.warning")
+        subject = msg(locale(), "subject.reporter_warning")
     else:
         st.suspended_until = t + timedelta(days=get_enforce_settings().reporter_suspension_days)
         action = "suspended"
-        text = msg("en", "reporter.suspended", until=st.suspended_until.date().isoformat())
-        subject = msg("en", "subject.reporter_warning")
+        text = msg(locale(), "reporter.suspended", until=st.suspended_until.date().isoformat())
+        subject = msg(locale(), "subject.reporter_warning")
     send_message(
         session,
         account_id=reporter_id,
