@@ -21,7 +21,9 @@ from haven.core.settings import Settings
 from haven.intake import quarantine
 from haven.intake.models import Account, ContentItem, Match
 from haven.intake.schemas import ContentMetadata, ContentResult, Hashes, LookupResult, MatchOut, VerdictOut
-from haven.policy import AccountView, Decision, MatchView, PolicyInput, Verdict, decide
+from haven.policy import AccountView, Decision, MatchView, PolicyInput, Verdict, decide, evaluate
+from haven.policy.rules import uses
+from haven.policy.store import active_ruleset
 from haven.signals.crypto import crypto_hashes
 from haven.signals.image import ImageHashes, hash_image, sniff_media_kind
 
@@ -184,11 +186,13 @@ def record_content(
     )
     content_id = new_id()
     touch_account(session, meta.uploader)
-    decision = decide(
-        session,
+    rules = active_ruleset(session)
+    decision = evaluate(
+        rules,
         PolicyInput(
             matches=tuple(_views(hits)),
-            account=account_view(session, meta.uploader),
+            # The uploader's standing costs two queries; only gathered when a rule reads it.
+            account=account_view(session, meta.uploader) if uses(rules, "account") else None,
             surface=meta.surface,
             media_kind=signals.media_kind,
         ),

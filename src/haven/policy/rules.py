@@ -129,6 +129,16 @@ class RuleSet(_Strict):
     rules: list[Rule] = Field(min_length=1)
 
 
+def _uses(w: When, kind: str) -> bool:
+    return getattr(w, kind) is not None or any(_uses(alt, kind) for alt in w.any or [])
+
+
+def uses(rs: RuleSet, kind: str) -> bool:
+    """Whether any rule (active or shadow) reads this kind of condition, e.g. "account": callers
+    skip gathering inputs no rule reads."""
+    return any(_uses(r.when, kind) for r in rs.rules)
+
+
 class RulesError(ValueError):
     """A rules file that does not parse or breaks an invariant; `problems` lists every one."""
 
