@@ -63,6 +63,9 @@ def test_reports_merge_prioritise_and_tell_the_outcome(
             evs = s.scalars(select(Event).where(Event.type == "user_report.received")).all()
             assert len(evs) == 4 and {e.data["case_id"] for e in evs} == {q["id"] for q in queue}
             assert any(e.data["trusted_flagger"] for e in evs)
+            rules = {e.data["target_id"]: e.data["rule"] for e in evs}
+            assert rules["c-2"] == "reports.child_safety" and rules["acct-5"] == "reports.child_safety"
+            assert rules["c-1"] == "no_match.allow"
         # The review console decides the case: no violation. The reporter who asked is told.
         review_decision(
             db, subject_type="report_case", subject_id=case["id"], decision="no_violation", category="adult_nudity"
@@ -96,3 +99,25 @@ def test_unfounded_reporters_are_warned_then_suspended(server: LiveServer, api_k
         audits = s.scalars(select(AuditRecord).where(AuditRecord.action == "reports.invalidate")).all()
         assert len(audits) == 2 and sorted(audits[0].details["report_ids"]) == sorted(ids)
         assert s.scalar(select(Event).where(Event.type == "reporter.suspended")) is not None
+
+
+def test_report_by_the_services_own_id_then_violation_tells_the_reporter(
+    server: LiveServer, api_key: str, db: Database
+) -> None:
+    from tests.enforce.test_webhook_flow import upload
+
+    admin = make_key(db, ["admin"])
+    with receiver() as rec, server.client(api_key) as c, server.client(admin) as a:
+        a.put("/v1/webhook", json={"url": rec.url, "secret": SECRET})
+        item = upload(c, "coffee", "poster-1")  # external_id "ext-coffee"
+        r = report(c, target={"type": "content", "id": "ext-coffee"}, category="ncii", notify_outcome=True)
+        case_id = r.json()["case_id"]
+        assert a.get("/v1/report-cases").json()[0]["target_id"] == item["id"]
+        # The reviewer decides on the content; the case closes; the decision is an Art 16 one.
+        review_decision(db, subject_id=item["id"], category="ncii", uploader="poster-1", content_ids=[item["id"]])
+        drain(db)
+        told = [e["data"] for e in rec.actions("notice.deliver") if e["data"]["kind"] == "report_outcome"]
+        assert len(told) == 1 and told[0]["outcome"] == "violation" and told[0]["case_id"] == case_id
+        statement = [e["data"] for e in rec.actions("notice.deliver") if e["data"]["kind"] == "statement_of_reasons"]
+        assert statement[0]["statement"]["source_type"] == "SOURCE_ARTICLE_16"
+        assert "This followed a report" in statement[0]["text"]

@@ -26,6 +26,7 @@ from haven.core.errors import Forbidden, Invalid, NotFound
 from haven.core.ledger import audit, record_event
 from haven.intake.reports.models import ReportCase, ReporterStanding, UserReport
 from haven.policy.categories import get_category
+from haven.policy.rules import Decision
 
 PRIORITY_IMMINENT, PRIORITY_CHILD_SAFETY, PRIORITY_TRUSTED, PRIORITY_OTHER = 0, 1, 2, 3
 
@@ -93,6 +94,8 @@ def file_report(
         )
     trusted = is_trusted(reporter_id)
     priority = _priority(category, imminent=imminent_risk, trusted=trusted)
+    if target_type == "content":
+        target_id = _haven_content_id(session, integration_id, target_id)
     case = session.scalar(
         select(ReportCase)
         .where(ReportCase.target_type == target_type, ReportCase.target_id == target_id, ReportCase.status == "open")
@@ -133,6 +136,7 @@ def file_report(
     )
     session.add(report)
     session.flush()
+    verdict = _policy(session, case)
     record_event(
         session,
         "user_report.received",
@@ -153,9 +157,36 @@ def file_report(
             "target_type": target_type,
             "target_id": target_id,
             "reports_count": case.reports_count,
+            "verdict": verdict.verdict.action,
+            "rule": verdict.verdict.rule,
         },
     )
     return report, case, merged
+
+
+def _haven_content_id(session: Session, integration_id: str, given: str) -> str:
+    """Reports may name content by Haven's id or by the service's own id (external_id)."""
+    from haven.intake.models import ContentItem
+
+    if session.get(ContentItem, given) is not None:
+        return given
+    found = session.scalar(
+        select(ContentItem.id)
+        .where(ContentItem.integration_id == integration_id, ContentItem.external_id == given)
+        .order_by(ContentItem.received_at.desc())
+        .limit(1)
+    )
+    return found or given
+
+
+def _policy(session: Session, case: ReportCase) -> Decision:
+    """What the policy rules say about the case's pending reports (the rule is named on the event,
+    so a review task can show why it exists)."""
+    from haven.policy import PolicyInput, ReportView, decide
+
+    reports = session.scalars(select(UserReport).where(UserReport.case_id == case.id, UserReport.status == "pending"))
+    views = tuple(ReportView(r.category, r.trusted_flagger, r.imminent_risk) for r in reports)
+    return decide(session, PolicyInput(reports=views))
 
 
 def open_case_for(session: Session, targets: list[tuple[str, str]]) -> str | None:
