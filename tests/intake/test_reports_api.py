@@ -121,3 +121,46 @@ def test_report_by_the_services_own_id_then_violation_tells_the_reporter(
         statement = [e["data"] for e in rec.actions("notice.deliver") if e["data"]["kind"] == "statement_of_reasons"]
         assert statement[0]["statement"]["source_type"] == "SOURCE_ARTICLE_16"
         assert "This followed a report" in statement[0]["text"]
+
+
+def test_a_reporter_appeals_a_decision_not_to_act_and_wins(server: LiveServer, api_key: str, db: Database) -> None:
+    """Art 20(1)(a): notifiers may complain against the decision taken on their notice."""
+    from tests.enforce.test_webhook_flow import upload
+
+    admin = make_key(db, ["admin"])
+    with receiver() as rec, server.client(api_key) as c, server.client(admin) as a:
+        a.put("/v1/webhook", json={"url": rec.url, "secret": SECRET})
+        item = upload(c, "rocket", "poster-2")
+        case_id = report(
+            c,
+            reporter={"id": "rep-7"},
+            target={"type": "content", "id": item["id"]},
+            category="adult_nudity",
+            notify_outcome=True,
+        ).json()["case_id"]
+        review_decision(
+            db, subject_type="report_case", subject_id=case_id, decision="no_violation", actor="staff:first"
+        )
+        drain(db)
+        told = next(e["data"] for e in rec.actions("notice.deliver") if e["data"]["kind"] == "report_outcome")
+        decision_id = told["text"].split("(reference ")[-1].split(")")[0]
+        # The uploader cannot appeal a decision that did not act against them; the reporter can.
+        nope = c.post("/v1/appeals", json={"decision_id": decision_id, "appellant": "poster-2", "statement": "?"})
+        assert nope.status_code == 403
+        r = c.post("/v1/appeals", json={"decision_id": decision_id, "appellant": "rep-7", "statement": "look again"})
+        assert r.status_code == 201, r.text
+        review_decision(
+            db,
+            subject_id=item["id"],
+            decision="violation",
+            appeal_id=r.json()["id"],
+            actor="staff:second",
+            category="adult_nudity",
+        )
+        drain(db)
+        assert c.get(f"/v1/appeals/{r.json()['id']}").json()["status"] == "upheld"
+        assert [e["data"]["content_id"] for e in rec.actions("content.remove")] == [item["id"]]
+        outcome = next(e["data"] for e in rec.actions("notice.deliver") if e["data"]["kind"] == "appeal_outcome")
+        assert outcome["account_id"] == "rep-7" and "acted on what you reported" in outcome["text"]
+        standing = c.get("/v1/accounts/poster-2/enforcement").json()
+        assert [d["outcome"] for d in standing["decisions"]] == ["no_violation", "violation"]

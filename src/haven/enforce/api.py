@@ -204,6 +204,7 @@ def standing(account_id: str, request: Request, _: Accounts) -> StandingOut:
                 {
                     "id": d.id,
                     "category": d.category,
+                    "outcome": d.outcome,
                     "created_at": d.created_at.isoformat(),
                     "ladder": d.ladder,
                     "overturned": d.overturned_at is not None,

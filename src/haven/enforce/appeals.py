@@ -20,13 +20,15 @@ from haven.core.clock import now
 from haven.core.errors import Conflict, Forbidden, Invalid, NotFound
 from haven.core.ledger import audit, record_event
 from haven.enforce import notices
-from haven.enforce.decisions import find_decision, overturn
+from haven.enforce.decisions import DecisionInput, apply, find_decision, overturn
 from haven.enforce.models import Appeal
 from haven.enforce.settings import get_enforce_settings
 
 
-def _appellant_allowed(session: Session, decision_account: str | None, case_id: str | None, appellant: str) -> bool:
-    if appellant == decision_account:
+def _appellant_allowed(
+    session: Session, decision_account: str | None, case_id: str | None, appellant: str, *, acted: bool
+) -> bool:
+    if acted and appellant == decision_account:
         return True
     if case_id is None:
         return False
@@ -42,7 +44,8 @@ def file(session: Session, *, decision_ref: str, appellant: str, statement: str,
     decision = find_decision(session, decision_ref)
     if decision is None:
         raise NotFound(f"no decision '{decision_ref}'", code="decision_not_found")
-    if not _appellant_allowed(session, decision.account_id, decision.report_case_id, appellant):
+    acted = decision.outcome == "violation"
+    if not _appellant_allowed(session, decision.account_id, decision.report_case_id, appellant, acted=acted):
         raise Forbidden("only the affected account or a reporter of the case may appeal", code="not_appellant")
     window = timedelta(days=get_enforce_settings().appeal_window_days)
     if now() > decision.created_at + window:
@@ -96,7 +99,14 @@ def get(session: Session, appeal_id: str) -> Appeal:
 
 
 def resolve(
-    session: Session, appeal_id: str, *, upheld: bool, reviewer: str, reason: str, automated: bool = False
+    session: Session,
+    appeal_id: str,
+    *,
+    upheld: bool,
+    reviewer: str,
+    reason: str,
+    automated: bool = False,
+    category: str | None = None,
 ) -> Appeal:
     """Decide an appeal. The reviewer is staff, not an original decider, and not automation."""
     row = get(session, appeal_id)
@@ -114,9 +124,31 @@ def resolve(
     row.decided_at = now()
     row.decided_by = reviewer
     row.reason = reason
-    reversed_ = overturn(session, decision, actor=reviewer, reason=f"appeal {row.id} upheld") if upheld else []
+    reversed_: list[str] = []
+    if upheld and decision.outcome == "violation":
+        reversed_ = overturn(session, decision, actor=reviewer, reason=f"appeal {row.id} upheld")
+    elif upheld:
+        # A notifier's complaint upheld: the reported target does violate the terms after all.
+        decision.overturned_at, decision.overturned_by = now(), reviewer
+        acted = apply(
+            session,
+            DecisionInput(
+                source="appeal",
+                source_ref=f"appeal:{row.id}",
+                subject_type=decision.subject_type,
+                subject_id=decision.subject_id,
+                category=category or decision.category,
+                account_id=decision.account_id,
+                content_ids=list(decision.content_ids),
+                deciders=[reviewer],
+                report_case_id=None,
+            ),
+            actor=reviewer,
+        )
+        reversed_ = [f"decision:{acted.id}"]
     settings = get_enforce_settings()
-    text = notices.msg(notices.locale(), f"appeal.{row.status}", decision_id=decision.id, reason=reason)
+    key = "appeal.upheld_notice" if upheld and decision.outcome == "no_violation" else f"appeal.{row.status}"
+    text = notices.msg(notices.locale(), key, decision_id=decision.id, reason=reason)
     text += " " + notices.msg(notices.locale(), "appeal.redress", dispute_url=settings.dispute_settlement_url)
     notices.send_message(
         session,

@@ -203,6 +203,7 @@ def apply(session: Session, inp: DecisionInput, *, actor: str) -> EnforcementDec
             .where(
                 EnforcementDecision.account_id == account_id,
                 EnforcementDecision.category == inp.category,
+                EnforcementDecision.outcome == "violation",
                 EnforcementDecision.overturned_at.is_(None),
                 EnforcementDecision.id != decision.id,
             )
@@ -281,6 +282,58 @@ def apply(session: Session, inp: DecisionInput, *, actor: str) -> EnforcementDec
         from haven.intake.reports.service import close_case
 
         close_case(session, case_id, outcome="violation", decision_id=decision.id, actor=actor)
+    return decision
+
+
+def _target_account(session: Session, target_type: str, target_id: str) -> str | None:
+    if target_type == "account":
+        return target_id
+    item = session.get(ContentItem, target_id)
+    return item.uploader if item is not None else None
+
+
+def record_no_violation(
+    session: Session, *, source_ref: str, case_id: str, deciders: list[str], actor: str
+) -> EnforcementDecision:
+    """Record the decision not to act on a notice, so its notifiers can appeal it (Art 20(1))."""
+    from haven.intake.reports.service import close_case, get_case
+
+    existing = session.scalar(select(EnforcementDecision).where(EnforcementDecision.source_ref == source_ref))
+    if existing is not None:
+        return existing
+    case = get_case(session, case_id)
+    decision = EnforcementDecision(
+        source="review",
+        source_ref=source_ref,
+        subject_type=case.target_type,
+        subject_id=case.target_id,
+        account_id=_target_account(session, case.target_type, case.target_id),
+        category=case.category,
+        outcome="no_violation",
+        content_ids=[case.target_id] if case.target_type == "content" else [],
+        automated_detection=False,
+        automated_decision="AUTOMATED_DECISION_NOT_AUTOMATED",
+        source_type=_source_type(session, case_id),
+        report_case_id=case_id,
+        deciders=deciders,
+        created_at=now(),
+    )
+    session.add(decision)
+    session.flush()
+    record_event(
+        session,
+        "enforcement.no_violation",
+        subject_type=case.target_type,
+        subject_id=case.target_id,
+        actor=actor,
+        data={
+            "decision_id": decision.id,
+            "case_id": case_id,
+            "category": case.category,
+            "source_type": decision.source_type,
+        },
+    )
+    close_case(session, case_id, outcome="no_violation", decision_id=decision.id, actor=actor)
     return decision
 
 

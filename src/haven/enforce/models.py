@@ -53,8 +53,9 @@ class Delivery(Base):
 
 
 class EnforcementDecision(Base):
-    """A decision that a violation happened (by a person, or by a rule for known material), with
-    everything a statement of reasons and the Transparency Database need."""
+    """A decision on a violation (by a person, or by a rule for known material), with everything a
+    statement of reasons and the Transparency Database need. Decisions that a reported target
+    does *not* violate are kept too (outcome no_violation), so that notifiers can appeal them."""
 
     __tablename__ = "enforcement_decisions"
     __table_args__ = (Index("ix_enforcement_decisions_account", "account_id", "created_at"),)
@@ -68,6 +69,8 @@ class EnforcementDecision(Base):
     subject_id: Mapped[str] = mapped_column(String(200))
     account_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     category: Mapped[str] = mapped_column(String(40))
+    #: violation, or no_violation (a notice that was not acted on)
+    outcome: Mapped[str] = mapped_column(String(16), default="violation")
     content_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     automated_detection: Mapped[bool] = mapped_column(Boolean, default=False)
     #: AUTOMATED_DECISION_FULLY, _PARTIALLY or _NOT_AUTOMATED

@@ -34,7 +34,11 @@ def standing(session: Session, account_id: str, at: datetime | None = None) -> t
     violations = session.scalar(
         select(func.count())
         .select_from(EnforcementDecision)
-        .where(EnforcementDecision.account_id == account_id, EnforcementDecision.overturned_at.is_(None))
+        .where(
+            EnforcementDecision.account_id == account_id,
+            EnforcementDecision.outcome == "violation",
+            EnforcementDecision.overturned_at.is_(None),
+        )
     )
     return points, int(violations or 0)
 

@@ -12,7 +12,7 @@ from haven.core.errors import HavenError
 from haven.core.ledger import record_event, subscribe
 from haven.core.models import Event
 from haven.enforce import appeals
-from haven.enforce.decisions import DecisionInput, apply, find_decision, overturn
+from haven.enforce.decisions import DecisionInput, apply, find_decision, overturn, record_no_violation
 from haven.enforce.webhooks import deliver
 from haven.policy.rules import ACCOUNT_ACTIONS
 
@@ -78,13 +78,19 @@ def _review_decision(session: Session, event: Event, d: dict[str, Any], outcome:
     reviewer = event.actor
     reason = str(d.get("classification") or d.get("reason") or "reviewed again")
     if d.get("appeal_id"):
+        # Upheld when the reviewer disagrees with the appealed decision: no violation against a
+        # restriction (the user's appeal), or a violation against a decision not to act (a notifier's).
+        appeal = appeals.get(session, d["appeal_id"])
+        appealed = find_decision(session, appeal.decision_id)
+        original = appealed.outcome if appealed is not None else "violation"
         appeals.resolve(
             session,
-            d["appeal_id"],
-            upheld=outcome == "no_violation",
+            appeal.id,
+            upheld=outcome != original,
             reviewer=reviewer,
             reason=reason,
             automated=bool(d.get("automated")),
+            category=d.get("category"),
         )
         return
     if d.get("overturns"):
@@ -125,13 +131,19 @@ def _review_decision(session: Session, event: Event, d: dict[str, Any], outcome:
             actor=reviewer,
         )
         return
-    from haven.intake.reports.service import close_case, open_case_for
+    from haven.intake.reports.service import open_case_for
 
     case_id = case_id or open_case_for(
         session, [("content", c) for c in content_ids] + ([("account", account)] if account else [])
     )
     if case_id:
-        close_case(session, case_id, outcome="no_violation", decision_id=d.get("decision_id"), actor=reviewer)
+        record_no_violation(
+            session,
+            source_ref=str(d.get("decision_id") or event.id),
+            case_id=case_id,
+            deciders=_deciders(reviewer, d.get("reviewer")),
+            actor=reviewer,
+        )
 
 
 @subscribe("content.verdict", name="enforcement-verdicts")

@@ -2,7 +2,7 @@
 
 Revision ID: 0200_enforce
 Revises: 0001_foundation
-Create Date: 2026-11-21 23:41:09.360150
+Create Date: 2026-11-22 00:07:07.782211
 """
 
 from collections.abc import Sequence
@@ -82,6 +82,7 @@ def upgrade() -> None:
         sa.Column("subject_id", sa.String(length=200), nullable=False),
         sa.Column("account_id", sa.String(length=200), nullable=True),
         sa.Column("category", sa.String(length=40), nullable=False),
+        sa.Column("outcome", sa.String(length=16), nullable=False),
         sa.Column("content_ids", sa.JSON(), nullable=False),
         sa.Column("automated_detection", sa.Boolean(), nullable=False),
         sa.Column("automated_decision", sa.String(length=40), nullable=False),
