@@ -259,6 +259,8 @@ def close_case(session: Session, case_id: str, *, outcome: str, decision_id: str
                     "reporter_email": r.reporter_email if not r.reporter_id else None,
                     "outcome": outcome,
                     "case_id": case.id,
+                    # what the reporter can appeal (Art 20(1)(a))
+                    "decision_id": decision_id,
                 },
             )
             told += 1
