@@ -209,6 +209,26 @@ def test_blocked_upload_statement_appeal_and_restore(server: LiveServer, api_key
         assert sorted(e["type"] for e in rec.executed) == ["account.terminate", "content.remove", "notice.deliver"]
         notice = rec.actions("notice.deliver")[0]["data"]
         decision_id = notice["decision_id"]
+        # A reviewer then confirms the automated decision (say, before a CyberTipline report):
+        # nothing is done twice, and the decision now names its human decider too.
+        confirming = new_id()
+        review_decision(
+            db,
+            subject_id=body["id"],
+            decision_id=confirming,
+            category="csam",
+            uploader="acct-9",
+            content_ids=[body["id"]],
+            actor="staff:rev-1",
+        )
+        drain(db)
+        assert len(rec.executed) == 3
+        with db.session() as s:
+            from haven.enforce.decisions import find_decision
+
+            confirmed = find_decision(s, confirming)
+            assert confirmed is not None and confirmed.id == decision_id and "staff:rev-1" in confirmed.deciders
+            assert len(s.scalars(select(Strike)).all()) == 1
         st = notice["statement"]
         # Art 17(3): restriction, facts, notice or not, automation, ground, redress.
         assert st["decision_visibility"] == ["DECISION_VISIBILITY_CONTENT_REMOVED"]

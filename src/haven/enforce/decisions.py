@@ -23,7 +23,7 @@ from haven.core.ledger import audit, record_event
 from haven.core.settings import get_settings
 from haven.enforce import notices, strikes
 from haven.enforce.ladder import Outcome, assess
-from haven.enforce.models import EnforcementAction, EnforcementDecision
+from haven.enforce.models import DecisionAlias, EnforcementAction, EnforcementDecision
 from haven.enforce.webhooks import deliver
 from haven.intake.models import Account, ContentItem
 from haven.policy.categories import CATEGORIES
@@ -60,9 +60,53 @@ class DecisionInput:
 
 def find_decision(session: Session, ref: str) -> EnforcementDecision | None:
     """A decision by its id or by its source reference (e.g. the review console's decision id)."""
-    return session.get(EnforcementDecision, ref) or session.scalar(
+    found = session.get(EnforcementDecision, ref) or session.scalar(
         select(EnforcementDecision).where(EnforcementDecision.source_ref == ref)
     )
+    if found is None:
+        alias = session.get(DecisionAlias, ref)
+        found = session.get(EnforcementDecision, alias.decision_id) if alias else None
+    return found
+
+
+def _confirmed(session: Session, inp: DecisionInput, actor: str) -> EnforcementDecision | None:
+    """A standing violation decision on exactly this content and category (for example a block by
+    a rule on known material, then a reviewer confirming it): the new decision confirms it and
+    takes no action twice (no second removal, strike or statement)."""
+    if not inp.content_ids:
+        return None
+    wanted = set(inp.content_ids)
+    removals = session.scalars(
+        select(EnforcementAction.decision_id).where(
+            EnforcementAction.action_type == "content.remove",
+            EnforcementAction.subject_id.in_(wanted),
+            EnforcementAction.reversed_at.is_(None),
+        )
+    )
+    prior = None
+    for decision_id in dict.fromkeys(removals):
+        d = session.get(EnforcementDecision, decision_id)
+        if (
+            d is not None
+            and d.category == inp.category
+            and d.overturned_at is None
+            and wanted <= set(d.content_ids or [])
+        ):
+            prior = d
+            break
+    if prior is None:
+        return None
+    session.add(DecisionAlias(ref=inp.source_ref, decision_id=prior.id))
+    prior.deciders = sorted(set(prior.deciders) | set(inp.deciders))
+    record_event(
+        session,
+        "enforcement.confirmed",
+        subject_type=inp.subject_type,
+        subject_id=inp.subject_id,
+        actor=actor,
+        data={"decision_id": prior.id, "source_ref": inp.source_ref, "source": inp.source},
+    )
+    return prior
 
 
 def _terms_url_for(session: Session) -> str:
@@ -134,8 +178,13 @@ def apply(session: Session, inp: DecisionInput, *, actor: str) -> EnforcementDec
     existing = session.scalar(select(EnforcementDecision).where(EnforcementDecision.source_ref == inp.source_ref))
     if existing is not None:
         return existing
+    if session.get(DecisionAlias, inp.source_ref) is not None:
+        return find_decision(session, inp.source_ref)  # type: ignore[return-value]
     if inp.category not in CATEGORIES:
         raise NotFound(f"unknown category '{inp.category}'", code="unknown_category")
+    confirmed = _confirmed(session, inp, actor)
+    if confirmed is not None:
+        return confirmed
     t = now()
     items = [session.get(ContentItem, cid) for cid in inp.content_ids]
     contents = [c for c in items if c is not None]

@@ -86,6 +86,17 @@ class EnforcementDecision(Base):
     overturned_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
 
 
+class DecisionAlias(Base):
+    """Another reference to a decision: a human decision that confirmed an automated one on the
+    same content (so that overturning either reference finds the decision)."""
+
+    __tablename__ = "enforcement_decision_aliases"
+
+    ref: Mapped[str] = mapped_column(String(64), primary_key=True)
+    decision_id: Mapped[str] = mapped_column(String(26), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
 class EnforcementAction(Base):
     """One action a decision took (removal, restriction, suspension, termination): what an upheld
     appeal reverses."""

@@ -2,7 +2,7 @@
 
 Revision ID: 0200_enforce
 Revises: 0001_foundation
-Create Date: 2026-11-22 00:07:07.782211
+Create Date: 2026-11-22 00:11:14.422691
 """
 
 from collections.abc import Sequence
@@ -72,6 +72,16 @@ def upgrade() -> None:
     with op.batch_alter_table("enforcement_actions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_enforcement_actions_decision_id"), ["decision_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_enforcement_actions_subject_id"), ["subject_id"], unique=False)
+
+    op.create_table(
+        "enforcement_decision_aliases",
+        sa.Column("ref", sa.String(length=64), nullable=False),
+        sa.Column("decision_id", sa.String(length=26), nullable=False),
+        sa.Column("created_at", haven.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("ref", name=op.f("pk_enforcement_decision_aliases")),
+    )
+    with op.batch_alter_table("enforcement_decision_aliases", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_enforcement_decision_aliases_decision_id"), ["decision_id"], unique=False)
 
     op.create_table(
         "enforcement_decisions",
@@ -331,6 +341,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_enforcement_decisions_account")
 
     op.drop_table("enforcement_decisions")
+    with op.batch_alter_table("enforcement_decision_aliases", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_enforcement_decision_aliases_decision_id"))
+
+    op.drop_table("enforcement_decision_aliases")
     with op.batch_alter_table("enforcement_actions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_enforcement_actions_subject_id"))
         batch_op.drop_index(batch_op.f("ix_enforcement_actions_decision_id"))
