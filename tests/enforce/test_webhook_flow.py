@@ -186,6 +186,8 @@ def test_dead_letter_and_replay_over_the_api(server: LiveServer, db: Database) -
         assert [e["idempotency_key"] for e in rec.executed] == ["k-dead"]
         assert a.get("/v1/webhook/deliveries", params={"status": "dead"}).json() == []
         assert a.post("/v1/webhook/deliveries/nope/replay").json()["error"]["code"] == "delivery_not_found"
+        metrics = a.get("/metrics").text
+        assert 'haven_webhook_attempts_total{action="tos.updated",outcome="dead"}' in metrics
     with db.session() as s:
         assert s.scalar(select(AuditRecord).where(AuditRecord.action == "webhook.replay")) is not None
         assert SECRET not in json.dumps([e.data for e in s.scalars(select(Event))])

@@ -31,6 +31,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from prometheus_client import Counter
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -63,6 +64,9 @@ FEATURES = ("messaging", "uploads", "live", "payments")
 SIGNATURE_HEADER = "Haven-Signature"
 SIGNATURE_TOLERANCE_SECONDS = 300
 JOB_KIND = "enforce.deliver"
+
+#: Attempts by action type and outcome (delivered, failed, dead), scraped at /metrics.
+ATTEMPTS = Counter("haven_webhook_attempts_total", "Webhook delivery attempts", ["action", "outcome"])
 
 
 # --- signing ----------------------------------------------------------------------------------
@@ -252,6 +256,8 @@ def _run_delivery(db: Database, job: Job) -> None:
             return
         row.last_status = status
         row.last_error = error
+        outcome = "delivered" if error is None else ("dead" if attempt >= row.max_attempts else "failed")
+        ATTEMPTS.labels(row.action_type, outcome).inc()
         if error is None:
             row.status = "delivered"
             row.delivered_at = now()
