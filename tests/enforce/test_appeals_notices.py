@@ -154,3 +154,40 @@ def test_law_enforcement_hold_delays_the_notice_with_an_audit_record(db: Databas
         assert len(_deliveries(s, "notice.deliver")) == 1
         audits = {a.action for a in s.scalars(select(AuditRecord).where(AuditRecord.object_id == "u5"))}
         assert {"notice_hold.place", "notice_hold.release"} <= audits
+
+
+def test_notices_in_another_locale_fall_back_to_english(db: Database, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from haven.enforce.settings import get_enforce_settings
+
+    fr = tmp_path / "fr"
+    fr.mkdir()
+    (fr / "messages.yaml").write_text(
+        'subject.statement: "Pourquoi nous avons restreint votre {what}"\nwhat.content: contenu\n'
+        'restriction.content.remove: "Nous avons retiré {count} élément(s) de votre contenu."\n'
+    )
+    (fr / "statement.txt.j2").write_text(
+        "{{ subject }}\n{% for r in restrictions %}- {{ r }}\n{% endfor %}{{ puid }}\n"
+    )
+    monkeypatch.setenv("HAVEN_NOTICE_LOCALE", "fr")
+    monkeypatch.setenv("HAVEN_NOTICE_TEMPLATES_DIR", str(tmp_path))
+    get_enforce_settings.cache_clear()
+    try:
+        with db.session() as s:
+            cid = _content(s, "u6")
+            d = apply(
+                s,
+                DecisionInput(
+                    "review", new_id(), "content", cid, "adult_nudity", "u6", content_ids=[cid], deciders=["staff:a"]
+                ),
+                actor="staff:a",
+            )
+            st = s.scalar(select(StatementOfReasons).where(StatementOfReasons.decision_id == d.id))
+            assert st is not None and st.locale == "fr"
+            assert st.subject == "Pourquoi nous avons restreint votre contenu"
+            assert "Nous avons retiré 1 élément(s)" in st.text and st.puid in st.text
+            # No French HTML template: the English one, with the French messages where they exist.
+            assert "<h2>Your options</h2>" in st.html and "Nous avons retiré" in st.html
+            # The Transparency Database fields stay in English.
+            assert st.fields["decision_facts"].startswith("A member of our safety team")
+    finally:
+        get_enforce_settings.cache_clear()

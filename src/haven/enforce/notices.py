@@ -38,18 +38,29 @@ TEMPLATES = "templates/notices"
 
 
 def _read(locale: str, name: str) -> str | None:
+    own = get_enforce_settings().notice_templates_dir
+    if own is not None and (own / locale / name).is_file():
+        return (own / locale / name).read_text()
     node = resources.files("haven.enforce").joinpath(f"{TEMPLATES}/{locale}/{name}")
     return node.read_text() if node.is_file() else None
 
 
 def locales() -> list[str]:
     root = resources.files("haven.enforce").joinpath(TEMPLATES)
-    return sorted(p.name for p in root.iterdir() if p.is_dir())
+    found = {p.name for p in root.iterdir() if p.is_dir()}
+    own = get_enforce_settings().notice_templates_dir
+    if own is not None and own.is_dir():
+        found |= {p.name for p in own.iterdir() if p.is_dir()}
+    return sorted(found)
+
+
+def messages(locale: str) -> dict[str, str]:
+    """The message catalogue of a locale, completed from English for missing keys."""
+    return _messages(locale, get_enforce_settings().notice_templates_dir)
 
 
 @lru_cache(maxsize=16)
-def messages(locale: str) -> dict[str, str]:
-    """The message catalogue of a locale, completed from English for missing keys."""
+def _messages(locale: str, _own: object) -> dict[str, str]:
     base: dict[str, str] = yaml.safe_load(_read("en", "messages.yaml") or "{}")
     own: dict[str, str] = yaml.safe_load(_read(locale, "messages.yaml") or "{}") if locale != "en" else {}
     return base | (own or {})

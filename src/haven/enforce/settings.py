@@ -27,6 +27,9 @@ class EnforceSettings(BaseSettings):
 
     # Statements of reasons.
     notice_locale: str = "en"
+    #: A folder of `<locale>/` template folders searched before the shipped ones: translations and
+    #: the operator's own wording without changing Haven.
+    notice_templates_dir: Path | None = None
     service_name: str = "the service"
     #: Where users find certified out-of-court dispute settlement bodies (DSA Art 21).
     dispute_settlement_url: str = (
