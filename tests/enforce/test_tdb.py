@@ -145,3 +145,61 @@ def test_cli_export_writes_valid_json(db: Database, tmp_path: Any, monkeypatch: 
         assert len(doc["statements"]) == 3 and all(errors_of(st) == {} for st in doc["statements"])
     finally:
         get_settings.cache_clear()
+
+
+def test_statement_fields_for_each_kind_of_restriction() -> None:
+    from datetime import UTC, date, datetime
+
+    from haven.enforce.models import EnforcementDecision
+    from haven.enforce.notices import Restriction, build_fields
+
+    d = EnforcementDecision(
+        id="d1",
+        source="review",
+        source_ref="r",
+        subject_type="account",
+        subject_id="a",
+        account_id="a",
+        category="ncii",
+        content_ids=[],
+        automated_detection=False,
+        automated_decision="AUTOMATED_DECISION_NOT_AUTOMATED",
+        source_type="SOURCE_TRUSTED_FLAGGER",
+        deciders=[],
+        created_at=datetime(2026, 7, 1, tzinfo=UTC),
+    )
+    until = datetime(2026, 7, 31, tzinfo=UTC)
+
+    def fields(*rs: Restriction, kinds: list[str] | None = None) -> dict[str, Any]:
+        return build_fields(
+            d,
+            list(rs),
+            puid="haven-x",
+            content_kinds=kinds or [],
+            content_date=date(2026, 6, 30),
+            terms_url="https://haven.example/terms/1",
+        )
+
+    suspended = fields(Restriction("account.suspend", until=until))
+    assert suspended["decision_account"] == "DECISION_ACCOUNT_SUSPENDED"
+    assert suspended["end_date_account_restriction"] == "2026-07-31"
+    assert suspended["content_type"] == ["CONTENT_TYPE_OTHER"] and suspended["content_type_other"] == "account"
+    assert suspended["decision_ground"] == "DECISION_GROUND_ILLEGAL_CONTENT"  # NCII is illegal (EU 2024/1385)
+    paid = fields(
+        Restriction("account.restrict", until=until, features=("payments", "messaging")),
+        Restriction("content.remove", count=2),
+        kinds=["text", "image"],
+    )
+    assert paid["decision_provision"] == "DECISION_PROVISION_PARTIAL_SUSPENSION"
+    assert paid["decision_monetary"] == "DECISION_MONETARY_SUSPENSION"
+    assert paid["end_date_monetary_restriction"] == "2026-07-31"
+    assert paid["decision_visibility"] == ["DECISION_VISIBILITY_CONTENT_REMOVED"]
+    assert paid["content_type"] == ["CONTENT_TYPE_IMAGE", "CONTENT_TYPE_TEXT"]
+    assert paid["source_type"] == "SOURCE_TRUSTED_FLAGGER" and "source_identity" not in paid
+    d.category = "adult_nudity"
+    tc = fields(Restriction("content.remove", count=1), kinds=["video"])
+    assert tc["decision_ground"] == "DECISION_GROUND_INCOMPATIBLE_CONTENT"
+    assert tc["incompatible_content_ground"] == "Terms of service, clause 4.2"
+    assert tc["decision_ground_reference_url"] == "https://haven.example/terms/1#4.2"
+    for st in (suspended, paid, tc):
+        assert errors_of(st) == {} and tdb.validate(st) == []
