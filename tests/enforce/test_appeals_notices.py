@@ -149,6 +149,11 @@ def test_law_enforcement_hold_delays_the_notice_with_an_audit_record(db: Databas
         assert s.scalar(select(AuditRecord).where(AuditRecord.action == "notice.held")) is not None
         with pytest.raises(Invalid):
             notices.place_hold(s, account_id="u5", reference=" ", reason="", until=None, actor="staff:legal")
+        with pytest.raises(Invalid) as naive:
+            notices.place_hold(
+                s, account_id="u5", reference="LE", reason="", until=datetime(2030, 1, 1), actor="staff:legal"
+            )
+        assert naive.value.code == "invalid_until"
         sent = notices.release_hold(s, hold.id, actor="staff:legal")
         assert [x.id for x in sent] == [st.id] and st.notice_status == "delivered"
         assert len(_deliveries(s, "notice.deliver")) == 1

@@ -385,6 +385,8 @@ def place_hold(
     """Delay notices to an account at law enforcement's request (audited)."""
     if not reference.strip():
         raise Invalid("a hold needs the reference of the law-enforcement request", code="missing_reference")
+    if until is not None and until.tzinfo is None:
+        raise Invalid("until needs a timezone (ISO 8601 with Z or an offset)", code="invalid_until")
     if until is not None and until <= now():
         raise Invalid("the hold ends in the past", code="invalid_until")
     row = NoticeHold(account_id=account_id, reference=reference, reason=reason, until=until, created_by=actor)
