@@ -209,6 +209,9 @@ def test_blocked_upload_statement_appeal_and_restore(server: LiveServer, api_key
         assert body["verdict"]["action"] == "block" and body["verdict"]["rule"] == "known_material.block"
         drain(db)
         assert sorted(e["type"] for e in rec.executed) == ["account.terminate", "content.remove", "notice.deliver"]
+        with db.session() as s:  # two uploads, but enforcement only had work for the blocked one
+            kinds = [j.kind for j in s.scalars(select(Job))]
+            assert kinds.count("event:enforcement-verdicts") == 1
         notice = rec.actions("notice.deliver")[0]["data"]
         decision_id = notice["decision_id"]
         # A reviewer then confirms the automated decision (say, before a CyberTipline report):

@@ -146,12 +146,13 @@ def _review_decision(session: Session, event: Event, d: dict[str, Any], outcome:
         )
 
 
-@subscribe("content.verdict", name="enforcement-verdicts")
+@subscribe("content.enforcement_requested", name="enforcement-verdicts")
 def on_verdict(session: Session, event: Event) -> None:
-    """A block verdict of a rule that removes or restricts is carried out at once (known material)."""
+    """A block verdict of a rule that removes or restricts is carried out at once (known material).
+    Intake records this event only for such verdicts (see `ENFORCING_ACTIONS` there)."""
     d = event.data or {}
     actions = set(d.get("actions") or [])
-    if d.get("action") != "block" or not (actions & ({"content.remove", "ladder"} | ACCOUNT_ACTIONS)):
+    if not (actions & ({"content.remove", "ladder"} | ACCOUNT_ACTIONS)):
         return
     forced = next((a for a in ("account.terminate", "account.suspend", "account.restrict") if a in actions), None)
     try:

@@ -27,6 +27,9 @@ from haven.policy.store import active_ruleset
 from haven.signals.crypto import crypto_hashes
 from haven.signals.image import ImageHashes, hash_image, sniff_media_kind
 
+#: Rule actions that enforcement carries out (removal, the ladder, account actions).
+ENFORCING_ACTIONS = frozenset({"content.remove", "ladder", "account.restrict", "account.suspend", "account.terminate"})
+
 #: Perceptual matches within this many bits of their bank's threshold go to review, not block.
 NEAR_THRESHOLD_BAND = 0
 
@@ -281,6 +284,21 @@ def record_content(
             **decision.to_event(),
         },
     )
+    if verdict.action == "block" and set(decision.actions) & ENFORCING_ACTIONS:
+        # A separate event, so that enforcement runs a job only for the (rare) items it acts on.
+        record_event(
+            session,
+            "content.enforcement_requested",
+            subject_type="content",
+            subject_id=content_id,
+            actor=actor,
+            data={
+                "rule": verdict.rule,
+                "category": decision.category,
+                "actions": list(decision.actions),
+                "uploader": meta.uploader,
+            },
+        )
     return ContentResult(
         id=content_id,
         external_id=meta.external_id,
