@@ -196,3 +196,34 @@ def test_notices_in_another_locale_fall_back_to_english(db: Database, tmp_path, 
             assert st.fields["decision_facts"].startswith("A member of our safety team")
     finally:
         get_enforce_settings.cache_clear()
+
+
+def test_an_appeals_queue_decision_without_appeal_id_decides_the_pending_appeal(db: Database) -> None:
+    """The review console's own contract: a task in the `appeals` queue on the appealed subject."""
+    with db.session() as s:
+        cid = _content(s, "u7")
+    first = new_id()
+    review_decision(db, subject_id=cid, decision_id=first, category="ncii", uploader="u7", content_ids=[cid])
+    jobs.work(db, once=True, kinds=["event:enforcement"])
+    with db.session() as s:
+        appeal = appeals.file(
+            s, decision_ref=first, appellant="u7", statement="mine, consensual", actor="integration:x"
+        )
+    # Rejected: a violation again, same category; no second strike or removal.
+    review_decision(
+        db,
+        subject_id=cid,
+        decision="violation",
+        category="ncii",
+        uploader="u7",
+        content_ids=[cid],
+        queue="appeals",
+        actor="staff:senior",
+    )
+    jobs.work(db, once=True, kinds=["event:enforcement"])
+    with db.session() as s:
+        assert appeals.get(s, appeal.id).status == "rejected"
+        assert len(_deliveries(s, "content.remove")) == 1
+        from haven.enforce.models import Strike
+
+        assert len(s.scalars(select(Strike)).all()) == 1

@@ -186,3 +186,25 @@ def resolve(
 
 def pending_for(session: Session, decision_id: str) -> Appeal | None:
     return session.scalar(select(Appeal).where(Appeal.decision_id == decision_id, Appeal.status == "pending"))
+
+
+def pending_on_subject(session: Session, subject_type: str, subject_id: str, content_ids: list[str]) -> Appeal | None:
+    """The oldest pending appeal against a decision on this subject (or on any of this content)."""
+    from haven.enforce.models import EnforcementDecision
+
+    rows = session.execute(
+        select(Appeal, EnforcementDecision)
+        .join(EnforcementDecision, EnforcementDecision.id == Appeal.decision_id)
+        .where(Appeal.status == "pending")
+        .order_by(Appeal.filed_at)
+    ).all()
+    wanted = set(content_ids)
+    for appeal, decision in rows:
+        same = (decision.subject_type, decision.subject_id) == (subject_type, subject_id)
+        if (
+            same
+            or wanted & set(decision.content_ids or [])
+            or (subject_type == "account" and decision.account_id == subject_id)
+        ):
+            return appeal
+    return None

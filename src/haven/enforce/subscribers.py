@@ -18,6 +18,10 @@ from haven.policy.rules import ACCOUNT_ACTIONS
 
 log = logging.getLogger("haven.enforce")
 
+#: Review queues whose decisions decide the pending appeal on their subject when the event names
+#: no `appeal_id` (the review console may route `appeal.filed` to a task on the appealed subject).
+APPEAL_QUEUES = frozenset({"appeals", "appeal"})
+
 
 def _rejected(session: Session, event: Event, exc: HavenError) -> None:
     """A decision enforcement cannot carry out is recorded, not retried forever."""
@@ -77,10 +81,14 @@ def on_review_decision(session: Session, event: Event) -> None:
 def _review_decision(session: Session, event: Event, d: dict[str, Any], outcome: str) -> None:
     reviewer = event.actor
     reason = str(d.get("classification") or d.get("reason") or "reviewed again")
-    if d.get("appeal_id"):
+    appeal_id = d.get("appeal_id")
+    if not appeal_id and str(d.get("queue") or "") in APPEAL_QUEUES:
+        found = appeals.pending_on_subject(session, event.subject_type, event.subject_id, d.get("content_ids") or [])
+        appeal_id = found.id if found is not None else None
+    if appeal_id:
         # Upheld when the reviewer disagrees with the appealed decision: no violation against a
         # restriction (the user's appeal), or a violation against a decision not to act (a notifier's).
-        appeal = appeals.get(session, d["appeal_id"])
+        appeal = appeals.get(session, appeal_id)
         appealed = find_decision(session, appeal.decision_id)
         original = appealed.outcome if appealed is not None else "violation"
         appeals.resolve(
