@@ -81,18 +81,24 @@ def _routers() -> list:  # type: ignore[type-arg]
     """Every capability's routers; a capability adds its line here."""
     from haven.banks.api import router as banks_router
     from haven.console.pages import router as console_router
+    from haven.enforce.api import router as enforce_router
     from haven.evidence.api import router as evidence_router
     from haven.intake.api import router as intake_router
+    from haven.intake.reports.api import router as user_reports_router
     from haven.legal.api import router as legal_router
-    from haven.report.api import router as reports_router
+    from haven.policy.api import router as policy_router
+    from haven.report.api import router as cybertip_router
     from haven.review.pages import router as review_pages_router
 
     return [
         intake_router,
         banks_router,
+        policy_router,
+        enforce_router,
+        user_reports_router,
         console_router,
         review_pages_router,
-        reports_router,
+        cybertip_router,
         evidence_router,
         legal_router,
     ]

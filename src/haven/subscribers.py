@@ -4,8 +4,9 @@ so that both the API (which records events) and the worker (which runs subscribe
 Each capability adds one import line here when it subscribes to events.
 """
 
-# Each import registers subscribers: review tasks from intake verdicts; CyberTipline cases from
-# review decisions; scrubbing report copies when evidence is purged.
+# Each import registers subscribers: enforcement of decisions; review tasks from intake verdicts;
+# CyberTipline cases from review decisions; scrubbing report copies when evidence is purged.
+import haven.enforce.subscribers
 import haven.report.retention
 import haven.report.subscriber
 import haven.review.subscriber  # noqa: F401

@@ -170,6 +170,20 @@ def _register() -> None:
     from haven.legal.cli import legal_app
 
     app.add_typer(legal_app, name="legal")
+    from haven.enforce import cli as enforce_cli
+    from haven.policy.cli import policy_app, terms_app
+
+    app.add_typer(policy_app, name="policy")
+    app.add_typer(terms_app, name="terms")
+    for name, sub in (
+        ("webhook", enforce_cli.webhook_app),
+        ("dsa", enforce_cli.dsa_app),
+        ("appeal", enforce_cli.appeal_app),
+        ("reporter", enforce_cli.reporter_app),
+        ("notice", enforce_cli.notice_app),
+        ("ladder", enforce_cli.ladder_app),
+    ):
+        app.add_typer(sub, name=name)
 
 
 _register()

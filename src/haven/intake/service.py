@@ -21,9 +21,14 @@ from haven.core.settings import Settings
 from haven.intake import quarantine
 from haven.intake.models import Account, ContentItem, Match
 from haven.intake.schemas import ContentMetadata, ContentResult, Hashes, LookupResult, MatchOut, VerdictOut
-from haven.policy import MatchView, Verdict, decide_matches
+from haven.policy import AccountView, Decision, MatchView, PolicyInput, Verdict, decide, evaluate
+from haven.policy.rules import uses
+from haven.policy.store import active_ruleset
 from haven.signals.crypto import crypto_hashes
 from haven.signals.image import ImageHashes, hash_image, sniff_media_kind
+
+#: Rule actions that enforcement carries out (removal, the ladder, account actions).
+ENFORCING_ACTIONS = frozenset({"content.remove", "ladder", "account.restrict", "account.suspend", "account.terminate"})
 
 #: Perceptual matches within this many bits of their bank's threshold go to review, not block.
 NEAR_THRESHOLD_BAND = 0
@@ -137,6 +142,24 @@ def _verdict_out(v: Verdict) -> VerdictOut:
     return VerdictOut(action=v.action, rule=v.rule, reason=v.reason)
 
 
+def account_view(session: Session, account_id: str | None) -> AccountView | None:
+    """The uploader's context for policy rules: age band, account age, strikes and history."""
+    if not account_id:
+        return None
+    from haven.enforce.strikes import standing
+
+    row = session.get(Account, account_id)
+    if row is None:
+        return AccountView()
+    active, violations = standing(session, account_id)
+    return AccountView(
+        age_band=row.age_band,
+        age_days=max(0, (now() - row.created_at).days),
+        active_strikes=active,
+        prior_violations=violations,
+    )
+
+
 def touch_account(session: Session, account_id: str | None) -> None:
     if account_id and session.get(Account, account_id) is None:
         session.add(Account(id=account_id))
@@ -164,9 +187,21 @@ def record_content(
         pdq_quality=img.quality if img else None,
         min_quality=settings.pdq_min_quality,
     )
-    verdict = decide_matches(_views(hits), near_band=NEAR_THRESHOLD_BAND)
     content_id = new_id()
     touch_account(session, meta.uploader)
+    rules = active_ruleset(session)
+    decision = evaluate(
+        rules,
+        PolicyInput(
+            matches=tuple(_views(hits)),
+            # The uploader's standing costs two queries; only gathered when a rule reads it.
+            account=account_view(session, meta.uploader) if uses(rules, "account") else None,
+            surface=meta.surface,
+            media_kind=signals.media_kind,
+        ),
+        near_band=NEAR_THRESHOLD_BAND,
+    )
+    verdict = decision.verdict
     item = ContentItem(
         id=content_id,
         integration_id=integration_id,
@@ -245,8 +280,25 @@ def record_content(
             "rule": verdict.rule,
             "labels": verdict.labels,
             "matched_entries": active_entries,
+            "uploader": meta.uploader,
+            **decision.to_event(),
         },
     )
+    if verdict.action == "block" and set(decision.actions) & ENFORCING_ACTIONS:
+        # A separate event, so that enforcement runs a job only for the (rare) items it acts on.
+        record_event(
+            session,
+            "content.enforcement_requested",
+            subject_type="content",
+            subject_id=content_id,
+            actor=actor,
+            data={
+                "rule": verdict.rule,
+                "category": decision.category,
+                "actions": list(decision.actions),
+                "uploader": meta.uploader,
+            },
+        )
     return ContentResult(
         id=content_id,
         external_id=meta.external_id,
@@ -293,7 +345,8 @@ def lookup(
                 pdq_quality=None,
                 min_quality=settings.pdq_min_quality,
             )
-        results.append((signal_type, value, hits, decide_matches(_views(hits), near_band=NEAR_THRESHOLD_BAND)))
+        decision: Decision = decide(session, PolicyInput(matches=tuple(_views(hits))), near_band=NEAR_THRESHOLD_BAND)
+        results.append((signal_type, value, hits, decision.verdict))
     all_hits = [h for _, _, hits, _ in results for h, _ in hits]
     names = _bank_names(session, all_hits)
     stamp = now()

@@ -8,7 +8,7 @@ applies, to the CyberTipline `incidentType` (exact strings, spec section 1.8).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,12 @@ class Category:
     ncmec_incident_type: str | None = None
     #: CyberTipline reportAnnotations that this category implies.
     ncmec_annotations: tuple[str, ...] = ()
+    #: Illegal content (DSA ground ILLEGAL_CONTENT, with `legal_ground`) or only against the terms.
+    illegal: bool = False
+    #: The law relied on, for statements of reasons (Art 17(3)(d)); None when only the terms apply.
+    legal_ground: str | None = None
+    #: The clause of the terms of service that this category enforces (Art 17(3)(e)).
+    tos_clause: str = "4"
 
 
 CP = "Child Pornography (possession, manufacture, and distribution)"
@@ -100,6 +106,25 @@ CATEGORIES: dict[str, Category] = {
         ),
         Category("other", "Other violation of the terms", False, False, "STATEMENT_CATEGORY_OTHER_VIOLATION_TC", ()),
     )
+}
+
+#: The legal ground and clause of each category (kept apart from the table above so that the
+#: taxonomy reads at a glance). Clause numbers refer to the default terms shipped in
+#: `haven/policy/defaults/terms-1.md`; an operator with other terms changes them here.
+_GROUNDS: dict[str, tuple[str | None, str]] = {
+    "csam": ("Directive 2011/93/EU, Art 5 (offences concerning child sexual abuse material)", "3.1"),
+    "csam_generated": ("Directive 2011/93/EU, Art 5 (offences concerning child sexual abuse material)", "3.1"),
+    "grooming": ("Directive 2011/93/EU, Art 6 (solicitation of children for sexual purposes)", "3.2"),
+    "sextortion": ("Directive 2011/93/EU, Arts 3 and 6 (sexual abuse and solicitation of children)", "3.2"),
+    "child_trafficking": ("Directive 2011/36/EU, Art 2 (trafficking in human beings)", "3.3"),
+    "obscene_to_minor": ("Directive 2011/93/EU, Art 3(3) (causing a child to witness sexual activities)", "3.4"),
+    "ncii": ("Directive (EU) 2024/1385, Art 5 (non-consensual sharing of intimate or manipulated material)", "4.1"),
+    "adult_nudity": (None, "4.2"),
+    "other": (None, "5"),
+}
+CATEGORIES = {
+    cid: replace(c, illegal=_GROUNDS[cid][0] is not None, legal_ground=_GROUNDS[cid][0], tos_clause=_GROUNDS[cid][1])
+    for cid, c in CATEGORIES.items()
 }
 
 #: Industry classification of media (the shared scale of hash lists) plus "not on the scale".

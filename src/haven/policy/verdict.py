@@ -1,6 +1,7 @@
-"""Verdicts from hash matches.
+"""Verdicts: their shape, and the view of a match that policy rules read.
 
-The rules, in order (the first that applies decides):
+The rules live in `haven/policy/defaults/rules.yaml` (see `haven.policy.rules`); the default
+set decides matches like this, in order (the first that applies decides):
 1. `allowlist.suppress`: handled before this point; suppressed matches never reach here.
 2. `known_material.block`: an active match against a known-material bank within its threshold
    and outside the near-threshold band -> block.
@@ -45,27 +46,12 @@ def is_near_threshold(m: MatchView, band: int) -> bool:
 
 
 def decide_matches(matches: list[MatchView], *, near_band: int = 0) -> Verdict:
-    """The verdict for one item's matches."""
-    known = [m for m in matches if m.bank_kind in KNOWN_KINDS]
-    active = [m for m in known if m.status == "active"]
-    firm = [m for m in active if not is_near_threshold(m, near_band)]
-    if firm:
-        kinds = sorted({m.bank_kind for m in firm})
-        classes = sorted({m.classification for m in firm if m.classification})
-        return Verdict(
-            "block",
-            "known_material.block",
-            f"matched {len(firm)} known-material entr{'y' if len(firm) == 1 else 'ies'} ({', '.join(kinds)})",
-            labels=classes,
-        )
-    if active:
-        return Verdict(
-            "review", "known_material.near_threshold", "only near-threshold perceptual matches; a person must confirm"
-        )
-    if any(m.status == "quarantined" for m in known):
-        return Verdict(
-            "review",
-            "known_material.quarantined_entry",
-            "matched only entries under flood quarantine; a person must confirm",
-        )
-    return Verdict("allow", "no_match.allow", "no known-material match")
+    """The verdict for one item's matches under the default rules shipped with Haven.
+
+    Kept for callers that only have matches; intake decides with `haven.policy.decide`, which
+    uses the installed rules and the account's context as well.
+    """
+    from haven.policy.rules import PolicyInput, evaluate
+    from haven.policy.store import default_ruleset
+
+    return evaluate(default_ruleset(), PolicyInput(matches=tuple(matches)), near_band=near_band).verdict

@@ -1,0 +1,247 @@
+"""HTTP routes of enforcement: webhook configuration and dead letters, appeals, statements of
+reasons, account standing, and law-enforcement notice holds."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from haven.core.auth import Principal
+from haven.core.errors import NotFound
+from haven.core.web import require_scope
+from haven.enforce import appeals, notices, strikes, webhooks
+from haven.enforce.decisions import decisions_for_account, find_decision
+from haven.enforce.models import Delivery, StatementOfReasons
+from haven.intake.models import Account
+
+router = APIRouter(prefix="/v1", tags=["enforcement"])
+Admin = Annotated[Principal, Depends(require_scope("admin"))]
+Appeals = Annotated[Principal, Depends(require_scope("appeals"))]
+Accounts = Annotated[Principal, Depends(require_scope("accounts"))]
+
+
+class WebhookIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(min_length=8, max_length=2000)
+    secret: str = Field(min_length=16, max_length=500, description="shared secret for HMAC-SHA256 signatures")
+
+
+class WebhookOut(BaseModel):
+    url: str | None
+    secret_set: bool
+    source: str
+
+
+class DeliveryOut(BaseModel):
+    id: str
+    action_type: str
+    idempotency_key: str
+    subject_type: str
+    subject_id: str
+    decision_id: str | None
+    status: str
+    attempts: int
+    replays: int
+    last_status: int | None
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+class AppealIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision_id: str = Field(min_length=1, max_length=64, description="the decision in the statement of reasons")
+    appellant: str = Field(min_length=1, max_length=200, description="the account filing the appeal")
+    statement: str = Field(min_length=1, max_length=10000, description="why the decision is wrong")
+
+
+class AppealOut(BaseModel):
+    id: str
+    decision_id: str
+    appellant: str
+    status: str
+    filed_at: datetime
+    decided_at: datetime | None
+    reason: str | None
+
+
+class StatementOut(BaseModel):
+    id: str
+    decision_id: str
+    puid: str
+    locale: str
+    subject: str
+    text: str
+    html: str
+    fields: dict[str, Any]
+    notice_status: str
+    tdb_status: str
+
+
+class StrikeOut(BaseModel):
+    id: str
+    decision_id: str
+    category: str
+    severity: str
+    points: int
+    created_at: datetime
+    expires_at: datetime | None
+    removed_at: datetime | None
+
+
+class StandingOut(BaseModel):
+    account_id: str
+    state: str
+    active_points: int
+    strikes: list[StrikeOut]
+    decisions: list[dict[str, Any]]
+
+
+class HoldIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    account_id: str = Field(min_length=1, max_length=200)
+    reference: str = Field(min_length=1, max_length=200, description="the law-enforcement request's reference")
+    reason: str = Field("", max_length=2000)
+    until: datetime | None = None
+
+
+class HoldOut(BaseModel):
+    id: str
+    account_id: str
+    reference: str
+    until: datetime | None
+    released_at: datetime | None
+
+
+@router.put("/webhook", response_model=WebhookOut)
+def set_webhook(body: WebhookIn, request: Request, principal: Admin) -> WebhookOut:
+    """Set the service's webhook endpoint and signing secret (the secret is never returned)."""
+    with request.app.state.db.session() as session:
+        row = webhooks.configure_endpoint(session, url=body.url, secret=body.secret, actor=principal.actor)
+        return WebhookOut(url=row.url, secret_set=True, source="api")
+
+
+@router.get("/webhook", response_model=WebhookOut)
+def get_webhook(request: Request, _: Admin) -> WebhookOut:
+    with request.app.state.db.session() as session:
+        target = webhooks.endpoint(session)
+        return WebhookOut(
+            url=target[0] if target else None, secret_set=target is not None, source="configured" if target else "none"
+        )
+
+
+@router.get("/webhook/deliveries", response_model=list[DeliveryOut])
+def deliveries(request: Request, _: Admin, status: str | None = None, limit: int = 100) -> list[DeliveryOut]:
+    """Deliveries, newest first; `?status=dead` is the dead-letter list."""
+    with request.app.state.db.session() as session:
+        rows = webhooks.list_deliveries(session, status, min(max(limit, 1), 1000))
+        return [DeliveryOut.model_validate(r, from_attributes=True) for r in rows]
+
+
+@router.post("/webhook/deliveries/{delivery_id}/replay", response_model=DeliveryOut)
+def replay(delivery_id: str, request: Request, principal: Admin) -> DeliveryOut:
+    """Send a dead letter again, with the same body and idempotency key."""
+    with request.app.state.db.session() as session:
+        row = webhooks.replay(session, delivery_id, actor=principal.actor)
+        return DeliveryOut.model_validate(row, from_attributes=True)
+
+
+@router.post("/appeals", response_model=AppealOut, status_code=201)
+def file_appeal(body: AppealIn, request: Request, principal: Appeals) -> AppealOut:
+    """File an appeal (DSA Art 20) against a decision, within the window, once per decision."""
+    with request.app.state.db.session() as session:
+        row = appeals.file(
+            session,
+            decision_ref=body.decision_id,
+            appellant=body.appellant,
+            statement=body.statement,
+            actor=principal.actor,
+        )
+        return AppealOut.model_validate(row, from_attributes=True)
+
+
+@router.get("/appeals/{appeal_id}", response_model=AppealOut)
+def get_appeal(appeal_id: str, request: Request, _: Appeals) -> AppealOut:
+    with request.app.state.db.session() as session:
+        return AppealOut.model_validate(appeals.get(session, appeal_id), from_attributes=True)
+
+
+@router.get("/decisions/{decision_id}/statement", response_model=StatementOut)
+def get_statement(decision_id: str, request: Request, _: Accounts) -> StatementOut:
+    """The statement of reasons of a decision, as delivered to the user and in machine form."""
+    with request.app.state.db.session() as session:
+        decision = find_decision(session, decision_id)
+        row = decision and session.scalar(
+            select(StatementOfReasons).where(StatementOfReasons.decision_id == decision.id).limit(1)
+        )
+        if not row:
+            raise NotFound(f"no statement of reasons for decision '{decision_id}'", code="statement_not_found")
+        return StatementOut.model_validate(row, from_attributes=True)
+
+
+@router.get("/accounts/{account_id}/enforcement", response_model=StandingOut)
+def standing(account_id: str, request: Request, _: Accounts) -> StandingOut:
+    """An account's state, active strike points, strikes and decisions."""
+    with request.app.state.db.session() as session:
+        acct = session.get(Account, account_id)
+        if acct is None:
+            raise NotFound(f"no account '{account_id}'", code="account_not_found")
+        rows = strikes.strikes_of(session, account_id)
+        points = strikes.standing(session, account_id)[0]
+        return StandingOut(
+            account_id=account_id,
+            state=acct.state,
+            active_points=points,
+            strikes=[StrikeOut.model_validate(r, from_attributes=True) for r in rows],
+            decisions=[
+                {
+                    "id": d.id,
+                    "category": d.category,
+                    "outcome": d.outcome,
+                    "created_at": d.created_at.isoformat(),
+                    "ladder": d.ladder,
+                    "overturned": d.overturned_at is not None,
+                }
+                for d in decisions_for_account(session, account_id)
+            ],
+        )
+
+
+@router.post("/notice-holds", response_model=HoldOut, status_code=201)
+def place_hold(body: HoldIn, request: Request, principal: Admin) -> HoldOut:
+    """Hold notices to an account at law enforcement's request (audited)."""
+    with request.app.state.db.session() as session:
+        row = notices.place_hold(
+            session,
+            account_id=body.account_id,
+            reference=body.reference,
+            reason=body.reason,
+            until=body.until,
+            actor=principal.actor,
+        )
+        return HoldOut.model_validate(row, from_attributes=True)
+
+
+@router.post("/notice-holds/{hold_id}/release", response_model=HoldOut)
+def release_hold(hold_id: str, request: Request, principal: Admin) -> HoldOut:
+    with request.app.state.db.session() as session:
+        notices.release_hold(session, hold_id, actor=principal.actor)
+        from haven.enforce.models import NoticeHold
+
+        return HoldOut.model_validate(session.get(NoticeHold, hold_id), from_attributes=True)
+
+
+@router.get("/enforcement/ladder")
+def get_ladder(_: Admin) -> dict[str, Any]:
+    """The strike ladder in force (severity levels, category severities, thresholds)."""
+    return strikes.ladder().model_dump()
+
+
+__all__ = ["Delivery", "router"]
