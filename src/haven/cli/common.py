@@ -15,8 +15,8 @@ from haven.core.db import Database
 from haven.core.errors import HavenError
 from haven.core.settings import Settings, get_settings
 
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 CLI_ACTOR = "cli"

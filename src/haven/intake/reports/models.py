@@ -14,8 +14,8 @@ from haven.core.db import Base, UTCDateTime
 class ReportCase(Base):
     """All open reports on one target, merged: reviewed once, decided once."""
 
-    __tablename__ = "report_cases"
-    __table_args__ = (Index("ix_report_cases_target", "target_type", "target_id", "status"),)
+    __tablename__ = "notice_cases"
+    __table_args__ = (Index("ix_notice_cases_target", "target_type", "target_id", "status"),)
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
     target_type: Mapped[str] = mapped_column(String(16))

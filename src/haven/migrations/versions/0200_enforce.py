@@ -145,7 +145,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_policy_rulesets_active"), ["active"], unique=False)
 
     op.create_table(
-        "report_cases",
+        "notice_cases",
         sa.Column("id", sa.String(length=26), nullable=False),
         sa.Column("target_type", sa.String(length=16), nullable=False),
         sa.Column("target_id", sa.String(length=200), nullable=False),
@@ -159,11 +159,11 @@ def upgrade() -> None:
         sa.Column("closed_at", haven.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("outcome", sa.String(length=20), nullable=True),
         sa.Column("decision_id", sa.String(length=64), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_report_cases")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notice_cases")),
     )
-    with op.batch_alter_table("report_cases", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_report_cases_priority"), ["priority"], unique=False)
-        batch_op.create_index("ix_report_cases_target", ["target_type", "target_id", "status"], unique=False)
+    with op.batch_alter_table("notice_cases", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_notice_cases_priority"), ["priority"], unique=False)
+        batch_op.create_index("ix_notice_cases_target", ["target_type", "target_id", "status"], unique=False)
 
     op.create_table(
         "reporter_standing",
@@ -324,11 +324,11 @@ def downgrade() -> None:
 
     op.drop_table("statements_of_reasons")
     op.drop_table("reporter_standing")
-    with op.batch_alter_table("report_cases", schema=None) as batch_op:
-        batch_op.drop_index("ix_report_cases_target")
-        batch_op.drop_index(batch_op.f("ix_report_cases_priority"))
+    with op.batch_alter_table("notice_cases", schema=None) as batch_op:
+        batch_op.drop_index("ix_notice_cases_target")
+        batch_op.drop_index(batch_op.f("ix_notice_cases_priority"))
 
-    op.drop_table("report_cases")
+    op.drop_table("notice_cases")
     with op.batch_alter_table("policy_rulesets", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_policy_rulesets_active"))
 
