@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from itertools import combinations
+from itertools import combinations, pairwise
 from pathlib import Path
 
 import numpy as np
@@ -279,7 +279,12 @@ class PDQIndex:
         """The same for one query with Python integers (cheaper than NumPy calls per chunk)."""
         value = int.from_bytes(query.astype(">u8").tobytes(), "big")
         return np.array(
-            [[(value >> (HASH_BITS - s - w)) & ((1 << w) - 1) for s, w in zip(self._starts, self._layout, strict=True)]],
+            [
+                [
+                    (value >> (HASH_BITS - s - w)) & ((1 << w) - 1)
+                    for s, w in zip(self._starts, self._layout, strict=True)
+                ]
+            ],
             dtype=np.int64,
         )
 
@@ -349,7 +354,7 @@ class PDQIndex:
         slot_parts: list[I64] = []
         owner_parts: list[I64] = []
         dist_parts: list[I64] = []
-        for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
+        for lo, hi in pairwise(cuts):
             cand = self._gather(starts[lo:hi], lengths[lo:hi])
             owner = np.repeat(np.arange(lo, hi, dtype=np.int64), totals[lo:hi])
             x = np.take(self._words, cand, axis=0)

@@ -12,11 +12,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from haven.banks.index import PDQIndex, hex_to_words
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EntryMeta:
     entry_id: str
     bank_id: str
@@ -36,6 +37,9 @@ class Hit:
 
 
 EXACT_TYPES = ("md5", "sha1", "sha256")
+#: Version of the array layout written by `Matcher.to_arrays`; a snapshot of another version is ignored.
+SNAPSHOT_FORMAT = 1
+Arrays = dict[str, npt.NDArray[np.generic]]
 
 
 class Matcher:
@@ -116,6 +120,105 @@ class Matcher:
                     if prev is None or dist < prev.distance:
                         best[entry_id] = Hit(meta, int(dist), name)
             return sorted(best.values(), key=lambda h: (h.distance, h.entry.entry_id))
+
+    def to_arrays(self) -> Arrays:
+        """Everything the matcher holds as plain arrays (no pickle): the PDQ index, the entry of each
+        slot, the exact-hash entries, and small tables of the banks' and classifications' values.
+
+        The caller must keep `apply` from running until the arrays are written (the runtime holds
+        its refresh lock); requests may keep matching meanwhile.
+        """
+        with self._lock:
+            index = self.index.arrays()  # merges the delta, so the postings cover every slot
+            metas = list(self._meta.values())
+            slot_ids = list(self._slot_entry) + [None] * (self.index.slots - len(self._slot_entry))
+            seq = self.seq
+        banks: dict[tuple[str, str, int], int] = {}
+        classes: dict[str | None, int] = {None: 0}
+        signals: dict[str, int] = {}
+
+        def columns(rows: list[EntryMeta | None]) -> dict[str, npt.NDArray[np.generic]]:
+            return {
+                "bank": np.array(
+                    [
+                        -1 if m is None else banks.setdefault((m.bank_id, m.bank_kind, m.threshold), len(banks))
+                        for m in rows
+                    ],
+                    dtype=np.int32,
+                ),
+                "class": np.array(
+                    [0 if m is None else classes.setdefault(m.classification, len(classes)) for m in rows],
+                    dtype=np.int32,
+                ),
+                "quarantined": np.array([m is not None and m.quarantined for m in rows], dtype=bool),
+            }
+
+        pdq_rows = [None if e is None else self._meta.get(e) for e in slot_ids]
+        exact_rows = [m for m in metas if m.signal_type != "pdq"]
+        out: Arrays = {f"index_{k}": v for k, v in index.items()}
+        out["pdq_entry"] = np.array([b"" if m is None else m.entry_id.encode() for m in pdq_rows], dtype="S")
+        out.update({f"pdq_{k}": v for k, v in columns(pdq_rows).items()})  # type: ignore[arg-type]
+        out["exact_entry"] = np.array([m.entry_id.encode() for m in exact_rows], dtype="S")
+        out["exact_signal"] = np.array(
+            [signals.setdefault(m.signal_type, len(signals)) for m in exact_rows], dtype=np.int32
+        )
+        out["exact_value"] = np.array([m.value.encode() for m in exact_rows], dtype="S")
+        out.update({f"exact_{k}": v for k, v in columns(exact_rows).items()})  # type: ignore[arg-type]
+        out["bank_id"] = np.array([b[0] for b in banks], dtype=str)
+        out["bank_kind"] = np.array([b[1] for b in banks], dtype=str)
+        out["bank_threshold"] = np.array([b[2] for b in banks], dtype=np.int64)
+        out["class_name"] = np.array(["" if c is None else c for c in classes], dtype=str)
+        out["signal_name"] = np.array(list(signals), dtype=str)
+        out["seq"] = np.array(seq, dtype=np.int64)
+        out["format"] = np.array(SNAPSHOT_FORMAT, dtype=np.int64)
+        return out
+
+    @classmethod
+    def from_arrays(cls, data: Arrays | np.lib.npyio.NpzFile) -> Matcher:
+        """The matcher `to_arrays` described; raises ValueError on arrays that do not fit together."""
+        if int(data["format"]) != SNAPSHOT_FORMAT:
+            raise ValueError(f"snapshot format {int(data['format'])} is not {SNAPSHOT_FORMAT}")
+        matcher = cls()
+        matcher.index = PDQIndex.from_arrays({k[6:]: data[k] for k in data if k.startswith("index_")})
+        bank_id, bank_kind = data["bank_id"].tolist(), data["bank_kind"].tolist()
+        threshold = data["bank_threshold"].tolist()
+        classes = [None, *data["class_name"].tolist()[1:]]
+        signals = data["signal_name"].tolist()
+
+        def meta(entry: bytes, signal: str, value: str, bank: int, klass: int, quarantined: bool) -> EntryMeta:
+            return EntryMeta(
+                entry.decode(),
+                bank_id[bank],
+                bank_kind[bank],
+                signal,
+                value,
+                classes[klass],
+                threshold[bank],
+                quarantined,
+            )
+
+        slots = matcher.index.slots
+        pdq_entry = data["pdq_entry"]
+        if pdq_entry.shape != (slots,):
+            raise ValueError("snapshot entry columns do not match the index")
+        live = np.flatnonzero(pdq_entry != b"")
+        words = matcher.index.arrays()["words"][live]
+        raw = words.astype(">u8").tobytes().hex()
+        banks, klass, quar = (data[f"pdq_{k}"][live].tolist() for k in ("bank", "class", "quarantined"))
+        matcher._slot_entry = [None] * slots
+        for i, (slot, entry) in enumerate(zip(live.tolist(), pdq_entry[live].tolist(), strict=True)):
+            m = meta(entry, "pdq", raw[64 * i : 64 * i + 64], banks[i], klass[i], quar[i])
+            matcher._meta[m.entry_id] = m
+            matcher._entry_slot[m.entry_id] = slot
+            matcher._slot_entry[slot] = m.entry_id
+        columns = [data[f"exact_{k}"].tolist() for k in ("entry", "signal", "value", "bank", "class", "quarantined")]
+        for entry, signal, value, bank, klass_, quarantined in zip(*columns, strict=True):
+            m = meta(entry, signals[signal], value.decode(), bank, klass_, quarantined)
+            matcher._meta[m.entry_id] = m
+            matcher._exact[(m.signal_type, m.value)].add(m.entry_id)
+        matcher.max_threshold = max((m.threshold for m in matcher._meta.values() if m.signal_type == "pdq"), default=0)
+        matcher.seq = int(data["seq"])
+        return matcher
 
     def stats(self) -> dict[str, int]:
         with self._lock:
