@@ -107,8 +107,8 @@ class Matcher:
                 return []
             best: dict[str, Hit] = {}
             words = hex_to_words([v for _, v in variants])
-            for (name, _), q in zip(variants, words, strict=True):
-                slots, dists = self.index.search(q, self.max_threshold)
+            found = self.index.search_many(words, self.max_threshold)  # all variants in one batch
+            for (name, _), (slots, dists) in zip(variants, found, strict=True):
                 for slot, dist in zip(slots.tolist(), dists.tolist(), strict=True):
                     entry_id = self._slot_entry[slot]
                     if entry_id is None:
