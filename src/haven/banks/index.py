@@ -1,26 +1,30 @@
 """The exact PDQ index: every stored hash within a radius of the query, exactly as brute force finds.
 
-Algorithm: multi-index hashing (Norouzi, Punjani and Fleet, 2012) over the 16 disjoint 16-bit
-chunks of a 256-bit hash. By pigeonhole, a hash within distance r of the query has at least one
-chunk within floor(r/16) bits of the query's chunk (the refined form: one of the first
-(r mod 16) + 1 chunks within floor(r/16), or one of the others within floor(r/16) - 1). For
-PDQ's usual r = 31 that is 17 probes (the chunk value and its 16 one-bit neighbours) in each of
-the 16 chunk tables; every candidate is then verified with a popcount of the full hash, so the
-answer is exact. When the probes would touch too large a share of the index (large radii) the
-search falls back to brute force, which is exact too.
+Algorithm: multi-index hashing (Norouzi, Punjani and Fleet, 2012). The 256-bit hash is cut into
+m disjoint chunks. By pigeonhole, a hash within distance r = t*m + rest of the query is within
+t bits of the query on one of any (rest + 1) chunks, or within t - 1 bits on one of the others.
+So probing each chunk table at every value within that many bits of the query's chunk finds
+every match; each candidate is then verified with a popcount of the full hash, so the answer is
+exact. With 16 chunks of 16 bits and r = 31 that is the classic 17 probes per table. Chunks are
+about log2(n) - 2 bits wide (16 bits up to a few hundred thousand hashes, 21/22 bits at ten
+million): sparser buckets, fewer random reads per query (see docs/matching.md for the measured
+choice). When the probes would touch too much of the index (large radii) the search falls back
+to brute force, which is exact too.
 
 Layout, all plain NumPy arrays (so the index saves as `.npz` and loads without pickle):
 
 - `words`: (capacity, 4) uint64, the hashes by slot (32 bytes each); `alive`: (capacity,) bool.
-- `postings`: (16, posting capacity) int32; row c lists the indexed slots sorted by the value of
-  chunk c (a CSR layout), and `offsets[c, v] : offsets[c, v + 1]` is the bucket of value v.
+- `postings`: (m, posting capacity) int32; row c lists the indexed slots sorted by the value of
+  chunk c (CSR), and `offsets[c][v] : offsets[c][v + 1]` (int32, 2^w + 1 per table) is the
+  bucket of value v.
 
-That is 32 + 1 + 16 x 4 = 97 bytes per hash, plus 8 MB of offsets, plus growth slack.
+That is 32 + 1 + 4m bytes per hash plus the offsets: about 100 bytes per hash at ten million.
 
 Updates never rebuild: new hashes go to a small brute-force "delta" (slots past `indexed`) that
 every search also scans; when it passes `delta_limit` it is merged into the postings by an
-insertion that is linear in the index size. Removing a hash clears its `alive` flag. Slots are
-never reused, so slot numbers stay stable for the caller.
+insertion that is linear in the index size (or, for a delta as large as an eighth of the index,
+a full build with the layout for the new size). Removing a hash clears its `alive` flag. Slots
+are never reused, so slot numbers stay stable for the caller.
 
 This module is pure: no database, no settings.
 """
