@@ -132,6 +132,7 @@ class Matcher:
             index = self.index.arrays()  # merges the delta, so the postings cover every slot
             metas = list(self._meta.values())
             slot_ids = list(self._slot_entry) + [None] * (self.index.slots - len(self._slot_entry))
+            pdq_rows = [None if e is None else self._meta.get(e) for e in slot_ids]
             seq = self.seq
         banks: dict[tuple[str, str, int], int] = {}
         classes: dict[str | None, int] = {None: 0}
@@ -153,7 +154,6 @@ class Matcher:
                 "quarantined": np.array([m is not None and m.quarantined for m in rows], dtype=bool),
             }
 
-        pdq_rows = [None if e is None else self._meta.get(e) for e in slot_ids]
         exact_rows = [m for m in metas if m.signal_type != "pdq"]
         out: Arrays = {f"index_{k}": v for k, v in index.items()}
         out["pdq_entry"] = np.array([b"" if m is None else m.entry_id.encode() for m in pdq_rows], dtype="S")
