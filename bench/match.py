@@ -159,7 +159,8 @@ class Haven(Contender):
     def build(self, words: np.ndarray) -> None:
         from haven.banks.index import PDQIndex
 
-        self.index = PDQIndex(capacity=len(words))
+        bits = os.environ.get("BENCH_HAVEN_CHUNK_BITS")
+        self.index = PDQIndex(capacity=len(words), chunk_bits=int(bits) if bits else None)
         self.index.add(words)
 
     def query(self, q: np.ndarray, qhex: str) -> Answer:
@@ -289,8 +290,13 @@ def main() -> None:
         default=None,
         help="skip threatexchange's PDQIndex above this size (it is slow and large)",
     )
+    parser.add_argument(
+        "--haven-chunk-bits", type=int, default=None, help="force Haven's chunk width (default: chosen by size)"
+    )
     parser.add_argument("--worker", nargs=4, metavar=("CONTENDER", "CASE", "SIZE", "TRUTH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.haven_chunk_bits:
+        os.environ["BENCH_HAVEN_CHUNK_BITS"] = str(args.haven_chunk_bits)  # inherited by the workers
     if args.worker:
         contender, case, size, truth = args.worker
         print(json.dumps(run_worker(contender, case, int(size), args.queries, Path(truth))))
