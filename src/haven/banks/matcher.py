@@ -8,7 +8,7 @@ Pure logic: `haven.banks.runtime` feeds it rows from the database.
 from __future__ import annotations
 
 import threading
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,6 +54,11 @@ class Matcher:
         self._lock = threading.RLock()
         self.seq = 0
         self.max_threshold = 0
+        #: Live PDQ entries per threshold, so the largest is known without scanning every entry.
+        self._thresholds: Counter[int] = Counter()
+
+    def _set_max_threshold(self) -> None:
+        self.max_threshold = max((t for t, n in self._thresholds.items() if n > 0), default=0)
 
     def __len__(self) -> int:
         return len(self._meta)
@@ -69,6 +74,7 @@ class Matcher:
                 self._meta[meta.entry_id] = meta
                 if meta.signal_type == "pdq":
                     new_pdq.append(meta)
+                    self._thresholds[meta.threshold] += 1
                 elif meta.signal_type in EXACT_TYPES or meta.signal_type == "vpdq":
                     self._exact[(meta.signal_type, meta.value)].add(meta.entry_id)
             if new_pdq:
@@ -77,7 +83,7 @@ class Matcher:
                 for meta, slot in zip(new_pdq, slots, strict=True):
                     self._slot_entry[int(slot)] = meta.entry_id
                     self._entry_slot[meta.entry_id] = int(slot)
-            self.max_threshold = max((m.threshold for m in self._meta.values() if m.signal_type == "pdq"), default=0)
+            self._set_max_threshold()
             self.seq = max(self.seq, seq)
 
     def _drop(self, entry_id: str) -> None:
@@ -88,6 +94,7 @@ class Matcher:
         if slot is not None:
             self.index.remove([slot])
             self._slot_entry[slot] = None
+            self._thresholds[old.threshold] -= 1
         else:
             bucket = self._exact.get((old.signal_type, old.value))
             if bucket is not None:
@@ -216,7 +223,8 @@ class Matcher:
             m = meta(entry, signals[signal], value.decode(), bank, klass_, quarantined)
             matcher._meta[m.entry_id] = m
             matcher._exact[(m.signal_type, m.value)].add(m.entry_id)
-        matcher.max_threshold = max((m.threshold for m in matcher._meta.values() if m.signal_type == "pdq"), default=0)
+        matcher._thresholds = Counter(threshold[b] for b in data["pdq_bank"][live].tolist())
+        matcher._set_max_threshold()
         matcher.seq = int(data["seq"])
         return matcher
 
