@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from haven.banks.index import PDQIndex, hex_to_words
+from haven.banks.index import PDQIndex, hex_to_words, words_to_hex
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,14 +43,27 @@ Arrays = dict[str, npt.NDArray[np.generic]]
 
 
 class Matcher:
-    """Thread-safe for one writer (the refresher) and many readers (requests)."""
+    """Thread-safe for one writer (the refresher) and many readers (requests).
+
+    PDQ entries are kept by slot in arrays (bank and classification codes into small tables, the
+    quarantine flag; the value is the slot's hash in the index) and turned into `EntryMeta` only
+    for hits, so ten million entries cost a few hundred bytes each rather than a Python object
+    graph per entry. Exact-hash entries are kept as `EntryMeta` in dictionaries.
+    """
 
     def __init__(self) -> None:
         self.index = PDQIndex()
         self._slot_entry: list[str | None] = []
         self._entry_slot: dict[str, int] = {}
+        self._slot_bank: npt.NDArray[np.int32] = np.zeros(0, dtype=np.int32)
+        self._slot_class: npt.NDArray[np.int32] = np.zeros(0, dtype=np.int32)
+        self._slot_quarantined: npt.NDArray[np.bool_] = np.zeros(0, dtype=bool)
+        self._banks: list[tuple[str, str, int]] = []  # (bank id, kind, threshold) by code
+        self._bank_code: dict[tuple[str, str, int], int] = {}
+        self._classes: list[str | None] = [None]
+        self._class_code: dict[str | None, int] = {None: 0}
         self._exact: dict[tuple[str, str], set[str]] = defaultdict(set)
-        self._meta: dict[str, EntryMeta] = {}
+        self._meta: dict[str, EntryMeta] = {}  # exact-hash entries
         self._lock = threading.RLock()
         self.seq = 0
         self.max_threshold = 0
@@ -61,7 +74,31 @@ class Matcher:
         self.max_threshold = max((t for t, n in self._thresholds.items() if n > 0), default=0)
 
     def __len__(self) -> int:
-        return len(self._meta)
+        return len(self._meta) + len(self._entry_slot)
+
+    def _code(self, meta: EntryMeta) -> tuple[int, int]:
+        bank = (meta.bank_id, meta.bank_kind, meta.threshold)
+        b = self._bank_code.get(bank)
+        if b is None:
+            b = self._bank_code[bank] = len(self._banks)
+            self._banks.append(bank)
+        c = self._class_code.get(meta.classification)
+        if c is None:
+            c = self._class_code[meta.classification] = len(self._classes)
+            self._classes.append(meta.classification)
+        return b, c
+
+    def _grow_slots(self, need: int) -> None:
+        cap = len(self._slot_bank)
+        if need <= cap:
+            return
+        new_cap = max(need, cap + cap // 2, 1024)
+        for name in ("_slot_bank", "_slot_class", "_slot_quarantined"):
+            old = getattr(self, name)
+            grown = np.zeros(new_cap, dtype=old.dtype)
+            grown[:cap] = old
+            setattr(self, name, grown)
+        self._slot_entry.extend([None] * (new_cap - len(self._slot_entry)))
 
     def apply(self, entries: list[tuple[EntryMeta, bool]], seq: int) -> None:
         """Upsert (live=True) or remove (live=False) entries, then record the sequence reached."""
@@ -71,36 +108,52 @@ class Matcher:
                 self._drop(meta.entry_id)
                 if not live:
                     continue
-                self._meta[meta.entry_id] = meta
                 if meta.signal_type == "pdq":
                     new_pdq.append(meta)
-                    self._thresholds[meta.threshold] += 1
                 elif meta.signal_type in EXACT_TYPES or meta.signal_type == "vpdq":
+                    self._meta[meta.entry_id] = meta
                     self._exact[(meta.signal_type, meta.value)].add(meta.entry_id)
             if new_pdq:
                 slots = self.index.add(hex_to_words([m.value for m in new_pdq]))
-                self._slot_entry.extend([None] * (int(slots[-1]) + 1 - len(self._slot_entry)))
-                for meta, slot in zip(new_pdq, slots, strict=True):
-                    self._slot_entry[int(slot)] = meta.entry_id
-                    self._entry_slot[meta.entry_id] = int(slot)
+                self._grow_slots(int(slots[-1]) + 1)
+                for meta, slot in zip(new_pdq, slots.tolist(), strict=True):
+                    self._drop(meta.entry_id)  # the same entry twice in one batch: keep the last
+                    self._slot_entry[slot] = meta.entry_id
+                    self._entry_slot[meta.entry_id] = slot
+                    self._slot_bank[slot], self._slot_class[slot] = self._code(meta)
+                    self._slot_quarantined[slot] = meta.quarantined
+                    self._thresholds[meta.threshold] += 1
             self._set_max_threshold()
             self.seq = max(self.seq, seq)
 
     def _drop(self, entry_id: str) -> None:
-        old = self._meta.pop(entry_id, None)
-        if old is None:
-            return
         slot = self._entry_slot.pop(entry_id, None)
         if slot is not None:
             self.index.remove([slot])
             self._slot_entry[slot] = None
-            self._thresholds[old.threshold] -= 1
-        else:
-            bucket = self._exact.get((old.signal_type, old.value))
-            if bucket is not None:
-                bucket.discard(entry_id)
-                if not bucket:
-                    del self._exact[(old.signal_type, old.value)]
+            self._thresholds[self._banks[int(self._slot_bank[slot])][2]] -= 1
+            return
+        old = self._meta.pop(entry_id, None)
+        if old is None:
+            return
+        bucket = self._exact.get((old.signal_type, old.value))
+        if bucket is not None:
+            bucket.discard(entry_id)
+            if not bucket:
+                del self._exact[(old.signal_type, old.value)]
+
+    def _slot_meta(self, slot: int, entry_id: str) -> EntryMeta:
+        bank_id, kind, threshold = self._banks[int(self._slot_bank[slot])]
+        return EntryMeta(
+            entry_id=entry_id,
+            bank_id=bank_id,
+            bank_kind=kind,
+            signal_type="pdq",
+            value=words_to_hex(self.index.hashes([slot]))[0],
+            classification=self._classes[int(self._slot_class[slot])],
+            threshold=threshold,
+            quarantined=bool(self._slot_quarantined[slot]),
+        )
 
     def match_exact(self, signal_type: str, value: str) -> list[Hit]:
         with self._lock:
@@ -110,23 +163,20 @@ class Matcher:
     def match_pdq(self, variants: list[tuple[str, str]]) -> list[Hit]:
         """Best hit per entry over the query variants, each within its bank's threshold."""
         with self._lock:
-            if not variants or (self.max_threshold <= 0 and not self._entry_slot):
+            if not variants or not self._entry_slot:
                 return []
-            best: dict[str, Hit] = {}
+            best: dict[int, tuple[int, str]] = {}
             words = hex_to_words([v for _, v in variants])
             found = self.index.search_many(words, self.max_threshold)  # all variants in one batch
             for (name, _), (slots, dists) in zip(variants, found, strict=True):
                 for slot, dist in zip(slots.tolist(), dists.tolist(), strict=True):
-                    entry_id = self._slot_entry[slot]
-                    if entry_id is None:
+                    if self._slot_entry[slot] is None or dist > self._banks[int(self._slot_bank[slot])][2]:
                         continue
-                    meta = self._meta[entry_id]
-                    if dist > meta.threshold:
-                        continue
-                    prev = best.get(entry_id)
-                    if prev is None or dist < prev.distance:
-                        best[entry_id] = Hit(meta, int(dist), name)
-            return sorted(best.values(), key=lambda h: (h.distance, h.entry.entry_id))
+                    prev = best.get(slot)
+                    if prev is None or dist < prev[0]:
+                        best[slot] = (int(dist), name)
+            hits = [Hit(self._slot_meta(slot, self._slot_entry[slot] or ""), d, n) for slot, (d, n) in best.items()]
+            return sorted(hits, key=lambda h: (h.distance, h.entry.entry_id))
 
     def to_arrays(self) -> Arrays:
         """Everything the matcher holds as plain arrays (no pickle): the PDQ index, the entry of each
@@ -137,40 +187,33 @@ class Matcher:
         """
         with self._lock:
             index = self.index.arrays()  # merges the delta, so the postings cover every slot
-            metas = list(self._meta.values())
-            slot_ids = list(self._slot_entry) + [None] * (self.index.slots - len(self._slot_entry))
-            pdq_rows = [None if e is None else self._meta.get(e) for e in slot_ids]
+            n = self.index.slots
+            self._grow_slots(n)
+            out: Arrays = {f"index_{k}": v for k, v in index.items()}
+            out["pdq_entry"] = np.array([(e or "").encode() for e in self._slot_entry[:n]], dtype="S")
+            out["pdq_bank"] = self._slot_bank[:n].copy()
+            out["pdq_class"] = self._slot_class[:n].copy()
+            out["pdq_quarantined"] = self._slot_quarantined[:n].copy()
+            exact = list(self._meta.values())
+            banks = list(self._banks)
+            bank_code = dict(self._bank_code)
+            classes = list(self._classes)
+            class_code = dict(self._class_code)
             seq = self.seq
-        banks: dict[tuple[str, str, int], int] = {}
-        classes: dict[str | None, int] = {None: 0}
+        for m in exact:  # exact entries may use banks or classifications no PDQ entry uses
+            bank_code.setdefault((m.bank_id, m.bank_kind, m.threshold), len(banks))
+            if len(bank_code) > len(banks):
+                banks.append((m.bank_id, m.bank_kind, m.threshold))
+            if m.classification not in class_code:
+                class_code[m.classification] = len(classes)
+                classes.append(m.classification)
         signals: dict[str, int] = {}
-
-        def columns(rows: list[EntryMeta | None]) -> dict[str, npt.NDArray[np.generic]]:
-            return {
-                "bank": np.array(
-                    [
-                        -1 if m is None else banks.setdefault((m.bank_id, m.bank_kind, m.threshold), len(banks))
-                        for m in rows
-                    ],
-                    dtype=np.int32,
-                ),
-                "class": np.array(
-                    [0 if m is None else classes.setdefault(m.classification, len(classes)) for m in rows],
-                    dtype=np.int32,
-                ),
-                "quarantined": np.array([m is not None and m.quarantined for m in rows], dtype=bool),
-            }
-
-        exact_rows = [m for m in metas if m.signal_type != "pdq"]
-        out: Arrays = {f"index_{k}": v for k, v in index.items()}
-        out["pdq_entry"] = np.array([b"" if m is None else m.entry_id.encode() for m in pdq_rows], dtype="S")
-        out.update({f"pdq_{k}": v for k, v in columns(pdq_rows).items()})  # type: ignore[arg-type]
-        out["exact_entry"] = np.array([m.entry_id.encode() for m in exact_rows], dtype="S")
-        out["exact_signal"] = np.array(
-            [signals.setdefault(m.signal_type, len(signals)) for m in exact_rows], dtype=np.int32
-        )
-        out["exact_value"] = np.array([m.value.encode() for m in exact_rows], dtype="S")
-        out.update({f"exact_{k}": v for k, v in columns(exact_rows).items()})  # type: ignore[arg-type]
+        out["exact_entry"] = np.array([m.entry_id.encode() for m in exact], dtype="S")
+        out["exact_signal"] = np.array([signals.setdefault(m.signal_type, len(signals)) for m in exact], dtype=np.int32)
+        out["exact_value"] = np.array([m.value.encode() for m in exact], dtype="S")
+        out["exact_bank"] = np.array([bank_code[(m.bank_id, m.bank_kind, m.threshold)] for m in exact], dtype=np.int32)
+        out["exact_class"] = np.array([class_code[m.classification] for m in exact], dtype=np.int32)
+        out["exact_quarantined"] = np.array([m.quarantined for m in exact], dtype=bool)
         out["bank_id"] = np.array([b[0] for b in banks], dtype=str)
         out["bank_kind"] = np.array([b[1] for b in banks], dtype=str)
         out["bank_threshold"] = np.array([b[2] for b in banks], dtype=np.int64)
@@ -187,51 +230,49 @@ class Matcher:
             raise ValueError(f"snapshot format {int(data['format'])} is not {SNAPSHOT_FORMAT}")
         matcher = cls()
         matcher.index = PDQIndex.from_arrays({k[6:]: data[k] for k in data if k.startswith("index_")})
-        bank_id, bank_kind = data["bank_id"].tolist(), data["bank_kind"].tolist()
-        threshold = data["bank_threshold"].tolist()
-        classes = [None, *data["class_name"].tolist()[1:]]
-        signals = data["signal_name"].tolist()
-
-        def meta(entry: bytes, signal: str, value: str, bank: int, klass: int, quarantined: bool) -> EntryMeta:
-            return EntryMeta(
-                entry.decode(),
-                bank_id[bank],
-                bank_kind[bank],
-                signal,
-                value,
-                classes[klass],
-                threshold[bank],
-                quarantined,
+        matcher._banks = list(
+            zip(
+                data["bank_id"].tolist(),
+                data["bank_kind"].tolist(),
+                [int(t) for t in data["bank_threshold"].tolist()],
+                strict=True,
             )
-
-        slots = matcher.index.slots
-        pdq_entry = data["pdq_entry"]
-        if pdq_entry.shape != (slots,):
+        )
+        matcher._bank_code = {b: i for i, b in enumerate(matcher._banks)}
+        matcher._classes = [None, *data["class_name"].tolist()[1:]]
+        matcher._class_code = {c: i for i, c in enumerate(matcher._classes)}
+        n = matcher.index.slots
+        columns = [data[k] for k in ("pdq_entry", "pdq_bank", "pdq_class", "pdq_quarantined")]
+        if any(c.shape != (n,) for c in columns):
             raise ValueError("snapshot entry columns do not match the index")
-        live = np.flatnonzero(pdq_entry != b"")
-        words = matcher.index.arrays()["words"][live]
-        raw = words.astype(">u8").tobytes().hex()
-        banks, klass, quar = (data[f"pdq_{k}"][live].tolist() for k in ("bank", "class", "quarantined"))
-        matcher._slot_entry = [None] * slots
-        for i, (slot, entry) in enumerate(zip(live.tolist(), pdq_entry[live].tolist(), strict=True)):
-            m = meta(entry, "pdq", raw[64 * i : 64 * i + 64], banks[i], klass[i], quar[i])
-            matcher._meta[m.entry_id] = m
-            matcher._entry_slot[m.entry_id] = slot
-            matcher._slot_entry[slot] = m.entry_id
-        columns = [data[f"exact_{k}"].tolist() for k in ("entry", "signal", "value", "bank", "class", "quarantined")]
-        for entry, signal, value, bank, klass_, quarantined in zip(*columns, strict=True):
-            m = meta(entry, signals[signal], value.decode(), bank, klass_, quarantined)
+        pdq_entry, bank, klass, quarantined = columns
+        if n and (int(bank.min()) < -1 or int(bank.max()) >= len(matcher._banks)):
+            raise ValueError("snapshot bank codes out of range")
+        matcher._slot_bank = bank.astype(np.int32)
+        matcher._slot_class = klass.astype(np.int32)
+        matcher._slot_quarantined = quarantined.astype(bool)
+        ids = [e.decode() for e in pdq_entry.tolist()]
+        live = np.flatnonzero(pdq_entry != b"").tolist()
+        matcher._slot_entry = [ids[i] if ids[i] else None for i in range(n)]
+        matcher._entry_slot = {ids[i]: i for i in live}
+        matcher._thresholds = Counter(matcher._banks[b][2] for b in bank[live].tolist())
+        matcher._set_max_threshold()
+        signals = data["signal_name"].tolist()
+        exact = [data[f"exact_{k}"].tolist() for k in ("entry", "signal", "value", "bank", "class", "quarantined")]
+        for entry, signal, value, b, c, q in zip(*exact, strict=True):
+            bank_id, kind, threshold = matcher._banks[b]
+            m = EntryMeta(
+                entry.decode(), bank_id, kind, signals[signal], value.decode(), matcher._classes[c], threshold, bool(q)
+            )
             matcher._meta[m.entry_id] = m
             matcher._exact[(m.signal_type, m.value)].add(m.entry_id)
-        matcher._thresholds = Counter(threshold[b] for b in data["pdq_bank"][live].tolist())
-        matcher._set_max_threshold()
         matcher.seq = int(data["seq"])
         return matcher
 
     def stats(self) -> dict[str, int]:
         with self._lock:
             return {
-                "entries": len(self._meta),
+                "entries": len(self),
                 "pdq": len(self._entry_slot),
                 "exact": sum(len(v) for v in self._exact.values()),
                 "seq": self.seq,
