@@ -80,6 +80,22 @@ def test_changes_reach_a_separate_runtime_without_rebuild(db: Database, settings
     assert rt.matcher.match_pdq([("original", _pdq(1, 5))]) == []
     assert len(rt.matcher.match_pdq([("original", _pdq(0))])) == 1
 
+    # A bank update restamps its entries: they keep their slots, with the new threshold.
+    assert rt.matcher.match_pdq([("original", _pdq(0, 40))]) == []
+    with db.session() as s:
+        service.update_bank(s, service.get_bank(s, "first"), {"pdq_threshold": 45}, actor="test")
+    assert rt.refresh() == 3
+    assert rt.matcher.index is index and index.slots == 2 and rt.matcher.max_threshold == 45
+    assert [(h.distance, h.entry.threshold) for h in rt.matcher.match_pdq([("original", _pdq(0, 40))])] == [(40, 45)]
+    with db.session() as s:
+        service.update_bank(s, service.get_bank(s, "first"), {"pdq_threshold": 20}, actor="test")
+    rt.refresh()
+    assert rt.matcher.max_threshold == 20 and rt.matcher.match_pdq([("original", _pdq(0, 25))]) == []
+    with db.session() as s:
+        service.set_entry_enabled(s, service.get_entry(s, new_id), True, actor="test")
+    rt.refresh()
+    assert index.slots == 3 and [h.entry.entry_id for h in rt.matcher.match_pdq([("q", _pdq(1))])] == [new_id]
+
 
 def test_restart_from_snapshot_then_later_changes_equals_full_load(
     db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch

@@ -104,7 +104,15 @@ class Matcher:
         """Upsert (live=True) or remove (live=False) entries, then record the sequence reached."""
         with self._lock:
             new_pdq: list[EntryMeta] = []
-            for meta, live in entries:
+            same = self._unchanged_hashes(entries)
+            for i, (meta, live) in enumerate(entries):
+                slot = self._entry_slot.get(meta.entry_id) if live and i in same else None
+                if slot is not None:  # same hash, other metadata (bank threshold, quarantine...): in place
+                    self._thresholds[self._banks[int(self._slot_bank[slot])][2]] -= 1
+                    self._slot_bank[slot], self._slot_class[slot] = self._code(meta)
+                    self._slot_quarantined[slot] = meta.quarantined
+                    self._thresholds[meta.threshold] += 1
+                    continue
                 self._drop(meta.entry_id)
                 if not live:
                     continue
@@ -125,6 +133,20 @@ class Matcher:
                     self._thresholds[meta.threshold] += 1
             self._set_max_threshold()
             self.seq = max(self.seq, seq)
+
+    def _unchanged_hashes(self, entries: list[tuple[EntryMeta, bool]]) -> set[int]:
+        """Positions of live PDQ upserts whose entry is indexed with the same hash already (a bank
+        update restamps all its entries; they keep their slots instead of growing the index)."""
+        pos = [
+            i
+            for i, (m, live) in enumerate(entries)
+            if live and m.signal_type == "pdq" and m.entry_id in self._entry_slot
+        ]
+        if not pos:
+            return set()
+        stored = self.index.hashes([self._entry_slot[entries[i][0].entry_id] for i in pos])
+        given = hex_to_words([entries[i][0].value for i in pos])
+        return {i for i, eq in zip(pos, (stored == given).all(axis=1).tolist(), strict=True) if eq}
 
     def _drop(self, entry_id: str) -> None:
         slot = self._entry_slot.pop(entry_id, None)
