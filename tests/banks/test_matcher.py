@@ -46,3 +46,28 @@ def test_each_bank_threshold_and_the_largest_one_follow_changes() -> None:
     restored = Matcher.from_arrays(m.to_arrays())
     assert restored.max_threshold == 20 and restored.stats() == m.stats()
     assert [h.entry.entry_id for h in restored.match_exact("md5", "AB" * 16)] == ["md5"]
+
+
+def test_removed_slots_are_compacted_away_with_answers_unchanged(monkeypatch) -> None:
+    import haven.banks.matcher as matcher_module
+
+    monkeypatch.setattr(matcher_module, "COMPACT_MIN_DEAD", 10)
+    rng = np.random.default_rng(9)
+    words = rng.integers(0, 2**64, size=(60, 4), dtype=np.uint64)
+    m = Matcher()
+    m.apply([(_meta(f"e{i}", _hex(w), 31 + i % 3), True) for i, w in enumerate(words)], seq=1)
+    queries = [("q", _hex(_flipped(w, 7))) for w in words]
+
+    def answers() -> list[list[tuple[str, int, int]]]:
+        return [[(h.entry.entry_id, h.distance, h.entry.threshold) for h in m.match_pdq([q])] for q in queries]
+
+    m.apply([(_meta(f"e{i}", _hex(words[i]), 31), False) for i in range(0, 60, 3)], seq=2)
+    assert m.index.slots == 60  # 20 removed of 60: not yet
+    before = answers()
+    m.apply([(_meta(f"e{i}", _hex(words[i]), 31), False) for i in range(1, 60, 3)], seq=3)
+    assert m.index.slots == 20 and len(m) == 20  # 40 removed > 20 live: compacted
+    assert answers() == [a if i % 3 == 2 else [] for i, a in enumerate(before)]
+    assert sum(len(a) for a in answers()) == 20
+    m.apply([(_meta("new", _hex(words[0]), 31), True)], seq=4)
+    assert [h.entry.entry_id for h in m.match_pdq([queries[0]])] == ["new"]
+    assert Matcher.from_arrays(m.to_arrays()).stats() == m.stats()

@@ -200,6 +200,10 @@ class PDQIndex:
         """Bytes held by the index's arrays (allocated capacity included)."""
         return int(self._words.nbytes + self._alive.nbytes + self._postings.nbytes + self._offsets.nbytes)
 
+    def live_slots(self) -> I64:
+        """Slots holding a live hash, ascending."""
+        return np.flatnonzero(self._alive[: self._size]).astype(np.int64)
+
     def hashes(self, slots: npt.ArrayLike) -> U64:
         """The stored hashes of some slots, as (k, 4) uint64 rows."""
         return self._words[np.asarray(slots, dtype=np.int64)].copy()

@@ -39,6 +39,8 @@ class Hit:
 EXACT_TYPES = ("md5", "sha1", "sha256")
 #: Version of the array layout written by `Matcher.to_arrays`; a snapshot of another version is ignored.
 SNAPSHOT_FORMAT = 1
+#: Compact the index when removed slots outnumber live entries and are at least this many.
+COMPACT_MIN_DEAD = 4096
 Arrays = dict[str, npt.NDArray[np.generic]]
 
 
@@ -133,6 +135,22 @@ class Matcher:
                     self._thresholds[meta.threshold] += 1
             self._set_max_threshold()
             self.seq = max(self.seq, seq)
+            if self.index.slots - len(self._entry_slot) > max(COMPACT_MIN_DEAD, len(self._entry_slot)):
+                self._compact()
+
+    def _compact(self) -> None:
+        """Rebuild the index from the live slots only (when removed slots outnumber live ones) and
+        renumber the slot arrays; amortised over at least as many removals as live entries."""
+        keep = self.index.live_slots()
+        index = PDQIndex(capacity=max(1024, len(keep)))
+        index.add(self.index.hashes(keep))
+        index.merge()
+        self._slot_bank = self._slot_bank[keep]
+        self._slot_class = self._slot_class[keep]
+        self._slot_quarantined = self._slot_quarantined[keep]
+        self._slot_entry = [self._slot_entry[k] for k in keep.tolist()]
+        self._entry_slot = {e: i for i, e in enumerate(self._slot_entry) if e is not None}
+        self.index = index
 
     def _unchanged_hashes(self, entries: list[tuple[EntryMeta, bool]]) -> set[int]:
         """Positions of live PDQ upserts whose entry is indexed with the same hash already (a bank
