@@ -72,6 +72,7 @@ def list_banks(session: SessionDep, _: Reader) -> list[BankOut]:
 @router.post("", response_model=BankOut, status_code=201)
 def create_bank(body: BankCreate, session: SessionDep, principal: Writer) -> BankOut:
     bank = service.create_bank(session, actor=principal.actor, **body.model_dump())
+    session.commit()  # before the response: the dependency's commit may run after the client's next request
     return _out(bank, 0)
 
 

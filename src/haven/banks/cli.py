@@ -77,6 +77,20 @@ def bank_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     console.print(table)
 
 
+@bank_app.command("snapshot")
+@handles_errors
+def bank_snapshot() -> None:
+    """Write the match index snapshot (var/index/matcher.npz): API processes then start from it and
+    read only the bank changes made after it, instead of every entry."""
+    from haven.banks.runtime import MatcherRuntime
+
+    db = database()
+    runtime = MatcherRuntime(db, settings(), snapshot_after=None)
+    path = runtime.write_snapshot()
+    stats = runtime.matcher.stats()
+    console.print(f"snapshot of {stats['entries']} entries (change {stats['seq']}) written to {path}", highlight=False)
+
+
 @bank_app.command("import")
 @handles_errors
 def bank_import(

@@ -8,15 +8,16 @@ Pure logic: `haven.banks.runtime` feeds it rows from the database.
 from __future__ import annotations
 
 import threading
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
-from haven.banks.index import PDQIndex, hex_to_words
+from haven.banks.index import PDQIndex, hex_to_words, words_to_hex
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EntryMeta:
     entry_id: str
     bank_id: str
@@ -36,60 +37,163 @@ class Hit:
 
 
 EXACT_TYPES = ("md5", "sha1", "sha256")
+#: Version of the array layout written by `Matcher.to_arrays`; a snapshot of another version is ignored.
+SNAPSHOT_FORMAT = 1
+#: Compact the index when removed slots outnumber live entries and are at least this many.
+COMPACT_MIN_DEAD = 4096
+Arrays = dict[str, npt.NDArray[np.generic]]
 
 
 class Matcher:
-    """Thread-safe for one writer (the refresher) and many readers (requests)."""
+    """Thread-safe for one writer (the refresher) and many readers (requests).
+
+    PDQ entries are kept by slot in arrays (bank and classification codes into small tables, the
+    quarantine flag; the value is the slot's hash in the index) and turned into `EntryMeta` only
+    for hits, so ten million entries cost a few hundred bytes each rather than a Python object
+    graph per entry. Exact-hash entries are kept as `EntryMeta` in dictionaries.
+    """
 
     def __init__(self) -> None:
         self.index = PDQIndex()
         self._slot_entry: list[str | None] = []
         self._entry_slot: dict[str, int] = {}
+        self._slot_bank: npt.NDArray[np.int32] = np.zeros(0, dtype=np.int32)
+        self._slot_class: npt.NDArray[np.int32] = np.zeros(0, dtype=np.int32)
+        self._slot_quarantined: npt.NDArray[np.bool_] = np.zeros(0, dtype=bool)
+        self._banks: list[tuple[str, str, int]] = []  # (bank id, kind, threshold) by code
+        self._bank_code: dict[tuple[str, str, int], int] = {}
+        self._classes: list[str | None] = [None]
+        self._class_code: dict[str | None, int] = {None: 0}
         self._exact: dict[tuple[str, str], set[str]] = defaultdict(set)
-        self._meta: dict[str, EntryMeta] = {}
+        self._meta: dict[str, EntryMeta] = {}  # exact-hash entries
         self._lock = threading.RLock()
         self.seq = 0
         self.max_threshold = 0
+        #: Live PDQ entries per threshold, so the largest is known without scanning every entry.
+        self._thresholds: Counter[int] = Counter()
+
+    def _set_max_threshold(self) -> None:
+        self.max_threshold = max((t for t, n in self._thresholds.items() if n > 0), default=0)
 
     def __len__(self) -> int:
-        return len(self._meta)
+        return len(self._meta) + len(self._entry_slot)
+
+    def _code(self, meta: EntryMeta) -> tuple[int, int]:
+        bank = (meta.bank_id, meta.bank_kind, meta.threshold)
+        b = self._bank_code.get(bank)
+        if b is None:
+            b = self._bank_code[bank] = len(self._banks)
+            self._banks.append(bank)
+        c = self._class_code.get(meta.classification)
+        if c is None:
+            c = self._class_code[meta.classification] = len(self._classes)
+            self._classes.append(meta.classification)
+        return b, c
+
+    def _grow_slots(self, need: int) -> None:
+        cap = len(self._slot_bank)
+        if need <= cap:
+            return
+        new_cap = max(need, cap + cap // 2, 1024)
+        for name in ("_slot_bank", "_slot_class", "_slot_quarantined"):
+            old = getattr(self, name)
+            grown = np.zeros(new_cap, dtype=old.dtype)
+            grown[:cap] = old
+            setattr(self, name, grown)
+        self._slot_entry.extend([None] * (new_cap - len(self._slot_entry)))
 
     def apply(self, entries: list[tuple[EntryMeta, bool]], seq: int) -> None:
         """Upsert (live=True) or remove (live=False) entries, then record the sequence reached."""
         with self._lock:
             new_pdq: list[EntryMeta] = []
-            for meta, live in entries:
+            same = self._unchanged_hashes(entries)
+            for i, (meta, live) in enumerate(entries):
+                slot = self._entry_slot.get(meta.entry_id) if live and i in same else None
+                if slot is not None:  # same hash, other metadata (bank threshold, quarantine...): in place
+                    self._thresholds[self._banks[int(self._slot_bank[slot])][2]] -= 1
+                    self._slot_bank[slot], self._slot_class[slot] = self._code(meta)
+                    self._slot_quarantined[slot] = meta.quarantined
+                    self._thresholds[meta.threshold] += 1
+                    continue
                 self._drop(meta.entry_id)
                 if not live:
                     continue
-                self._meta[meta.entry_id] = meta
                 if meta.signal_type == "pdq":
                     new_pdq.append(meta)
                 elif meta.signal_type in EXACT_TYPES or meta.signal_type == "vpdq":
+                    self._meta[meta.entry_id] = meta
                     self._exact[(meta.signal_type, meta.value)].add(meta.entry_id)
             if new_pdq:
                 slots = self.index.add(hex_to_words([m.value for m in new_pdq]))
-                self._slot_entry.extend([None] * (int(slots[-1]) + 1 - len(self._slot_entry)))
-                for meta, slot in zip(new_pdq, slots, strict=True):
-                    self._slot_entry[int(slot)] = meta.entry_id
-                    self._entry_slot[meta.entry_id] = int(slot)
-            self.max_threshold = max((m.threshold for m in self._meta.values() if m.signal_type == "pdq"), default=0)
+                self._grow_slots(int(slots[-1]) + 1)
+                for meta, slot in zip(new_pdq, slots.tolist(), strict=True):
+                    self._drop(meta.entry_id)  # the same entry twice in one batch: keep the last
+                    self._slot_entry[slot] = meta.entry_id
+                    self._entry_slot[meta.entry_id] = slot
+                    self._slot_bank[slot], self._slot_class[slot] = self._code(meta)
+                    self._slot_quarantined[slot] = meta.quarantined
+                    self._thresholds[meta.threshold] += 1
+            self._set_max_threshold()
             self.seq = max(self.seq, seq)
+            if self.index.slots - len(self._entry_slot) > max(COMPACT_MIN_DEAD, len(self._entry_slot)):
+                self._compact()
+
+    def _compact(self) -> None:
+        """Rebuild the index from the live slots only (when removed slots outnumber live ones) and
+        renumber the slot arrays; amortised over at least as many removals as live entries."""
+        keep = self.index.live_slots()
+        index = PDQIndex(capacity=max(1024, len(keep)))
+        index.add(self.index.hashes(keep))
+        index.merge()
+        self._slot_bank = self._slot_bank[keep]
+        self._slot_class = self._slot_class[keep]
+        self._slot_quarantined = self._slot_quarantined[keep]
+        self._slot_entry = [self._slot_entry[k] for k in keep.tolist()]
+        self._entry_slot = {e: i for i, e in enumerate(self._slot_entry) if e is not None}
+        self.index = index
+
+    def _unchanged_hashes(self, entries: list[tuple[EntryMeta, bool]]) -> set[int]:
+        """Positions of live PDQ upserts whose entry is indexed with the same hash already (a bank
+        update restamps all its entries; they keep their slots instead of growing the index)."""
+        pos = [
+            i
+            for i, (m, live) in enumerate(entries)
+            if live and m.signal_type == "pdq" and m.entry_id in self._entry_slot
+        ]
+        if not pos:
+            return set()
+        stored = self.index.hashes([self._entry_slot[entries[i][0].entry_id] for i in pos])
+        given = hex_to_words([entries[i][0].value for i in pos])
+        return {i for i, eq in zip(pos, (stored == given).all(axis=1).tolist(), strict=True) if eq}
 
     def _drop(self, entry_id: str) -> None:
-        old = self._meta.pop(entry_id, None)
-        if old is None:
-            return
         slot = self._entry_slot.pop(entry_id, None)
         if slot is not None:
             self.index.remove([slot])
             self._slot_entry[slot] = None
-        else:
-            bucket = self._exact.get((old.signal_type, old.value))
-            if bucket is not None:
-                bucket.discard(entry_id)
-                if not bucket:
-                    del self._exact[(old.signal_type, old.value)]
+            self._thresholds[self._banks[int(self._slot_bank[slot])][2]] -= 1
+            return
+        old = self._meta.pop(entry_id, None)
+        if old is None:
+            return
+        bucket = self._exact.get((old.signal_type, old.value))
+        if bucket is not None:
+            bucket.discard(entry_id)
+            if not bucket:
+                del self._exact[(old.signal_type, old.value)]
+
+    def _slot_meta(self, slot: int, entry_id: str) -> EntryMeta:
+        bank_id, kind, threshold = self._banks[int(self._slot_bank[slot])]
+        return EntryMeta(
+            entry_id=entry_id,
+            bank_id=bank_id,
+            bank_kind=kind,
+            signal_type="pdq",
+            value=words_to_hex(self.index.hashes([slot]))[0],
+            classification=self._classes[int(self._slot_class[slot])],
+            threshold=threshold,
+            quarantined=bool(self._slot_quarantined[slot]),
+        )
 
     def match_exact(self, signal_type: str, value: str) -> list[Hit]:
         with self._lock:
@@ -99,28 +203,116 @@ class Matcher:
     def match_pdq(self, variants: list[tuple[str, str]]) -> list[Hit]:
         """Best hit per entry over the query variants, each within its bank's threshold."""
         with self._lock:
-            if not variants or (self.max_threshold <= 0 and not self._entry_slot):
+            if not variants or not self._entry_slot:
                 return []
-            best: dict[str, Hit] = {}
+            best: dict[int, tuple[int, str]] = {}
             words = hex_to_words([v for _, v in variants])
-            for (name, _), q in zip(variants, words, strict=True):
-                slots, dists = self.index.search(q, self.max_threshold)
+            found = self.index.search_many(words, self.max_threshold)  # all variants in one batch
+            for (name, _), (slots, dists) in zip(variants, found, strict=True):
                 for slot, dist in zip(slots.tolist(), dists.tolist(), strict=True):
-                    entry_id = self._slot_entry[slot]
-                    if entry_id is None:
+                    if self._slot_entry[slot] is None or dist > self._banks[int(self._slot_bank[slot])][2]:
                         continue
-                    meta = self._meta[entry_id]
-                    if dist > meta.threshold:
-                        continue
-                    prev = best.get(entry_id)
-                    if prev is None or dist < prev.distance:
-                        best[entry_id] = Hit(meta, int(dist), name)
-            return sorted(best.values(), key=lambda h: (h.distance, h.entry.entry_id))
+                    prev = best.get(slot)
+                    if prev is None or dist < prev[0]:
+                        best[slot] = (int(dist), name)
+            hits = [Hit(self._slot_meta(slot, self._slot_entry[slot] or ""), d, n) for slot, (d, n) in best.items()]
+            return sorted(hits, key=lambda h: (h.distance, h.entry.entry_id))
+
+    def to_arrays(self) -> Arrays:
+        """Everything the matcher holds as plain arrays (no pickle): the PDQ index, the entry of each
+        slot, the exact-hash entries, and small tables of the banks' and classifications' values.
+
+        The caller must keep `apply` from running until the arrays are written (the runtime holds
+        its refresh lock); requests may keep matching meanwhile.
+        """
+        with self._lock:
+            index = self.index.arrays()  # merges the delta, so the postings cover every slot
+            n = self.index.slots
+            self._grow_slots(n)
+            out: Arrays = {f"index_{k}": v for k, v in index.items()}
+            out["pdq_entry"] = np.array([(e or "").encode() for e in self._slot_entry[:n]], dtype="S")
+            out["pdq_bank"] = self._slot_bank[:n].copy()
+            out["pdq_class"] = self._slot_class[:n].copy()
+            out["pdq_quarantined"] = self._slot_quarantined[:n].copy()
+            exact = list(self._meta.values())
+            banks = list(self._banks)
+            bank_code = dict(self._bank_code)
+            classes = list(self._classes)
+            class_code = dict(self._class_code)
+            seq = self.seq
+        for m in exact:  # exact entries may use banks or classifications no PDQ entry uses
+            bank_code.setdefault((m.bank_id, m.bank_kind, m.threshold), len(banks))
+            if len(bank_code) > len(banks):
+                banks.append((m.bank_id, m.bank_kind, m.threshold))
+            if m.classification not in class_code:
+                class_code[m.classification] = len(classes)
+                classes.append(m.classification)
+        signals: dict[str, int] = {}
+        out["exact_entry"] = np.array([m.entry_id.encode() for m in exact], dtype="S")
+        out["exact_signal"] = np.array([signals.setdefault(m.signal_type, len(signals)) for m in exact], dtype=np.int32)
+        out["exact_value"] = np.array([m.value.encode() for m in exact], dtype="S")
+        out["exact_bank"] = np.array([bank_code[(m.bank_id, m.bank_kind, m.threshold)] for m in exact], dtype=np.int32)
+        out["exact_class"] = np.array([class_code[m.classification] for m in exact], dtype=np.int32)
+        out["exact_quarantined"] = np.array([m.quarantined for m in exact], dtype=bool)
+        out["bank_id"] = np.array([b[0] for b in banks], dtype=str)
+        out["bank_kind"] = np.array([b[1] for b in banks], dtype=str)
+        out["bank_threshold"] = np.array([b[2] for b in banks], dtype=np.int64)
+        out["class_name"] = np.array(["" if c is None else c for c in classes], dtype=str)
+        out["signal_name"] = np.array(list(signals), dtype=str)
+        out["seq"] = np.array(seq, dtype=np.int64)
+        out["format"] = np.array(SNAPSHOT_FORMAT, dtype=np.int64)
+        return out
+
+    @classmethod
+    def from_arrays(cls, data: Arrays | np.lib.npyio.NpzFile) -> Matcher:
+        """The matcher `to_arrays` described; raises ValueError on arrays that do not fit together."""
+        if int(data["format"]) != SNAPSHOT_FORMAT:
+            raise ValueError(f"snapshot format {int(data['format'])} is not {SNAPSHOT_FORMAT}")
+        matcher = cls()
+        matcher.index = PDQIndex.from_arrays({k[6:]: data[k] for k in data if k.startswith("index_")})
+        matcher._banks = list(
+            zip(
+                data["bank_id"].tolist(),
+                data["bank_kind"].tolist(),
+                [int(t) for t in data["bank_threshold"].tolist()],
+                strict=True,
+            )
+        )
+        matcher._bank_code = {b: i for i, b in enumerate(matcher._banks)}
+        matcher._classes = [None, *data["class_name"].tolist()[1:]]
+        matcher._class_code = {c: i for i, c in enumerate(matcher._classes)}
+        n = matcher.index.slots
+        columns = [data[k] for k in ("pdq_entry", "pdq_bank", "pdq_class", "pdq_quarantined")]
+        if any(c.shape != (n,) for c in columns):
+            raise ValueError("snapshot entry columns do not match the index")
+        pdq_entry, bank, klass, quarantined = columns
+        if n and (int(bank.min()) < -1 or int(bank.max()) >= len(matcher._banks)):
+            raise ValueError("snapshot bank codes out of range")
+        matcher._slot_bank = bank.astype(np.int32)
+        matcher._slot_class = klass.astype(np.int32)
+        matcher._slot_quarantined = quarantined.astype(bool)
+        ids = [e.decode() for e in pdq_entry.tolist()]
+        live = np.flatnonzero(pdq_entry != b"").tolist()
+        matcher._slot_entry = [ids[i] if ids[i] else None for i in range(n)]
+        matcher._entry_slot = {ids[i]: i for i in live}
+        matcher._thresholds = Counter(matcher._banks[b][2] for b in bank[live].tolist())
+        matcher._set_max_threshold()
+        signals = data["signal_name"].tolist()
+        exact = [data[f"exact_{k}"].tolist() for k in ("entry", "signal", "value", "bank", "class", "quarantined")]
+        for entry, signal, value, b, c, q in zip(*exact, strict=True):
+            bank_id, kind, threshold = matcher._banks[b]
+            m = EntryMeta(
+                entry.decode(), bank_id, kind, signals[signal], value.decode(), matcher._classes[c], threshold, bool(q)
+            )
+            matcher._meta[m.entry_id] = m
+            matcher._exact[(m.signal_type, m.value)].add(m.entry_id)
+        matcher.seq = int(data["seq"])
+        return matcher
 
     def stats(self) -> dict[str, int]:
         with self._lock:
             return {
-                "entries": len(self._meta),
+                "entries": len(self),
                 "pdq": len(self._entry_slot),
                 "exact": sum(len(v) for v in self._exact.values()),
                 "seq": self.seq,

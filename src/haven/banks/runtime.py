@@ -3,19 +3,28 @@
 Every bank change bumps the `banks` counter and stamps the changed entries with the new value;
 each API process polls the counter every `index_refresh_seconds` and applies only the entries
 stamped after what it has seen, so a change reaches every process within seconds with no rebuild.
+
+A snapshot (`var_dir/index/matcher.npz`: the index, the entry of each slot, and the change
+counter reached, as plain arrays) lets a process start without reading every row: it loads the
+snapshot, then applies only the changes stamped after it. Snapshots are written by the refresher
+after a refresh that applied many changes, and by `haven bank snapshot`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from haven.banks.matcher import EntryMeta, Matcher
+from haven.banks.matcher import Arrays, EntryMeta, Matcher
 from haven.banks.models import Bank, BankEntry
 from haven.core.db import Database
 from haven.core.models import Counter
@@ -26,6 +35,18 @@ log = logging.getLogger("haven.banks.runtime")
 COUNTER = "banks"
 #: /readyz reports not ready when the last successful refresh is older than this.
 STALE_AFTER_SECONDS = 10.0
+#: A refresh that applied at least this many changes writes a new snapshot.
+SNAPSHOT_AFTER_CHANGES = 100_000
+
+
+def snapshot_path(settings: Settings) -> Path:
+    return settings.var_dir / "index" / "matcher.npz"
+
+
+def database_fingerprint(db: Database) -> str:
+    """Which database a snapshot came from (the URL without its password), so another one's is ignored."""
+    url = db.engine.url.render_as_string(hide_password=True)
+    return hashlib.sha256(url.encode()).hexdigest()[:32]
 
 
 def current_seq(session: Session) -> int:
@@ -70,11 +91,14 @@ def load_deleted(session: Session, after_seq: int) -> list[str]:
 class MatcherRuntime:
     """The matcher of one process and its refresh thread."""
 
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(self, db: Database, settings: Settings, snapshot_after: int | None = SNAPSHOT_AFTER_CHANGES) -> None:
         self.db = db
         self.settings = settings
+        self.snapshot_after = snapshot_after
         self.matcher = Matcher()
         self.loaded = False
+        #: Where the current matcher started: "snapshot" or "database".
+        self.loaded_from: str | None = None
         self.last_refresh = 0.0
         self.last_error: str | None = None
         self._stop = threading.Event()
@@ -105,20 +129,77 @@ class MatcherRuntime:
                 log.warning("match index refresh failed", extra={"error": str(exc)})
 
     def refresh(self) -> int:
-        """Apply every change since the last refresh; returns how many entries changed."""
-        with self._refresh_lock, self.db.sessions() as s:
-            seen = self.matcher.seq
-            changes, seq = load_changes(s, seen)
-            deleted = load_deleted(s, seen) if seq > seen else []
-        if deleted:
-            gone = [(EntryMeta(d, "", "", "", "", None, 0, False), False) for d in deleted]
-            changes = gone + changes
-        if changes or seq != self.matcher.seq:
-            self.matcher.apply(changes, seq)
-        self.loaded = True
-        self.last_error = None
-        self.last_refresh = time.monotonic()
-        return len(changes)
+        """Apply every change since the last refresh; returns how many entries changed.
+
+        The first refresh starts from the snapshot when there is a usable one.
+        """
+        with self._refresh_lock:
+            if not self.loaded and self.matcher.seq == 0:
+                self._load_snapshot()
+            with self.db.sessions() as s:
+                seen = self.matcher.seq
+                changes, seq = load_changes(s, seen)
+                deleted = load_deleted(s, seen) if seq > seen else []
+            if deleted:
+                gone = [(EntryMeta(d, "", "", "", "", None, 0, False), False) for d in deleted]
+                changes = gone + changes
+            if changes or seq != self.matcher.seq:
+                self.matcher.apply(changes, seq)
+            if not self.loaded and self.loaded_from is None:
+                self.loaded_from = "database"
+            self.loaded = True
+            self.last_error = None
+            self.last_refresh = time.monotonic()
+            if self.snapshot_after is not None and len(changes) >= self.snapshot_after:
+                try:
+                    self._write_snapshot()
+                except OSError as exc:  # a snapshot only speeds up the next start
+                    log.warning("match index snapshot failed", extra={"error": str(exc)})
+                self.last_refresh = time.monotonic()
+            return len(changes)
+
+    def write_snapshot(self) -> Path:
+        """Write the snapshot now (after applying the latest changes); returns its path."""
+        self.refresh()
+        with self._refresh_lock:
+            return self._write_snapshot()
+
+    def _write_snapshot(self) -> Path:
+        """Write atomically (temporary file, then rename); the caller holds the refresh lock, so the
+        matcher cannot change while its arrays are written."""
+        path = snapshot_path(self.settings)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        arrays = self.matcher.to_arrays()
+        arrays["database"] = np.array(database_fingerprint(self.db))
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            with tmp.open("wb") as f:
+                np.savez(f, **arrays)  # type: ignore[arg-type]
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        log.info("match index snapshot written", extra={"path": str(path), "seq": self.matcher.seq})
+        return path
+
+    def _load_snapshot(self) -> None:
+        """Start from the snapshot if it is from this database and not ahead of it; else from scratch."""
+        path = snapshot_path(self.settings)
+        if not path.exists():
+            return
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                arrays: Arrays = {k: data[k] for k in data.files}
+            if str(arrays.pop("database")) != database_fingerprint(self.db):
+                raise ValueError("snapshot is from another database")
+            with self.db.sessions() as s:
+                if int(arrays["seq"]) > current_seq(s):
+                    raise ValueError("snapshot is ahead of the database")
+            self.matcher = Matcher.from_arrays(arrays)
+            self.loaded_from = "snapshot"
+            log.info("match index loaded from snapshot", extra={"seq": self.matcher.seq, "entries": len(self.matcher)})
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("match index snapshot ignored", extra={"path": str(path), "error": str(exc)})
+            self.matcher = Matcher()
 
     def readiness(self) -> dict[str, Any]:
         age = time.monotonic() - self.last_refresh if self.loaded else None
@@ -126,6 +207,7 @@ class MatcherRuntime:
         return {
             "ready": ready,
             "index": self.matcher.stats(),
+            "loaded_from": self.loaded_from,
             "refreshed_seconds_ago": None if age is None else round(age, 3),
             "error": self.last_error,
         }

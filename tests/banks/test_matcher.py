@@ -1,0 +1,73 @@
+"""The matcher around the index: per-bank thresholds, the largest threshold kept current through
+changes, and the snapshot arrays round trip."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from haven.banks.index import words_to_hex
+from haven.banks.matcher import EntryMeta, Matcher
+
+
+def _hex(words: np.ndarray) -> str:
+    return words_to_hex(words)[0]
+
+
+def _flipped(words: np.ndarray, bits: int) -> np.ndarray:
+    out = words.copy()
+    for b in range(bits):
+        out[b // 64] ^= np.uint64(1) << np.uint64(b % 64)
+    return out
+
+
+def _meta(entry_id: str, value: str, threshold: int, signal: str = "pdq") -> EntryMeta:
+    return EntryMeta(entry_id, f"bank{threshold}", "known_csam", signal, value, "A1", threshold, False)
+
+
+def test_each_bank_threshold_and_the_largest_one_follow_changes() -> None:
+    rng = np.random.default_rng(4)
+    a, b = rng.integers(0, 2**64, size=(2, 4), dtype=np.uint64)
+    m = Matcher()
+    m.apply([(_meta("strict", _hex(a), 20), True), (_meta("loose", _hex(b), 60), True)], seq=1)
+    assert m.max_threshold == 60
+    assert [h.entry.entry_id for h in m.match_pdq([("q", _hex(_flipped(a, 40)))])] == []
+    assert [(h.entry.entry_id, h.distance) for h in m.match_pdq([("q", _hex(_flipped(b, 40)))])] == [("loose", 40)]
+    # The flipped variant is the one that matched.
+    hits = m.match_pdq([("far", _hex(_flipped(a, 90))), ("near", _hex(_flipped(a, 3)))])
+    assert [(h.entry.entry_id, h.distance, h.query_variant) for h in hits] == [("strict", 3, "near")]
+
+    restored = Matcher.from_arrays(m.to_arrays())
+    assert restored.max_threshold == 60 and restored.seq == 1
+
+    m.apply([(_meta("loose", _hex(b), 60), False)], seq=2)
+    assert m.max_threshold == 20 and len(m) == 1
+    m.apply([(_meta("md5", "ab" * 16, 0, signal="md5"), True)], seq=3)
+    assert m.max_threshold == 20
+    restored = Matcher.from_arrays(m.to_arrays())
+    assert restored.max_threshold == 20 and restored.stats() == m.stats()
+    assert [h.entry.entry_id for h in restored.match_exact("md5", "AB" * 16)] == ["md5"]
+
+
+def test_removed_slots_are_compacted_away_with_answers_unchanged(monkeypatch) -> None:
+    import haven.banks.matcher as matcher_module
+
+    monkeypatch.setattr(matcher_module, "COMPACT_MIN_DEAD", 10)
+    rng = np.random.default_rng(9)
+    words = rng.integers(0, 2**64, size=(60, 4), dtype=np.uint64)
+    m = Matcher()
+    m.apply([(_meta(f"e{i}", _hex(w), 31 + i % 3), True) for i, w in enumerate(words)], seq=1)
+    queries = [("q", _hex(_flipped(w, 7))) for w in words]
+
+    def answers() -> list[list[tuple[str, int, int]]]:
+        return [[(h.entry.entry_id, h.distance, h.entry.threshold) for h in m.match_pdq([q])] for q in queries]
+
+    m.apply([(_meta(f"e{i}", _hex(words[i]), 31), False) for i in range(0, 60, 3)], seq=2)
+    assert m.index.slots == 60  # 20 removed of 60: not yet
+    before = answers()
+    m.apply([(_meta(f"e{i}", _hex(words[i]), 31), False) for i in range(1, 60, 3)], seq=3)
+    assert m.index.slots == 20 and len(m) == 20  # 40 removed > 20 live: compacted
+    assert answers() == [a if i % 3 == 2 else [] for i, a in enumerate(before)]
+    assert sum(len(a) for a in answers()) == 20
+    m.apply([(_meta("new", _hex(words[0]), 31), True)], seq=4)
+    assert [h.entry.entry_id for h in m.match_pdq([queries[0]])] == ["new"]
+    assert Matcher.from_arrays(m.to_arrays()).stats() == m.stats()
