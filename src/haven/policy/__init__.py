@@ -3,6 +3,6 @@
 Pure logic: same inputs, same verdict, and every verdict names the rule that fired.
 """
 
-from haven.policy.verdict import MatchView, Verdict, decide_matches
+from haven.policy.verdict import MatchView, Verdict, apply_classifier_review, decide_matches
 
-__all__ = ["MatchView", "Verdict", "decide_matches"]
+__all__ = ["MatchView", "Verdict", "apply_classifier_review", "decide_matches"]

@@ -1,0 +1,272 @@
+"""The conversation detector: per-turn grooming and sextortion risk with explanations.
+
+Pure logic. The state of a conversation is a small JSON document carried from turn to turn (the
+database stores it), so each message costs one pattern pass plus a few arithmetic steps: the
+update sits in the message path.
+
+How a score is built (all weights in `lexicon.py`, thresholds in settings):
+- each behaviour that fires contributes its weight, scaled by the direction of the message
+  (an adult writing to a minor counts fully; a minor's own questions, adults among themselves
+  and children among themselves count much less) and a little more when repeated;
+- contributions combine as independent evidence: risk = 1 - prod(1 - c);
+- relationship signals add to the grooming risk: first contact from a non-connection to a
+  minor, one adult first-contacting many minors (fan-out), contact after a block; an
+  established connection (the service says so) scales behaviour evidence down;
+- three or more distinct grooming behaviours add a stage-progression bonus.
+A warning fires when a score reaches its threshold; the turn at which it first fired is kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from haven.classify.conversation.lexicon import BY_NAME, fire
+from haven.classify.conversation.normalise import normalise, squashed
+
+MINOR_BANDS = frozenset({"under_13", "13_15", "16_17"})
+
+FIRST_CONTACT_BONUS = 0.1
+FAN_OUT_BONUS = 0.2
+FAN_OUT_MIN = 5  # distinct minors first contacted by one adult within the window
+AFTER_BLOCK_BONUS = 0.25
+CONNECTED_FACTOR = 0.6
+STAGES_BONUS = 0.1
+REPEAT_STEP = 0.25
+
+
+def is_minor(band: str | None) -> bool:
+    return band in MINOR_BANDS
+
+
+def direction_weight(sender_band: str, recipient_bands: list[str], family: str) -> float:
+    """How much a behaviour counts given who writes to whom."""
+    to_minor = any(is_minor(b) for b in recipient_bands)
+    to_unknown = any(b == "unknown" for b in recipient_bands)
+    if is_minor(sender_band):
+        if family == "sextortion":
+            return 0.5
+        return 0.5 if to_minor else 0.3  # children among themselves, or a child asking an adult
+    if sender_band == "adult":
+        if to_minor:
+            return 1.0
+        if to_unknown:
+            return 0.6
+        return 0.8 if family == "sextortion" else 0.35  # adults among themselves
+    # Sender's age unknown.
+    if to_minor:
+        return 0.9
+    return 0.7 if family == "sextortion" else 0.6
+
+
+@dataclass
+class MessageContext:
+    """What the service and Haven's own records say about this message's relationship."""
+
+    sender_band: str = "unknown"
+    recipient_bands: list[str] = field(default_factory=list)
+    first_contact: bool = False  # the sender never wrote to a recipient before
+    connected: bool | None = None  # the service says sender and recipient are connections
+    fan_out_minors: int = 0  # distinct minors this sender first contacted recently
+    after_block: bool = False  # a recipient had blocked the sender
+
+
+@dataclass
+class Fired:
+    behaviour: str
+    family: str
+    turn: int
+    message_id: str | None
+    sender: str
+    evidence: str
+    source: str  # rules or semantic
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "behaviour": self.behaviour,
+            "family": self.family,
+            "turn": self.turn,
+            "message_id": self.message_id,
+            "sender": self.sender,
+            "evidence": self.evidence,
+            "source": self.source,
+        }
+
+
+@dataclass
+class FamilyResult:
+    score: float
+    warn: bool
+    behaviours: list[dict[str, Any]]
+    new: list[str]  # behaviours first seen on this message
+    crossed: bool  # the warning fired for the first time on this message
+
+    def to_json(self) -> dict[str, Any]:
+        return {"score": round(self.score, 4), "warn": self.warn, "behaviours": self.behaviours}
+
+
+@dataclass
+class TurnResult:
+    turn: int
+    fired: list[Fired]
+    grooming: FamilyResult
+    sextortion: FamilyResult
+    relationship: list[str]
+
+
+@dataclass
+class ConversationState:
+    """Running evidence of one conversation."""
+
+    turns: int = 0
+    #: behaviour -> best contribution so far (after direction weighting) and count
+    contrib: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    relationship: dict[str, bool] = field(default_factory=dict)
+    connected: bool = False
+    warned: dict[str, int] = field(default_factory=dict)  # family -> first turn warned
+    image_requesters: list[str] = field(default_factory=list)
+
+    MAX_EVENTS = 200
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "turns": self.turns,
+            "contrib": self.contrib,
+            "counts": self.counts,
+            "events": self.events[-self.MAX_EVENTS :],
+            "relationship": self.relationship,
+            "connected": self.connected,
+            "warned": self.warned,
+            "image_requesters": self.image_requesters,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any] | None) -> ConversationState:
+        d = d or {}
+        return cls(
+            turns=int(d.get("turns", 0)),
+            contrib=dict(d.get("contrib", {})),
+            counts=dict(d.get("counts", {})),
+            events=list(d.get("events", [])),
+            relationship=dict(d.get("relationship", {})),
+            connected=bool(d.get("connected", False)),
+            warned=dict(d.get("warned", {})),
+            image_requesters=list(d.get("image_requesters", [])),
+        )
+
+
+def _combine(values: list[float]) -> float:
+    p = 1.0
+    for v in values:
+        p *= 1.0 - min(0.9, max(0.0, v))
+    return 1.0 - p
+
+
+def family_score(state: ConversationState, family: str) -> float:
+    """The current score of one family from the state."""
+    names = [n for n in state.contrib if BY_NAME[n].family == family]
+    base = _combine([state.contrib[n] for n in names])
+    if family == "grooming":
+        if state.connected:
+            base *= CONNECTED_FACTOR
+        if len(names) >= 3:
+            base += STAGES_BONUS
+        rel = state.relationship
+        if rel.get("first_contact_non_connection"):
+            base += FIRST_CONTACT_BONUS
+        if rel.get("fan_out"):
+            base += FAN_OUT_BONUS
+        if rel.get("after_block"):
+            base += AFTER_BLOCK_BONUS
+    else:
+        if state.image_requesters and names:
+            base += 0.1
+    return min(1.0, base)
+
+
+class Detector:
+    """Updates a conversation's state with one message; optionally with a semantic detector."""
+
+    def __init__(
+        self,
+        grooming_threshold: float = 0.6,
+        sextortion_threshold: float = 0.5,
+        semantic: Any | None = None,
+    ) -> None:
+        self.grooming_threshold = grooming_threshold
+        self.sextortion_threshold = sextortion_threshold
+        self.semantic = semantic
+
+    def thresholds(self) -> dict[str, float]:
+        return {"grooming": self.grooming_threshold, "sextortion": self.sextortion_threshold}
+
+    def update(
+        self,
+        state: ConversationState,
+        *,
+        sender: str,
+        text: str,
+        context: MessageContext,
+        message_id: str | None = None,
+    ) -> TurnResult:
+        state.turns += 1
+        turn = state.turns
+        norm = normalise(text)
+        hits = [(n, ev, "rules") for n, ev in fire(norm, squashed(text))]
+        if self.semantic is not None and norm:
+            ruled = {n for n, _, _ in hits}
+            hits += [(n, ev, "semantic") for n, ev in self.semantic.fire(text) if n not in ruled]
+        fired: list[Fired] = []
+        before = set(state.contrib)
+        for name, evidence, source in hits:
+            b = BY_NAME[name]
+            d = direction_weight(context.sender_band, context.recipient_bands, b.family)
+            weight = b.weight * (0.8 if source == "semantic" else 1.0)
+            count = state.counts.get(name, 0) + 1
+            state.counts[name] = count
+            c = weight * d * (1 + REPEAT_STEP * min(2, count - 1))
+            state.contrib[name] = max(state.contrib.get(name, 0.0), c)
+            f = Fired(name, b.family, turn, message_id, sender, evidence, source)
+            fired.append(f)
+            state.events.append(f.to_json())
+            if name == "image_request" and sender not in state.image_requesters:
+                state.image_requesters.append(sender)
+        relationship = self._relationship(state, context)
+        out: dict[str, FamilyResult] = {}
+        for family, limit in self.thresholds().items():
+            score = family_score(state, family)
+            has_evidence = any(BY_NAME[n].family == family for n in state.contrib)
+            warn = has_evidence and score >= limit
+            crossed = warn and family not in state.warned
+            if crossed:
+                state.warned[family] = turn
+            behaviours = [e for e in state.events if e["family"] == family]
+            new = sorted({n for n in state.contrib if n not in before and BY_NAME[n].family == family})
+            out[family] = FamilyResult(score, warn, behaviours, new, crossed)
+        if len(state.events) > state.MAX_EVENTS:
+            del state.events[: len(state.events) - state.MAX_EVENTS]
+        return TurnResult(turn, fired, out["grooming"], out["sextortion"], relationship)
+
+    @staticmethod
+    def _relationship(state: ConversationState, ctx: MessageContext) -> list[str]:
+        """Record relationship signals; only adult-or-unknown senders writing to minors count."""
+        if ctx.connected:
+            state.connected = True
+        toward_minor = not is_minor(ctx.sender_band) and any(is_minor(b) for b in ctx.recipient_bands)
+        signals = []
+        if toward_minor:
+            if ctx.sender_band == "adult":
+                state.relationship["adult_minor_asymmetry"] = True
+                signals.append("adult_minor_asymmetry")
+            if ctx.first_contact and not ctx.connected:
+                state.relationship["first_contact_non_connection"] = True
+                signals.append("first_contact_non_connection")
+            if ctx.fan_out_minors >= FAN_OUT_MIN:
+                state.relationship["fan_out"] = True
+                signals.append("fan_out")
+        if ctx.after_block:
+            state.relationship["after_block"] = True
+            signals.append("after_block")
+        return signals
