@@ -78,6 +78,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 def _routers() -> list:  # type: ignore[type-arg]
     """Every capability's routers; a capability adds its line here."""
     from haven.banks.api import router as banks_router
+    from haven.intake.accounts_api import router as accounts_router
     from haven.intake.api import router as intake_router
+    from haven.intake.messages_api import router as messages_router
 
-    return [intake_router, banks_router]
+    return [intake_router, banks_router, messages_router, accounts_router]

@@ -67,7 +67,10 @@ class LabelledScores:
 
     def to_json(self) -> dict[str, Any]:
         """The shape stored in `ContentItem.scores[name]`."""
-        out: dict[str, Any] = {"version": self.version, "scores": {k: round(float(v), 4) for k, v in self.scores.items()}}
+        out: dict[str, Any] = {
+            "version": self.version,
+            "scores": {k: round(float(v), 4) for k, v in self.scores.items()},
+        }
         if self.details:
             out["details"] = self.details
         return out

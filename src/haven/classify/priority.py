@@ -55,11 +55,19 @@ def new_material_priority(
 ) -> Priority:
     """Combine the signals; pure, so a reviewer can be shown exactly why."""
     explicit = max(
-        [v for v in (score_of(scores, k) for k in ("opennsfw.nsfw", "thorn_safer.pornography", "hive.general_nsfw")) if v is not None],
+        [
+            v
+            for v in (score_of(scores, k) for k in ("opennsfw.nsfw", "thorn_safer.pornography", "hive.general_nsfw"))
+            if v is not None
+        ],
         default=0.0,
     )
     external_csam = max(
-        [v for v in (score_of(scores, k) for k in ("thorn_safer.csam", "hive.csam", "google_csapi.priority")) if v is not None],
+        [
+            v
+            for v in (score_of(scores, k) for k in ("thorn_safer.csam", "hive.csam", "google_csapi.priority"))
+            if v is not None
+        ],
         default=0.0,
     )
     if explicit < explicit_threshold and external_csam < 0.5:
@@ -89,7 +97,9 @@ def new_material_priority(
     if has_matches:
         points += 1.0
         reasons.append("also matched a known-material bank entry (not firmly)")
-    minor_evidence = minor_face >= minor_threshold or uploader_band in MINOR_BANDS or bool(minors) or external_csam >= 0.5
+    minor_evidence = (
+        minor_face >= minor_threshold or uploader_band in MINOR_BANDS or bool(minors) or external_csam >= 0.5
+    )
     if minor_evidence:
         labels.insert(0, "possible_new_csam")
     else:

@@ -118,7 +118,9 @@ def analyse_video(data: bytes, *, sample: int = 16) -> VideoSignals:
     return VideoSignals(duration, width, height, count, vpdq_hashes(data), frames)
 
 
-def vpdq_similarity(a: list[FrameHash], b: list[FrameHash], *, distance: int = 31, min_quality: int = 50) -> tuple[float, float]:
+def vpdq_similarity(
+    a: list[FrameHash], b: list[FrameHash], *, distance: int = 31, min_quality: int = 50
+) -> tuple[float, float]:
     """Meta's vPDQ match: (percentage of a's good frames matched in b, and of b's in a)."""
     from haven.signals.pdq import hamming
 
