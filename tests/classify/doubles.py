@@ -94,7 +94,10 @@ def build() -> FastAPI:
         return {
             "id": "task-1",
             "status": [
-                {"status": {"code": "0", "message": "SUCCESS"}, "response": {"output": [{"time": 0, "classes": classes}]}}
+                {
+                    "status": {"code": "0", "message": "SUCCESS"},
+                    "response": {"output": [{"time": 0, "classes": classes}]},
+                }
             ],
         }
 

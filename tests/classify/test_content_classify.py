@@ -24,7 +24,9 @@ def _events(db: Database, type_: str, subject: str) -> list[Event]:
         return list(s.scalars(select(Event).where(Event.type == type_, Event.subject_id == subject)))
 
 
-def test_scores_are_stored_with_the_content_and_benign_stays_allowed(server: LiveServer, api_key: str, db: Database) -> None:
+def test_scores_are_stored_with_the_content_and_benign_stays_allowed(
+    server: LiveServer, api_key: str, db: Database
+) -> None:
     with server.client(api_key) as c:
         r = c.post("/v1/content", files={"file": ("a.jpg", encode(sample("astronaut")))})
         assert r.status_code == 200, r.text
@@ -56,7 +58,9 @@ def test_explicit_image_to_minor_recipients_lands_in_review_with_priority(
     with server.client(api_key) as c:
         for acc, band in (("adult-1", "adult"), ("kid-1", "13_15"), ("kid-2", "under_13")):
             assert c.put(f"/v1/accounts/{acc}", json={"age_band": band}).status_code == 200
-        r = c.post("/v1/content", files={"file": ("x.jpg", encode(sample("coffee")))}, data={"metadata": json.dumps(meta)})
+        r = c.post(
+            "/v1/content", files={"file": ("x.jpg", encode(sample("coffee")))}, data={"metadata": json.dumps(meta)}
+        )
         body = r.json()
         # The same picture between adults on a public surface: not "possible new material".
         adult = c.post(

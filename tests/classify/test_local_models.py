@@ -17,7 +17,9 @@ def _rgb(name: str) -> np.ndarray:
 
 def test_opennsfw_scores_benign_photographs_low() -> None:
     clf = OpenNsfw()
-    scores = {n: clf.classify(Content.of_image(_rgb(n))).scores["nsfw"] for n in ("astronaut", "coffee", "chelsea", "rocket")}
+    scores = {
+        n: clf.classify(Content.of_image(_rgb(n))).scores["nsfw"] for n in ("astronaut", "coffee", "chelsea", "rocket")
+    }
     assert all(0.0 <= v < 0.3 for v in scores.values()), scores
     # Different pictures give different scores (the model really ran).
     assert len({round(v, 4) for v in scores.values()}) == 4
@@ -59,9 +61,7 @@ class _Text:
 
 
 def test_registry_runs_the_surface_classifiers_and_records_unavailable(tmp_path) -> None:
-    settings = Settings(
-        var_dir=tmp_path, classifiers={"message": ["opennsfw", "broken", "texty"], "*": ["opennsfw"]}
-    )
+    settings = Settings(var_dir=tmp_path, classifiers={"message": ["opennsfw", "broken", "texty"], "*": ["opennsfw"]})
     reg = Registry(settings, extra={"broken": _Broken(), "texty": _Text()})
     out = reg.run("message", Content.of_image(_rgb("coffee")))
     assert set(out) == {"opennsfw", "broken"}  # the text classifier does not take images

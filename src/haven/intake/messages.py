@@ -19,7 +19,7 @@ from haven.classify.conversation.detector import MINOR_BANDS, TurnResult
 from haven.classify.interventions import conversation_priority, nudge_message
 from haven.classify.models import Block, Contact, Conversation, ConversationMessage
 from haven.core.clock import new_id, now
-from haven.core.errors import Invalid
+from haven.core.errors import Conflict, Invalid
 from haven.core.ledger import record_event
 from haven.intake.models import Account
 
@@ -140,9 +140,7 @@ def record_message(
         conv = Conversation(id=body.conversation_id, integration_id=integration_id, participants=[], state={})
         session.add(conv)
     elif conv.integration_id != integration_id:
-        raise Invalid(
-            "this conversation id belongs to another integration", code="conversation_conflict", status_code=409
-        )
+        raise Conflict("this conversation id belongs to another integration", code="conversation_conflict")
     people = list(dict.fromkeys([*conv.participants, body.sender, *body.recipients]))
     state = ConversationState.from_json(conv.state)
     message_row_id = new_id()

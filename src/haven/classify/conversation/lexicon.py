@@ -43,7 +43,6 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         _p(
             rf"how old (?:are|r) {YOU}",
             rf"what(?:s| is)? {YOUR} age",
-            rf"{YOUR} age\??$",
             r"asl",
             rf"what grade (?:are|r) {YOU}",
             rf"what school (?:do|d) {YOU}",
