@@ -76,7 +76,7 @@ class Settings(BaseSettings):
     video_inline_max_seconds: float = 10.0
     video_sample_frames: int = 16  # frames given to the imagery classifiers
     # Conversations: grooming and sextortion warnings (scores in [0, 1]).
-    grooming_warn_threshold: float = 0.6
+    grooming_warn_threshold: float = 0.5
     sextortion_warn_threshold: float = 0.5
     semantic_detector: bool = True  # used when the `semantic` extra is installed
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from haven.classify.conversation.lexicon import BY_NAME, fire
-from haven.classify.conversation.normalise import normalise, squashed
+from haven.classify.conversation.normalise import normalise, normalise_keep_doubles, squashed
 
 MINOR_BANDS = frozenset({"under_13", "13_15", "16_17"})
 
@@ -52,7 +52,7 @@ def direction_weight(sender_band: str, recipient_bands: list[str], family: str) 
             return 1.0
         if to_unknown:
             return 0.6
-        return 0.8 if family == "sextortion" else 0.35  # adults among themselves
+        return 0.8 if family == "sextortion" else 0.2  # adults among themselves
     # Sender's age unknown.
     if to_minor:
         return 0.9
@@ -191,7 +191,7 @@ class Detector:
 
     def __init__(
         self,
-        grooming_threshold: float = 0.6,
+        grooming_threshold: float = 0.5,
         sextortion_threshold: float = 0.5,
         semantic: Any | None = None,
     ) -> None:
@@ -214,7 +214,7 @@ class Detector:
         state.turns += 1
         turn = state.turns
         norm = normalise(text)
-        hits = [(n, ev, "rules") for n, ev in fire(norm, squashed(text))]
+        hits = [(n, ev, "rules") for n, ev in fire(norm, squashed(text), normalise_keep_doubles(text))]
         if self.semantic is not None and norm:
             ruled = {n for n, _, _ in hits}
             hits += [(n, ev, "semantic") for n, ev in self.semantic.fire(text) if n not in ruled]

@@ -100,7 +100,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
             r"delete (?:this|these|our|the) (?:chat|messages?|convo|conversation|texts?)",
             r"(?:no one|nobody) (?:needs|has) to know",
             rf"{YOUR} parents (?:wouldnt|would not|wont|will not) understand",
-            r"no (?:se lo )?(?:digas|cuentes) (?:a nadie|a tus padres|nada)",
+            r"no (?:se lo |le |se )?(?:digas|cuentes) (?:a nadie|a tus padres|nada)",
             r"nuestro secreto",
             r"borra (?:el|los) (?:chat|mensajes)",
             r"ne (?:le )?dis (?:rien|a personne)",
@@ -130,13 +130,13 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         0.25,
         "criticising family or friends, claiming exclusive understanding",
         _p(
-            rf"(?:only i|i m the only one who|im the only one who|no one else) (?:really )?(?:gets|understands?|cares about) {YOU}",
+            rf"(?:only i|i m the only one who|im the only one who|no one else) (?:really )?(?:gets?|understands?|cares about) {YOU}",
             rf"{YOUR} (?:parents|friends|mom|dad|mum) (?:dont|do not|don t) (?:get|understand|care about) {YOU}",
-            rf"{YOUR} friends are (?:fake|immature|jealous|childish)",
+            rf"{YOUR} friends are (?:so |really )?(?:fake|immature|jealous|childish)",
             rf"{YOU} (?:dont|do not) need them",
             rf"{YOU} can (?:only )?trust me",
             r"(?:we|us) against the world",
-            rf"(?:they|parents) (?:are )?(?:too )?(?:strict|controlling) with {YOU}",
+            rf"(?:they|theyre|they are|parents) (?:are )?(?:too |so )?(?:strict|controlling) with {YOU}",
             r"solo yo te entiendo",
             r"tus padres no te entienden",
             r"moi seul te comprends",
@@ -344,17 +344,19 @@ GROOMING = tuple(b for b in BEHAVIOURS if b.family == "grooming")
 SEXTORTION = tuple(b for b in BEHAVIOURS if b.family == "sextortion")
 
 
-def fire(normalised: str, squashed_text: str) -> list[tuple[str, str]]:
-    """(behaviour, matched text) for every behaviour whose patterns match this message."""
+def fire(normalised: str, squashed_text: str, doubles: str | None = None) -> list[tuple[str, str]]:
+    """(behaviour, matched text) for every behaviour whose patterns match this message.
+
+    `doubles` is the text with stretched letters kept as two ("look", not "lok"), tried second.
+    """
     out: list[tuple[str, str]] = []
+    forms = [normalised] if not doubles or doubles == normalised else [normalised, doubles]
     for b in BEHAVIOURS:
         if b.unless and any(u.search(normalised) for u in b.unless):
             continue
-        for pat in b.patterns:
-            m = pat.search(normalised)
-            if m:
-                out.append((b.name, m.group(0).strip()))
-                break
+        m = next((m for pat in b.patterns for form in forms if (m := pat.search(form))), None)
+        if m:
+            out.append((b.name, m.group(0).strip()))
         else:
             for key in b.squashed:
                 if key in squashed_text:

@@ -11,7 +11,8 @@ import unicodedata
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
 _SPACED = re.compile(r"\b(?:[a-z][ .\-_*]){2,}[a-z]\b")
 _REPEAT = re.compile(r"([a-z])\1{2,}")
-_NON_WORD = re.compile(r"[^a-z0-9?' ]+")
+_NON_WORD = re.compile(r"[^a-z0-9? ]+")
+_APOS = re.compile(r"(?<=[a-z])['’`](?=[a-z])")
 _SPACES = re.compile(r"\s+")
 
 
@@ -23,7 +24,7 @@ def _fold(text: str) -> str:
 def _unleet_word(word: str) -> str:
     # Digits inside a word are leetspeak ("t3ll"); a number alone ("13", "5pm") stays a number.
     core = word.strip(".,;:!?\"'()")
-    if any(c.isalpha() for c in core) and not re.fullmatch(r"\d+(am|pm|h|yo|y|s|th|st|nd|rd)?", core):
+    if any(c.isalpha() for c in core) and not re.fullmatch(r"\d+(am|pm|h|yo|y|th|st|nd|rd|min|mins)?", core):
         return word.translate(_LEET)
     return word
 
@@ -33,9 +34,15 @@ def normalise(text: str) -> str:
     t = _fold(text)
     t = " ".join(_unleet_word(w) for w in t.split())
     t = _SPACED.sub(lambda m: re.sub(r"[ .\-_*]", "", m.group(0)), t)
+    t = _APOS.sub("", t)  # don't -> dont, what's -> whats, i'll -> ill
     t = _REPEAT.sub(r"\1", t)
     t = _NON_WORD.sub(" ", t)
     return _SPACES.sub(" ", t).strip()
+
+
+def normalise_keep_doubles(text: str) -> str:
+    """Like `normalise` but stretched letters shrink to two ("loooook" -> "look", "sooo" -> "soo")."""
+    return normalise(_REPEAT.sub(r"\1\1", _fold(text)))
 
 
 def squashed(text: str) -> str:
