@@ -3,6 +3,9 @@
 # Capabilities add theirs to PACKAGES (each with the reason beside it).
 set -euo pipefail
 PACKAGES=(
+  # vpdq (Meta's video hash) builds from source against FFmpeg's libraries:
+  libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libavdevice-dev libavfilter-dev
+  pkg-config cmake g++
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

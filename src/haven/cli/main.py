@@ -152,12 +152,14 @@ def integration_revoke(
 def _register() -> None:
     """Capabilities' sub-commands; a capability adds its line here."""
     from haven.banks.cli import bank_app, hash_command, scan_command
+    from haven.classify.cli import eval_command
     from haven.cli.demo import demo_app
 
     app.add_typer(bank_app, name="bank")
     app.command("hash")(hash_command)
     app.command("scan")(scan_command)
     app.add_typer(demo_app, name="demo")
+    app.command("eval")(eval_command)
 
 
 _register()

@@ -126,12 +126,14 @@ class _Gen:
 
     def sextortion(self) -> LabelledConversation:
         rng = self.rng
-        c = self.conv("sextortion", "sextortion", {"a": rng.choice(["unknown", "adult"]), "b": rng.choice(MINORS[1:])}, False)
+        c = self.conv(
+            "sextortion", "sextortion", {"a": rng.choice(["unknown", "adult"]), "b": rng.choice(MINORS[1:])}, False
+        )
         for _ in range(rng.randint(1, 3)):
             c.messages += [Message("a", self.line("small_talk")), Message("b", self.line("small_talk"))]
         if rng.random() < 0.6:
             c.messages += [Message("a", self.line("image_request"), risky=True), Message("b", self.line("small_talk"))]
-        script = [SEXTORTION_SCRIPT[0], SEXTORTION_SCRIPT[1]] + rng.sample(SEXTORTION_SCRIPT[2:], k=rng.randint(1, 3))
+        script = [SEXTORTION_SCRIPT[0], SEXTORTION_SCRIPT[1], *rng.sample(SEXTORTION_SCRIPT[2:], k=rng.randint(1, 3))]
         for behaviour in script:
             c.messages.append(Message("a", self.line(behaviour), risky=True))
             if rng.random() < 0.5:
@@ -155,7 +157,9 @@ class _Gen:
         return c
 
 
-def generate(split: str, *, grooming: int = 150, sextortion: int = 60, benign_each: int = 60) -> list[LabelledConversation]:
+def generate(
+    split: str, *, grooming: int = 150, sextortion: int = 60, benign_each: int = 60
+) -> list[LabelledConversation]:
     """One split of the set ("tune" or "held_out"), deterministic for a given split."""
     if split not in ("tune", "held_out"):
         raise ValueError("split is tune or held_out")

@@ -66,7 +66,9 @@ def evaluate(det: Detector, convs: list[LabelledConversation]) -> dict[str, Any]
             "first_warning_turn_median": statistics.median(turns) if turns else None,
             "first_warning_turn_p90": sorted(turns)[int(0.9 * (len(turns) - 1))] if turns else None,
             "turns_after_first_risky_message_median": statistics.median(after) if after else None,
-            "warned_before_last_quarter": _ratio(sum(1 for t, n in zip(turns, lengths, strict=True) if t <= 0.75 * n), len(turns)),
+            "warned_before_last_quarter": _ratio(
+                sum(1 for t, n in zip(turns, lengths, strict=True) if t <= 0.75 * n), len(turns)
+            ),
             "benign_false_alarms": false,
         }
     by_scene: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -89,7 +91,18 @@ def evaluate_images() -> dict[str, Any]:
     try:
         from skimage import data as skdata
 
-        for name in ("astronaut", "camera", "coffee", "chelsea", "rocket", "hubble_deep_field", "coins", "brick", "horse", "retina"):
+        for name in (
+            "astronaut",
+            "camera",
+            "coffee",
+            "chelsea",
+            "rocket",
+            "hubble_deep_field",
+            "coins",
+            "brick",
+            "horse",
+            "retina",
+        ):
             arr = getattr(skdata, name)()
             if arr.ndim == 2:
                 arr = np.stack([arr] * 3, axis=-1)
@@ -120,7 +133,9 @@ def evaluate_images() -> dict[str, Any]:
     }
 
 
-def evaluate_all(det: Detector, *, splits: tuple[str, ...] = ("tune", "held_out"), images: bool = True) -> dict[str, Any]:
+def evaluate_all(
+    det: Detector, *, splits: tuple[str, ...] = ("tune", "held_out"), images: bool = True
+) -> dict[str, Any]:
     result: dict[str, Any] = {s: evaluate(det, generate(s)) for s in splits}
     if images:
         result["images"] = evaluate_images()
