@@ -56,9 +56,11 @@ def evaluate(det: Detector, convs: list[LabelledConversation]) -> dict[str, Any]
         mine = [(c, f) for c, f in rows if c.label == fam]
         hit = [(c, f) for c, f in mine if f[fam] is not None]
         false = sum(1 for c, f in rows if c.label == "benign" and f[fam] is not None)
-        turns = [f[fam] for _, f in hit if f[fam] is not None]
-        after = [f[fam] - (c.first_risky_turn or 0) for c, f in hit if f[fam] is not None]
-        lengths = [len(c.messages) for c, _ in hit]
+        firsts: list[tuple[int, int, int]] = [
+            (t, c.first_risky_turn or 0, len(c.messages)) for c, f in hit if (t := f[fam]) is not None
+        ]
+        turns = [t for t, _, _ in firsts]
+        after = [t - r for t, r, _ in firsts]
         out[fam] = {
             "n": len(mine),
             "recall": _ratio(len(hit), len(mine)),
@@ -66,9 +68,7 @@ def evaluate(det: Detector, convs: list[LabelledConversation]) -> dict[str, Any]
             "first_warning_turn_median": statistics.median(turns) if turns else None,
             "first_warning_turn_p90": sorted(turns)[int(0.9 * (len(turns) - 1))] if turns else None,
             "turns_after_first_risky_message_median": statistics.median(after) if after else None,
-            "warned_before_last_quarter": _ratio(
-                sum(1 for t, n in zip(turns, lengths, strict=True) if t <= 0.75 * n), len(turns)
-            ),
+            "warned_before_last_quarter": _ratio(sum(1 for t, _, n in firsts if t <= 0.75 * n), len(turns)),
             "benign_false_alarms": false,
         }
     by_scene: dict[str, list[int]] = defaultdict(lambda: [0, 0])
