@@ -238,3 +238,25 @@ def test_bad_input_is_4xx(server: LiveServer, api_key: str, db: Database) -> Non
         r = c.post("/v1/messages", json=_msg("shared", "a", "b", "hi", 2))
         assert r.status_code == 409 and r.json()["error"]["code"] == "conversation_conflict"
         assert c.put("/v1/accounts/a", json={"age_band": "adult"}).status_code == 403  # needs the accounts scope
+
+
+def test_the_detector_behind_the_one_classifier_protocol(tmp_path) -> None:
+    from haven.classify import Classifier, Content, Registry, Turn
+    from haven.classify.conversation.classifier import ConversationClassifier
+    from haven.core.settings import Settings
+
+    clf = ConversationClassifier(Detector(0.5, 0.5), bands={"a": "adult", "b": "13_15"})
+    assert isinstance(clf, Classifier)
+    turns = [
+        Turn("a" if i % 2 == 0 else "b", t, f"m{i}")
+        for i, t in enumerate([GROOMER[1], "14", GROOMER[3], "no", GROOMER[4]])
+    ]
+    out = clf.classify(Content.of_conversation(turns))
+    assert out.scores["grooming"] >= 0.5 and out.scores["child_access"] == out.scores["grooming"]
+    assert out.details["warned"]["grooming"] in (3, 5)
+    assert {b["message_id"] for b in out.details["behaviours"]} == {"m0", "m2", "m4"}
+    quiet = clf.classify(Content.of_text("see you at practice"))
+    assert quiet.scores["grooming"] == 0.0
+    reg = Registry(Settings(var_dir=tmp_path, classifiers={"chat": ["conversation"]}, semantic_detector=False))
+    stored = reg.run("chat", Content.of_text("i have ur pics. pay me $200 or i will send them to all ur friends"))
+    assert stored["conversation"]["scores"]["sextortion"] >= 0.5

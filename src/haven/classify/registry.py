@@ -20,8 +20,11 @@ log = logging.getLogger("haven.classify")
 
 def _factories() -> dict[str, Callable[[Settings], Classifier]]:
     from haven.classify import external, local
+    from haven.classify.conversation import detector_for
+    from haven.classify.conversation.classifier import ConversationClassifier
 
     return {
+        "conversation": lambda s: ConversationClassifier(detector_for(s)),
         "opennsfw": lambda s: local.OpenNsfw(),
         "apparent_age": lambda s: local.ApparentAge(),
         "thorn_safer": lambda s: external.ThornSafer(s.thorn_safer_url, s.thorn_safer_key.get_secret_value(), s),
@@ -32,7 +35,7 @@ def _factories() -> dict[str, Callable[[Settings], Classifier]]:
     }
 
 
-KNOWN = frozenset({"opennsfw", "apparent_age", "thorn_safer", "google_csapi", "hive"})
+KNOWN = frozenset({"opennsfw", "apparent_age", "thorn_safer", "google_csapi", "hive", "conversation"})
 
 
 class Registry:

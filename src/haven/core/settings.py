@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     inline_worker: bool = True
 
     # Classifiers (haven.classify). Which classifiers run on each surface ("*" = every other
-    # surface); names: opennsfw, apparent_age, thorn_safer, google_csapi, hive. A classifier that
+    # surface); names: opennsfw, apparent_age, thorn_safer, google_csapi, hive, conversation. One that
     # is not installed or not configured is skipped and its absence recorded with the content.
     classifiers: dict[str, list[str]] = {"*": ["opennsfw", "apparent_age"]}
     # Score thresholds ("classifier.label") above which policy proposes a review (never a block).
