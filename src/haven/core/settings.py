@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     # Conversations: grooming and sextortion warnings (scores in [0, 1]).
     grooming_warn_threshold: float = 0.5
     sextortion_warn_threshold: float = 0.5
-    semantic_detector: bool = True  # used when the `semantic` extra is installed
+    semantic_detector: bool = False  # opt in (needs the `semantic` extra; ~10 ms per message)
 
     # The server.
     host: str = "127.0.0.1"
