@@ -281,3 +281,24 @@ def test_concurrent_first_messages_of_one_conversation_all_count(
             m.turn for m in s.scalars(select(ConversationMessage).where(ConversationMessage.conversation_id == "race"))
         )
         assert turns == [1, 2, 3, 4, 5, 6]
+
+
+def test_a_picture_sent_by_the_child_after_a_request_is_linked_and_raises_risk(
+    server: LiveServer, api_key: str, db: Database
+) -> None:
+    from tests.helpers import encode, sample
+
+    with server.client(api_key) as c:
+        c.put("/v1/accounts/kid-p", json={"age_band": "13_15"})
+        c.put("/v1/accounts/adult-p", json={"age_band": "adult"})
+        first = c.post("/v1/messages", json=_msg("conv-p", "adult-p", "kid-p", "send me a pic", 1)).json()
+        pic = c.post("/v1/content", files={"file": ("p.jpg", encode(sample("coffee")))}).json()
+        body = {**_msg("conv-p", "kid-p", "adult-p", "ok", 2), "attachments": [{"content_id": pic["id"]}]}
+        second = c.post("/v1/messages", json=body).json()
+    assert "image_sent_after_request" in second["relationship"]
+    assert second["grooming"]["score"] == pytest.approx(first["grooming"]["score"] + 0.1)
+    with db.session() as s:
+        msg = s.scalar(select(ConversationMessage).where(ConversationMessage.turn == 2))
+        assert msg is not None
+        (att,) = msg.attachments
+        assert att["content_id"] == pic["id"] and att["media_kind"] == "image" and att["verdict"] == "allow"

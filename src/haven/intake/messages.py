@@ -21,7 +21,7 @@ from haven.classify.models import Block, Contact, Conversation, ConversationMess
 from haven.core.clock import new_id, now
 from haven.core.errors import Conflict, Invalid
 from haven.core.ledger import record_event
-from haven.intake.models import Account
+from haven.intake.models import Account, ContentItem
 
 AGE_BANDS = ("under_13", "13_15", "16_17", "adult", "unknown")
 FAN_OUT_WINDOW = timedelta(days=7)
@@ -115,6 +115,7 @@ def _context(session: Session, body: MessageIn, bands: dict[str, str], stamp: da
         is not None
     )
     return MessageContext(
+        attachments=len(body.attachments),
         sender_band=sender_band,
         recipient_bands=[bands[r] for r in recipients],
         first_contact=first,
@@ -122,6 +123,22 @@ def _context(session: Session, body: MessageIn, bands: dict[str, str], stamp: da
         fan_out_minors=fan_out,
         after_block=after_block,
     )
+
+
+def _attachments(session: Session, integration_id: str, body: MessageIn) -> list[dict[str, Any]]:
+    """The message's attachments, with the verdict and new-material priority of those Haven has seen
+    (sent to `POST /v1/content` first), so a reviewer of the conversation sees them together."""
+    out = []
+    for a in body.attachments:
+        d: dict[str, Any] = a.model_dump(exclude_none=True)
+        item = session.get(ContentItem, a.content_id) if a.content_id else None
+        if item is not None and item.integration_id == integration_id:
+            nm = (item.scores or {}).get("new_material", {}).get("details", {})
+            d.update(
+                media_kind=item.media_kind, verdict=item.verdict, priority=nm.get("level"), labels=nm.get("labels", [])
+            )
+        out.append(d)
+    return out
 
 
 def record_message(
@@ -161,7 +178,7 @@ def record_message(
             sender=body.sender,
             recipients=body.recipients,
             text=body.text,
-            attachments=[a.model_dump(exclude_none=True) for a in body.attachments],
+            attachments=_attachments(session, integration_id, body),
             sent_at=sent_at,
             behaviours=[f.to_json() for f in result.fired],
             grooming_score=result.grooming.score,

@@ -32,6 +32,7 @@ FAN_OUT_MIN = 5  # distinct minors first contacted by one adult within the windo
 AFTER_BLOCK_BONUS = 0.25
 CONNECTED_FACTOR = 0.6
 STAGES_BONUS = 0.1
+IMAGE_SENT_BONUS = 0.1  # a minor sent a picture after the other side asked for one
 REPEAT_STEP = 0.25
 
 
@@ -69,6 +70,7 @@ class MessageContext:
     connected: bool | None = None  # the service says sender and recipient are connections
     fan_out_minors: int = 0  # distinct minors this sender first contacted recently
     after_block: bool = False  # a recipient had blocked the sender
+    attachments: int = 0  # pictures or videos sent with this message
 
 
 @dataclass
@@ -168,21 +170,25 @@ def family_score(state: ConversationState, family: str) -> float:
     """The current score of one family from the state."""
     names = [n for n in state.contrib if BY_NAME[n].family == family]
     base = _combine([state.contrib[n] for n in names])
+    rel = state.relationship
     if family == "grooming":
         if state.connected:
             base *= CONNECTED_FACTOR
         if len(names) >= 3:
             base += STAGES_BONUS
-        rel = state.relationship
         if rel.get("first_contact_non_connection"):
             base += FIRST_CONTACT_BONUS
         if rel.get("fan_out"):
             base += FAN_OUT_BONUS
         if rel.get("after_block"):
             base += AFTER_BLOCK_BONUS
+        if rel.get("image_sent_after_request") and names:
+            base += IMAGE_SENT_BONUS
     else:
         if state.image_requesters and names:
             base += 0.1
+        if rel.get("image_sent_after_request") and names:
+            base += IMAGE_SENT_BONUS
     return min(1.0, base)
 
 
@@ -234,6 +240,9 @@ class Detector:
             if name == "image_request" and sender not in state.image_requesters:
                 state.image_requesters.append(sender)
         relationship = self._relationship(state, context)
+        if context.attachments and is_minor(context.sender_band) and any(r != sender for r in state.image_requesters):
+            state.relationship["image_sent_after_request"] = True
+            relationship.append("image_sent_after_request")
         out: dict[str, FamilyResult] = {}
         for family, limit in self.thresholds().items():
             score = family_score(state, family)
