@@ -45,6 +45,7 @@ class Registry:
         self.settings = settings
         self._instances: dict[str, Classifier] = dict(extra or {})
         self._lock = threading.Lock()
+        self._warned: set[str] = set()
         unknown = {n for names in settings.classifiers.values() for n in names} - KNOWN - set(self._instances)
         if unknown:
             raise ValueError(f"HAVEN_CLASSIFIERS names unknown classifiers: {', '.join(sorted(unknown))}")
@@ -73,7 +74,9 @@ class Registry:
             try:
                 result: LabelledScores = clf.classify(content)
             except ClassifierUnavailable as exc:
-                log.warning("classifier unavailable", extra={"classifier": name, "reason": str(exc)})
+                if name not in self._warned:  # once per process: not on every upload
+                    self._warned.add(name)
+                    log.warning("classifier unavailable", extra={"classifier": name, "reason": str(exc)})
                 out[name] = {"version": clf.version, "scores": {}, "unavailable": str(exc)}
                 continue
             out[name] = result.to_json()
