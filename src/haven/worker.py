@@ -17,7 +17,7 @@ log = logging.getLogger("haven.worker")
 
 def load_handlers() -> None:
     """Import the modules that register job handlers; a capability adds its line here."""
-    import haven.classify.videojobs
+    import haven.classify.videojobs  # job handler classify.video
     import haven.models  # noqa: F401  (tables and event subscribers)
 
 

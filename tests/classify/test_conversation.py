@@ -302,3 +302,42 @@ def test_a_picture_sent_by_the_child_after_a_request_is_linked_and_raises_risk(
         assert msg is not None
         (att,) = msg.attachments
         assert att["content_id"] == pic["id"] and att["media_kind"] == "image" and att["verdict"] == "allow"
+
+
+@pytest.mark.parametrize(
+    ("text", "age"),
+    [
+        ("im 13", 13),
+        ("i am 14 years old", 14),
+        ("tengo 12 años", 12),
+        ("ich bin 13", 13),
+        ("14 f", 14),
+        ("im 5 min away", None),
+        ("i'm 20 bucks short", None),
+        ("my brother is 10", None),
+        ("im 2 times better", None),
+    ],
+)
+def test_self_stated_ages(text: str, age: int | None) -> None:
+    from haven.classify.conversation.detector import stated_age
+
+    assert stated_age(normalise(text)) == age
+
+
+def test_a_stated_age_fills_an_unknown_band_and_an_adult_claiming_to_be_a_child_is_a_signal() -> None:
+    det = Detector(0.5, 0.5)
+    unknown = ConversationState()
+    ctx = MessageContext("adult", ["unknown"], recipient_ids=["kid"])
+    det.update(unknown, sender="man", text="how old r u", context=ctx)
+    before = det.update(unknown, sender="man", text="are u home alone?", context=ctx).grooming.score
+    det.update(unknown, sender="kid", text="im 12", context=MessageContext("unknown", ["adult"], recipient_ids=["man"]))
+    after = det.update(unknown, sender="man", text="are u home alone?", context=ctx)
+    assert after.grooming.score > before and "adult_minor_asymmetry" in after.relationship
+    liar = ConversationState()
+    det.update(
+        liar, sender="man", text="how old r u", context=MessageContext("adult", ["13_15"], recipient_ids=["kid"])
+    )
+    r = det.update(
+        liar, sender="man", text="im 14 too lol", context=MessageContext("adult", ["13_15"], recipient_ids=["kid"])
+    )
+    assert "age_claim_mismatch" in r.relationship

@@ -118,6 +118,7 @@ def _context(session: Session, body: MessageIn, bands: dict[str, str], stamp: da
         attachments=len(body.attachments),
         sender_band=sender_band,
         recipient_bands=[bands[r] for r in recipients],
+        recipient_ids=recipients,
         first_contact=first,
         connected=body.connected,
         fan_out_minors=fan_out,

@@ -36,7 +36,11 @@ class ConversationClassifier:
         behaviours: list[dict[str, object]] = []
         for t in turns:
             others = [p for p in people if p != t.sender] or ["unknown"]
-            ctx = MessageContext(self.bands.get(t.sender, "unknown"), [self.bands.get(p, "unknown") for p in others])
+            ctx = MessageContext(
+                self.bands.get(t.sender, "unknown"),
+                [self.bands.get(p, "unknown") for p in others],
+                recipient_ids=others,
+            )
             r = self.detector.update(state, sender=t.sender, text=t.text, context=ctx, message_id=t.message_id)
             g, s = r.grooming.score, r.sextortion.score
             behaviours = r.grooming.behaviours + r.sextortion.behaviours

@@ -18,6 +18,7 @@ A warning fires when a score reaches its threshold; the turn at which it first f
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,34 @@ AFTER_BLOCK_BONUS = 0.25
 CONNECTED_FACTOR = 0.6
 STAGES_BONUS = 0.1
 IMAGE_SENT_BONUS = 0.1  # a minor sent a picture after the other side asked for one
+AGE_LIE_BONUS = 0.15  # an account declared adult says it is a child, to a child
+
+#: Self-stated ages ("im 13", "i am 14 years old", "tengo 13", "ich bin 13", "13 f"), in normalised text.
+_STATED_AGE = [
+    re.compile(
+        r"(?:^|\b)(?:im|i am|i m)\s+(\d{1,2})(?:\s*(?:yo|y o|years old|yrs|year old))?"
+        r"(?!\s*(?:min|mins|minutes|hours?|hrs|secs?|am|pm|dollars|bucks|percent|of|more|x|times|th)\b)(?:\s|$|\?)"
+    ),
+    re.compile(r"(?:^|\b)(?:tengo|ich bin|j ai|tenho)\s+(\d{1,2})(?:\s+(?:anos|ans|jahre|years))?(?:\s|$)"),
+    re.compile(r"^(\d{1,2})\s*[mf]$"),
+]
+
+
+def stated_age(normalised: str) -> int | None:
+    """An age the writer states about themself, or None."""
+    for pat in _STATED_AGE:
+        m = pat.search(normalised)
+        if m:
+            age = int(m.group(1))
+            if 8 <= age <= 79:
+                return age
+    return None
+
+
+def band_of_age(age: int) -> str:
+    return "under_13" if age < 13 else "13_15" if age < 16 else "16_17" if age < 18 else "adult"
+
+
 REPEAT_STEP = 0.25
 
 
@@ -71,6 +100,7 @@ class MessageContext:
     fan_out_minors: int = 0  # distinct minors this sender first contacted recently
     after_block: bool = False  # a recipient had blocked the sender
     attachments: int = 0  # pictures or videos sent with this message
+    recipient_ids: list[str] = field(default_factory=list)  # same order as recipient_bands
 
 
 @dataclass
@@ -129,6 +159,7 @@ class ConversationState:
     connected: bool = False
     warned: dict[str, int] = field(default_factory=dict)  # family -> first turn warned
     image_requesters: list[str] = field(default_factory=list)
+    stated_ages: dict[str, int] = field(default_factory=dict)
 
     MAX_EVENTS = 200
 
@@ -142,6 +173,7 @@ class ConversationState:
             "connected": self.connected,
             "warned": self.warned,
             "image_requesters": self.image_requesters,
+            "stated_ages": self.stated_ages,
         }
 
     @classmethod
@@ -156,6 +188,7 @@ class ConversationState:
             connected=bool(d.get("connected", False)),
             warned=dict(d.get("warned", {})),
             image_requesters=list(d.get("image_requesters", [])),
+            stated_ages=dict(d.get("stated_ages", {})),
         )
 
 
@@ -184,6 +217,8 @@ def family_score(state: ConversationState, family: str) -> float:
             base += AFTER_BLOCK_BONUS
         if rel.get("image_sent_after_request") and names:
             base += IMAGE_SENT_BONUS
+        if rel.get("age_claim_mismatch") and names:
+            base += AGE_LIE_BONUS
     else:
         if state.image_requesters and names:
             base += 0.1
@@ -220,6 +255,10 @@ class Detector:
         state.turns += 1
         turn = state.turns
         norm = normalise(text)
+        age = stated_age(norm)
+        if age is not None:
+            state.stated_ages[sender] = age
+        context = self._effective(state, sender, context)
         hits = [(n, ev, "rules") for n, ev in fire(norm, squashed(text), normalise_keep_doubles(text))]
         if self.semantic is not None and norm:
             ruled = {n for n, _, _ in hits}
@@ -259,6 +298,35 @@ class Detector:
         return TurnResult(turn, fired, out["grooming"], out["sextortion"], relationship)
 
     @staticmethod
+    def _effective(state: ConversationState, sender: str, ctx: MessageContext) -> MessageContext:
+        """Fill unknown age bands from ages stated in the conversation, and note an account declared
+        adult that says it is a child (a known grooming lie)."""
+        if not state.stated_ages:
+            return ctx
+
+        def eff(person: str, band: str) -> str:
+            said = state.stated_ages.get(person)
+            if said is None:
+                return band
+            if band == "adult" and said < 18:
+                state.relationship["age_claim_mismatch"] = True
+            return band_of_age(said) if band == "unknown" else band
+
+        bands = [
+            eff(pid, b) for pid, b in zip(ctx.recipient_ids, ctx.recipient_bands, strict=False)
+        ] + ctx.recipient_bands[len(ctx.recipient_ids) :]
+        return MessageContext(
+            sender_band=eff(sender, ctx.sender_band),
+            recipient_bands=bands,
+            first_contact=ctx.first_contact,
+            connected=ctx.connected,
+            fan_out_minors=ctx.fan_out_minors,
+            after_block=ctx.after_block,
+            attachments=ctx.attachments,
+            recipient_ids=ctx.recipient_ids,
+        )
+
+    @staticmethod
     def _relationship(state: ConversationState, ctx: MessageContext) -> list[str]:
         """Record relationship signals; only adult-or-unknown senders writing to minors count."""
         if ctx.connected:
@@ -278,4 +346,6 @@ class Detector:
         if ctx.after_block:
             state.relationship["after_block"] = True
             signals.append("after_block")
+        if state.relationship.get("age_claim_mismatch"):
+            signals.append("age_claim_mismatch")
         return signals

@@ -22,6 +22,7 @@ def run_conversation(det: Detector, conv: LabelledConversation) -> dict[str, int
         ctx = MessageContext(
             sender_band=conv.bands[m.sender],
             recipient_bands=[conv.bands[other]],
+            recipient_ids=[other],
             first_contact=m.sender not in seen and not conv.connected,
             connected=conv.connected,
         )
