@@ -37,7 +37,9 @@ def get_session(request: Request) -> Iterator[Session]:
         yield s
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": commit before the response is sent (FastAPI >= 0.118 otherwise runs the exit code of a
+# yield dependency after the response, so a client's next request could miss this one's writes).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
