@@ -341,3 +341,30 @@ def test_a_stated_age_fills_an_unknown_band_and_an_adult_claiming_to_be_a_child_
         liar, sender="man", text="im 14 too lol", context=MessageContext("adult", ["13_15"], recipient_ids=["kid"])
     )
     assert "age_claim_mismatch" in r.relationship
+
+
+def test_reviewers_see_the_conversation_with_highlights_and_the_access_is_audited(
+    server: LiveServer, api_key: str, db: Database
+) -> None:
+    from haven.classify.review import conversation_for_review
+    from haven.core.errors import NotFound
+    from haven.core.models import AuditRecord
+
+    with server.client(api_key) as c:
+        c.put("/v1/accounts/man-r", json={"age_band": "adult"})
+        c.put("/v1/accounts/kid-r", json={"age_band": "13_15"})
+        for i, t in enumerate(GROOMER, 1):
+            c.post("/v1/messages", json=_msg("conv-r", "man-r", "kid-r", t, i))
+    with db.session() as s:
+        view = conversation_for_review(s, "conv-r", actor="staff:rev-1", purpose="review task 7")
+    assert view["grooming"]["warned_turn"] == 4 and view["preserved"]
+    assert {"account_id": "kid-r", "age_band": "13_15"} in view["participants"]
+    msgs = view["messages"]
+    assert [m["turn"] for m in msgs] == [1, 2, 3, 4, 5, 6] and msgs[0]["highlights"] == []
+    assert msgs[3]["warning"] == ["grooming"] and msgs[3]["highlights"][0]["behaviour"] == "risk_assessment"
+    assert msgs[4]["highlights"][0]["evidence"].startswith("add me on")
+    with db.session() as s:
+        (rec,) = s.scalars(select(AuditRecord).where(AuditRecord.action == "conversation.view")).all()
+        assert rec.actor == "staff:rev-1" and rec.object_id == "conv-r" and rec.purpose == "review task 7"
+        with pytest.raises(NotFound):
+            conversation_for_review(s, "nope", actor="staff:rev-1", purpose="x")

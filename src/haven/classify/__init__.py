@@ -8,6 +8,7 @@ they never block content or end an account on their own.
 
 from haven.classify.base import Classifier, ClassifierUnavailable, Content, LabelledScores, Turn
 from haven.classify.registry import Registry, registry_for, score_of
+from haven.classify.review import conversation_for_review
 
 __all__ = [
     "Classifier",
@@ -16,6 +17,7 @@ __all__ = [
     "LabelledScores",
     "Registry",
     "Turn",
+    "conversation_for_review",
     "registry_for",
     "score_of",
 ]
