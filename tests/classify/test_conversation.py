@@ -368,3 +368,17 @@ def test_reviewers_see_the_conversation_with_highlights_and_the_access_is_audite
         assert rec.actor == "staff:rev-1" and rec.object_id == "conv-r" and rec.purpose == "review task 7"
         with pytest.raises(NotFound):
             conversation_for_review(s, "nope", actor="staff:rev-1", purpose="x")
+
+
+def test_one_adult_first_contacting_many_minors_is_fan_out(server: LiveServer, api_key: str) -> None:
+    with server.client(api_key) as c:
+        c.put("/v1/accounts/fan-a", json={"age_band": "adult"})
+        answers = []
+        for i in range(6):
+            c.put(f"/v1/accounts/fan-k{i}", json={"age_band": "13_15"})
+            answers.append(c.post("/v1/messages", json=_msg(f"fan-{i}", "fan-a", f"fan-k{i}", "hey", i)).json())
+        # Adults among themselves do not count towards fan-out.
+        c.put("/v1/accounts/fan-b", json={"age_band": "adult"})
+        to_adult = c.post("/v1/messages", json=_msg("fan-adult", "fan-a", "fan-b", "hey", 9)).json()
+    assert ["fan_out" in a["relationship"] for a in answers] == [False] * 4 + [True] * 2
+    assert "fan_out" not in to_adult["relationship"]
