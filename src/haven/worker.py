@@ -17,6 +17,7 @@ log = logging.getLogger("haven.worker")
 
 def load_handlers() -> None:
     """Import the modules that register job handlers; a capability adds its line here."""
+    import haven.classify.videojobs
     import haven.enforce.jobs
     import haven.evidence.jobs
     import haven.models

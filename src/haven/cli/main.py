@@ -152,6 +152,7 @@ def integration_revoke(
 def _register() -> None:
     """Capabilities' sub-commands; a capability adds its line here."""
     from haven.banks.cli import bank_app, hash_command, scan_command
+    from haven.classify.cli import eval_command
     from haven.cli.demo import demo_app
     from haven.staff.cli import staff_app
 
@@ -184,6 +185,7 @@ def _register() -> None:
         ("ladder", enforce_cli.ladder_app),
     ):
         app.add_typer(sub, name=name)
+    app.command("eval")(eval_command)
 
 
 _register()

@@ -47,6 +47,32 @@ class Settings(BaseSettings):
     # the whole system). Large deployments set it false and run `haven worker` processes.
     inline_worker: bool = True
 
+    # Classifiers (haven.classify). Which classifiers run on each surface ("*" = every other
+    # surface); names: opennsfw, apparent_age, thorn_safer, google_csapi, hive, conversation. One that
+    # is not installed or not configured is skipped and its absence recorded with the content.
+    classifiers: dict[str, list[str]] = {"*": ["opennsfw", "apparent_age"]}
+    # Score thresholds ("classifier.label") above which policy proposes a review (never a block).
+    # Uncalibrated starting points: no real positives exist to calibrate on (docs/classifiers.md).
+    explicit_threshold: float = 0.6  # opennsfw score that counts as "explicit" for the priority
+    apparent_minor_threshold: float = 0.5  # apparent_age.minor score that counts as a minor signal
+    # External classifiers: each is used only when its URL and key are set.
+    thorn_safer_url: str = ""
+    thorn_safer_key: SecretStr = SecretStr("")
+    google_csapi_url: str = "https://contentsafety.googleapis.com"
+    google_csapi_key: SecretStr = SecretStr("")
+    hive_url: str = "https://api.thehive.ai"
+    hive_key: SecretStr = SecretStr("")
+    external_timeout_seconds: float = 5.0
+    breaker_failures: int = 5  # consecutive failures that open a circuit breaker
+    breaker_reset_seconds: float = 30.0
+    # Video: analysed in the request up to this duration, by the worker beyond it.
+    video_inline_max_seconds: float = 10.0
+    video_sample_frames: int = 16  # frames given to the imagery classifiers
+    # Conversations: grooming and sextortion warnings (scores in [0, 1]).
+    grooming_warn_threshold: float = 0.5
+    sextortion_warn_threshold: float = 0.5
+    semantic_detector: bool = False  # opt in (needs the `semantic` extra; ~10 ms per message)
+
     # The server.
     host: str = "127.0.0.1"
     port: int = 8000

@@ -6,7 +6,8 @@ content go to the encrypted quarantine store so a reviewer can see them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -14,6 +15,8 @@ from sqlalchemy.orm import Session
 from haven.banks.matcher import Hit, Matcher
 from haven.banks.models import Bank
 from haven.banks.service import flood_check
+from haven.classify import Content, registry_for
+from haven.classify.priority import Priority, new_material_priority
 from haven.core.clock import new_id, now
 from haven.core.errors import UnsupportedMediaType
 from haven.core.ledger import record_event
@@ -25,7 +28,8 @@ from haven.policy import AccountView, Decision, MatchView, PolicyInput, Verdict,
 from haven.policy.rules import uses
 from haven.policy.store import active_ruleset
 from haven.signals.crypto import crypto_hashes
-from haven.signals.image import ImageHashes, hash_image, sniff_media_kind
+from haven.signals.image import ImageHashes, decode_image, hash_image, sniff_media_kind
+from haven.signals.video import VideoSignals, analyse_video, probe_duration
 
 #: Rule actions that enforcement carries out (removal, the ladder, account actions).
 ENFORCING_ACTIONS = frozenset({"content.remove", "ladder", "account.restrict", "account.suspend", "account.terminate"})
@@ -44,10 +48,17 @@ class Signals:
     sha1: str
     sha256: str
     image: ImageHashes | None = None
+    #: Classifier output ({name: {"version", "scores"}}), computed with the hashes.
+    scores: dict[str, Any] = field(default_factory=dict)
+    #: Video analysed in the request (short videos); None for images and for long videos.
+    video: VideoSignals | None = None
+    #: A long video whose analysis the worker does after the answer.
+    video_deferred: bool = False
 
 
-def compute_signals(data: bytes, settings: Settings) -> Signals:
-    """Hash the bytes; CPU-bound, so the API runs it in a worker thread."""
+def compute_signals(data: bytes, settings: Settings, surface: str | None = None, *, classify: bool = False) -> Signals:
+    """Hash the bytes and, with `classify`, run the surface's classifiers; CPU-bound, so the API
+    runs it in a worker thread. Short videos are analysed here, long ones are left to the worker."""
     sniffed = sniff_media_kind(data)
     if sniffed is None:
         raise UnsupportedMediaType(
@@ -64,9 +75,28 @@ def compute_signals(data: bytes, settings: Settings) -> Signals:
             trim_borders=settings.query_trim_borders,
         )
         c = img.crypto
-        return Signals(kind, img.mime, c.md5, c.sha1, c.sha256, img)
+        out = Signals(kind, img.mime, c.md5, c.sha1, c.sha256, img)
+        if classify:
+            out.scores = classify_image(settings, surface, data)
+        return out
     c = crypto_hashes(data)
-    return Signals(kind, mime, c.md5, c.sha1, c.sha256)
+    out = Signals(kind, mime, c.md5, c.sha1, c.sha256)
+    if kind == "video" and classify:
+        if probe_duration(data) <= settings.video_inline_max_seconds:
+            out.video = analyse_video(data, sample=settings.video_sample_frames)
+            out.scores = registry_for(settings).run(surface, Content.of_frames(out.video.frames))
+        else:
+            out.video_deferred = True
+    return out
+
+
+def classify_image(settings: Settings, surface: str | None, data: bytes) -> dict[str, Any]:
+    """The surface's classifiers on the decoded image (a second, fast decode: the hashing path
+    keeps no pixels)."""
+    if not registry_for(settings).names_for(surface):
+        return {}
+    decoded = decode_image(data, max_pixels=settings.max_image_pixels)
+    return registry_for(settings).run(surface, Content.of_image(decoded.rgb))
 
 
 def _bank_names(session: Session, hits: list[Hit]) -> dict[str, str]:
@@ -160,6 +190,41 @@ def account_view(session: Session, account_id: str | None) -> AccountView | None
     )
 
 
+def video_frame_queries(video: VideoSignals, min_quality: int) -> list[tuple[str, str]]:
+    """vPDQ's per-second frame hashes as PDQ queries against image banks (frame-level matching)."""
+    seen: dict[str, str] = {}
+    for f in video.vpdq:
+        if f.quality >= min_quality and f.pdq not in seen:
+            seen[f.pdq] = f"frame@{f.timestamp:g}s"
+    return [(name, h) for h, name in seen.items()]
+
+
+def scores_with_priority(
+    session: Session, settings: Settings, scores: dict[str, Any], meta: ContentMetadata, *, has_matches: bool
+) -> tuple[dict[str, Any], Priority]:
+    """Add the "possible new material" priority (from scores, age bands, surface and matches)."""
+    if not scores:
+        return scores, Priority("NONE", 0.0)
+    uploader = session.get(Account, meta.uploader) if meta.uploader else None
+    bands = (
+        list(session.scalars(select(Account.age_band).where(Account.id.in_(meta.recipients))))
+        if meta.recipients
+        else []
+    )
+    priority = new_material_priority(
+        scores,
+        uploader_band=uploader.age_band if uploader else None,
+        recipient_bands=bands,
+        surface=meta.surface,
+        has_matches=has_matches,
+        explicit_threshold=settings.explicit_threshold,
+        minor_threshold=settings.apparent_minor_threshold,
+    )
+    if priority.level == "NONE":
+        return scores, priority
+    return {**scores, "new_material": priority.to_scores()}, priority
+
+
 def touch_account(session: Session, account_id: str | None) -> None:
     if account_id and session.get(Account, account_id) is None:
         session.add(Account(id=account_id))
@@ -180,20 +245,25 @@ def record_content(
     """Match, decide and store one item in the caller's transaction."""
     img = signals.image
     exact = [("md5", signals.md5), ("sha1", signals.sha1), ("sha256", signals.sha256)]
+    pdq_variants = img.query_variants if img else []
+    if signals.video is not None:
+        pdq_variants = video_frame_queries(signals.video, settings.pdq_min_quality)
     hits = match_signals(
         matcher,
         exact=exact,
-        pdq_variants=img.query_variants if img else [],
+        pdq_variants=pdq_variants,
         pdq_quality=img.quality if img else None,
         min_quality=settings.pdq_min_quality,
     )
     content_id = new_id()
     touch_account(session, meta.uploader)
+    scores, priority = scores_with_priority(session, settings, signals.scores, meta, has_matches=bool(hits))
     rules = active_ruleset(session)
     decision = evaluate(
         rules,
         PolicyInput(
             matches=tuple(_views(hits)),
+            scores=scores,
             # The uploader's standing costs two queries; only gathered when a rule reads it.
             account=account_view(session, meta.uploader) if uses(rules, "account") else None,
             surface=meta.surface,
@@ -224,9 +294,14 @@ def record_content(
         verdict=verdict.action,
         verdict_rule=verdict.rule,
         verdict_reason=verdict.reason,
+        scores=scores,
     )
     session.add(item)
     session.flush()
+    if signals.video is not None or signals.video_deferred:
+        from haven.classify.videojobs import record_video
+
+        record_video(session, settings, content_id, signals.video, data=data if signals.video_deferred else None)
     stamp = now()
     for h, status in hits:
         session.add(
@@ -244,7 +319,7 @@ def record_content(
                 created_at=stamp,
             )
         )
-    if verdict.action in ("block", "review"):
+    if verdict.action in ("block", "review") and item.quarantine_id is None:
         obj = quarantine.put(session, settings, content_id=content_id, data=data, content_type=signals.mime)
         item.quarantine_id = obj.id
     session.flush()
@@ -278,9 +353,11 @@ def record_content(
         data={
             "action": verdict.action,
             "rule": verdict.rule,
-            "labels": verdict.labels,
+            "labels": verdict.labels + [x for x in priority.labels if x not in verdict.labels],
             "matched_entries": active_entries,
             "uploader": meta.uploader,
+            "priority": priority.level,
+            "pending_analysis": signals.video_deferred,
             **decision.to_event(),
         },
     )

@@ -13,7 +13,7 @@ set decides matches like this, in order (the first that applies decides):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 VerdictAction = Literal["allow", "review", "block"]
 
@@ -45,13 +45,15 @@ def is_near_threshold(m: MatchView, band: int) -> bool:
     return m.signal_type == "pdq" and band > 0 and m.distance > m.threshold - band
 
 
-def decide_matches(matches: list[MatchView], *, near_band: int = 0) -> Verdict:
-    """The verdict for one item's matches under the default rules shipped with Haven.
+def decide_matches(matches: list[MatchView], *, near_band: int = 0, scores: dict[str, Any] | None = None) -> Verdict:
+    """The verdict for one item's matches (and classifier scores, shaped like
+    `ContentItem.scores`) under the default rules shipped with Haven.
 
-    Kept for callers that only have matches; intake decides with `haven.policy.decide`, which
-    uses the installed rules and the account's context as well.
+    Kept for callers without a database (the `haven scan` command, evaluation); intake decides
+    with `haven.policy.decide`, which uses the installed rules and the account's context too.
     """
     from haven.policy.rules import PolicyInput, evaluate
     from haven.policy.store import default_ruleset
 
-    return evaluate(default_ruleset(), PolicyInput(matches=tuple(matches)), near_band=near_band).verdict
+    inp = PolicyInput(matches=tuple(matches), scores=scores or {})
+    return evaluate(default_ruleset(), inp, near_band=near_band).verdict

@@ -1,0 +1,36 @@
+"""Conversation-level early warning for grooming and sextortion (rules + optional semantics)."""
+
+from __future__ import annotations
+
+import threading
+
+from haven.classify.conversation.detector import (
+    ConversationState,
+    Detector,
+    MessageContext,
+    TurnResult,
+    is_minor,
+)
+from haven.core.settings import Settings
+
+__all__ = ["ConversationState", "Detector", "MessageContext", "TurnResult", "detector_for", "is_minor"]
+
+_lock = threading.Lock()
+_detectors: dict[int, tuple[Settings, Detector]] = {}
+
+
+def detector_for(settings: Settings) -> Detector:
+    """The detector configured by these settings (semantic detector when installed and enabled)."""
+    with _lock:
+        entry = _detectors.get(id(settings))
+        if entry is not None and entry[0] is settings:
+            return entry[1]
+    semantic = None
+    if settings.semantic_detector:
+        from haven.classify.conversation.semantic import load_semantic
+
+        semantic = load_semantic()
+    det = Detector(settings.grooming_warn_threshold, settings.sextortion_warn_threshold, semantic)
+    with _lock:
+        _detectors[id(settings)] = (settings, det)
+    return det

@@ -1,0 +1,351 @@
+"""The conversation detector: per-turn grooming and sextortion risk with explanations.
+
+Pure logic. The state of a conversation is a small JSON document carried from turn to turn (the
+database stores it), so each message costs one pattern pass plus a few arithmetic steps: the
+update sits in the message path.
+
+How a score is built (all weights in `lexicon.py`, thresholds in settings):
+- each behaviour that fires contributes its weight, scaled by the direction of the message
+  (an adult writing to a minor counts fully; a minor's own questions, adults among themselves
+  and children among themselves count much less) and a little more when repeated;
+- contributions combine as independent evidence: risk = 1 - prod(1 - c);
+- relationship signals add to the grooming risk: first contact from a non-connection to a
+  minor, one adult first-contacting many minors (fan-out), contact after a block; an
+  established connection (the service says so) scales behaviour evidence down;
+- three or more distinct grooming behaviours add a stage-progression bonus.
+A warning fires when a score reaches its threshold; the turn at which it first fired is kept.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from haven.classify.conversation.lexicon import BY_NAME, fire
+from haven.classify.conversation.normalise import normalise, normalise_keep_doubles, squashed
+
+MINOR_BANDS = frozenset({"under_13", "13_15", "16_17"})
+
+FIRST_CONTACT_BONUS = 0.1
+FAN_OUT_BONUS = 0.2
+FAN_OUT_MIN = 5  # distinct minors first contacted by one adult within the window
+AFTER_BLOCK_BONUS = 0.25
+CONNECTED_FACTOR = 0.6
+STAGES_BONUS = 0.1
+IMAGE_SENT_BONUS = 0.1  # a minor sent a picture after the other side asked for one
+AGE_LIE_BONUS = 0.15  # an account declared adult says it is a child, to a child
+
+#: Self-stated ages ("im 13", "i am 14 years old", "tengo 13", "ich bin 13", "13 f"), in normalised text.
+_STATED_AGE = [
+    re.compile(
+        r"(?:^|\b)(?:im|i am|i m)\s+(\d{1,2})(?:\s*(?:yo|y o|years old|yrs|year old))?"
+        r"(?!\s*(?:min|mins|minutes|hours?|hrs|secs?|am|pm|dollars|bucks|percent|of|more|x|times|th)\b)(?:\s|$|\?)"
+    ),
+    re.compile(r"(?:^|\b)(?:tengo|ich bin|j ai|tenho)\s+(\d{1,2})(?:\s+(?:anos|ans|jahre|years))?(?:\s|$)"),
+    re.compile(r"^(\d{1,2})\s*[mf]$"),
+]
+
+
+def stated_age(normalised: str) -> int | None:
+    """An age the writer states about themself, or None."""
+    for pat in _STATED_AGE:
+        m = pat.search(normalised)
+        if m:
+            age = int(m.group(1))
+            if 8 <= age <= 79:
+                return age
+    return None
+
+
+def band_of_age(age: int) -> str:
+    return "under_13" if age < 13 else "13_15" if age < 16 else "16_17" if age < 18 else "adult"
+
+
+REPEAT_STEP = 0.25
+
+
+def is_minor(band: str | None) -> bool:
+    return band in MINOR_BANDS
+
+
+def direction_weight(sender_band: str, recipient_bands: list[str], family: str) -> float:
+    """How much a behaviour counts given who writes to whom."""
+    to_minor = any(is_minor(b) for b in recipient_bands)
+    to_unknown = any(b == "unknown" for b in recipient_bands)
+    if is_minor(sender_band):
+        if family == "sextortion":
+            return 0.5
+        return 0.5 if to_minor else 0.3  # children among themselves, or a child asking an adult
+    if sender_band == "adult":
+        if to_minor:
+            return 1.0
+        if to_unknown:
+            return 0.6
+        return 0.8 if family == "sextortion" else 0.2  # adults among themselves
+    # Sender's age unknown.
+    if to_minor:
+        return 0.9
+    return 0.7 if family == "sextortion" else 0.6
+
+
+@dataclass
+class MessageContext:
+    """What the service and Haven's own records say about this message's relationship."""
+
+    sender_band: str = "unknown"
+    recipient_bands: list[str] = field(default_factory=list)
+    first_contact: bool = False  # the sender never wrote to a recipient before
+    connected: bool | None = None  # the service says sender and recipient are connections
+    fan_out_minors: int = 0  # distinct minors this sender first contacted recently
+    after_block: bool = False  # a recipient had blocked the sender
+    attachments: int = 0  # pictures or videos sent with this message
+    recipient_ids: list[str] = field(default_factory=list)  # same order as recipient_bands
+
+
+@dataclass
+class Fired:
+    behaviour: str
+    family: str
+    turn: int
+    message_id: str | None
+    sender: str
+    evidence: str
+    source: str  # rules or semantic
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "behaviour": self.behaviour,
+            "family": self.family,
+            "turn": self.turn,
+            "message_id": self.message_id,
+            "sender": self.sender,
+            "evidence": self.evidence,
+            "source": self.source,
+        }
+
+
+@dataclass
+class FamilyResult:
+    score: float
+    warn: bool
+    behaviours: list[dict[str, Any]]
+    new: list[str]  # behaviours first seen on this message
+    crossed: bool  # the warning fired for the first time on this message
+
+    def to_json(self) -> dict[str, Any]:
+        return {"score": round(self.score, 4), "warn": self.warn, "behaviours": self.behaviours}
+
+
+@dataclass
+class TurnResult:
+    turn: int
+    fired: list[Fired]
+    grooming: FamilyResult
+    sextortion: FamilyResult
+    relationship: list[str]
+
+
+@dataclass
+class ConversationState:
+    """Running evidence of one conversation."""
+
+    turns: int = 0
+    #: behaviour -> best contribution so far (after direction weighting) and count
+    contrib: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    relationship: dict[str, bool] = field(default_factory=dict)
+    connected: bool = False
+    warned: dict[str, int] = field(default_factory=dict)  # family -> first turn warned
+    image_requesters: list[str] = field(default_factory=list)
+    stated_ages: dict[str, int] = field(default_factory=dict)
+
+    MAX_EVENTS = 200
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "turns": self.turns,
+            "contrib": self.contrib,
+            "counts": self.counts,
+            "events": self.events[-self.MAX_EVENTS :],
+            "relationship": self.relationship,
+            "connected": self.connected,
+            "warned": self.warned,
+            "image_requesters": self.image_requesters,
+            "stated_ages": self.stated_ages,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any] | None) -> ConversationState:
+        d = d or {}
+        return cls(
+            turns=int(d.get("turns", 0)),
+            contrib=dict(d.get("contrib", {})),
+            counts=dict(d.get("counts", {})),
+            events=list(d.get("events", [])),
+            relationship=dict(d.get("relationship", {})),
+            connected=bool(d.get("connected", False)),
+            warned=dict(d.get("warned", {})),
+            image_requesters=list(d.get("image_requesters", [])),
+            stated_ages=dict(d.get("stated_ages", {})),
+        )
+
+
+def _combine(values: list[float]) -> float:
+    p = 1.0
+    for v in values:
+        p *= 1.0 - min(0.9, max(0.0, v))
+    return 1.0 - p
+
+
+def family_score(state: ConversationState, family: str) -> float:
+    """The current score of one family from the state."""
+    names = [n for n in state.contrib if BY_NAME[n].family == family]
+    base = _combine([state.contrib[n] for n in names])
+    rel = state.relationship
+    if family == "grooming":
+        if state.connected:
+            base *= CONNECTED_FACTOR
+        if len(names) >= 3:
+            base += STAGES_BONUS
+        if rel.get("first_contact_non_connection"):
+            base += FIRST_CONTACT_BONUS
+        if rel.get("fan_out"):
+            base += FAN_OUT_BONUS
+        if rel.get("after_block"):
+            base += AFTER_BLOCK_BONUS
+        if rel.get("image_sent_after_request") and names:
+            base += IMAGE_SENT_BONUS
+        if rel.get("age_claim_mismatch") and names:
+            base += AGE_LIE_BONUS
+    else:
+        if state.image_requesters and names:
+            base += 0.1
+        if rel.get("image_sent_after_request") and names:
+            base += IMAGE_SENT_BONUS
+    return min(1.0, base)
+
+
+class Detector:
+    """Updates a conversation's state with one message; optionally with a semantic detector."""
+
+    def __init__(
+        self,
+        grooming_threshold: float = 0.5,
+        sextortion_threshold: float = 0.5,
+        semantic: Any | None = None,
+    ) -> None:
+        self.grooming_threshold = grooming_threshold
+        self.sextortion_threshold = sextortion_threshold
+        self.semantic = semantic
+
+    def thresholds(self) -> dict[str, float]:
+        return {"grooming": self.grooming_threshold, "sextortion": self.sextortion_threshold}
+
+    def update(
+        self,
+        state: ConversationState,
+        *,
+        sender: str,
+        text: str,
+        context: MessageContext,
+        message_id: str | None = None,
+    ) -> TurnResult:
+        state.turns += 1
+        turn = state.turns
+        norm = normalise(text)
+        age = stated_age(norm)
+        if age is not None:
+            state.stated_ages[sender] = age
+        context = self._effective(state, sender, context)
+        hits = [(n, ev, "rules") for n, ev in fire(norm, squashed(text), normalise_keep_doubles(text))]
+        if self.semantic is not None and norm:
+            ruled = {n for n, _, _ in hits}
+            hits += [(n, ev, "semantic") for n, ev in self.semantic.fire(text) if n not in ruled]
+        fired: list[Fired] = []
+        before = set(state.contrib)
+        for name, evidence, source in hits:
+            b = BY_NAME[name]
+            d = direction_weight(context.sender_band, context.recipient_bands, b.family)
+            weight = b.weight * (0.8 if source == "semantic" else 1.0)
+            count = state.counts.get(name, 0) + 1
+            state.counts[name] = count
+            c = weight * d * (1 + REPEAT_STEP * min(2, count - 1))
+            state.contrib[name] = max(state.contrib.get(name, 0.0), c)
+            f = Fired(name, b.family, turn, message_id, sender, evidence, source)
+            fired.append(f)
+            state.events.append(f.to_json())
+            if name == "image_request" and sender not in state.image_requesters:
+                state.image_requesters.append(sender)
+        relationship = self._relationship(state, context)
+        if context.attachments and is_minor(context.sender_band) and any(r != sender for r in state.image_requesters):
+            state.relationship["image_sent_after_request"] = True
+            relationship.append("image_sent_after_request")
+        out: dict[str, FamilyResult] = {}
+        for family, limit in self.thresholds().items():
+            score = family_score(state, family)
+            has_evidence = any(BY_NAME[n].family == family for n in state.contrib)
+            warn = has_evidence and score >= limit
+            crossed = warn and family not in state.warned
+            if crossed:
+                state.warned[family] = turn
+            behaviours = [e for e in state.events if e["family"] == family]
+            new = sorted({n for n in state.contrib if n not in before and BY_NAME[n].family == family})
+            out[family] = FamilyResult(score, warn, behaviours, new, crossed)
+        if len(state.events) > state.MAX_EVENTS:
+            del state.events[: len(state.events) - state.MAX_EVENTS]
+        return TurnResult(turn, fired, out["grooming"], out["sextortion"], relationship)
+
+    @staticmethod
+    def _effective(state: ConversationState, sender: str, ctx: MessageContext) -> MessageContext:
+        """Fill unknown age bands from ages stated in the conversation, and note an account declared
+        adult that says it is a child (a known grooming lie)."""
+        if not state.stated_ages:
+            return ctx
+
+        def eff(person: str, band: str) -> str:
+            said = state.stated_ages.get(person)
+            if said is None:
+                return band
+            if band == "adult" and said < 18:
+                state.relationship["age_claim_mismatch"] = True
+            return band_of_age(said) if band == "unknown" else band
+
+        bands = [
+            eff(pid, b) for pid, b in zip(ctx.recipient_ids, ctx.recipient_bands, strict=False)
+        ] + ctx.recipient_bands[len(ctx.recipient_ids) :]
+        return MessageContext(
+            sender_band=eff(sender, ctx.sender_band),
+            recipient_bands=bands,
+            first_contact=ctx.first_contact,
+            connected=ctx.connected,
+            fan_out_minors=ctx.fan_out_minors,
+            after_block=ctx.after_block,
+            attachments=ctx.attachments,
+            recipient_ids=ctx.recipient_ids,
+        )
+
+    @staticmethod
+    def _relationship(state: ConversationState, ctx: MessageContext) -> list[str]:
+        """Record relationship signals; only adult-or-unknown senders writing to minors count."""
+        if ctx.connected:
+            state.connected = True
+        toward_minor = not is_minor(ctx.sender_band) and any(is_minor(b) for b in ctx.recipient_bands)
+        signals = []
+        if toward_minor:
+            if ctx.sender_band == "adult":
+                state.relationship["adult_minor_asymmetry"] = True
+                signals.append("adult_minor_asymmetry")
+            if ctx.first_contact and not ctx.connected:
+                state.relationship["first_contact_non_connection"] = True
+                signals.append("first_contact_non_connection")
+            if ctx.fan_out_minors >= FAN_OUT_MIN:
+                state.relationship["fan_out"] = True
+                signals.append("fan_out")
+        if ctx.after_block:
+            state.relationship["after_block"] = True
+            signals.append("after_block")
+        if state.relationship.get("age_claim_mismatch"):
+            signals.append("age_claim_mismatch")
+        return signals

@@ -1,0 +1,145 @@
+"""Runs the detectors over the labelled sets and computes precision, recall, the turn of first
+warning and the false-alarm rate on benign conversations; also the image false-alarm rate on
+benign pictures (no explicit positives exist here: image recall cannot be measured)."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from typing import Any
+
+from haven.classify.conversation.detector import ConversationState, Detector, MessageContext
+from haven.classify.evaluation.dataset import LabelledConversation, generate
+
+
+def run_conversation(det: Detector, conv: LabelledConversation) -> dict[str, int | None]:
+    """First turn at which each family warned (None when it never did)."""
+    state = ConversationState()
+    first: dict[str, int | None] = {"grooming": None, "sextortion": None}
+    seen: set[str] = set()
+    for i, m in enumerate(conv.messages, 1):
+        other = "b" if m.sender == "a" else "a"
+        ctx = MessageContext(
+            sender_band=conv.bands[m.sender],
+            recipient_bands=[conv.bands[other]],
+            recipient_ids=[other],
+            first_contact=m.sender not in seen and not conv.connected,
+            connected=conv.connected,
+        )
+        seen.add(m.sender)
+        r = det.update(state, sender=m.sender, text=m.text, context=ctx, message_id=str(i))
+        for fam, res in (("grooming", r.grooming), ("sextortion", r.sextortion)):
+            if res.warn and first[fam] is None:
+                first[fam] = i
+    return first
+
+
+def _ratio(a: int, b: int) -> float | None:
+    return round(a / b, 3) if b else None
+
+
+def evaluate(det: Detector, convs: list[LabelledConversation]) -> dict[str, Any]:
+    rows = [(c, run_conversation(det, c)) for c in convs]
+    out: dict[str, Any] = {"conversations": len(convs)}
+    pos = [(c, f) for c, f in rows if c.label != "benign"]
+    neg = [(c, f) for c, f in rows if c.label == "benign"]
+    flagged = lambda f: f["grooming"] is not None or f["sextortion"] is not None  # noqa: E731
+    tp = sum(1 for _, f in pos if flagged(f))
+    fp = sum(1 for _, f in neg if flagged(f))
+    out["any_risk"] = {
+        "precision": _ratio(tp, tp + fp),
+        "recall": _ratio(tp, len(pos)),
+        "false_alarm_rate_benign": _ratio(fp, len(neg)),
+        "positives": len(pos),
+        "benign": len(neg),
+    }
+    for fam in ("grooming", "sextortion"):
+        mine = [(c, f) for c, f in rows if c.label == fam]
+        hit = [(c, f) for c, f in mine if f[fam] is not None]
+        false = sum(1 for c, f in rows if c.label == "benign" and f[fam] is not None)
+        firsts: list[tuple[int, int, int]] = [
+            (t, c.first_risky_turn or 0, len(c.messages)) for c, f in hit if (t := f[fam]) is not None
+        ]
+        turns = [t for t, _, _ in firsts]
+        after = [t - r for t, r, _ in firsts]
+        out[fam] = {
+            "n": len(mine),
+            "recall": _ratio(len(hit), len(mine)),
+            "precision": _ratio(len(hit), len(hit) + false),
+            "first_warning_turn_median": statistics.median(turns) if turns else None,
+            "first_warning_turn_p90": sorted(turns)[int(0.9 * (len(turns) - 1))] if turns else None,
+            "turns_after_first_risky_message_median": statistics.median(after) if after else None,
+            "warned_before_last_quarter": _ratio(sum(1 for t, _, n in firsts if t <= 0.75 * n), len(turns)),
+            "benign_false_alarms": false,
+        }
+    by_scene: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for c, f in neg:
+        by_scene[c.scene][0] += int(flagged(f))
+        by_scene[c.scene][1] += 1
+    out["false_alarm_rate_by_scene"] = {k: _ratio(a, b) for k, (a, b) in sorted(by_scene.items())}
+    return out
+
+
+def evaluate_images() -> dict[str, Any]:
+    """False alarms of the imagery models on benign pictures (scikit-image samples + generated)."""
+    import numpy as np
+
+    from haven.classify.base import Content
+    from haven.classify.local import ApparentAge, OpenNsfw
+    from haven.core.settings import Settings
+
+    pics: list[tuple[str, Any]] = []
+    try:
+        from skimage import data as skdata
+
+        for name in (
+            "astronaut",
+            "camera",
+            "coffee",
+            "chelsea",
+            "rocket",
+            "hubble_deep_field",
+            "coins",
+            "brick",
+            "horse",
+            "retina",
+        ):
+            arr = getattr(skdata, name)()
+            if arr.ndim == 2:
+                arr = np.stack([arr] * 3, axis=-1)
+            pics.append((name, arr.astype(np.uint8)))
+    except ImportError:
+        pass
+    from haven.cli.demo import synthetic_picture
+    from haven.policy import decide_matches
+
+    pics += [(f"synthetic-{i}", np.asarray(synthetic_picture(i).convert("RGB"))) for i in range(20)]
+    s = Settings()
+    nsfw, age = OpenNsfw(), ApparentAge()
+    over = 0
+    minor_flags = 0
+    worst = ("", 0.0)
+    for name, rgb in pics:
+        score = nsfw.classify(Content.of_image(rgb)).scores["nsfw"]
+        # What policy would do with this score alone (the thresholds live in the rules file).
+        over += int(decide_matches([], scores={"opennsfw": {"scores": {"nsfw": score}}}).action != "allow")
+        if score > worst[1]:
+            worst = (name, score)
+        minor_flags += int(age.classify(Content.of_image(rgb)).scores["minor"] >= s.apparent_minor_threshold)
+    return {
+        "benign_images": len(pics),
+        "explicit_false_alarm_rate": _ratio(over, len(pics)),
+        "apparent_minor_false_alarm_rate": _ratio(minor_flags, len(pics)),
+        "highest_benign_explicit_score": {"image": worst[0], "score": round(worst[1], 3)},
+        "recall": None,
+        "note": "no explicit or child imagery exists here: image recall and calibration cannot be measured",
+    }
+
+
+def evaluate_all(
+    det: Detector, *, splits: tuple[str, ...] = ("tune", "held_out"), images: bool = True
+) -> dict[str, Any]:
+    result: dict[str, Any] = {s: evaluate(det, generate(s)) for s in splits}
+    if images:
+        result["images"] = evaluate_images()
+    return result

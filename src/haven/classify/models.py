@@ -1,0 +1,94 @@
+"""Tables of classify: video signals, conversations with their per-turn state, contacts, blocks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Float, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from haven.core.clock import new_id, now
+from haven.core.db import Base, UTCDateTime
+
+
+class VideoSignal(Base):
+    """vPDQ and analysis state of one video content item (analysed inline or by the worker)."""
+
+    __tablename__ = "video_signals"
+
+    content_id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, done, failed
+    duration: Mapped[float | None] = mapped_column(Float, nullable=True)
+    frame_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: [[frame, timestamp, quality, pdq hex], ...]: Meta's vPDQ features, one per second.
+    vpdq: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    analysed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Conversation(Base):
+    """A conversation of the calling service and the detector state carried from turn to turn."""
+
+    __tablename__ = "conversations"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    integration_id: Mapped[str] = mapped_column(String(26))
+    participants: Mapped[list[str]] = mapped_column(JSON, default=list)
+    turns: Mapped[int] = mapped_column(Integer, default=0)
+    #: The detector's running state (see haven.classify.conversation.ConversationState.to_json).
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    grooming_score: Mapped[float] = mapped_column(Float, default=0.0)
+    sextortion_score: Mapped[float] = mapped_column(Float, default=0.0)
+    grooming_warned_turn: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sextortion_warned_turn: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: Messages of a flagged conversation are kept (preserved) for review and reporting.
+    preserved: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
+
+
+class ConversationMessage(Base):
+    """One message, with the behaviours that fired on it and the scores after it."""
+
+    __tablename__ = "conversation_messages"
+    __table_args__ = (Index("ix_convmsg_conv_turn", "conversation_id", "turn"),)
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    conversation_id: Mapped[str] = mapped_column(String(200))
+    external_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    turn: Mapped[int] = mapped_column(Integer)
+    sender: Mapped[str] = mapped_column(String(200))
+    recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
+    text: Mapped[str] = mapped_column(Text, default="")
+    attachments: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    behaviours: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    grooming_score: Mapped[float] = mapped_column(Float, default=0.0)
+    sextortion_score: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class Contact(Base):
+    """First and latest contact from one account to another: first contact, fan-out, velocity."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (Index("ix_contacts_sender_first", "sender", "first_at"),)
+
+    sender: Mapped[str] = mapped_column(String(200), primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(200), primary_key=True)
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    messages: Mapped[int] = mapped_column(Integer, default=0)
+    recipient_band: Mapped[str] = mapped_column(String(16), default="unknown")
+
+
+class Block(Base):
+    """`blocker` blocked `blocked` on the service (told to Haven by the service)."""
+
+    __tablename__ = "account_blocks"
+
+    blocker: Mapped[str] = mapped_column(String(200), primary_key=True)
+    blocked: Mapped[str] = mapped_column(String(200), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

@@ -1,0 +1,300 @@
+"""Intake of messages: relationship signals, the conversation's per-turn detector update,
+flagging and nudges, all in the caller's transaction.
+
+Messages are kept (with their text) so that a flagged conversation is preserved whole for
+review and reporting; see docs/classifiers.md on retention of conversations never flagged.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from haven.classify.conversation import ConversationState, Detector, MessageContext, is_minor
+from haven.classify.conversation.detector import MINOR_BANDS, TurnResult
+from haven.classify.interventions import conversation_priority, nudge_message
+from haven.classify.models import Block, Contact, Conversation, ConversationMessage
+from haven.core.clock import new_id, now
+from haven.core.errors import Conflict, Invalid
+from haven.core.ledger import record_event
+from haven.intake.models import Account, ContentItem
+
+AGE_BANDS = ("under_13", "13_15", "16_17", "adult", "unknown")
+FAN_OUT_WINDOW = timedelta(days=7)
+
+
+class Attachment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    content_id: str | None = Field(None, max_length=26, description="id returned by POST /v1/content")
+    media_kind: str | None = Field(None, max_length=16)
+    sha256: str | None = Field(None, min_length=64, max_length=64)
+
+
+class MessageIn(BaseModel):
+    """`POST /v1/messages`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    message_id: str | None = Field(None, max_length=200, description="the service's id of the message")
+    conversation_id: str = Field(min_length=1, max_length=200)
+    sender: str = Field(min_length=1, max_length=200)
+    recipients: list[str] = Field(min_length=1, max_length=1000)
+    text: str = Field("", max_length=20_000)
+    sent_at: datetime | None = None
+    attachments: list[Attachment] = Field(default_factory=list, max_length=50)
+    connected: bool | None = Field(None, description="the service's view: are sender and recipients connections?")
+
+    @field_validator("sent_at")
+    @classmethod
+    def _aware(cls, v: datetime | None) -> datetime | None:
+        if v is not None and v.tzinfo is None:
+            raise ValueError("sent_at needs a timezone (ISO 8601 with Z or an offset)")
+        return v
+
+    @field_validator("recipients")
+    @classmethod
+    def _recipients(cls, v: list[str]) -> list[str]:
+        if any(not r or len(r) > 200 for r in v):
+            raise ValueError("each recipient is a non-empty account id of at most 200 characters")
+        return v
+
+
+def _accounts(session: Session, ids: list[str]) -> dict[str, Account]:
+    found = {a.id: a for a in session.scalars(select(Account).where(Account.id.in_(ids)))}
+    for i in ids:
+        if i not in found:
+            acc = Account(id=i, age_band="unknown")
+            session.add(acc)
+            found[i] = acc
+    session.flush()
+    return found
+
+
+def _context(session: Session, body: MessageIn, bands: dict[str, str], stamp: datetime) -> MessageContext:
+    sender_band = bands[body.sender]
+    recipients = [r for r in body.recipients if r != body.sender]
+    first = False
+    for r in recipients:
+        row = session.get(Contact, (body.sender, r))
+        if row is None:
+            first = True
+            session.add(
+                Contact(
+                    sender=body.sender, recipient=r, first_at=stamp, last_at=stamp, messages=1, recipient_band=bands[r]
+                )
+            )
+        else:
+            row.last_at = stamp
+            row.messages += 1
+            row.recipient_band = bands[r]
+    session.flush()
+    fan_out = 0
+    to_minor = any(is_minor(bands[r]) for r in recipients)
+    if to_minor and not is_minor(sender_band):
+        fan_out = int(
+            session.scalar(
+                select(func.count())
+                .select_from(Contact)
+                .where(
+                    Contact.sender == body.sender,
+                    Contact.first_at >= stamp - FAN_OUT_WINDOW,
+                    Contact.recipient_band.in_(MINOR_BANDS),
+                )
+            )
+            or 0
+        )
+    after_block = (
+        session.scalar(
+            select(Block.blocker).where(Block.blocked == body.sender, Block.blocker.in_(recipients)).limit(1)
+        )
+        is not None
+    )
+    return MessageContext(
+        attachments=len(body.attachments),
+        sender_band=sender_band,
+        recipient_bands=[bands[r] for r in recipients],
+        recipient_ids=recipients,
+        first_contact=first,
+        connected=body.connected,
+        fan_out_minors=fan_out,
+        after_block=after_block,
+    )
+
+
+def _attachments(session: Session, integration_id: str, body: MessageIn) -> list[dict[str, Any]]:
+    """The message's attachments, with the verdict and new-material priority of those Haven has seen
+    (sent to `POST /v1/content` first), so a reviewer of the conversation sees them together."""
+    out = []
+    for a in body.attachments:
+        d: dict[str, Any] = a.model_dump(exclude_none=True)
+        item = session.get(ContentItem, a.content_id) if a.content_id else None
+        if item is not None and item.integration_id == integration_id:
+            nm = (item.scores or {}).get("new_material", {}).get("details", {})
+            d.update(
+                media_kind=item.media_kind, verdict=item.verdict, priority=nm.get("level"), labels=nm.get("labels", [])
+            )
+        out.append(d)
+    return out
+
+
+def record_message(
+    session: Session, detector: Detector, *, integration_id: str, actor: str, body: MessageIn
+) -> dict[str, Any]:
+    """Update the conversation with one message and answer with its grooming and sextortion state."""
+    if body.sender in body.recipients and len(set(body.recipients)) == 1:
+        raise Invalid("a message needs at least one recipient other than its sender", code="invalid_recipients")
+    stamp = now()
+    sent_at = body.sent_at or stamp
+    accounts = _accounts(session, [body.sender, *body.recipients])
+    bands = {i: a.age_band for i, a in accounts.items()}
+    ctx = _context(session, body, bands, stamp)
+    conv = session.get(Conversation, body.conversation_id, with_for_update=True)
+    if conv is None:
+        conv = Conversation(id=body.conversation_id, integration_id=integration_id, participants=[], state={})
+        session.add(conv)
+    elif conv.integration_id != integration_id:
+        raise Conflict("this conversation id belongs to another integration", code="conversation_conflict")
+    people = list(dict.fromkeys([*conv.participants, body.sender, *body.recipients]))
+    state = ConversationState.from_json(conv.state)
+    message_row_id = new_id()
+    result = detector.update(
+        state, sender=body.sender, text=body.text, context=ctx, message_id=body.message_id or message_row_id
+    )
+    conv.participants = people
+    conv.turns = state.turns
+    conv.state = state.to_json()
+    conv.grooming_score = result.grooming.score
+    conv.sextortion_score = result.sextortion.score
+    session.add(
+        ConversationMessage(
+            id=message_row_id,
+            conversation_id=body.conversation_id,
+            external_id=body.message_id,
+            turn=result.turn,
+            sender=body.sender,
+            recipients=body.recipients,
+            text=body.text,
+            attachments=_attachments(session, integration_id, body),
+            sent_at=sent_at,
+            behaviours=[f.to_json() for f in result.fired],
+            grooming_score=result.grooming.score,
+            sextortion_score=result.sextortion.score,
+        )
+    )
+    record_event(
+        session,
+        "message.received",
+        subject_type="conversation",
+        subject_id=body.conversation_id,
+        actor=actor,
+        data={"message_id": body.message_id or message_row_id, "turn": result.turn, "behaviours": len(result.fired)},
+    )
+    nudges = _flag_and_nudge(session, conv, state, result, body, bands, actor)
+    session.flush()
+    return {
+        "message_id": body.message_id or message_row_id,
+        "conversation_id": body.conversation_id,
+        "turn": result.turn,
+        "grooming": result.grooming.to_json(),
+        "sextortion": result.sextortion.to_json(),
+        "relationship": sorted(k for k, v in state.relationship.items() if v),
+        "nudges": nudges,
+    }
+
+
+def _flag_and_nudge(
+    session: Session,
+    conv: Conversation,
+    state: ConversationState,
+    result: TurnResult,
+    body: MessageIn,
+    bands: dict[str, str],
+    actor: str,
+) -> list[dict[str, Any]]:
+    nudges: list[dict[str, Any]] = []
+    for family, fam in (("grooming", result.grooming), ("sextortion", result.sextortion)):
+        if not fam.crossed:
+            continue
+        if family == "grooming":
+            conv.grooming_warned_turn = result.turn
+        else:
+            conv.sextortion_warned_turn = result.turn
+        conv.flagged_at = conv.flagged_at or now()
+        conv.preserved = True
+        relationship = sorted(k for k, v in state.relationship.items() if v)
+        priority = conversation_priority(family, fam.score, relationship)
+        record_event(
+            session,
+            "conversation.flagged",
+            subject_type="conversation",
+            subject_id=conv.id,
+            actor=actor,
+            data={
+                "conversation_id": conv.id,
+                "family": family,
+                "sender": body.sender,
+                "recipients": body.recipients,
+                "participants": conv.participants,
+                "turn": result.turn,
+                "grooming": {"score": round(result.grooming.score, 4), "behaviours": result.grooming.behaviours},
+                "sextortion": {"score": round(result.sextortion.score, 4), "behaviours": result.sextortion.behaviours},
+                "relationship": relationship,
+                "priority": priority,
+                "preserved": True,
+            },
+        )
+        for account in conv.participants:
+            if account == body.sender or not is_minor(bands.get(account)):
+                continue
+            message = nudge_message(family)
+            record_event(
+                session,
+                "safety.nudge",
+                subject_type="account",
+                subject_id=account,
+                actor=actor,
+                data={"account_id": account, "conversation_id": conv.id, "turn": result.turn, "message": message},
+            )
+            nudges.append({"account_id": account, **message})
+    return nudges
+
+
+def set_age_band(session: Session, account_id: str, age_band: str, *, actor: str) -> Account:
+    """Set an account's declared age band (the age-assurance work will add assured bands)."""
+    if age_band not in AGE_BANDS:
+        raise Invalid(f"age_band must be one of {', '.join(AGE_BANDS)}", code="invalid_age_band")
+    acc = session.get(Account, account_id)
+    old = acc.age_band if acc else None
+    if acc is None:
+        acc = Account(id=account_id, age_band=age_band)
+        session.add(acc)
+    acc.age_band = age_band
+    session.flush()
+    record_event(
+        session,
+        "account.age_band_set",
+        subject_type="account",
+        subject_id=account_id,
+        actor=actor,
+        data={"old": old, "new": age_band, "source": "declared"},
+    )
+    return acc
+
+
+def record_block(session: Session, blocker: str, blocked: str, *, actor: str) -> bool:
+    """Remember that `blocker` blocked `blocked`; returns False when it was already known."""
+    if blocker == blocked:
+        raise Invalid("an account cannot block itself", code="invalid_block")
+    _accounts(session, [blocker, blocked])
+    if session.get(Block, (blocker, blocked)) is not None:
+        return False
+    session.add(Block(blocker=blocker, blocked=blocked, created_at=now()))
+    record_event(
+        session, "account.blocked", subject_type="account", subject_id=blocker, actor=actor, data={"blocked": blocked}
+    )
+    return True
