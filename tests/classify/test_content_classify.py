@@ -72,7 +72,7 @@ def test_explicit_image_to_minor_recipients_lands_in_review_with_priority(
     (ev,) = _events(db, "content.verdict", body["id"])
     assert ev.data["action"] == "review" and ev.data["priority"] in ("MEDIUM", "HIGH")
     assert "possible_new_csam" in ev.data["labels"] and "explicit_to_minor" in ev.data["labels"]
-    assert "classifier:new_material.possible_new_csam" in ev.data["labels"]
+    assert ev.data["rule"] == "classifier.review"
     with db.session() as s:
         item = s.get(ContentItem, body["id"])
         assert item is not None and item.quarantine_id  # held for review: bytes kept, encrypted

@@ -17,7 +17,9 @@ from sqlalchemy import select
 from haven.core import jobs
 from haven.core.db import Database
 from haven.core.models import Event
+from haven.intake.models import ContentItem
 from haven.review import file_views
+from haven.review.models import ReviewTask
 from haven.staff import service as svc
 from tests.conftest import LiveServer
 from tests.helpers import encode, sample
@@ -84,7 +86,15 @@ def test_newcomer_signs_in_trains_and_works_a_queue_by_keyboard(
     # (expect, not wait_for_function: the console's CSP forbids the eval that the latter uses)
     expect(img).to_have_attribute("src", re.compile("/file"))
     expect(img).to_have_js_property("complete", True)
-    expect(img).to_have_js_property("naturalWidth", 512)
+    # The full file, not the preview: its natural width is the uploaded picture's (which of the two
+    # tasks comes first depends on the classifier scores that feed the priority).
+    with db.sessions() as s:
+        task = s.get(ReviewTask, first_task)
+        assert task is not None
+        item = s.get(ContentItem, task.subject_id)
+        assert item is not None and item.width in (512, 400)
+        width = item.width
+    expect(img).to_have_js_property("naturalWidth", width)
     page.screenshot(path=str(SHOTS / "task-revealed.png"), full_page=True)
     with db.sessions() as s:
         views = [v for cid in ids for v in file_views(s, cid)]
