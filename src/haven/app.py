@@ -82,9 +82,12 @@ def _routers() -> list:  # type: ignore[type-arg]
     from haven.banks.api import router as banks_router
     from haven.console.pages import router as console_router
     from haven.evidence.api import router as evidence_router
+    from haven.evidence.pages import router as evidence_desk_router
     from haven.intake.api import router as intake_router
     from haven.legal.api import router as legal_router
+    from haven.legal.pages import router as legal_desk_router
     from haven.report.api import router as reports_router
+    from haven.report.pages import router as report_desk_router
     from haven.review.pages import router as review_pages_router
 
     return [
@@ -95,4 +98,7 @@ def _routers() -> list:  # type: ignore[type-arg]
         reports_router,
         evidence_router,
         legal_router,
+        report_desk_router,
+        legal_desk_router,
+        evidence_desk_router,
     ]
