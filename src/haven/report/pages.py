@@ -32,7 +32,7 @@ from haven.console.web import (
 )
 from haven.core.clock import now
 from haven.core.db import Database
-from haven.core.errors import HavenError, Invalid
+from haven.core.errors import Conflict, HavenError, Invalid
 from haven.evidence.models import EvidenceObject
 from haven.intake.models import ContentItem
 from haven.report import cases
@@ -385,6 +385,10 @@ async def edit_case(request: Request, me: Drafter, case_id: str) -> Response:
 def _edit(request: Request, me: StaffContext, case_id: str, form: FormData) -> Response:
     with _db(request).session() as s:
         case = cases.get_case(s, case_id, me.actor)
+        if case.status not in EDITABLE_STATES:
+            raise Conflict(
+                f"report case {case.id} is {case.status}; only drafts can be edited", code="report_not_draft"
+            )
         changes, errors = _changes(form, case)
         if not errors:
             try:
