@@ -102,6 +102,16 @@ def test_legal_requests_pages(
         assert "subscriber.json" in names and "records.json" not in names
         assert json.loads(z.read("subscriber.json"))[0]["account_id"] == "user-target"
 
+    # The user-notice decision: refused while the warrant's non-disclosure order runs.
+    r = c.post(f"/console/legal/{warrant_id}/notice", {"decision": "notify", "reason": "policy"})
+    assert r.status_code == 409 and "non-disclosure order forbids" in r.text
+    assert c.post(f"/console/legal/{warrant_id}/notice", {"decision": "withhold", "reason": ""}).status_code == 400
+    assert c.post(f"/console/legal/{warrant_id}/notice", {"decision": "withhold", "reason": "NDO"}).status_code == 303
+    assert c.post(f"/console/legal/{late_id}/notice", {"decision": "notify", "reason": "no order"}).status_code == 303
+    with db.session() as s:
+        notices = {r.id: r.user_notice for r in s.query(LegalRequest)}
+    assert notices == {warrant_id: "withhold", late_id: "notify"}
+
     admin = ConsoleClient(server.url)
     admin.sign_in("admin@example.org", PASSWORD, admin_secret)
     assert admin.get("/console/legal").status_code == 403

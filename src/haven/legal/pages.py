@@ -137,6 +137,27 @@ def legal_verify(
     return redirect(f"{PREFIX}/legal/{request_id}", request)
 
 
+@router.post("/legal/{request_id}/notice", dependencies=CSRF)
+def legal_notice(
+    request: Request,
+    me: LegalStaff,
+    request_id: str,
+    decision: Annotated[str, Form(max_length=10)] = "",
+    reason: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
+    """Decide whether the user is told (refused while a non-disclosure order runs)."""
+    if not reason.strip():
+        return _page(request, me, request_id, HavenError("give the reason for the decision", code="reason_required"))
+    try:
+        with _db(request).session() as s:
+            service.decide_notice(s, request_id, me.actor, decision=decision, reason=reason.strip())
+    except HavenError as exc:
+        if exc.status_code in (401, 403, 404):
+            raise
+        return _page(request, me, request_id, exc)
+    return redirect(f"{PREFIX}/legal/{request_id}", request)
+
+
 @router.post("/legal/{request_id}/produce", dependencies=CSRF)
 def legal_produce(
     request: Request,
