@@ -272,3 +272,39 @@ def test_person_entries_and_exif_views_are_checked(
         views = cases.exif_views(s, item)
         assert [v.actor for v in views] == ["staff:someone"] and cases.exif_viewed(s, item)
         assert s.scalar(select(AuditRecord).where(AuditRecord.action == "media.exif_view")) is not None
+
+
+def test_text_only_case_gets_its_conversation_from_the_desk(
+    server: LiveServer, db: Database, settings: Settings, double: LiveDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(monkeypatch, settings, double)
+    cs_id, cs_secret = make_staff(db, "drafter@example.org", ["child_safety_reviewer"])
+    _, legal_secret = make_staff(db, "counsel@example.org", ["legal"])
+    with db.session() as s:
+        decision_id = decide(s, [], category="grooming", classification=None, subject_type="account")
+    run_jobs(db)
+    case_id = case_for(db, decision_id)
+    cs = _signed_in(server, "drafter@example.org", cs_secret)
+    page = cs.get(f"/console/reports/{case_id}")
+    assert "No conversation attached" in page.text and 'id="conversation-file"' in page.text
+    url = f"/console/reports/{case_id}/conversation"
+    assert cs.post(url, {"csrf_token": ""}, files={"file": ("c.csv", b"text\nhi\n")}).status_code == 403
+    r = cs.post(url, files={"file": ("c.csv", b"when,who\n1,2\n", "text/csv")})
+    assert r.status_code == 422 and 'id="err-conversation"' in r.text and "“text” column" in r.text
+    r = cs.post(url, {})
+    assert r.status_code == 422 and "Choose a CSV file" in r.text
+    chat = (
+        "sent_at,sender,recipient,text\r\n"
+        "2026-01-01T10:00:00Z,user-offender,user-child,how old are you\r\n"
+        "2026-01-01T10:01:00Z,user-offender,user-child,don't tell your parents\r\n"
+    )
+    r = cs.post(url, files={"file": ("chat.csv", chat.encode(), "text/csv")})
+    assert r.status_code == 303
+    page = cs.get(f"/console/reports/{case_id}")
+    assert "2 messages, sent as a supplemental CSV" in page.text and "don&#39;t tell your parents" in page.text
+    legal = _signed_in(server, "counsel@example.org", legal_secret)
+    assert legal.post(f"/console/reports/{case_id}/submit").status_code == 303
+    run_jobs(db)
+    assert _case(db, case_id).status == "finished"
+    (filed,) = double.state.finished()
+    assert [f.name for f in filed.files.values()] == [f"conversation-{case_id}.csv"]

@@ -88,6 +88,7 @@ EXPECTED: dict[tuple[str, str], Any] = {
     ("GET", "/console/reports/{case_id}/status"): DRAFT,
     ("POST", "/console/reports/{case_id}/edit"): DRAFT,
     ("POST", "/console/reports/{case_id}/escalate"): DRAFT,
+    ("POST", "/console/reports/{case_id}/conversation"): DRAFT,
     ("POST", "/console/reports/{case_id}/submit"): LEGAL,
     ("POST", "/console/reports/{case_id}/resume"): LEGAL,
     ("POST", "/console/reports/{case_id}/cancel"): LEGAL,

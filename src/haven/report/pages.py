@@ -8,11 +8,12 @@ Everything here goes through `haven.report.cases` (and its checks): `legal` and
 
 from __future__ import annotations
 
+import csv
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, Form, Request
+from fastapi import Depends, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy import select
@@ -180,6 +181,7 @@ def _page(
             "summ": summ,
             "files": files,
             "exchanges": exchanges(s, case.id),
+            "conversation": list(case.conversation or [])[:200],
             "deadline": _open_deadline(s, case),
             "age": _ago(summ["age_seconds"]),
             "reported_ips": reported_ips,
@@ -412,6 +414,39 @@ def escalate_case(
     except Invalid as exc:
         return _page(request, me, case_id, errors={"escalation_reason": exc.message}, status=422)
     return redirect(f"{PREFIX}/reports/{case_id}", request)
+
+
+MAX_CONVERSATION_BYTES = 5 * 1024 * 1024
+
+
+@router.post("/reports/{case_id}/conversation", dependencies=CSRF)
+def attach_conversation(request: Request, me: Drafter, case_id: str, file: UploadFile | None = None) -> Response:
+    """Attach the conversation of a text-only case (enticement, sextortion) as CSV with the
+    columns sent_at, sender, recipient, text; it is sent as a supplemental file."""
+    error = None
+    rows: list[dict[str, str]] = []
+    data = file.file.read(MAX_CONVERSATION_BYTES + 1) if file is not None and file.filename else b""
+    if not data:
+        error = "Choose a CSV file (columns sent_at, sender, recipient, text)."
+    elif len(data) > MAX_CONVERSATION_BYTES:
+        error = "The file is larger than 5 MB."
+    else:
+        try:
+            reader = csv.DictReader(data.decode("utf-8-sig").splitlines())
+            if "text" not in (reader.fieldnames or []):
+                error = "The CSV needs a header row with a “text” column (and sent_at, sender, recipient)."
+            rows = list(reader)
+        except (UnicodeDecodeError, csv.Error) as exc:
+            error = f"The file is not a UTF-8 CSV: {exc}"
+    if error is None:
+        try:
+            with _db(request).session() as s:
+                cases.attach_conversation(s, case_id, me.actor, rows)  # type: ignore[arg-type]
+        except Invalid as exc:
+            error = exc.message
+    if error is not None:
+        return _page(request, me, case_id, errors={"conversation": error}, status=422)
+    return redirect(f"{PREFIX}/reports/{case_id}?saved=1", request)
 
 
 @router.post("/reports/{case_id}/submit", dependencies=CSRF)
