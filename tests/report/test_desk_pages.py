@@ -278,7 +278,7 @@ def test_text_only_case_gets_its_conversation_from_the_desk(
     server: LiveServer, db: Database, settings: Settings, double: LiveDouble, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     configure(monkeypatch, settings, double)
-    cs_id, cs_secret = make_staff(db, "drafter@example.org", ["child_safety_reviewer"])
+    _, cs_secret = make_staff(db, "drafter@example.org", ["child_safety_reviewer"])
     _, legal_secret = make_staff(db, "counsel@example.org", ["legal"])
     with db.session() as s:
         decision_id = decide(s, [], category="grooming", classification=None, subject_type="account")
