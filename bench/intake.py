@@ -152,6 +152,7 @@ def main() -> None:
 
         asyncio.run(drive(url, key, content, 16, args.concurrency))  # warm up
         content_stats = asyncio.run(drive(url, key, content, args.requests, args.concurrency))
+        asyncio.run(drive(url, key, lookup, 8, args.concurrency))  # warm up
         lookup_stats = asyncio.run(drive(url, key, lookup, args.lookups, args.concurrency))
         lookup_stats["hashes_per_s"] = round(lookup_stats["throughput_rps"] * 1000, 1)
     finally:

@@ -96,7 +96,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 def _sqlite_begin_immediate(conn: Any) -> None:
     # Taking the write lock at BEGIN avoids SQLITE_BUSY upgrade deadlocks between concurrent
     # writers (claims, counters): the second writer waits on busy_timeout instead of failing.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # Read-only sessions (Database.reading) begin deferred, so in WAL mode they never wait for
+    # or block a writer.
+    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("haven_read_only") else "BEGIN IMMEDIATE")
 
 
 class Database:
@@ -106,6 +108,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, class_=Session)
+        self._read_sessions = sessionmaker(
+            self.engine.execution_options(haven_read_only=True), expire_on_commit=False, class_=Session
+        )
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -117,6 +122,16 @@ class Database:
             except BaseException:
                 s.rollback()
                 raise
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for reads only (authentication, look-ups): never holds SQLite's write lock.
+        Writing in it is a bug; on SQLite such a write may fail with "database is locked"."""
+        with self._read_sessions() as s:
+            try:
+                yield s
+            finally:
+                s.rollback()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -69,7 +69,7 @@ def require_scope(scope: str) -> Callable[..., Principal]:
     ) -> Principal:
         token = _bearer(request)
         db = get_db(request)
-        with db.sessions() as s:
+        with db.reading() as s:
             principal = authenticate(s, token)
         principal.require(scope)
         request.state.principal = principal

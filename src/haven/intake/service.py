@@ -402,9 +402,12 @@ def lookup(
     queries: list[tuple[str, str, int | None]],
     dihedral: bool = False,
 ) -> list[LookupResult]:
-    """Match hashes a service computed itself (the privacy-preserving path) and log the matches."""
-    results: list[tuple[str, str, list[tuple[Hit, str]], Verdict]] = []
-    rules = active_ruleset(session)  # once per batch, not once per hash
+    """Match hashes a service computed itself (the privacy-preserving path) and log the matches.
+
+    All matching happens before the first statement, so the transaction (on SQLite, the write
+    lock) is held only for the short reads and the insert of the match log.
+    """
+    matched: list[tuple[str, str, list[tuple[Hit, str]]]] = []
     for signal_type, value, quality in queries:
         value = value.lower()
         if signal_type == "pdq":
@@ -423,6 +426,10 @@ def lookup(
                 pdq_quality=None,
                 min_quality=settings.pdq_min_quality,
             )
+        matched.append((signal_type, value, hits))
+    rules = active_ruleset(session)  # once per batch, not once per hash
+    results: list[tuple[str, str, list[tuple[Hit, str]], Verdict]] = []
+    for signal_type, value, hits in matched:
         decision: Decision = evaluate(rules, PolicyInput(matches=tuple(_views(hits))), near_band=NEAR_THRESHOLD_BAND)
         results.append((signal_type, value, hits, decision.verdict))
     all_hits = [h for _, _, hits, _ in results for h, _ in hits]
