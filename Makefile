@@ -45,11 +45,18 @@ test: install lint
 		$(BIN)/pytest -q -p no:cacheprovider; \
 	fi
 
+# Every benchmark at sizes that finish in minutes; each prints its figures and a RESULT line.
+# Full runs: bench/match.py --sizes 1000000 10000000, and the other scripts' --help.
 bench: install
-	$(BIN)/python -m pip install -q -e '.[dev,bench]'
+	$(BIN)/python -m pip install -q -e '.[$(EXTRAS),bench]'
 	$(BIN)/python bench/match.py
+	$(BIN)/python bench/snapshot.py
 	$(BIN)/python bench/hash.py
+	$(BIN)/python bench/robustness.py
 	$(BIN)/python bench/intake.py
+	$(BIN)/python bench/console.py
+	$(BIN)/python bench/policy.py
+	$(BIN)/python bench/report.py
 	$(BIN)/python bench/classify.py
 
 clean:
