@@ -114,7 +114,7 @@ def task_from_user_report(session: Session, event: Event) -> None:
         severity=REPORT_SEVERITY.get(priority, 1),
         content_ids=content_ids,
         uploader=uploader,
-        child_safety=_child_safety(category),
+        child_safety=bool(d.get("child_safety")) or _child_safety(category),
         reason=f"User report ({category}) on {target_type} {target_id}" + (f" — {', '.join(flags)}" if flags else ""),
         details={
             "case_id": case_id,
@@ -124,6 +124,7 @@ def task_from_user_report(session: Session, event: Event) -> None:
             "imminent_risk": imminent,
             "target_type": target_type,
             "target_id": target_id,
+            "rule": d.get("rule"),
         },
         source_key=f"user_report:{d.get('report_id') or event.id}",
         created_at=event.created_at,

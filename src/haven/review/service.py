@@ -169,12 +169,16 @@ def add_or_raise_task(
     for k, v in (details or {}).items():
         if isinstance(v, list):
             merged[k] = sorted({*map(str, merged.get(k, [])), *map(str, v)})
+        elif isinstance(v, bool):  # flags such as imminent risk or trusted flagger: any report sets them
+            merged[k] = bool(merged.get(k)) or v
         else:
             merged.setdefault(k, v)
     if source_key:
         merged["merged_sources"] = [*seen, source_key]
     if kw.get("child_safety"):
         open_task.child_safety = True
+    if severity > open_task.severity and kw.get("reason"):
+        open_task.reason = str(kw["reason"])  # the reason of the strongest signal
     if severity != open_task.severity or score != open_task.score:
         open_task.severity, open_task.score = severity, score
         open_task.priority = severity * 100 + round(score * 100)
