@@ -48,7 +48,12 @@ def test_user_reports_become_prioritised_tasks(server: LiveServer, api_key: str,
         drain(db)
         with db.session() as s:
             (t1,) = s.scalars(select(ReviewTask).where(ReviewTask.subject_id == plain["case_id"])).all()
-            assert (t1.queue, t1.subject_type, t1.severity, t1.child_safety) == ("user_reports", "report_case", 1, False)
+            assert (t1.queue, t1.subject_type, t1.severity, t1.child_safety) == (
+                "user_reports",
+                "report_case",
+                1,
+                False,
+            )
             first_rank = t1.rank_at
         merged = _report(c, {"type": "content", "id": "c-1"}, "adult_nudity", reporter={"id": "hotline-1"})
         assert merged["case_id"] == plain["case_id"] and merged["trusted_flagger"] is True
@@ -120,6 +125,9 @@ def test_appeal_exclusions_hold_for_every_original_decider(db: Database, setting
         assert ev.reviewer == "carol"
     # Idempotent: the same source adds nothing, open or closed.
     with db.session() as s:
-        assert add_or_raise_task(
-            s, queue="appeals", subject_type="account", subject_id="acct-1", severity=1, source_key="appeal:AP1"
-        ) is None
+        assert (
+            add_or_raise_task(
+                s, queue="appeals", subject_type="account", subject_id="acct-1", severity=1, source_key="appeal:AP1"
+            )
+            is None
+        )
