@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from haven.core import jobs
 from haven.core.db import Database
-from haven.core.models import Event
+from haven.core.models import AuditRecord, Event
 from haven.intake.models import ContentItem
 from haven.review import file_views
 from haven.review.models import ReviewTask
@@ -118,6 +118,16 @@ def test_newcomer_signs_in_trains_and_works_a_queue_by_keyboard(
     page.screenshot(path=str(SHOTS / "task-shortcuts.png"))
     page.keyboard.press("Escape")
     assert not page.locator("#shortcuts").is_visible()
+    # The file's metadata (EXIF) on a deliberate click, fetched by htmx into the page: recorded
+    # as media.exif_view (what exifViewedByEsp is built from), and not a view of the file.
+    page.get_by_role("link", name="Show file metadata (EXIF)").first.click()
+    expect(page.locator(".item .exif").first).to_contain_text("carries no EXIF metadata")
+    assert "/exif" not in page.url  # swapped into the task page, not a new page
+    with db.sessions() as s:
+        exif = s.scalars(select(AuditRecord).where(AuditRecord.action == "media.exif_view")).all()
+        assert [a.actor for a in exif] == [f"staff:{staff_id}"] and exif[0].details["content_id"] in ids
+        assert len([v for cid in ids for v in file_views(s, cid)]) == 2
+    page.locator("body").focus()
     # Decide by keyboard alone: violation, A1, submit and next.
     page.keyboard.press("v")
     page.keyboard.press("1")

@@ -95,6 +95,12 @@ def test_api_report_desk(
         r = c.patch(
             f"/v1/cybertipline/reports/{case_id}", json={"victims": [{"esp_identifier": "user-child", "age": 400}]}
         )
+        assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_person"  # refused when edited
+        # What only the schema knows is refused at submission (a country code is two capitals).
+        r = c.patch(
+            f"/v1/cybertipline/reports/{case_id}",
+            json={"victims": [{"esp_identifier": "user-child", "country_code": "usa"}]},
+        )
         assert r.status_code == 200
         r = c.post(f"/v1/cybertipline/reports/{case_id}/submit")
         assert r.status_code == 422 and r.json()["error"]["code"] == "schema_invalid"

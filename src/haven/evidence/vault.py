@@ -475,6 +475,15 @@ def place_hold(
         expires_at=expires_at,
     )
     session.add(hold)
+    audit(
+        session,
+        actor=actor.ref,
+        action="evidence.hold_place",
+        object_type="legal_hold",
+        object_id=hold.id,
+        purpose=reason,
+        details={"case_id": case_id, "object_id": object_id, "account_id": account_id},
+    )
     record_event(
         session,
         "evidence.hold_placed",
@@ -486,8 +495,9 @@ def place_hold(
     return hold
 
 
-def release_hold(session: Session, hold_id: str, *, actor: Actor) -> LegalHold:
-    """Release a hold; a purge job re-checks what it was holding back."""
+def release_hold(session: Session, hold_id: str, *, actor: Actor, reason: str | None = None) -> LegalHold:
+    """Release a hold (saying why, in the audit log and the ledger); a purge job re-checks what
+    it was holding back."""
     from haven.core.jobs import enqueue
 
     authorise_manage(actor)
@@ -497,7 +507,23 @@ def release_hold(session: Session, hold_id: str, *, actor: Actor) -> LegalHold:
     if hold.released_at is None:
         hold.released_at = now()
         hold.released_by = actor.ref
-        record_event(session, "evidence.hold_released", subject_type="legal_hold", subject_id=hold.id, actor=actor.ref)
+        audit(
+            session,
+            actor=actor.ref,
+            action="evidence.hold_release",
+            object_type="legal_hold",
+            object_id=hold.id,
+            purpose=reason,
+            details={"case_id": hold.case_id, "object_id": hold.object_id, "account_id": hold.account_id},
+        )
+        record_event(
+            session,
+            "evidence.hold_released",
+            subject_type="legal_hold",
+            subject_id=hold.id,
+            actor=actor.ref,
+            data={"reason": reason} if reason else {},
+        )
         enqueue(session, "evidence.purge", {"hold_id": hold.id}, dedupe_key=f"evidence.purge:hold:{hold.id}")
     return hold
 

@@ -24,7 +24,7 @@ from haven.core.settings import Settings
 from haven.intake import quarantine
 from haven.intake.models import Account, ContentItem, Match
 from haven.intake.schemas import ContentMetadata, ContentResult, Hashes, LookupResult, MatchOut, VerdictOut
-from haven.policy import AccountView, Decision, MatchView, PolicyInput, Verdict, decide, evaluate
+from haven.policy import AccountView, Decision, MatchView, PolicyInput, Verdict, evaluate
 from haven.policy.rules import uses
 from haven.policy.store import active_ruleset
 from haven.signals.crypto import crypto_hashes
@@ -404,6 +404,7 @@ def lookup(
 ) -> list[LookupResult]:
     """Match hashes a service computed itself (the privacy-preserving path) and log the matches."""
     results: list[tuple[str, str, list[tuple[Hit, str]], Verdict]] = []
+    rules = active_ruleset(session)  # once per batch, not once per hash
     for signal_type, value, quality in queries:
         value = value.lower()
         if signal_type == "pdq":
@@ -422,7 +423,7 @@ def lookup(
                 pdq_quality=None,
                 min_quality=settings.pdq_min_quality,
             )
-        decision: Decision = decide(session, PolicyInput(matches=tuple(_views(hits))), near_band=NEAR_THRESHOLD_BAND)
+        decision: Decision = evaluate(rules, PolicyInput(matches=tuple(_views(hits))), near_band=NEAR_THRESHOLD_BAND)
         results.append((signal_type, value, hits, decision.verdict))
     all_hits = [h for _, _, hits, _ in results for h, _ in hits]
     names = _bank_names(session, all_hits)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import csv
 import io
+import ipaddress
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -32,6 +33,7 @@ from haven.policy.categories import CATEGORIES
 from haven.report.config import CybertipSettings
 from haven.report.models import ReportCase, ReportFile, Submission
 from haven.report.xml import (
+    EVENT_NAMES,
     FILE_ANNOTATIONS,
     INDUSTRY_CLASSIFICATIONS,
     REPORT_ANNOTATIONS,
@@ -390,21 +392,27 @@ def recorded_views(session: Session, item: ContentItem) -> list[AuditRecord]:
     return [r for r in rows if (r.details or {}).get("content_id") in (None, item.id)]
 
 
+def exif_views(session: Session, item: ContentItem) -> list[AuditRecord]:
+    """The recorded openings of this file's metadata view by a person (`media.exif_view`),
+    oldest first: who looked at the EXIF, and when."""
+    if not item.quarantine_id:
+        return []
+    rows = session.scalars(
+        select(AuditRecord)
+        .where(
+            AuditRecord.action == "media.exif_view",
+            AuditRecord.actor.like("staff:%"),
+            AuditRecord.object_type == "quarantine_object",
+            AuditRecord.object_id == item.quarantine_id,
+        )
+        .order_by(AuditRecord.created_at)
+    )
+    return [r for r in rows if (r.details or {}).get("content_id") in (None, item.id)]
+
+
 def exif_viewed(session: Session, item: ContentItem) -> bool:
     """True only if a person opened the file's metadata view (`media.exif_view` in the audit log)."""
-    if not item.quarantine_id:
-        return False
-    return (
-        session.scalar(
-            select(AuditRecord.id).where(
-                AuditRecord.action == "media.exif_view",
-                AuditRecord.actor.like("staff:%"),
-                AuditRecord.object_type == "quarantine_object",
-                AuditRecord.object_id == item.quarantine_id,
-            )
-        )
-        is not None
-    )
+    return bool(exif_views(session, item))
 
 
 def _person(d: dict[str, Any]) -> PersonInfo:
@@ -416,6 +424,15 @@ def _person(d: dict[str, Any]) -> PersonInfo:
             raise ValueError(f"{v!r} has no time zone")
         return t
 
+    age = d.get("age")
+    if age is not None and (isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= 150):
+        raise ValueError(f"age must be a whole number from 0 to 150 (got {age!r})")
+    if d.get("date_of_birth"):
+        date.fromisoformat(str(d["date_of_birth"]))
+    for e in d.get("ip_events") or []:
+        ipaddress.ip_address(str(e["ip"]))
+        if e.get("event", "Unknown") not in EVENT_NAMES:
+            raise ValueError(f"an IP event is one of {', '.join(EVENT_NAMES)} (got {e.get('event')!r})")
     return PersonInfo(
         esp_identifier=d.get("esp_identifier"),
         screen_name=d.get("screen_name"),

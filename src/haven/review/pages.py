@@ -47,6 +47,7 @@ from haven.review.service import (
     get_task,
     holds,
     queue_counts,
+    read_exif,
     release,
 )
 from haven.staff import training, wellness
@@ -410,6 +411,20 @@ def media_file(request: Request, me: Rev, task_id: str, content_id: str) -> Resp
     if not ctype.startswith(("image/", "video/")):
         ctype = "application/octet-stream"
     return Response(data, media_type=ctype, headers=NO_STORE)
+
+
+@router.get("/tasks/{task_id}/media/{content_id}/exif")
+def media_exif(request: Request, me: Rev, task_id: str, content_id: str) -> Response:
+    """The file's metadata (EXIF) on a deliberate click, without the picture: written to the
+    audit log as `media.exif_view`, which is what makes `exifViewedByEsp` true in a report."""
+    settings = request.app.state.settings
+    with _db(request).session() as s:
+        task, item = _media_item(s, me, task_id, content_id)
+        rows = read_exif(s, settings, item.id, actor=me.actor.ref, source_ip=client_ip(request))
+    ctx = {"task": task, "item_id": content_id, "rows": rows}
+    if request.headers.get("hx-request"):
+        return render(request, "exif_table.html", ctx, me=me)
+    return render(request, "exif.html", ctx, me=me)
 
 
 @router.post("/tasks/{task_id}/decide", dependencies=CSRF)

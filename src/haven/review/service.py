@@ -708,3 +708,70 @@ def file_views(session: Session, content_id: str) -> list[FileView]:
         .order_by(AuditRecord.created_at)
     )
     return [FileView(r.object_id, content_id, r.actor, _aware(r.created_at)) for r in rows]
+
+
+EXIF_VIEW = "media.exif_view"
+EXIF_PURPOSE = "review.exif_view"
+
+
+def read_exif(
+    session: Session, settings: Settings, content_id: str, *, actor: str, source_ip: str | None = None
+) -> list[tuple[str, str]]:
+    """Show a person a file's metadata (EXIF: camera, times, places), never its picture.
+
+    The bytes are read as a machine read (`media.read`, not a view of the file), and the person's
+    looking at the metadata is written as `media.exif_view` on the quarantine object — the record
+    a CyberTipline report uses for `exifViewedByEsp`. Authorisation is the caller's (the task page
+    checks that the person holds the task). Returns (tag, value) pairs; empty when there is none.
+    """
+    import io
+
+    from PIL import ExifTags, Image, UnidentifiedImageError
+
+    from haven.intake import quarantine
+    from haven.intake.models import ContentItem
+
+    item = session.get(ContentItem, content_id)
+    if item is None or not item.quarantine_id:
+        raise NotFound("no quarantined file for this item", code="object_not_found")
+    data = quarantine.read(
+        session,
+        settings,
+        item.quarantine_id,
+        actor=actor,
+        purpose=EXIF_PURPOSE,
+        source_ip=source_ip,
+        action=quarantine.MACHINE_READ,
+    )
+    audit(
+        session,
+        actor=actor,
+        action=EXIF_VIEW,
+        object_type="quarantine_object",
+        object_id=item.quarantine_id,
+        purpose=EXIF_PURPOSE,
+        source_ip=source_ip,
+        details={"content_id": item.id},
+    )
+    rows: list[tuple[str, str]] = []
+    try:
+        exif = Image.open(io.BytesIO(data)).getexif()
+    except (UnidentifiedImageError, OSError, ValueError):
+        return rows
+
+    def show(v: Any) -> str:
+        if isinstance(v, bytes):
+            return f"({len(v)} bytes)"
+        text = str(v)
+        return text if len(text) <= 200 else text[:200] + "…"
+
+    for tag, value in exif.items():
+        if tag in (ExifTags.Base.ExifOffset, ExifTags.Base.GPSInfo):
+            continue  # pointers to the sub-directories listed below
+        rows.append((ExifTags.TAGS.get(tag, f"Tag {tag}"), show(value)))
+    for ifd_id in (ExifTags.IFD.Exif, ExifTags.IFD.GPSInfo):
+        names = ExifTags.GPSTAGS if ifd_id == ExifTags.IFD.GPSInfo else ExifTags.TAGS
+        prefix = "GPS " if ifd_id == ExifTags.IFD.GPSInfo else ""
+        for tag, value in exif.get_ifd(ifd_id).items():
+            rows.append((prefix + str(names.get(tag, f"Tag {tag}")), show(value)))
+    return rows
