@@ -16,6 +16,8 @@ from haven.review.models import ReviewTask
 from haven.review.service import Reviewer, add_or_raise_task, claim, claim_next, decide
 from tests.conftest import LiveServer
 from tests.enforce.test_webhook_flow import drain
+from tests.review.console_client import ConsoleClient
+from tests.review.fixtures import PASSWORD, make_staff
 
 CS = frozenset({"child_safety_reviewer", "senior"})
 
@@ -42,6 +44,7 @@ def _report(c: Any, target: dict[str, str], category: str, **kw: Any) -> dict[st
 
 
 def test_user_reports_become_prioritised_tasks(server: LiveServer, api_key: str, db: Database, trusted: None) -> None:
+    _staff_id, secret = make_staff(db, "senior@example.org", sorted(CS))
     with server.client(api_key) as c:
         plain = _report(c, {"type": "content", "id": "c-1"}, "adult_nudity")
         other = _report(c, {"type": "account", "id": "acct-7"}, "other", reporter={"id": "rep-2"})
@@ -84,6 +87,17 @@ def test_user_reports_become_prioritised_tasks(server: LiveServer, api_key: str,
     with db.session() as s:
         got = claim_next(s, Reviewer("plain", frozenset({"reviewer"}), False), "user_reports")
         assert got is not None and got.subject_id == plain["case_id"]
+    # The task page shows what the reporters said, the imminent-risk report first.
+    with db.session() as s:
+        urgent_task = s.scalars(select(ReviewTask).where(ReviewTask.subject_id == urgent["case_id"])).one()
+    console = ConsoleClient(server.url)
+    console.sign_in("senior@example.org", PASSWORD, secret)
+    page = console.get(f"/console/tasks/{urgent_task.id}")
+    assert page.status_code == 200 and "Reports (1)" in page.text
+    assert "<strong>imminent risk</strong>" in page.text and "please look at this" in page.text
+    merged_task = console.get(f"/console/tasks/{tasks[plain['case_id']].id}").text
+    assert "Reports (2)" in merged_task and merged_task.index("trusted flagger</strong>") < merged_task.index("rep-1")
+    console.close()
 
 
 def test_appeal_exclusions_hold_for_every_original_decider(db: Database, settings: Any) -> None:

@@ -223,6 +223,17 @@ def _conversation(s: Session, request: Request, me: StaffContext, task: ReviewTa
     return conv
 
 
+def _reports(s: Session, task: ReviewTask) -> list[Any] | None:
+    """The user reports of a report-case task, most urgent first (what the reporters said)."""
+    if task.subject_type != "report_case":
+        return None
+    from haven.intake.reports.models import UserReport
+
+    rows = list(s.scalars(select(UserReport).where(UserReport.case_id == task.subject_id).limit(200)))
+    rows.sort(key=lambda r: (not r.imminent_risk, not r.trusted_flagger, r.received_at))
+    return rows
+
+
 def _strikes(s: Session, account_id: str | None) -> dict[str, Any] | None:
     """The uploader's standing with enforcement: active strike points, decisions that stand,
     and each strike (active, expired or removed by an overturn)."""
@@ -310,6 +321,7 @@ def task_page(request: Request, me: Rev, task_id: str, reveal: str | None = None
         )
         conversation = _conversation(s, request, me, task)
         strikes = _strikes(s, task.uploader)
+        reports = _reports(s, task)
         parent = s.get(ReviewDecision, task.parent_decision_id) if task.parent_decision_id else None
     prefs = wellness.preferences(me.preferences)
     classes = sorted({m.classification for m in matches if m.classification})
@@ -327,6 +339,7 @@ def task_page(request: Request, me: Rev, task_id: str, reveal: str | None = None
         "violations": sum(1 for h in history if h.decision == "violation"),
         "conversation": conversation,
         "strikes": strikes,
+        "reports": reports,
         "appeal": task.details if task.details.get("appeal_id") else None,
         "parent": parent,
         "prefs": prefs,
