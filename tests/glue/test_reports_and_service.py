@@ -145,3 +145,38 @@ def test_appeal_exclusions_hold_for_every_original_decider(db: Database, setting
             )
             is None
         )
+
+
+def test_a_second_risk_family_raises_the_waiting_conversation_task(db: Database) -> None:
+    from haven.core.ledger import record_event
+    from haven.review.inbound import task_from_conversation
+
+    def flag(family: str, priority: str, score: float) -> None:
+        with db.session() as s:
+            ev = record_event(
+                s,
+                "conversation.flagged",
+                subject_type="conversation",
+                subject_id="conv-9",
+                actor="integration:x",
+                data={
+                    "conversation_id": "conv-9",
+                    "family": family,
+                    "sender": "adult-9",
+                    "recipients": ["kid-9"],
+                    "turn": 3,
+                    family: {"score": score, "behaviours": []},
+                    "priority": priority,
+                },
+            )
+            s.flush()
+            task_from_conversation(s, ev)
+            task_from_conversation(s, ev)  # a retried job changes nothing
+
+    flag("grooming", "HIGH", 0.7)
+    flag("sextortion", "VERY_HIGH", 0.9)
+    with db.session() as s:
+        (task,) = s.scalars(select(ReviewTask).where(ReviewTask.subject_id == "conv-9")).all()
+        assert task.severity == 4 and task.score == 0.9 and task.details["families"] == ["grooming", "sextortion"]
+        assert "sextortion" in task.reason and len(task.details["merged_sources"]) == 1
+        assert task.details["category"] == "sextortion"  # the strongest signal suggests the category

@@ -163,6 +163,7 @@ def add_or_raise_task(
     seen = list(open_task.details.get("merged_sources", []))
     if source_key and (source_key in seen or source_key == open_task.source_key):
         return open_task
+    stronger = int(severity) > open_task.severity
     severity = max(open_task.severity, max(0, min(4, int(severity))))
     score = max(open_task.score, max(0.0, min(1.0, float(score))))
     merged = dict(open_task.details)
@@ -171,13 +172,15 @@ def add_or_raise_task(
             merged[k] = sorted({*map(str, merged.get(k, [])), *map(str, v)})
         elif isinstance(v, bool):  # flags such as imminent risk or trusted flagger: any report sets them
             merged[k] = bool(merged.get(k)) or v
+        elif stronger:  # the strongest signal names the category and the rest
+            merged[k] = v
         else:
             merged.setdefault(k, v)
     if source_key:
         merged["merged_sources"] = [*seen, source_key]
     if kw.get("child_safety"):
         open_task.child_safety = True
-    if severity > open_task.severity and kw.get("reason"):
+    if stronger and kw.get("reason"):
         open_task.reason = str(kw["reason"])  # the reason of the strongest signal
     if severity != open_task.severity or score != open_task.score:
         open_task.severity, open_task.score = severity, score
