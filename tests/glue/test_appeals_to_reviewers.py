@@ -102,6 +102,7 @@ def test_blocked_upload_appeal_upheld_by_another_reviewer_in_the_console(
         assert page.status_code == 200
         html = page.text
         assert f"<code>{appeal_id}</code>" in html and "restores the content" in html
+        assert '<blockquote class="statement">This is a photo of an astronaut.</blockquote>' in html
         standing = re.search(r'<p id="standing">(.*?)</p>', html, re.S)
         assert standing is not None and "<strong>10</strong> (1 active strike)" in standing.group(1)
         assert "<td>csam</td><td>10</td>" in html and "Earlier decisions" in html

@@ -223,6 +223,23 @@ def _conversation(s: Session, request: Request, me: StaffContext, task: ReviewTa
     return conv
 
 
+def _appeal(s: Session, task: ReviewTask) -> dict[str, Any] | None:
+    """What an appeal task is about: the appealed decision (from the task) and the appellant's
+    statement in full (from enforcement's appeal)."""
+    appeal_id = task.details.get("appeal_id")
+    if not appeal_id:
+        return None
+    from haven.enforce.models import Appeal
+
+    row = s.get(Appeal, str(appeal_id))
+    return {
+        **task.details,
+        "appellant": row.appellant if row else None,
+        "statement": row.statement if row else "",
+        "status": row.status if row else "unknown",
+    }
+
+
 def _reports(s: Session, task: ReviewTask) -> list[Any] | None:
     """The user reports of a report-case task, most urgent first (what the reporters said)."""
     if task.subject_type != "report_case":
@@ -322,6 +339,7 @@ def task_page(request: Request, me: Rev, task_id: str, reveal: str | None = None
         conversation = _conversation(s, request, me, task)
         strikes = _strikes(s, task.uploader)
         reports = _reports(s, task)
+        appeal = _appeal(s, task)
         parent = s.get(ReviewDecision, task.parent_decision_id) if task.parent_decision_id else None
     prefs = wellness.preferences(me.preferences)
     classes = sorted({m.classification for m in matches if m.classification})
@@ -340,7 +358,7 @@ def task_page(request: Request, me: Rev, task_id: str, reveal: str | None = None
         "conversation": conversation,
         "strikes": strikes,
         "reports": reports,
-        "appeal": task.details if task.details.get("appeal_id") else None,
+        "appeal": appeal,
         "parent": parent,
         "prefs": prefs,
         "categories": list(CATEGORIES.values()),
