@@ -147,7 +147,7 @@ def test_appeal_exclusions_hold_for_every_original_decider(db: Database, setting
         )
 
 
-def test_a_second_risk_family_raises_the_waiting_conversation_task(db: Database) -> None:
+def test_a_second_risk_family_raises_the_waiting_conversation_task(server: LiveServer, db: Database) -> None:
     from haven.core.ledger import record_event
     from haven.review.inbound import task_from_conversation
 
@@ -180,3 +180,13 @@ def test_a_second_risk_family_raises_the_waiting_conversation_task(db: Database)
         assert task.severity == 4 and task.score == 0.9 and task.details["families"] == ["grooming", "sextortion"]
         assert "sextortion" in task.reason and len(task.details["merged_sources"]) == 1
         assert task.details["category"] == "sextortion"  # the strongest signal suggests the category
+        task_id = task.id
+    # A conversation no longer stored (never sent here, or purged): the page says so, no error.
+    _sid, secret = make_staff(db, "cs9@example.org", ["child_safety_reviewer"])
+    console = ConsoleClient(server.url)
+    console.sign_in("cs9@example.org", PASSWORD, secret)
+    assert console.post("/console/queues/grooming/next").headers["location"] == f"/console/tasks/{task_id}"
+    page = console.get(f"/console/tasks/{task_id}")
+    assert page.status_code == 200 and "is no longer stored" in page.text
+    assert 'value="sextortion" selected' in page.text
+    console.close()

@@ -212,9 +212,12 @@ def _conversation(s: Session, request: Request, me: StaffContext, task: ReviewTa
         return None
     from haven.classify.review import conversation_for_review
 
-    conv = conversation_for_review(
-        s, task.subject_id, actor=me.actor.ref, purpose=CONVERSATION_PURPOSE, source_ip=client_ip(request)
-    )
+    try:
+        conv = conversation_for_review(
+            s, task.subject_id, actor=me.actor.ref, purpose=CONVERSATION_PURPOSE, source_ip=client_ip(request)
+        )
+    except NotFound:  # purged: the task can still be read and decided
+        return {"missing": True, "conversation_id": task.subject_id}
     for m in conv["messages"]:
         m["segments"] = _segments(m["text"] or "", m["highlights"])
         m["behaviour_names"] = sorted({h["behaviour"].replace("_", " ") for h in m["highlights"]})
