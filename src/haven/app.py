@@ -82,6 +82,7 @@ def _routers() -> list:  # type: ignore[type-arg]
     from haven.banks.api import router as banks_router
     from haven.console.pages import router as console_router
     from haven.enforce.api import router as enforce_router
+    from haven.enforce.pages import router as enforce_pages_router
     from haven.evidence.api import router as evidence_router
     from haven.evidence.pages import router as evidence_desk_router
     from haven.intake.accounts_api import router as accounts_router
@@ -105,6 +106,7 @@ def _routers() -> list:  # type: ignore[type-arg]
         user_reports_router,
         console_router,
         review_pages_router,
+        enforce_pages_router,
         cybertip_router,
         evidence_router,
         legal_router,

@@ -7,12 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.routing import APIRoute
+from sqlalchemy import update
 
 from haven.core import jobs
 from haven.core.actors import ROLES, Actor
 from haven.core.clock import now
 from haven.core.db import Database
 from haven.core.settings import Settings
+from haven.enforce import webhooks
+from haven.enforce.models import Delivery
 from haven.evidence.vault import Vault, place_hold
 from haven.legal.service import create_request
 from haven.report.models import ReportCase
@@ -82,6 +85,9 @@ EXPECTED: dict[tuple[str, str], Any] = {
     ("GET", "/console/admin/training/{slug}"): ADMIN,
     ("POST", "/console/admin/training/{slug}"): ADMIN,
     ("GET", "/console/admin/audit"): ADMIN,
+    ("GET", "/console/enforcement/deliveries"): ADMIN | {"senior"},
+    ("POST", "/console/enforcement/deliveries/{delivery_id}/replay"): ADMIN,
+    ("GET", "/console/enforcement/ladder"): ADMIN | {"senior"},
     ("GET", "/console/tasks/{task_id}/media/{content_id}/exif"): CS,
     ("GET", "/console/reports"): DRAFT,
     ("GET", "/console/reports/{case_id}"): DRAFT,
@@ -189,6 +195,11 @@ def test_every_console_route_checks_roles_on_the_server(
     jobs.work(db, once=True)
     ids = {role: make_staff(db, f"{role}@example.org", [role]) for role in ROLES}
     victim, _ = make_staff(db, "victim@example.org", ["reviewer"], trained=False, enrol=False)
+    with db.session() as s:  # a dead letter, so an admin's replay has something to replay
+        dead_id = webhooks.deliver(
+            s, "tos.updated", {"version": "9"}, subject_type="terms", subject_id="9", actor="cli"
+        ).id
+        s.execute(update(Delivery).where(Delivery.id == dead_id).values(status="dead"))
     with db.session() as s:
         task = claim_next(s, reviewer(db, ids["child_safety_reviewer"][0]), "known_material")
         assert task is not None and task.content_ids == [flagged["id"]]
@@ -204,6 +215,7 @@ def test_every_console_route_checks_roles_on_the_server(
         "staff_id": victim,
         "task_id": task.id,
         "content_id": flagged["id"],
+        "delivery_id": dead_id,
     }
 
     def concrete(path: str) -> list[tuple[str, str | None]]:

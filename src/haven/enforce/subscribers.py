@@ -212,3 +212,26 @@ def on_terms(session: Session, event: Event) -> None:
         actor=event.actor,
         idempotency_key=f"tos.updated:{version}",
     )
+
+
+@subscribe("safety.nudge", name="enforcement-nudges")
+def on_safety_nudge(session: Session, event: Event) -> None:
+    """Deliver the classify capability's ready message to the service (`safety.nudge` webhook),
+    once per event: the idempotency key is the event's, so a retried job sends nothing new."""
+    d = event.data or {}
+    account = str(d.get("account_id") or event.subject_id)
+    deliver(
+        session,
+        "safety.nudge",
+        {
+            "account_id": account,
+            "conversation_id": d.get("conversation_id"),
+            "turn": d.get("turn"),
+            "message": d.get("message") or {},
+            "event_id": event.id,
+        },
+        subject_type="account",
+        subject_id=account,
+        actor=event.actor,
+        idempotency_key=f"safety.nudge:{event.id}",
+    )

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Form, Request
 from fastapi.responses import Response
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from haven.console.web import (
@@ -179,43 +179,107 @@ def _next(request: Request, me: StaffContext, queue_id: str) -> Response:
 # --- the task page ---------------------------------------------------------------------------------
 
 
-def _conversation(s: Session, task: ReviewTask, items: list[ContentItem]) -> list[dict[str, Any]] | None:
-    """The surrounding conversation for messages, when the messages table exists (it belongs to
-    another capability; without it, or with an unknown shape, the section is left out)."""
-    from haven.core.db import Base
+CONVERSATION_PURPOSE = "review.task"
 
-    table = Base.metadata.tables.get("messages")
-    if table is None or not inspect(s.get_bind()).has_table("messages"):
+
+def _segments(text: str, highlights: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
+    """The message text cut into (piece, behaviour or None): each behaviour's evidence found in
+    the text is marked where it stands; evidence not found verbatim (normalised or semantic
+    matches) is listed under the message instead."""
+    spans: list[tuple[int, int, str]] = []
+    lower = text.lower()
+    for h in highlights:
+        ev = str(h.get("evidence") or "").strip().lower()
+        at = lower.find(ev) if ev else -1
+        if at >= 0 and not any(a < at + len(ev) and at < b for a, b, _ in spans):
+            spans.append((at, at + len(ev), str(h["behaviour"])))
+    out: list[tuple[str, str | None]] = []
+    pos = 0
+    for a, b, behaviour in sorted(spans):
+        if a > pos:
+            out.append((text[pos:a], None))
+        out.append((text[a:b], behaviour))
+        pos = b
+    if pos < len(text):
+        out.append((text[pos:], None))
+    return out
+
+
+def _conversation(s: Session, request: Request, me: StaffContext, task: ReviewTask) -> dict[str, Any] | None:
+    """The flagged conversation of a conversation task, each message with the behaviours that
+    fired on it (from `haven.classify`, which writes an audit record for every call)."""
+    if task.subject_type != "conversation":
         return None
-    cols = table.c
-    conv_col = next((cols[n] for n in ("conversation_id", "conversation") if n in cols), None)
-    if conv_col is None:
+    from haven.classify.review import conversation_for_review
+
+    try:
+        conv = conversation_for_review(
+            s, task.subject_id, actor=me.actor.ref, purpose=CONVERSATION_PURPOSE, source_ip=client_ip(request)
+        )
+    except NotFound:  # purged: the task can still be read and decided
+        return {"missing": True, "conversation_id": task.subject_id}
+    for m in conv["messages"]:
+        m["segments"] = _segments(m["text"] or "", m["highlights"])
+        m["behaviour_names"] = sorted({h["behaviour"].replace("_", " ") for h in m["highlights"]})
+    bands = {p["account_id"]: p["age_band"] for p in conv["participants"]}
+    conv["bands"] = bands
+    return conv
+
+
+def _appeal(s: Session, task: ReviewTask) -> dict[str, Any] | None:
+    """What an appeal task is about: the appealed decision (from the task) and the appellant's
+    statement in full (from enforcement's appeal)."""
+    appeal_id = task.details.get("appeal_id")
+    if not appeal_id:
         return None
-    conv_id = task.subject_id if task.subject_type == "conversation" else None
-    if conv_id is None:
-        ids = [i.id for i in items]
-        key = next((cols[n] for n in ("content_id", "id") if n in cols), None)
-        if key is None or not ids:
-            return None
-        conv_id = s.execute(select(conv_col).where(key.in_(ids)).limit(1)).scalar()
-    if conv_id is None:
+    from haven.enforce.models import Appeal
+
+    row = s.get(Appeal, str(appeal_id))
+    return {
+        **task.details,
+        "appellant": row.appellant if row else None,
+        "statement": row.statement if row else "",
+        "status": row.status if row else "unknown",
+    }
+
+
+def _reports(s: Session, task: ReviewTask) -> list[Any] | None:
+    """The user reports of a report-case task, most urgent first (what the reporters said)."""
+    if task.subject_type != "report_case":
         return None
-    order = next((cols[n] for n in ("sent_at", "created_at", "received_at") if n in cols), None)
-    q = select(table).where(conv_col == conv_id)
-    if order is not None:
-        q = q.order_by(order.desc())
-    rows = [dict(r._mapping) for r in s.execute(q.limit(50))]
-    rows.reverse()
-    text_key = next((n for n in ("text", "body", "normalised_text") if n in cols), None)
-    sender_key = next((n for n in ("sender", "author", "uploader", "from_account") if n in cols), None)
-    return [
-        {
-            "sender": r.get(sender_key) if sender_key else "",
-            "text": r.get(text_key) if text_key else "",
-            "at": r.get(order.name) if order is not None else None,
-        }
-        for r in rows
-    ]
+    from haven.intake.reports.models import UserReport
+
+    rows = list(s.scalars(select(UserReport).where(UserReport.case_id == task.subject_id).limit(200)))
+    rows.sort(key=lambda r: (not r.imminent_risk, not r.trusted_flagger, r.received_at))
+    return rows
+
+
+def _strikes(s: Session, account_id: str | None) -> dict[str, Any] | None:
+    """The uploader's standing with enforcement: active strike points, decisions that stand,
+    and each strike (active, expired or removed by an overturn)."""
+    if not account_id:
+        return None
+    from haven.enforce import strikes
+
+    rows = strikes.strikes_of(s, account_id)
+    points, standing_violations = strikes.standing(s, account_id)
+    t = now()
+    views = strikes.views(rows)
+    return {
+        "points": points,
+        "violations": standing_violations,
+        "rows": [
+            {
+                "category": v.category,
+                "points": v.points,
+                "created_at": v.created_at,
+                "expires_at": v.expires_at,
+                "state": "removed" if v.removed else ("active" if v.active(t) else "expired"),
+            }
+            for v in reversed(views)
+        ],
+        "active": sum(1 for v in views if v.active(t)),
+    }
 
 
 def _bank_names(s: Session, ids: set[str]) -> dict[str, str]:
@@ -227,6 +291,8 @@ def _bank_names(s: Session, ids: set[str]) -> dict[str, str]:
 
 
 def _suggested_category(task: ReviewTask) -> str:
+    if task.details.get("category") in CATEGORIES:
+        return str(task.details["category"])
     if task.queue == "grooming":
         return "grooming"
     if task.queue in ("known_material", "new_material"):
@@ -273,7 +339,10 @@ def task_page(request: Request, me: Rev, task_id: str, reveal: str | None = None
             if task.uploader
             else []
         )
-        conversation = _conversation(s, task, items)
+        conversation = _conversation(s, request, me, task)
+        strikes = _strikes(s, task.uploader)
+        reports = _reports(s, task)
+        appeal = _appeal(s, task)
         parent = s.get(ReviewDecision, task.parent_decision_id) if task.parent_decision_id else None
     prefs = wellness.preferences(me.preferences)
     classes = sorted({m.classification for m in matches if m.classification})
@@ -290,6 +359,9 @@ def task_page(request: Request, me: Rev, task_id: str, reveal: str | None = None
         "others": others,
         "violations": sum(1 for h in history if h.decision == "violation"),
         "conversation": conversation,
+        "strikes": strikes,
+        "reports": reports,
+        "appeal": appeal,
         "parent": parent,
         "prefs": prefs,
         "categories": list(CATEGORIES.values()),

@@ -116,6 +116,88 @@ def create_task(
     return task
 
 
+def excluded_staff(task: ReviewTask) -> set[str]:
+    """Staff ids who may not claim or decide this task: the one who asked for a second opinion,
+    and for an appeal every original decider (`details["exclude_staff"]`)."""
+    out = {str(x) for x in (task.details or {}).get("exclude_staff", [])}
+    if task.exclude_staff:
+        out.add(task.exclude_staff)
+    return out
+
+
+def add_or_raise_task(
+    session: Session,
+    *,
+    queue: str,
+    subject_type: str,
+    subject_id: str,
+    severity: int,
+    score: float = 0.0,
+    details: dict[str, Any] | None = None,
+    **kw: Any,
+) -> ReviewTask | None:
+    """One open task per subject and queue: a new signal about a subject already waiting (a
+    report merged into its case, a second risk family in a conversation) raises that task's
+    priority instead of adding another. Otherwise `create_task` with the same arguments.
+    Idempotent: raising twice to the same level changes nothing."""
+    open_task = session.scalar(
+        select(ReviewTask).where(
+            ReviewTask.queue == queue,
+            ReviewTask.subject_type == subject_type,
+            ReviewTask.subject_id == subject_id,
+            ReviewTask.status == "open",
+        )
+    )
+    if open_task is None:
+        return create_task(
+            session,
+            queue=queue,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            severity=severity,
+            score=score,
+            details=details,
+            **kw,
+        )
+    source_key = kw.get("source_key")
+    seen = list(open_task.details.get("merged_sources", []))
+    if source_key and (source_key in seen or source_key == open_task.source_key):
+        return open_task
+    stronger = int(severity) > open_task.severity
+    severity = max(open_task.severity, max(0, min(4, int(severity))))
+    score = max(open_task.score, max(0.0, min(1.0, float(score))))
+    merged = dict(open_task.details)
+    for k, v in (details or {}).items():
+        if isinstance(v, list):
+            merged[k] = sorted({*map(str, merged.get(k, [])), *map(str, v)})
+        elif isinstance(v, bool):  # flags such as imminent risk or trusted flagger: any report sets them
+            merged[k] = bool(merged.get(k)) or v
+        elif stronger:  # the strongest signal names the category and the rest
+            merged[k] = v
+        else:
+            merged.setdefault(k, v)
+    if source_key:
+        merged["merged_sources"] = [*seen, source_key]
+    if kw.get("child_safety"):
+        open_task.child_safety = True
+    if stronger and kw.get("reason"):
+        open_task.reason = str(kw["reason"])  # the reason of the strongest signal
+    if severity != open_task.severity or score != open_task.score:
+        open_task.severity, open_task.score = severity, score
+        open_task.priority = severity * 100 + round(score * 100)
+        open_task.rank_at = _aware(open_task.created_at) - severity * SEVERITY_WEIGHT - score * SCORE_WEIGHT
+    open_task.details = merged
+    record_event(
+        session,
+        "review.task_raised",
+        subject_type=subject_type,
+        subject_id=subject_id,
+        actor=str(kw.get("actor", "system:review")),
+        data={"task_id": open_task.id, "queue": queue, "priority": open_task.priority, "source_key": source_key},
+    )
+    return open_task
+
+
 # --- who may do what -------------------------------------------------------------------------
 
 
@@ -200,6 +282,14 @@ def _candidates(session: Session, queue: str, reviewer: Reviewer, t: datetime, k
 def claim(session: Session, task_id: str, reviewer: Reviewer) -> bool:
     """Take (or renew) the lease on one task; False when someone else holds it or it is closed."""
     t = now()
+    found = session.execute(
+        select(ReviewTask.exclude_staff, ReviewTask.details).where(ReviewTask.id == task_id)
+    ).first()
+    if found is None:
+        return False
+    extra = (found[1] or {}).get("exclude_staff", []) if isinstance(found[1], dict) else []
+    if reviewer.staff_id in extra:
+        return False  # an appeal is never claimed by one of the original deciders
     res = session.execute(
         update(ReviewTask)
         .where(
@@ -348,6 +438,11 @@ def decide(
     escalate and second opinion create the next task; a confirmed violation of a banked
     category adds the media's hashes to the `local_confirmed` bank."""
     check_task_access(reviewer, task)
+    if reviewer.staff_id in excluded_staff(task):
+        raise Forbidden(
+            "this task must be decided by someone else (you took part in the decision it follows up)",
+            code="same_reviewer",
+        )
     if not holds(task, reviewer):
         raise Conflict("claim this task before deciding (your lease may have expired)", code="not_holder")
     if decision not in DECISIONS:
@@ -427,7 +522,8 @@ def decide(
             "content_ids": list(task.content_ids),
             "automated": False,
             "overturns": overturns,
-        },
+        }
+        | ({"appeal_id": task.details["appeal_id"]} if task.details.get("appeal_id") else {}),
     )
     audit(
         session,
