@@ -15,6 +15,7 @@ import base64
 import io
 import threading
 import time
+from abc import abstractmethod
 from typing import Any
 
 import httpx
@@ -67,7 +68,7 @@ def jpeg_of(rgb: Any, max_side: int = 640) -> bytes:
     return buf.getvalue()
 
 
-class HttpClassifier:
+class HttpClassifier(ABC):
     """Shared plumbing: configuration check, timeout, breaker, error mapping."""
 
     name = "external"
@@ -105,8 +106,9 @@ class HttpClassifier:
                 merged[label] = max(merged.get(label, 0.0), score)
         return LabelledScores(self.name, self.version, merged)
 
-    def _call(self, jpeg: bytes) -> dict[str, float]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def _call(self, jpeg: bytes) -> dict[str, float]:
+        """One request for one JPEG: {label: score}. Each service's adapter implements it."""
 
 
 class ThornSafer(HttpClassifier):
