@@ -15,7 +15,7 @@ import base64
 import io
 import threading
 import time
-from abc import abstractmethod
+from abc import ABC, abstractmethod
 from typing import Any
 
 import httpx
