@@ -95,3 +95,30 @@ def test_self_generated_from_a_minor_gets_higher_priority(
         ).json()
     (ev,) = _events(db, "content.verdict", body["id"])
     assert ev.data["priority"] in ("HIGH", "VERY_HIGH") and "self_generated_content" in ev.data["labels"]
+
+
+def test_possible_new_material_lands_in_its_queue_with_the_priority(
+    explicit_settings: Settings, server: LiveServer, api_key: str, db: Database
+) -> None:
+    """Done-means of issue 6: explicit media sent to minors becomes a possible-new-material task
+    ranked by the classifiers' priority (above an otherwise equal low-priority item)."""
+    from haven.core import jobs
+    from haven.review.models import ReviewTask
+    from haven.worker import load_handlers
+
+    with server.client(api_key) as c:
+        for acc, band in (("adult-9", "adult"), ("kid-9", "under_13")):
+            assert c.put(f"/v1/accounts/{acc}", json={"age_band": band}).status_code == 200
+        to_minor = c.post(
+            "/v1/content",
+            files={"file": ("x.jpg", encode(sample("coffee")))},
+            data={"metadata": json.dumps({"uploader": "adult-9", "surface": "message", "recipients": ["kid-9"]})},
+        ).json()
+    assert to_minor["verdict"]["action"] == "review"
+    load_handlers()
+    jobs.work(db, once=True)
+    (ev,) = _events(db, "content.verdict", to_minor["id"])
+    with db.session() as s:
+        task = s.scalars(select(ReviewTask).where(ReviewTask.subject_id == to_minor["id"])).one()
+        assert task.queue == "new_material"
+        assert task.severity >= {"MEDIUM": 2, "HIGH": 3, "VERY_HIGH": 4}[ev.data["priority"]]

@@ -12,6 +12,8 @@ from haven.intake.models import ContentItem, Match
 from haven.review.queues import CLASSIFICATION_SEVERITY, QUEUES
 from haven.review.service import create_task
 
+PRIORITY_SEVERITY = {"VERY_HIGH": 4, "HIGH": 3, "MEDIUM": 2, "LOW": 1}
+
 
 def queue_for_verdict(rule: str, media_kind: str, requested: str | None = None) -> str:
     """Which queue a verdict goes to: an explicit queue from the rule, else by the rule's family."""
@@ -62,7 +64,10 @@ def task_from_verdict(session: Session, event: Event) -> None:
         return
     rule = str(event.data.get("rule", ""))
     labels = [str(x) for x in event.data.get("labels", [])]
-    severity = max([CLASSIFICATION_SEVERITY.get(x, 0) for x in labels] + [2 if action == "block" else 1])
+    # The classifiers' "possible new material" priority (VERY_HIGH for explicit media sent to
+    # minors, ...) counts like a classification of the same weight.
+    priority = PRIORITY_SEVERITY.get(str(event.data.get("priority", "")), 0)
+    severity = max([CLASSIFICATION_SEVERITY.get(x, 0) for x in labels] + [priority, 2 if action == "block" else 1])
     create_task(
         session,
         queue=queue_for_verdict(rule, item.media_kind, event.data.get("queue")),
