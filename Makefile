@@ -2,10 +2,13 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-dev
+comma := ,
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 # Optional extras installed for development and tests (see pyproject.toml). `semantic` pulls CPU torch.
 EXTRAS ?= dev,models,semantic
+# `make run` needs neither the dev tools nor the opt-in semantic detector (CPU torch, 1.2 GB).
+RUN_EXTRAS ?= models
+STAMP = $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
 .PHONY: install run test lint format bench system-deps clean
 
@@ -23,7 +26,8 @@ install: $(STAMP) system-deps
 system-deps:
 	@bash scripts/system-deps.sh
 
-run: install
+run:
+	@$(MAKE) --no-print-directory install EXTRAS=$(RUN_EXTRAS)
 	$(BIN)/haven db upgrade
 	$(BIN)/haven serve
 
