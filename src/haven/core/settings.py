@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     pdq_min_quality: int = 50
     query_dihedral: bool = True
     query_trim_borders: bool = True
-    index_refresh_seconds: float = 2.0
+    index_refresh_seconds: float = 1.0
 
     # Flood protection: an entry matching more distinct uploads than this in the window is
     # quarantined (a viral benign image mistakenly banked must not mass-block a service).
