@@ -10,6 +10,7 @@ Nothing else sets it.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import ipaddress
 from dataclasses import dataclass
@@ -19,11 +20,13 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from haven.classify.conversation.detector import MINOR_BANDS as DETECTOR_MINOR_BANDS
+from haven.classify.models import Conversation, ConversationMessage
 from haven.core.actors import Actor
 from haven.core.clock import new_id, now
 from haven.core.errors import Conflict, Forbidden, Invalid, NotFound
 from haven.core.jobs import enqueue
-from haven.core.ledger import record_event
+from haven.core.ledger import audit, record_event
 from haven.core.models import AuditRecord, Event
 from haven.core.settings import Settings
 from haven.evidence.models import EvidenceObject
@@ -65,9 +68,10 @@ EDITABLE = (
     "incident_at",
 )
 CONVERSATION_COLUMNS = ("sent_at", "sender", "recipient", "text")
-#: Account age bands that mean a minor: a recipient known to be a minor is proposed as the
-#: victim (staff can change it). The vocabulary belongs to the youth capability; keep in step.
-MINOR_BANDS = frozenset({"under_13", "13_15", "13_17", "16_17", "under_18", "minor", "child"})
+#: Account age bands that mean a minor (`haven.intake.messages.AGE_BANDS`: under_13, 13_15,
+#: 16_17, adult, unknown): a recipient known to be a minor is proposed as the victim (staff can
+#: change it and fill in the age). One definition, the conversation detector's.
+MINOR_BANDS = DETECTOR_MINOR_BANDS
 
 
 def require(actor: Actor, roles: tuple[str, ...], what: str) -> None:
@@ -120,12 +124,25 @@ def open_from_decision(session: Session, settings: Settings, event: Event) -> Re
     uploader = data.get("uploader") or next((i.uploader for i in items if i.uploader), None)
     if uploader is None and event.subject_type == "account":
         uploader = event.subject_id
+    conv = session.get(Conversation, event.subject_id) if event.subject_type == "conversation" else None
+    messages = _conversation_messages(session, conv.id) if conv is not None else []
+    flagged = [m for m in messages if m.behaviours]
+    if uploader is None and flagged:
+        uploader = flagged[0].sender
     recipients: list[str] = []
     for i in items:
         for r in i.recipients or []:
             if r not in recipients and r != uploader:
                 recipients.append(r)
+    for p in conv.participants if conv is not None else []:
+        # A conversation case: the intended recipients are the sender's counterparts in it.
+        if p not in recipients and p != uploader:
+            recipients.append(p)
     times = [i.created_at or i.received_at for i in items]
+    if messages:
+        # The incident began with the first message on which a grooming or sextortion
+        # behaviour fired (else the first message of the conversation).
+        times.append((flagged or messages)[0].sent_at)
     incident_at = min(times) if times else event.created_at or now()
     annotations = list(category.ncmec_annotations)
     file_flags: list[str] = []
@@ -173,6 +190,8 @@ def open_from_decision(session: Session, settings: Settings, event: Event) -> Re
     vault = Vault.from_settings(settings)
     for item in media:
         preserve_item(session, settings, vault, case, item)
+    if conv is not None and messages:
+        attach_conversation_messages(session, vault, case, conv.id, messages)
     record_event(
         session,
         "report.case_opened",
@@ -209,6 +228,69 @@ def _overturn(session: Session, decision_id: str, event: Event) -> None:
             actor=event.actor,
             data={"status": case.status},
         )
+
+
+def _conversation_messages(session: Session, conversation_id: str) -> list[ConversationMessage]:
+    return list(
+        session.scalars(
+            select(ConversationMessage)
+            .where(ConversationMessage.conversation_id == conversation_id)
+            .order_by(ConversationMessage.turn)
+        )
+    )
+
+
+def conversation_rows(messages: list[ConversationMessage]) -> list[dict[str, Any]]:
+    """The CSV rows (`CONVERSATION_COLUMNS`) of stored messages; several recipients are joined
+    with "; ". Messages without text (an attachment only) are kept with an empty text."""
+    return [
+        {
+            "sent_at": m.sent_at.isoformat(),
+            "sender": m.sender,
+            "recipient": "; ".join(r for r in m.recipients or [] if r != m.sender),
+            "text": m.text or "",
+        }
+        for m in messages
+    ]
+
+
+def attach_conversation_messages(
+    session: Session, vault: Vault, case: ReportCase, conversation_id: str, messages: list[ConversationMessage]
+) -> EvidenceObject:
+    """Attach the reviewed conversation to its case as the supplemental CSV and preserve it in
+    the vault at once. Only this conversation's messages are read (data minimisation): the read
+    is audited as the system's (`conversation.read`), the attachment recorded as
+    `report.conversation_attached` with `source` "system"."""
+    audit(
+        session,
+        actor="system:haven",
+        action="conversation.read",
+        object_type="conversation",
+        object_id=conversation_id,
+        purpose="preservation for a CyberTipline report",
+        details={"case_id": case.id, "messages": len(messages)},
+    )
+    rows = conversation_rows(messages)
+    case.conversation = rows
+    obj = vault.put(
+        session,
+        conversation_csv(rows),
+        actor=Actor("system", "haven"),
+        kind="conversation",
+        file_name=f"conversation-{case.id}.csv",
+        content_type="text/csv",
+        case_id=case.id,
+        account_id=(case.reported_account or {}).get("esp_identifier"),
+    )
+    record_event(
+        session,
+        "report.conversation_attached",
+        subject_type="report_case",
+        subject_id=case.id,
+        actor="system:haven",
+        data={"rows": len(rows), "conversation_id": conversation_id, "evidence_object_id": obj.id, "source": "system"},
+    )
+    return obj
 
 
 def _items(session: Session, content_ids: list[str]) -> list[ContentItem]:
@@ -539,8 +621,6 @@ def planned_files(
         )
     if case.conversation:
         data = conversation_csv(case.conversation)
-        import hashlib
-
         out.append(
             PlannedFile(
                 kind="conversation",
@@ -630,7 +710,17 @@ def queue_submission(
         object_id = f.evidence_object_id
         if f.kind == "conversation":
             data = conversation_csv(case.conversation)
-            if row is None or session.get(EvidenceObject, row.evidence_object_id) is None or row.md5 != f.md5:
+            preserved = session.scalar(
+                select(EvidenceObject).where(
+                    EvidenceObject.case_id == case.id,
+                    EvidenceObject.kind == "conversation",
+                    EvidenceObject.sha256 == hashlib.sha256(data).hexdigest(),
+                    EvidenceObject.destroyed_at.is_(None),
+                )
+            )
+            if preserved is not None:
+                object_id = preserved.id  # preserved when attached (a system-attached conversation)
+            elif row is None or session.get(EvidenceObject, row.evidence_object_id) is None or row.md5 != f.md5:
                 obj = vault.put(
                     session,
                     data,
