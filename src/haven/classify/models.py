@@ -70,6 +70,17 @@ class ConversationMessage(Base):
     sextortion_score: Mapped[float] = mapped_column(Float, default=0.0)
 
 
+class MessageAttachment(Base):
+    """Which message carried which content item: the indexed way from a file under review to the
+    conversation it was sent in (the message's `attachments` JSON keeps the full description)."""
+
+    __tablename__ = "message_attachments"
+    __table_args__ = (Index("ix_msgattach_content", "content_id"),)
+
+    message_id: Mapped[str] = mapped_column(String(26), primary_key=True)  # conversation_messages.id
+    content_id: Mapped[str] = mapped_column(String(26), primary_key=True)
+
+
 class Contact(Base):
     """First and latest contact from one account to another: first contact, fan-out, velocity."""
 

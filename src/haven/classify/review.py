@@ -16,9 +16,21 @@ from haven.intake.models import Account
 
 
 def conversation_for_review(
-    session: Session, conversation_id: str, *, actor: str, purpose: str, source_ip: str | None = None
+    session: Session,
+    conversation_id: str,
+    *,
+    actor: str,
+    purpose: str,
+    source_ip: str | None = None,
+    around_turn: int | None = None,
+    before: int = 10,
+    after: int = 5,
 ) -> dict[str, Any]:
-    """The conversation with per-message highlights; the caller has checked the actor's role."""
+    """The conversation with per-message highlights; the caller has checked the actor's role.
+
+    With `around_turn` only the messages from `before` turns earlier to `after` turns later are
+    read (the surroundings of one message, e.g. the one that carried a file under review); the
+    audit record says which turns were shown."""
     conv = session.get(Conversation, conversation_id)
     if conv is None:
         raise NotFound(f"no conversation '{conversation_id}'", code="conversation_not_found")
@@ -30,17 +42,18 @@ def conversation_for_review(
         object_id=conversation_id,
         purpose=purpose,
         source_ip=source_ip,
+        details=None if around_turn is None else {"turns": [around_turn - before, around_turn + after]},
     )
     bands = dict(session.execute(select(Account.id, Account.age_band).where(Account.id.in_(conv.participants))).all())
-    rows = session.scalars(
-        select(ConversationMessage)
-        .where(ConversationMessage.conversation_id == conversation_id)
-        .order_by(ConversationMessage.turn)
-    )
+    q = select(ConversationMessage).where(ConversationMessage.conversation_id == conversation_id)
+    if around_turn is not None:
+        q = q.where(ConversationMessage.turn.between(around_turn - before, around_turn + after))
+    rows = session.scalars(q.order_by(ConversationMessage.turn))
     messages = [
         {
             "turn": m.turn,
             "message_id": m.external_id or m.id,
+            "row_id": m.id,
             "sender": m.sender,
             "recipients": m.recipients,
             "sent_at": m.sent_at.isoformat(),

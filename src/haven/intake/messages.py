@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from haven.classify.conversation import ConversationState, Detector, MessageContext, is_minor
 from haven.classify.conversation.detector import MINOR_BANDS, TurnResult
 from haven.classify.interventions import conversation_priority, nudge_message
-from haven.classify.models import Block, Contact, Conversation, ConversationMessage
+from haven.classify.models import Block, Contact, Conversation, ConversationMessage, MessageAttachment
 from haven.core.clock import new_id, now
 from haven.core.errors import Conflict, Invalid
 from haven.core.ledger import record_event
@@ -126,10 +126,13 @@ def _context(session: Session, body: MessageIn, bands: dict[str, str], stamp: da
     )
 
 
-def _attachments(session: Session, integration_id: str, body: MessageIn) -> list[dict[str, Any]]:
+def _attachments(session: Session, integration_id: str, body: MessageIn, message_row_id: str) -> list[dict[str, Any]]:
     """The message's attachments, with the verdict and new-material priority of those Haven has seen
-    (sent to `POST /v1/content` first), so a reviewer of the conversation sees them together."""
+    (sent to `POST /v1/content` first), so a reviewer of the conversation sees them together. Each
+    item Haven holds is also linked to the message (`message_attachments`): the indexed way back
+    from a file under review to the conversation it was sent in."""
     out = []
+    linked: set[str] = set()
     for a in body.attachments:
         d: dict[str, Any] = a.model_dump(exclude_none=True)
         item = session.get(ContentItem, a.content_id) if a.content_id else None
@@ -138,6 +141,9 @@ def _attachments(session: Session, integration_id: str, body: MessageIn) -> list
             d.update(
                 media_kind=item.media_kind, verdict=item.verdict, priority=nm.get("level"), labels=nm.get("labels", [])
             )
+            if item.id not in linked:
+                linked.add(item.id)
+                session.add(MessageAttachment(message_id=message_row_id, content_id=item.id))
         out.append(d)
     return out
 
@@ -179,7 +185,7 @@ def record_message(
             sender=body.sender,
             recipients=body.recipients,
             text=body.text,
-            attachments=_attachments(session, integration_id, body),
+            attachments=_attachments(session, integration_id, body, message_row_id),
             sent_at=sent_at,
             behaviours=[f.to_json() for f in result.fired],
             grooming_score=result.grooming.score,

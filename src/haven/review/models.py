@@ -53,6 +53,16 @@ class ReviewTask(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
+class ReviewTaskExclusion(Base):
+    """A staff member who may not claim or decide a task (an appeal's original deciders, the asker
+    of a second opinion): one row each, so "next" filters them all in SQL."""
+
+    __tablename__ = "review_task_exclusions"
+
+    task_id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    staff_id: Mapped[str] = mapped_column(String(26), primary_key=True)
+
+
 class ReviewDecision(Base):
     """A person's decision on a task; the `review.decision` ledger event carries it onward."""
 

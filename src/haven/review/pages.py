@@ -205,19 +205,65 @@ def _segments(text: str, highlights: list[dict[str, Any]]) -> list[tuple[str, st
     return out
 
 
-def _conversation(s: Session, request: Request, me: StaffContext, task: ReviewTask) -> dict[str, Any] | None:
-    """The flagged conversation of a conversation task, each message with the behaviours that
-    fired on it (from `haven.classify`, which writes an audit record for every call)."""
-    if task.subject_type != "conversation":
+#: Messages shown around the one that carried a file under review.
+BEFORE_ATTACHMENT, AFTER_ATTACHMENT = 10, 5
+
+
+def _attachment_message(s: Session, content_ids: list[str]) -> tuple[Any, int] | None:
+    """The earliest message that carried one of the task's files (via `message_attachments`), and
+    how many messages carried them in all."""
+    if not content_ids:
         return None
+    from haven.classify.models import ConversationMessage, MessageAttachment
+
+    rows = list(
+        s.execute(
+            select(ConversationMessage.id, ConversationMessage.conversation_id, ConversationMessage.turn)
+            .join(MessageAttachment, MessageAttachment.message_id == ConversationMessage.id)
+            .where(MessageAttachment.content_id.in_(content_ids))
+            .order_by(ConversationMessage.sent_at, ConversationMessage.id)
+            .limit(50)
+        ).all()
+    )
+    return (rows[0], len({r[0] for r in rows})) if rows else None
+
+
+def _conversation(s: Session, request: Request, me: StaffContext, task: ReviewTask) -> dict[str, Any] | None:
+    """The flagged conversation of a conversation task, or for media sent as a message attachment
+    the messages around the one that carried it; each message with the behaviours that fired on
+    it (from `haven.classify`, which writes an audit record for every call). The page's task
+    access check has already run: whoever may see the task may see its conversation."""
     from haven.classify.review import conversation_for_review
 
+    around: dict[str, Any] = {}
+    if task.subject_type == "conversation":
+        conversation_id = task.subject_id
+    else:
+        found = _attachment_message(s, list(task.content_ids))
+        if found is None:
+            return None
+        (row_id, conversation_id, turn), carried = found
+        around = {
+            "around_turn": turn,
+            "attachment_row_id": row_id,
+            "other_messages": carried - 1,
+            "before": BEFORE_ATTACHMENT,
+            "after": AFTER_ATTACHMENT,
+        }
     try:
         conv = conversation_for_review(
-            s, task.subject_id, actor=me.actor.ref, purpose=CONVERSATION_PURPOSE, source_ip=client_ip(request)
+            s,
+            conversation_id,
+            actor=me.actor.ref,
+            purpose=CONVERSATION_PURPOSE,
+            source_ip=client_ip(request),
+            around_turn=around.get("around_turn"),
+            before=BEFORE_ATTACHMENT,
+            after=AFTER_ATTACHMENT,
         )
     except NotFound:  # purged: the task can still be read and decided
-        return {"missing": True, "conversation_id": task.subject_id}
+        return {"missing": True, "conversation_id": conversation_id}
+    conv["around"] = around or None
     for m in conv["messages"]:
         m["segments"] = _segments(m["text"] or "", m["highlights"])
         m["behaviour_names"] = sorted({h["behaviour"].replace("_", " ") for h in m["highlights"]})

@@ -19,7 +19,7 @@ from haven.core.errors import Conflict, Forbidden, Invalid, NotFound
 from haven.core.ledger import audit, record_event
 from haven.core.settings import Settings
 from haven.policy.categories import CATEGORIES, MEDIA_CLASSIFICATIONS
-from haven.review.models import ReviewDecision, ReviewTask
+from haven.review.models import ReviewDecision, ReviewTask, ReviewTaskExclusion
 from haven.review.queues import (
     ANNOTATIONS,
     CLASSIFICATION_SEVERITY,
@@ -105,6 +105,7 @@ def create_task(
     )
     session.add(task)
     session.flush()
+    _sync_exclusions(session, task)
     record_event(
         session,
         "review.task_created",
@@ -123,6 +124,18 @@ def excluded_staff(task: ReviewTask) -> set[str]:
     if task.exclude_staff:
         out.add(task.exclude_staff)
     return out
+
+
+def _sync_exclusions(session: Session, task: ReviewTask) -> None:
+    """One `review_task_exclusions` row per excluded person, so "next" filters them all in SQL
+    (however many original deciders an appeal has)."""
+    wanted = excluded_staff(task)
+    if not wanted:
+        return
+    have = set(session.scalars(select(ReviewTaskExclusion.staff_id).where(ReviewTaskExclusion.task_id == task.id)))
+    for staff_id in sorted(wanted - have):
+        session.add(ReviewTaskExclusion(task_id=task.id, staff_id=staff_id))
+    session.flush()
 
 
 def add_or_raise_task(
@@ -187,6 +200,7 @@ def add_or_raise_task(
         open_task.priority = severity * 100 + round(score * 100)
         open_task.rank_at = _aware(open_task.created_at) - severity * SEVERITY_WEIGHT - score * SCORE_WEIGHT
     open_task.details = merged
+    _sync_exclusions(session, open_task)
     record_event(
         session,
         "review.task_raised",
@@ -270,6 +284,11 @@ def _candidates(session: Session, queue: str, reviewer: Reviewer, t: datetime, k
             ReviewTask.queue == queue,
             or_(ReviewTask.lease_until.is_(None), ReviewTask.lease_until < t),
             or_(ReviewTask.exclude_staff.is_(None), ReviewTask.exclude_staff != reviewer.staff_id),
+            # Every exclusion in SQL, not only the first: otherwise a window of tasks that all
+            # exclude the person would hide the later tasks they may take.
+            ~select(ReviewTaskExclusion.task_id)
+            .where(ReviewTaskExclusion.task_id == ReviewTask.id, ReviewTaskExclusion.staff_id == reviewer.staff_id)
+            .exists(),
         )
         .order_by(ReviewTask.rank_at, ReviewTask.id)
         .limit(k)
