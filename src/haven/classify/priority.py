@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from haven.classify.registry import score_of
+from haven.intake.models import MINOR_BANDS
 
-MINOR_BANDS = frozenset({"under_13", "13_15", "16_17"})
 PRIVATE_SURFACES = frozenset({"message", "dm", "direct_message", "chat"})
 LEVELS = ("NONE", "VERY_LOW", "LOW", "MEDIUM", "HIGH", "VERY_HIGH")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from haven.core.auth import Principal
 from haven.core.web import require_scope
 from haven.intake.messages import record_block, set_age_band
+from haven.intake.models import AgeBand
 
 router = APIRouter(prefix="/v1", tags=["accounts"])
 Accounts = Annotated[Principal, Depends(require_scope("accounts"))]
@@ -19,7 +20,7 @@ AccountId = Annotated[str, Path(min_length=1, max_length=200)]
 class AccountIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    age_band: Literal["under_13", "13_15", "16_17", "adult", "unknown"]
+    age_band: AgeBand
 
 
 class BlockIn(BaseModel):

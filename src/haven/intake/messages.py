@@ -21,9 +21,8 @@ from haven.classify.models import Block, Contact, Conversation, ConversationMess
 from haven.core.clock import new_id, now
 from haven.core.errors import Conflict, Invalid
 from haven.core.ledger import record_event
-from haven.intake.models import Account, ContentItem
+from haven.intake.models import AGE_BANDS, Account, ContentItem
 
-AGE_BANDS = ("under_13", "13_15", "16_17", "adult", "unknown")
 FAN_OUT_WINDOW = timedelta(days=7)
 
 

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from haven.core.clock import new_id, now
 from haven.core.db import Base, UTCDateTime
+
+#: Declared (later: assured) age bands of an account; the youth capability will extend them.
+AgeBand = Literal["under_13", "13_15", "16_17", "adult", "unknown"]
+AGE_BANDS: tuple[str, ...] = get_args(AgeBand)
+#: The bands that mean a minor: used by detection, priorities and reporting alike.
+MINOR_BANDS = frozenset({"under_13", "13_15", "16_17"})
 
 
 class Account(Base):

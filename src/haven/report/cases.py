@@ -20,7 +20,6 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from haven.classify.conversation.detector import MINOR_BANDS as DETECTOR_MINOR_BANDS
 from haven.classify.models import Conversation, ConversationMessage
 from haven.core.actors import Actor
 from haven.core.clock import new_id, now
@@ -31,6 +30,7 @@ from haven.core.models import AuditRecord, Event
 from haven.core.settings import Settings
 from haven.evidence.models import EvidenceObject
 from haven.evidence.vault import Vault
+from haven.intake.models import MINOR_BANDS as ACCOUNT_MINOR_BANDS
 from haven.intake.models import Account, ContentItem, QuarantineObject
 from haven.policy.categories import CATEGORIES
 from haven.report.config import CybertipSettings
@@ -68,10 +68,9 @@ EDITABLE = (
     "incident_at",
 )
 CONVERSATION_COLUMNS = ("sent_at", "sender", "recipient", "text")
-#: Account age bands that mean a minor (`haven.intake.messages.AGE_BANDS`: under_13, 13_15,
-#: 16_17, adult, unknown): a recipient known to be a minor is proposed as the victim (staff can
-#: change it and fill in the age). One definition, the conversation detector's.
-MINOR_BANDS = DETECTOR_MINOR_BANDS
+#: A recipient whose age band means a minor is proposed as the victim (staff can change it and
+#: fill in the age). One definition for all capabilities: `haven.intake.models.MINOR_BANDS`.
+MINOR_BANDS = ACCOUNT_MINOR_BANDS
 
 
 def require(actor: Actor, roles: tuple[str, ...], what: str) -> None:

@@ -24,8 +24,7 @@ from typing import Any
 
 from haven.classify.conversation.lexicon import BY_NAME, fire
 from haven.classify.conversation.normalise import normalise, normalise_keep_doubles, squashed
-
-MINOR_BANDS = frozenset({"under_13", "13_15", "16_17"})
+from haven.intake.models import MINOR_BANDS
 
 FIRST_CONTACT_BONUS = 0.1
 FAN_OUT_BONUS = 0.2
