@@ -29,6 +29,7 @@ from haven.core.clock import new_id, now
 from haven.core.errors import Conflict, Forbidden, Invalid, NotFound
 from haven.core.ledger import audit, record_event
 from haven.core.models import AuditRecord, Event
+from haven.core.sealed import read_sealed, write_sealed
 from haven.core.settings import Settings
 from haven.evidence.config import EvidenceSettings, evidence_settings
 from haven.evidence.keys import KeyProvider, key_provider
@@ -38,7 +39,6 @@ from haven.evidence.models import EvidenceObject, LegalHold
 READ_ROLES = ("legal",)
 #: Roles that may place and release holds and see the vault's listings (never the bytes).
 MANAGE_ROLES = ("legal", "admin")
-NONCE_BYTES = 12
 
 
 @dataclass
@@ -86,16 +86,9 @@ class Vault:
             )
         object_id = new_id()
         data_key = AESGCM.generate_key(bit_length=256)
-        nonce = os.urandom(NONCE_BYTES)
-        sealed = AESGCM(data_key).encrypt(nonce, data, object_id.encode())
         key_id, wrapped = self.keys.wrap(data_key, object_id.encode())
         path = self.root / f"{object_id}.bin"
-        tmp = path.with_suffix(".tmp")
-        with open(tmp, "wb") as f:
-            f.write(nonce + sealed)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        write_sealed(path, data_key, data, object_id)
         obj = EvidenceObject(
             id=object_id,
             case_id=case_id,
@@ -182,8 +175,7 @@ class Vault:
         if obj.destroyed_at is not None or obj.wrapped_key is None:
             raise NotFound(f"evidence object '{obj.id}' was destroyed", code="evidence_destroyed")
         data_key = self.keys.unwrap(obj.key_id, obj.wrapped_key, obj.id.encode())
-        blob = Path(obj.path).read_bytes()
-        data = AESGCM(data_key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], obj.id.encode())
+        data = read_sealed(Path(obj.path), data_key, obj.id)
         if hashlib.sha256(data).hexdigest() != obj.sha256:
             raise ValueError(f"evidence object {obj.id} failed its integrity check")
         return data

@@ -8,19 +8,16 @@ reported material. Every read is authorised by the caller and written to the aud
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.orm import Session
 
 from haven.core.clock import new_id
 from haven.core.errors import NotFound
 from haven.core.ledger import audit
+from haven.core.sealed import read_sealed, write_sealed
 from haven.core.settings import Settings
 from haven.intake.models import QuarantineObject
-
-NONCE_BYTES = 12
 
 
 def _root(settings: Settings) -> Path:
@@ -34,15 +31,8 @@ def put(
 ) -> QuarantineObject:
     """Encrypt and store the bytes; returns the object row (added to the session)."""
     object_id = new_id()
-    nonce = os.urandom(NONCE_BYTES)
-    sealed = AESGCM(settings.quarantine_key_bytes()).encrypt(nonce, data, object_id.encode())
     path = _root(settings) / f"{object_id}.bin"
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "wb") as f:
-        f.write(nonce + sealed)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    write_sealed(path, settings.quarantine_key_bytes(), data, object_id)
     row = QuarantineObject(
         id=object_id,
         content_id=content_id,
@@ -81,8 +71,7 @@ def read(
     row = session.get(QuarantineObject, object_id)
     if row is None or row.deleted_at is not None:
         raise NotFound(f"no quarantined object '{object_id}'", code="object_not_found")
-    blob = Path(row.path).read_bytes()
-    data = AESGCM(settings.quarantine_key_bytes()).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], object_id.encode())
+    data = read_sealed(Path(row.path), settings.quarantine_key_bytes(), object_id)
     if hashlib.sha256(data).hexdigest() != row.sha256:
         raise ValueError(f"quarantined object {object_id} failed its integrity check")
     audit(
