@@ -231,6 +231,40 @@ def touch_account(session: Session, account_id: str | None) -> None:
         session.flush()
 
 
+def log_matches(
+    session: Session,
+    hits: list[tuple[Hit, str]],
+    *,
+    integration_id: str,
+    source: str,
+    content_id: str | None = None,
+) -> None:
+    """Write the match log (one row per hit, in one statement); flood protection counts it."""
+    if not hits:
+        return
+    stamp = now()
+    session.execute(
+        insert(Match),
+        [
+            dict(
+                id=new_id(),
+                content_id=content_id,
+                integration_id=integration_id,
+                source=source,
+                bank_id=h.entry.bank_id,
+                entry_id=h.entry.entry_id,
+                signal_type=h.entry.signal_type,
+                distance=h.distance,
+                classification=h.entry.classification,
+                status=status,
+                query_variant=h.query_variant if content_id else None,
+                created_at=stamp,
+            )
+            for h, status in hits
+        ],
+    )
+
+
 def record_content(
     session: Session,
     settings: Settings,
@@ -302,23 +336,7 @@ def record_content(
         from haven.classify.videojobs import record_video
 
         record_video(session, settings, content_id, signals.video, data=data if signals.video_deferred else None)
-    stamp = now()
-    for h, status in hits:
-        session.add(
-            Match(
-                content_id=content_id,
-                integration_id=integration_id,
-                source="content",
-                bank_id=h.entry.bank_id,
-                entry_id=h.entry.entry_id,
-                signal_type=h.entry.signal_type,
-                distance=h.distance,
-                classification=h.entry.classification,
-                status=status,
-                query_variant=h.query_variant,
-                created_at=stamp,
-            )
-        )
+    log_matches(session, hits, integration_id=integration_id, source="content", content_id=content_id)
     if verdict.action in ("block", "review") and item.quarantine_id is None:
         obj = quarantine.put(session, settings, content_id=content_id, data=data, content_type=signals.mime)
         item.quarantine_id = obj.id
@@ -434,27 +452,7 @@ def lookup(
         results.append((signal_type, value, hits, decision.verdict))
     all_hits = [h for _, _, hits, _ in results for h, _ in hits]
     names = _bank_names(session, all_hits)
-    stamp = now()
-    rows = [
-        dict(
-            id=new_id(),
-            content_id=None,
-            integration_id=integration_id,
-            source="lookup",
-            bank_id=h.entry.bank_id,
-            entry_id=h.entry.entry_id,
-            signal_type=h.entry.signal_type,
-            distance=h.distance,
-            classification=h.entry.classification,
-            status=status,
-            query_variant=None,
-            created_at=stamp,
-        )
-        for _, _, hits, _ in results
-        for h, status in hits
-    ]
-    if rows:
-        session.execute(insert(Match), rows)
+    log_matches(session, [h for _, _, hits, _ in results for h in hits], integration_id=integration_id, source="lookup")
     return [
         LookupResult(signal_type=st, value=v, matches=_match_out(hits, names), verdict=_verdict_out(verdict))
         for st, v, hits, verdict in results
