@@ -91,5 +91,27 @@ def test_long_video_goes_to_the_worker(settings: Settings, server: LiveServer, a
         assert job is not None and job.status == "done"
         verdicts = list(s.scalars(select(Event).where(Event.type == "content.verdict", Event.subject_id == body["id"])))
         assert [e.data.get("analysis") for e in verdicts] == [None, "video"]
-        views = list(s.scalars(select(AuditRecord).where(AuditRecord.action == "media.view")))
-        assert [v.actor for v in views] == ["system:video-analysis"]
+        # The worker's read is audited as a machine read: only a person's look is a view.
+        reads = list(s.scalars(select(AuditRecord).where(AuditRecord.action.like("media.%"))))
+        assert [(r.actor, r.action) for r in reads] == [("system:video-analysis", "media.read")]
+
+
+def test_a_banked_frame_found_by_the_worker_blocks_and_is_in_the_match_log(
+    settings: Settings, server: LiveServer, api_key: str, db: Database
+) -> None:
+    settings.video_inline_max_seconds = 1.0
+    with server.client(api_key) as c:
+        c.post("/v1/banks", json={"name": "known", "kind": "known_csam", "default_classification": "A1"})
+        pdq = c.post("/v1/content", files={"file": ("c.jpg", encode(sample("coffee")))}).json()["hashes"]["pdq"]
+        c.post("/v1/banks/known/entries", json={"entries": [{"signal_type": "pdq", "value": pdq}]})
+        body = c.post(
+            "/v1/content", files={"file": ("long.mp4", make_video(["horse", "coffee"], seconds_each=2))}
+        ).json()
+    assert body["verdict"]["action"] == "allow"  # only exact hashes so far: frames wait for the worker
+    load_handlers()
+    assert work(db, once=True) >= 1
+    with db.session() as s:
+        item = s.get(ContentItem, body["id"])
+        assert item is not None and item.verdict == "block" and item.quarantine_id
+        logged = list(s.scalars(select(Match).where(Match.content_id == body["id"])))
+        assert logged and all(m.query_variant and m.query_variant.startswith("frame@") for m in logged)

@@ -125,7 +125,7 @@ def make_item(
 def reveal(s: Session, settings: Settings, item: ContentItem, actor: str = "staff:rev1") -> None:
     """What the review console does when a reviewer reveals the media: a recorded view."""
     assert item.quarantine_id
-    quarantine.read(s, settings, item.quarantine_id, actor=actor, purpose="review")
+    quarantine.read(s, settings, item.quarantine_id, actor=actor, purpose="review", action=quarantine.VIEW)
 
 
 def decide(

@@ -82,14 +82,21 @@ def analyse_pending(db: Database, settings: Settings, content_id: str) -> str:
     """Analyse one queued video and settle its verdict; returns the final action."""
     from haven.intake.models import ContentItem
     from haven.intake.schemas import ContentMetadata
-    from haven.intake.service import _views, match_signals, scores_with_priority, video_frame_queries
+    from haven.intake.service import _views, log_matches, match_signals, scores_with_priority, video_frame_queries
     from haven.policy import PolicyInput, decide
 
     with db.session() as s:
         item = s.get(ContentItem, content_id)
         if item is None or item.quarantine_id is None:
             return "gone"
-        data = quarantine.read(s, settings, item.quarantine_id, actor=WORKER_ACTOR, purpose="video analysis")
+        data = quarantine.read(
+            s,
+            settings,
+            item.quarantine_id,
+            actor=WORKER_ACTOR,
+            purpose="video analysis",
+            action=quarantine.MACHINE_READ,
+        )
         surface = item.surface
     from haven.classify.base import Content
     from haven.classify.registry import registry_for
@@ -109,6 +116,14 @@ def analyse_pending(db: Database, settings: Settings, content_id: str) -> str:
             pdq_variants=video_frame_queries(video, settings.pdq_min_quality),
             pdq_quality=None,
             min_quality=settings.pdq_min_quality,
+        )
+        # Exact hashes were matched and logged at intake; the frames' matches are new.
+        log_matches(
+            s,
+            [(h, st) for h, st in hits if h.entry.signal_type == "pdq"],
+            integration_id=item.integration_id,
+            source="content",
+            content_id=content_id,
         )
         meta = ContentMetadata(uploader=item.uploader, surface=item.surface, recipients=item.recipients)
         full, priority = scores_with_priority(s, settings, scores, meta, has_matches=bool(hits))

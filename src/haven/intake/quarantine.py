@@ -60,12 +60,13 @@ def read(
     *,
     actor: str,
     purpose: str,
+    action: str,
     source_ip: str | None = None,
-    action: str = VIEW,
 ) -> bytes:
     """Decrypt an object for an authorised caller, recording the access in the audit log.
 
-    The caller checks authorisation and says what the read is for (`action`); this function
+    The caller checks authorisation and must say what the read is (`action`: VIEW only when a
+    person sees the file as it is, PREVIEW, MACHINE_READ); this function
     guarantees the audit record and integrity.
     """
     row = session.get(QuarantineObject, object_id)

@@ -485,7 +485,13 @@ def media_file(request: Request, me: Rev, task_id: str, content_id: str) -> Resp
         _task, item = _media_item(s, me, task_id, content_id)
         assert item.quarantine_id
         data = quarantine.read(
-            s, settings, item.quarantine_id, actor=me.actor.ref, purpose=REVEAL_PURPOSE, source_ip=client_ip(request)
+            s,
+            settings,
+            item.quarantine_id,
+            actor=me.actor.ref,
+            purpose=REVEAL_PURPOSE,
+            source_ip=client_ip(request),
+            action=quarantine.VIEW,
         )
         ctype = item.content_type or "application/octet-stream"
     if not ctype.startswith(("image/", "video/")):
