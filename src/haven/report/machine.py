@@ -25,6 +25,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from prometheus_client import Counter, Histogram
 from sqlalchemy import func, or_, select, update
@@ -245,14 +246,7 @@ def _next_step(s: Session, case_id: str, cfg: CybertipSettings) -> Step | None:
             if sub.state == "submitting":
                 # The /submit response never arrived: whatever NCMEC opened expires unfinished.
                 sub.state = "lost"
-                record_event(
-                    s,
-                    "report.submission_lost",
-                    subject_type="report_case",
-                    subject_id=case.id,
-                    actor=SYSTEM.ref,
-                    data={"submission": sub.id},
-                )
+                _case_event(s, case.id, "report.submission_lost", {"submission": sub.id})
                 continue
             if sub.state == "retracting":
                 return Step("retract", sub.id)
@@ -266,13 +260,8 @@ def _next_step(s: Session, case_id: str, cfg: CybertipSettings) -> Step | None:
             if due is not None and now() >= due:
                 # NCMEC has deleted it: never call it again; its file ids died with it.
                 sub.state = "expired"
-                record_event(
-                    s,
-                    "report.expired",
-                    subject_type="report_case",
-                    subject_id=case.id,
-                    actor=SYSTEM.ref,
-                    data={"submission": sub.id, "ncmec_report_id": sub.ncmec_report_id},
+                _case_event(
+                    s, case.id, "report.expired", {"submission": sub.id, "ncmec_report_id": sub.ncmec_report_id}
                 )
                 continue
             for f in _files(s, case.id):
@@ -282,13 +271,8 @@ def _next_step(s: Session, case_id: str, cfg: CybertipSettings) -> Step | None:
                 if f.stage in ("uploading", "detailing"):
                     # In flight when the worker stopped: its effect is unknown, so start clean.
                     sub.state = "retracting"
-                    record_event(
-                        s,
-                        "report.uncertain_step",
-                        subject_type="report_case",
-                        subject_id=case.id,
-                        actor=SYSTEM.ref,
-                        data={"submission": sub.id, "file": f.id, "stage": f.stage},
+                    _case_event(
+                        s, case.id, "report.uncertain_step", {"submission": sub.id, "file": f.id, "stage": f.stage}
                     )
                     return Step("retract", sub.id)
                 if f.stage == "uploaded":
@@ -430,14 +414,7 @@ def _apply(db: Database, case_id: str, step: Step, result: Result, cfg: Cybertip
             _pause(s, case, code, _describe(result))
         elif code in (5001, 5002):
             sub.state = "expired"
-            record_event(
-                s,
-                "report.expired",
-                subject_type="report_case",
-                subject_id=case.id,
-                actor=SYSTEM.ref,
-                data={"submission": sub.id, "code": code},
-            )
+            _case_event(s, case.id, "report.expired", {"submission": sub.id, "code": code})
         elif code == 5101:
             sub.state = "retracted"
             _after_retract(s, case, sub)
@@ -467,13 +444,11 @@ def _success(s: Session, case: ReportCase, sub: Submission, step: Step, result: 
             sub.state = "lost"
             return
         sub.state, sub.ncmec_report_id, sub.opened_at, sub.last_modified_at = "open", r.report_id, t, t
-        record_event(
+        _case_event(
             s,
+            case.id,
             "report.opened",
-            subject_type="report_case",
-            subject_id=case.id,
-            actor=SYSTEM.ref,
-            data={"environment": sub.environment, "ncmec_report_id": r.report_id, "submission": sub.id},
+            {"environment": sub.environment, "ncmec_report_id": r.report_id, "submission": sub.id},
         )
     elif step.endpoint == "upload":
         f = s.get(ReportFile, step.file_id)
@@ -484,24 +459,12 @@ def _success(s: Session, case: ReportCase, sub: Submission, step: Step, result: 
             # from an open report, so retract it and start over.
             f.stage = "uploading"
             sub.state = "retracting"
-            record_event(
-                s,
-                "report.upload_hash_mismatch",
-                subject_type="report_case",
-                subject_id=case.id,
-                actor=SYSTEM.ref,
-                data={"file": f.id, "ours": f.md5, "theirs": r.hash},
-            )
+            _case_event(s, case.id, "report.upload_hash_mismatch", {"file": f.id, "ours": f.md5, "theirs": r.hash})
             return
         f.ncmec_file_id = r.file_id
         f.stage = "uploaded"
-        record_event(
-            s,
-            "report.file_uploaded",
-            subject_type="report_case",
-            subject_id=case.id,
-            actor=SYSTEM.ref,
-            data={"submission": sub.id, "file": f.id, "ncmec_file_id": r.file_id},
+        _case_event(
+            s, case.id, "report.file_uploaded", {"submission": sub.id, "file": f.id, "ncmec_file_id": r.file_id}
         )
         files = {
             p.content_id or "conversation": p
@@ -529,14 +492,7 @@ def _success(s: Session, case: ReportCase, sub: Submission, step: Step, result: 
         _finished(s, case, sub, result)
     elif step.endpoint == "retract":
         sub.state = "retracted"
-        record_event(
-            s,
-            "report.retracted",
-            subject_type="report_case",
-            subject_id=case.id,
-            actor=SYSTEM.ref,
-            data={"submission": sub.id, "ncmec_report_id": sub.ncmec_report_id},
-        )
+        _case_event(s, case.id, "report.retracted", {"submission": sub.id, "ncmec_report_id": sub.ncmec_report_id})
         _after_retract(s, case, sub)
 
 
@@ -557,13 +513,11 @@ def _finished(s: Session, case: ReportCase, sub: Submission, result: Result) -> 
     _set_status(s, case, "finished", None)
     seconds = (t - case.first_knowledge_at).total_seconds()
     KNOWLEDGE_TO_FINISH.observe(max(0.0, seconds))
-    record_event(
+    _case_event(
         s,
+        case.id,
         "report.finished",
-        subject_type="report_case",
-        subject_id=case.id,
-        actor=SYSTEM.ref,
-        data={
+        {
             "environment": sub.environment,
             "ncmec_report_id": sub.ncmec_report_id,
             "files": [f.ncmec_file_id for f in _files(s, case.id)],
@@ -594,13 +548,18 @@ def _finished(s: Session, case: ReportCase, sub: Submission, result: Result) -> 
     vault.start_retention(s, case.id, t)
 
 
+def _case_event(s: Session, case_id: str, event_type: str, data: dict[str, Any] | None = None) -> None:
+    """Every event the submission machine records is the system's, about one report case."""
+    record_event(s, event_type, subject_type="report_case", subject_id=case_id, actor=SYSTEM.ref, data=data)
+
+
 def _set_status(s: Session, case: ReportCase, status: str, event: str | None) -> None:
     if case.status == status:
         return
     case.status = status
     case.updated_at = now()
     if event:
-        record_event(s, event, subject_type="report_case", subject_id=case.id, actor=SYSTEM.ref)
+        _case_event(s, case.id, event)
 
 
 def _pause(s: Session, case: ReportCase, code: int, message: str) -> None:
@@ -610,14 +569,7 @@ def _pause(s: Session, case: ReportCase, code: int, message: str) -> None:
     case.updated_at = now()
     log.error("CyberTipline credential alert", extra={"case_id": case.id, "code": code})
     CREDENTIAL_ALERTS.inc()
-    record_event(
-        s,
-        "report.credential_alert",
-        subject_type="report_case",
-        subject_id=case.id,
-        actor=SYSTEM.ref,
-        data={"code": code, "message": message},
-    )
+    _case_event(s, case.id, "report.credential_alert", {"code": code, "message": message})
 
 
 def _fail(s: Session, case: ReportCase, code: int | None, message: str) -> None:
@@ -625,11 +577,4 @@ def _fail(s: Session, case: ReportCase, code: int | None, message: str) -> None:
     case.error_code = code
     case.error_message = message
     case.updated_at = now()
-    record_event(
-        s,
-        "report.failed",
-        subject_type="report_case",
-        subject_id=case.id,
-        actor=SYSTEM.ref,
-        data={"code": code, "message": message},
-    )
+    _case_event(s, case.id, "report.failed", {"code": code, "message": message})
