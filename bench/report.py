@@ -20,10 +20,10 @@ from pathlib import Path
 
 import uvicorn
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.report.fixtures: the benign stand-ins
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.cybertip.fixtures: the benign stand-ins
 
 from haven.core.actors import Actor
-from haven.report.xml import FileData, IpEvent, PersonInfo, ReportData, build_file_details, build_report, validate
+from haven.cybertip.xml import FileData, IpEvent, PersonInfo, ReportData, build_file_details, build_report, validate
 
 
 def bench_xml(rounds: int) -> float:
@@ -56,15 +56,15 @@ def bench_submit(n_cases: int) -> dict[str, float]:
 
     from sqlalchemy import select
     from tests.conftest import free_port
-    from tests.report.fixtures import decide, make_item
+    from tests.cybertip.fixtures import decide, make_item
 
     from haven.core.db import Database
     from haven.core.migrate import upgrade
     from haven.core.settings import Settings, get_settings
-    from haven.report import cases, machine
-    from haven.report.config import cybertip_settings
-    from haven.report.double import create_double
-    from haven.report.models import ReportCase
+    from haven.cybertip import cases, machine
+    from haven.cybertip.config import cybertip_settings
+    from haven.cybertip.double import create_double
+    from haven.cybertip.models import ReportCase
     from haven.worker import load_handlers
 
     tmp = Path(tempfile.mkdtemp(prefix="haven-bench-report-"))

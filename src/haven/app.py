@@ -81,19 +81,19 @@ def _routers() -> list:  # type: ignore[type-arg]
     """Every capability's routers; a capability adds its line here."""
     from haven.banks.api import router as banks_router
     from haven.console.pages import router as console_router
+    from haven.cybertip.api import router as cybertip_router
+    from haven.cybertip.pages import router as report_desk_router
     from haven.enforce.api import router as enforce_router
+    from haven.enforce.notices.api import router as user_reports_router
     from haven.enforce.pages import router as enforce_pages_router
     from haven.evidence.api import router as evidence_router
     from haven.evidence.pages import router as evidence_desk_router
     from haven.intake.accounts_api import router as accounts_router
     from haven.intake.api import router as intake_router
     from haven.intake.messages_api import router as messages_router
-    from haven.intake.reports.api import router as user_reports_router
     from haven.legal.api import router as legal_router
     from haven.legal.pages import router as legal_desk_router
     from haven.policy.api import router as policy_router
-    from haven.report.api import router as cybertip_router
-    from haven.report.pages import router as report_desk_router
     from haven.review.pages import router as review_pages_router
 
     return [

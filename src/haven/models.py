@@ -8,13 +8,13 @@ from haven.banks import models as banks_models
 from haven.classify import models as classify_models
 from haven.core import models as core_models
 from haven.core.db import Base
+from haven.cybertip import models as report_models
 from haven.enforce import models as enforce_models
+from haven.enforce.notices import models as user_report_models
 from haven.evidence import models as evidence_models
 from haven.intake import models as intake_models
-from haven.intake.reports import models as user_report_models
 from haven.legal import models as legal_models
 from haven.policy import models as policy_models
-from haven.report import models as report_models
 from haven.review import models as review_models
 from haven.staff import models as staff_models
 

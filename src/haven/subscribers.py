@@ -7,8 +7,8 @@ Each capability adds one import line here when it subscribes to events.
 # Each import registers subscribers: enforcement of decisions; review tasks from intake verdicts;
 # CyberTipline cases from review decisions; scrubbing report copies when evidence is purged;
 # review tasks from appeals, user reports and flagged conversations.
+import haven.cybertip.retention
+import haven.cybertip.subscriber
 import haven.enforce.subscribers
-import haven.report.retention
-import haven.report.subscriber
 import haven.review.inbound
 import haven.review.subscriber  # noqa: F401

@@ -17,11 +17,6 @@ log = logging.getLogger("haven.worker")
 
 def load_handlers() -> None:
     """Import the modules that register job handlers; a capability adds its line here."""
-    import haven.classify.videojobs
-    import haven.enforce.jobs
-    import haven.evidence.jobs
-    import haven.models
-    import haven.report.machine  # noqa: F401  (tables, event subscribers and job handlers)
 
 
 def run(db: Database, *, once: bool = False) -> int:

@@ -16,12 +16,12 @@ from playwright.sync_api import expect
 from haven.core import clock
 from haven.core.db import Database
 from haven.core.settings import Settings
+from haven.cybertip.models import ReportCase
 from haven.intake.models import Account
 from haven.intake.service import touch_account
-from haven.report.models import ReportCase
 from tests.conftest import LiveServer
-from tests.report.conftest import _fresh_process_settings, double, live_double  # noqa: F401  (fixtures)
-from tests.report.fixtures import LiveDouble, case_for, configure, decide, make_item, reveal, run_jobs
+from tests.cybertip.conftest import _fresh_process_settings, double, live_double  # noqa: F401  (fixtures)
+from tests.cybertip.fixtures import LiveDouble, case_for, configure, decide, make_item, reveal, run_jobs
 from tests.review.fixtures import PASSWORD, make_staff
 
 pytestmark = pytest.mark.e2e

@@ -1,5 +1,5 @@
 """Appeals (Art 20) rules, overturns from review, warnings without strikes, and law-enforcement
-holds on notices."""
+holds on statements."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from haven.core.clock import new_id
 from haven.core.db import Database
 from haven.core.errors import Forbidden, Invalid
 from haven.core.models import AuditRecord, Event
-from haven.enforce import appeals, notices
+from haven.enforce import appeals, statements
 from haven.enforce.decisions import DecisionInput, apply, find_decision
 from haven.enforce.models import Delivery, StatementOfReasons
 from haven.intake.models import Account, ContentItem
@@ -133,7 +133,7 @@ def test_first_low_offence_is_a_warning_without_a_strike(db: Database) -> None:
 def test_law_enforcement_hold_delays_the_notice_with_an_audit_record(db: Database) -> None:
     with db.session() as s:
         cid = _content(s, "u5")
-        hold = notices.place_hold(
+        hold = statements.place_hold(
             s, account_id="u5", reference="LE-2026-77", reason="ongoing investigation", until=None, actor="staff:legal"
         )
         d = apply(
@@ -148,13 +148,13 @@ def test_law_enforcement_hold_delays_the_notice_with_an_audit_record(db: Databas
         assert restrict.payload["notify_user"] is False
         assert s.scalar(select(AuditRecord).where(AuditRecord.action == "notice.held")) is not None
         with pytest.raises(Invalid):
-            notices.place_hold(s, account_id="u5", reference=" ", reason="", until=None, actor="staff:legal")
+            statements.place_hold(s, account_id="u5", reference=" ", reason="", until=None, actor="staff:legal")
         with pytest.raises(Invalid) as naive:
-            notices.place_hold(
+            statements.place_hold(
                 s, account_id="u5", reference="LE", reason="", until=datetime(2030, 1, 1), actor="staff:legal"
             )
         assert naive.value.code == "invalid_until"
-        sent = notices.release_hold(s, hold.id, actor="staff:legal")
+        sent = statements.release_hold(s, hold.id, actor="staff:legal")
         assert [x.id for x in sent] == [st.id] and st.notice_status == "delivered"
         assert len(_deliveries(s, "notice.deliver")) == 1
         audits = {a.action for a in s.scalars(select(AuditRecord).where(AuditRecord.object_id == "u5"))}

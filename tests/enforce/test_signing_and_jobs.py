@@ -14,7 +14,7 @@ from haven.core import clock, jobs
 from haven.core.clock import new_id
 from haven.core.db import Database
 from haven.core.models import Job
-from haven.enforce import notices, sign, verify
+from haven.enforce import sign, statements, verify
 from haven.enforce.decisions import DecisionInput, apply
 from haven.enforce.models import Delivery, StatementOfReasons
 from haven.intake.models import Account, ContentItem
@@ -84,7 +84,7 @@ def test_a_timed_hold_releases_its_statements(db: Database) -> None:
             )
             s.add(item)
             s.flush()
-            notices.place_hold(
+            statements.place_hold(
                 s, account_id="h1", reference="LE-1", reason="", until=T0 + timedelta(days=10), actor="staff:legal"
             )
             apply(

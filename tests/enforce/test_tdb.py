@@ -151,7 +151,7 @@ def test_statement_fields_for_each_kind_of_restriction() -> None:
     from datetime import UTC, date, datetime
 
     from haven.enforce.models import EnforcementDecision
-    from haven.enforce.notices import Restriction, build_fields
+    from haven.enforce.statements import Restriction, build_fields
 
     d = EnforcementDecision(
         id="d1",

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import pytest
 
 from haven.core.settings import get_settings
-from tests.report.fixtures import LiveDouble, start_double
+from tests.cybertip.fixtures import LiveDouble, start_double
 
 
 @pytest.fixture(scope="session")

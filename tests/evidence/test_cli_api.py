@@ -12,7 +12,7 @@ from haven.cli import app
 from haven.core.db import Database
 from haven.core.settings import Settings
 from tests.conftest import LiveServer, make_key
-from tests.report.fixtures import LiveDouble, case_for, configure, decide, make_item, run_jobs
+from tests.cybertip.fixtures import LiveDouble, case_for, configure, decide, make_item, run_jobs
 
 runner = CliRunner()
 

@@ -15,7 +15,7 @@ from haven.core.settings import Settings
 from haven.evidence.models import EvidenceObject, LegalHold
 from haven.evidence.vault import place_hold, release_hold
 from tests.conftest import LiveServer
-from tests.report.fixtures import ADMIN, LiveDouble, case_for, configure, decide, make_item, run_jobs
+from tests.cybertip.fixtures import ADMIN, LiveDouble, case_for, configure, decide, make_item, run_jobs
 from tests.review.conftest import _fast_argon2  # noqa: F401  (cheap argon2 for staff sign-in)
 from tests.review.console_client import ConsoleClient, assert_accessible_form_controls
 from tests.review.fixtures import PASSWORD, make_staff

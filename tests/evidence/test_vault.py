@@ -17,13 +17,13 @@ from haven.core.db import Database
 from haven.core.errors import Conflict, Forbidden, Invalid, NotFound
 from haven.core.models import AuditRecord, Event
 from haven.core.settings import Settings
+from haven.cybertip import cases
+from haven.cybertip.config import cybertip_settings
+from haven.cybertip.models import ReportCase
 from haven.evidence.config import EvidenceSettings
 from haven.evidence.models import EvidenceObject
 from haven.evidence.vault import Vault, place_hold, release_hold
-from haven.report import cases
-from haven.report.config import cybertip_settings
-from haven.report.models import ReportCase
-from tests.report.fixtures import ADMIN, LEGAL, REVIEWER, LiveDouble, case_for, configure, decide, make_item, run_jobs
+from tests.cybertip.fixtures import ADMIN, LEGAL, REVIEWER, LiveDouble, case_for, configure, decide, make_item, run_jobs
 
 T0 = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 
@@ -72,7 +72,7 @@ def test_retention_one_year_then_automatic_purge(
     with db.session() as s:
         purged = s.scalars(select(Event).where(Event.type == "evidence.purged")).all()
         assert {e.subject_id for e in purged} == {o.id for o in objs}
-        from haven.report.models import Exchange, Submission
+        from haven.cybertip.models import Exchange, Submission
 
         case = s.get(ReportCase, case_id)
         assert case is not None and case.reported_account == {} and case.recipients == []

@@ -123,7 +123,7 @@ def test_flagged_conversations_tasks_page_decision_and_nudges(server: LiveServer
         }
         assert all(e.data["uploader"] in ("man-1", "stranger") for e in decisions)
         # Reporting opens draft CyberTipline cases for the text-only decisions (its own subscriber).
-        from haven.report.models import ReportCase
+        from haven.cybertip.models import ReportCase
 
         cases = s.scalars(select(ReportCase).where(ReportCase.subject_type == "conversation")).all()
         assert {(c.subject_id, c.reported_account.get("esp_identifier")) for c in cases} == {

@@ -53,7 +53,7 @@ def test_user_reports_become_prioritised_tasks(server: LiveServer, api_key: str,
             (t1,) = s.scalars(select(ReviewTask).where(ReviewTask.subject_id == plain["case_id"])).all()
             assert (t1.queue, t1.subject_type, t1.severity, t1.child_safety) == (
                 "user_reports",
-                "report_case",
+                "notice_case",
                 1,
                 False,
             )

@@ -68,7 +68,7 @@ def test_reports_merge_prioritise_and_tell_the_outcome(
             assert rules["c-1"] == "no_match.allow"
         # The review console decides the case: no violation. The reporter who asked is told.
         review_decision(
-            db, subject_type="report_case", subject_id=case["id"], decision="no_violation", category="adult_nudity"
+            db, subject_type="notice_case", subject_id=case["id"], decision="no_violation", category="adult_nudity"
         )
         drain(db)
         told = [e["data"] for e in rec.actions("notice.deliver") if e["data"]["kind"] == "report_outcome"]
@@ -139,7 +139,7 @@ def test_a_reporter_appeals_a_decision_not_to_act_and_wins(server: LiveServer, a
             notify_outcome=True,
         ).json()["case_id"]
         review_decision(
-            db, subject_type="report_case", subject_id=case_id, decision="no_violation", actor="staff:first"
+            db, subject_type="notice_case", subject_id=case_id, decision="no_violation", actor="staff:first"
         )
         drain(db)
         told = next(e["data"] for e in rec.actions("notice.deliver") if e["data"]["kind"] == "report_outcome")

@@ -18,7 +18,7 @@ from haven.core.settings import Settings
 from haven.legal import service
 from haven.legal.models import LegalRequest
 from tests.conftest import LiveServer
-from tests.report.fixtures import LEGAL, LiveDouble, configure, make_item
+from tests.cybertip.fixtures import LEGAL, LiveDouble, configure, make_item
 from tests.review.conftest import _fast_argon2  # noqa: F401  (cheap argon2 for staff sign-in)
 from tests.review.console_client import ConsoleClient, assert_accessible_form_controls
 from tests.review.fixtures import PASSWORD, make_staff

@@ -16,12 +16,12 @@ from haven.core import clock
 from haven.core.db import Database
 from haven.core.errors import Conflict, Forbidden, Invalid
 from haven.core.settings import Settings
+from haven.cybertip import cases
+from haven.cybertip.config import cybertip_settings
 from haven.evidence.vault import Vault, active_holds
 from haven.legal import service
-from haven.report import cases
-from haven.report.config import cybertip_settings
 from tests.conftest import LiveServer, make_key
-from tests.report.fixtures import ADMIN, LEGAL, LiveDouble, case_for, configure, decide, make_item, run_jobs
+from tests.cybertip.fixtures import ADMIN, LEGAL, LiveDouble, case_for, configure, decide, make_item, run_jobs
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from haven.core import jobs
 from haven.core.db import Database
 from haven.core.models import AuditRecord
+from haven.cybertip import cases
 from haven.intake.models import ContentItem
-from haven.report import cases
 from haven.review import file_views
 from tests.conftest import LiveServer
 from tests.helpers import encode, sample

@@ -14,11 +14,11 @@ from haven.core.actors import ROLES, Actor
 from haven.core.clock import now
 from haven.core.db import Database
 from haven.core.settings import Settings
+from haven.cybertip.models import ReportCase
 from haven.enforce import webhooks
 from haven.enforce.models import Delivery
 from haven.evidence.vault import Vault, place_hold
 from haven.legal.service import create_request
-from haven.report.models import ReportCase
 from haven.review.models import ReviewTask
 from haven.review.service import claim_next
 from tests.conftest import LiveServer

@@ -161,7 +161,7 @@ def _register() -> None:
     app.command("scan")(scan_command)
     app.add_typer(demo_app, name="demo")
     app.add_typer(staff_app, name="staff")
-    from haven.report.cli import dev_app, report_app
+    from haven.cybertip.cli import dev_app, report_app
 
     app.add_typer(report_app, name="report")
     app.add_typer(dev_app, name="dev")

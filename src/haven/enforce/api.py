@@ -13,7 +13,7 @@ from sqlalchemy import select
 from haven.core.auth import Principal
 from haven.core.errors import NotFound
 from haven.core.web import require_scope
-from haven.enforce import appeals, notices, strikes, webhooks
+from haven.enforce import appeals, statements, strikes, webhooks
 from haven.enforce.decisions import decisions_for_account, find_decision
 from haven.enforce.models import Delivery, StatementOfReasons
 from haven.intake.models import Account
@@ -218,7 +218,7 @@ def standing(account_id: str, request: Request, _: Accounts) -> StandingOut:
 def place_hold(body: HoldIn, request: Request, principal: Admin) -> HoldOut:
     """Hold notices to an account at law enforcement's request (audited)."""
     with request.app.state.db.session() as session:
-        row = notices.place_hold(
+        row = statements.place_hold(
             session,
             account_id=body.account_id,
             reference=body.reference,
@@ -232,7 +232,7 @@ def place_hold(body: HoldIn, request: Request, principal: Admin) -> HoldOut:
 @router.post("/notice-holds/{hold_id}/release", response_model=HoldOut)
 def release_hold(hold_id: str, request: Request, principal: Admin) -> HoldOut:
     with request.app.state.db.session() as session:
-        notices.release_hold(session, hold_id, actor=principal.actor)
+        statements.release_hold(session, hold_id, actor=principal.actor)
         from haven.enforce.models import NoticeHold
 
         return HoldOut.model_validate(session.get(NoticeHold, hold_id), from_attributes=True)

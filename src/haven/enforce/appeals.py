@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from haven.core.clock import now
 from haven.core.errors import Conflict, Forbidden, Invalid, NotFound
 from haven.core.ledger import audit, record_event
-from haven.enforce import notices
+from haven.enforce import statements
 from haven.enforce.decisions import DecisionInput, apply, find_decision, overturn
 from haven.enforce.models import Appeal
 from haven.enforce.settings import get_enforce_settings
@@ -32,7 +32,7 @@ def _appellant_allowed(
         return True
     if case_id is None:
         return False
-    from haven.intake.reports.models import UserReport
+    from haven.enforce.notices.models import UserReport
 
     return (
         session.scalar(select(UserReport.id).where(UserReport.case_id == case_id, UserReport.reporter_id == appellant))
@@ -45,7 +45,7 @@ def file(session: Session, *, decision_ref: str, appellant: str, statement: str,
     if decision is None:
         raise NotFound(f"no decision '{decision_ref}'", code="decision_not_found")
     acted = decision.outcome == "violation"
-    if not _appellant_allowed(session, decision.account_id, decision.report_case_id, appellant, acted=acted):
+    if not _appellant_allowed(session, decision.account_id, decision.notice_case_id, appellant, acted=acted):
         raise Forbidden("only the affected account or a reporter of the case may appeal", code="not_appellant")
     window = timedelta(days=get_enforce_settings().appeal_window_days)
     if now() > decision.created_at + window:
@@ -141,20 +141,20 @@ def resolve(
                 account_id=decision.account_id,
                 content_ids=list(decision.content_ids),
                 deciders=[reviewer],
-                report_case_id=None,
+                notice_case_id=None,
             ),
             actor=reviewer,
         )
         reversed_ = [f"decision:{acted.id}"]
     settings = get_enforce_settings()
     key = "appeal.upheld_notice" if upheld and decision.outcome == "no_violation" else f"appeal.{row.status}"
-    text = notices.msg(notices.locale(), key, decision_id=decision.id, reason=reason)
-    text += " " + notices.msg(notices.locale(), "appeal.redress", dispute_url=settings.dispute_settlement_url)
-    notices.send_message(
+    text = statements.msg(statements.locale(), key, decision_id=decision.id, reason=reason)
+    text += " " + statements.msg(statements.locale(), "appeal.redress", dispute_url=settings.dispute_settlement_url)
+    statements.send_message(
         session,
         account_id=row.appellant,
         kind="appeal_outcome",
-        subject=notices.msg(notices.locale(), "subject.appeal_outcome"),
+        subject=statements.msg(statements.locale(), "subject.appeal_outcome"),
         text=text,
         key=f"appeal-outcome:{row.id}",
         actor=reviewer,

@@ -150,7 +150,7 @@ def appeal_decide(
 @handles_errors
 def reporter_unfounded(reporter_id: str, reason: Annotated[str, typer.Option()]) -> None:
     """Invalidate a reporter's pending reports; warn, or suspend reporting after a warning."""
-    from haven.intake.reports.service import mark_unfounded
+    from haven.enforce.notices.service import mark_unfounded
 
     with database().session() as s:
         out = mark_unfounded(s, reporter_id, actor=CLI_ACTOR, reason=reason)
@@ -166,7 +166,7 @@ def notice_hold(
     until: Annotated[str | None, typer.Option(help="ISO 8601 time with zone; default: until released")] = None,
 ) -> None:
     """Hold statements of reasons to an account (ongoing investigation)."""
-    from haven.enforce.notices import place_hold
+    from haven.enforce.statements import place_hold
 
     at = datetime.fromisoformat(until) if until else None
     with database().session() as s:
@@ -178,7 +178,7 @@ def notice_hold(
 @handles_errors
 def notice_release(hold_id: str) -> None:
     """Release a hold; the statements it held are delivered."""
-    from haven.enforce.notices import release_hold
+    from haven.enforce.statements import release_hold
 
     with database().session() as s:
         rows = release_hold(s, hold_id, actor=CLI_ACTOR)

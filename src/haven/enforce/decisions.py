@@ -21,7 +21,7 @@ from haven.core.errors import NotFound
 from haven.core.jobs import RetryLater, enqueue, handler
 from haven.core.ledger import audit, record_event
 from haven.core.settings import get_settings
-from haven.enforce import notices, strikes
+from haven.enforce import statements, strikes
 from haven.enforce.ladder import Outcome, assess
 from haven.enforce.models import DecisionAlias, EnforcementAction, EnforcementDecision
 from haven.enforce.webhooks import deliver
@@ -50,7 +50,7 @@ class DecisionInput:
     automated_decision: str = "AUTOMATED_DECISION_NOT_AUTOMATED"
     deciders: list[str] = field(default_factory=list)
     rule: str | None = None
-    report_case_id: str | None = None
+    notice_case_id: str | None = None
     #: Apply the ladder to the account (strikes, restrictions); False only removes content.
     ladder: bool = True
     severity: str | None = None
@@ -168,7 +168,7 @@ def sync_account_state(session: Session, account_id: str, *, actor: str, reason:
 def _source_type(session: Session, case_id: str | None) -> str:
     if case_id is None:
         return "SOURCE_VOLUNTARY"
-    from haven.intake.reports.service import case_source_type
+    from haven.enforce.notices.service import case_source_type
 
     return case_source_type(session, case_id)
 
@@ -189,9 +189,9 @@ def apply(session: Session, inp: DecisionInput, *, actor: str) -> EnforcementDec
     items = [session.get(ContentItem, cid) for cid in inp.content_ids]
     contents = [c for c in items if c is not None]
     account_id = inp.account_id or next((c.uploader for c in contents if c.uploader), None)
-    case_id = inp.report_case_id
+    case_id = inp.notice_case_id
     if case_id is None:
-        from haven.intake.reports.service import open_case_for
+        from haven.enforce.notices.service import open_case_for
 
         targets = [("content", c.id) for c in contents] + ([("account", account_id)] if account_id else [])
         case_id = open_case_for(session, targets)
@@ -206,15 +206,15 @@ def apply(session: Session, inp: DecisionInput, *, actor: str) -> EnforcementDec
         automated_detection=inp.automated_detection,
         automated_decision=inp.automated_decision,
         source_type=_source_type(session, case_id),
-        report_case_id=case_id,
+        notice_case_id=case_id,
         deciders=inp.deciders,
         rule=inp.rule,
         created_at=t,
     )
     session.add(decision)
     session.flush()
-    restrictions: list[notices.Restriction] = []
-    hold = notices.active_hold(session, account_id) if account_id else None
+    restrictions: list[statements.Restriction] = []
+    hold = statements.active_hold(session, account_id) if account_id else None
     for c in contents:
         session.add(
             EnforcementAction(
@@ -242,7 +242,7 @@ def apply(session: Session, inp: DecisionInput, *, actor: str) -> EnforcementDec
             decision_id=decision.id,
         )
     if contents:
-        restrictions.append(notices.Restriction("content.remove", count=len(contents)))
+        restrictions.append(statements.Restriction("content.remove", count=len(contents)))
     outcome: Outcome | None = None
     if account_id and inp.ladder:
         cfg = strikes.ladder()
@@ -300,7 +300,7 @@ def apply(session: Session, inp: DecisionInput, *, actor: str) -> EnforcementDec
     )
     if restrictions:
         content_date = min((c.received_at for c in contents), default=t).date()
-        notices.create_statement(
+        statements.create_statement(
             session,
             decision,
             restrictions,
@@ -311,12 +311,12 @@ def apply(session: Session, inp: DecisionInput, *, actor: str) -> EnforcementDec
         )
     elif account_id:
         cat = CATEGORIES[inp.category]
-        notices.send_message(
+        statements.send_message(
             session,
             account_id=account_id,
             kind="warning",
-            subject=notices.msg(notices.locale(), "subject.warning"),
-            text=notices.msg(
+            subject=statements.msg(statements.locale(), "subject.warning"),
+            text=statements.msg(
                 "en",
                 "warning.text",
                 title_lower=cat.title[0].lower() + cat.title[1:],
@@ -328,7 +328,7 @@ def apply(session: Session, inp: DecisionInput, *, actor: str) -> EnforcementDec
             decision_id=decision.id,
         )
     if case_id:
-        from haven.intake.reports.service import close_case
+        from haven.enforce.notices.service import close_case
 
         close_case(session, case_id, outcome="violation", decision_id=decision.id, actor=actor)
     return decision
@@ -345,7 +345,7 @@ def record_no_violation(
     session: Session, *, source_ref: str, case_id: str, deciders: list[str], actor: str
 ) -> EnforcementDecision:
     """Record the decision not to act on a notice, so its notifiers can appeal it (Art 20(1))."""
-    from haven.intake.reports.service import close_case, get_case
+    from haven.enforce.notices.service import close_case, get_case
 
     existing = session.scalar(select(EnforcementDecision).where(EnforcementDecision.source_ref == source_ref))
     if existing is not None:
@@ -363,7 +363,7 @@ def record_no_violation(
         automated_detection=False,
         automated_decision="AUTOMATED_DECISION_NOT_AUTOMATED",
         source_type=_source_type(session, case_id),
-        report_case_id=case_id,
+        notice_case_id=case_id,
         deciders=deciders,
         created_at=now(),
     )
@@ -388,7 +388,7 @@ def record_no_violation(
 
 def _account_action(
     session: Session, decision: EnforcementDecision, outcome: Outcome, account_id: str, *, notify_user: bool, actor: str
-) -> notices.Restriction | None:
+) -> statements.Restriction | None:
     if outcome.action == "warning":
         return None
     action = f"account.{outcome.action}"
@@ -432,7 +432,7 @@ def _account_action(
             dedupe_key=f"expire:{row.id}",
             delay=(until - now()).total_seconds(),
         )
-    return notices.Restriction(action, until=until, features=outcome.features)
+    return statements.Restriction(action, until=until, features=outcome.features)
 
 
 @handler("enforce.expire_action")

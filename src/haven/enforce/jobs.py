@@ -1,6 +1,6 @@
 """Imports every module of enforcement that registers job handlers (for `haven worker`)."""
 
 import haven.enforce.decisions
-import haven.enforce.notices
+import haven.enforce.statements
 import haven.enforce.tdb
 import haven.enforce.webhooks  # noqa: F401

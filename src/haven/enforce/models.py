@@ -77,7 +77,7 @@ class EnforcementDecision(Base):
     automated_decision: Mapped[str] = mapped_column(String(40))
     #: SOURCE_ARTICLE_16, SOURCE_TRUSTED_FLAGGER, SOURCE_TYPE_OTHER_NOTIFICATION, SOURCE_VOLUNTARY
     source_type: Mapped[str] = mapped_column(String(40))
-    report_case_id: Mapped[str | None] = mapped_column(String(26), nullable=True)
+    notice_case_id: Mapped[str | None] = mapped_column(String(26), nullable=True)
     deciders: Mapped[list[str]] = mapped_column(JSON, default=list)
     rule: Mapped[str | None] = mapped_column(String(120), nullable=True)
     ladder: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -45,8 +45,8 @@ def _targets(session: Session, event: Event, d: dict[str, Any]) -> tuple[str | N
         content_ids = [event.subject_id]
     elif event.subject_type == "account":
         account = account or event.subject_id
-    elif event.subject_type == "report_case":
-        from haven.intake.reports.service import get_case
+    elif event.subject_type == "notice_case":
+        from haven.enforce.notices.service import get_case
 
         case = get_case(session, event.subject_id)
         case_id = case.id
@@ -134,12 +134,12 @@ def _review_decision(session: Session, event: Event, d: dict[str, Any], outcome:
                 if d.get("automated")
                 else "AUTOMATED_DECISION_NOT_AUTOMATED",
                 deciders=_deciders(reviewer, d.get("reviewer")),
-                report_case_id=case_id,
+                notice_case_id=case_id,
             ),
             actor=reviewer,
         )
         return
-    from haven.intake.reports.service import open_case_for
+    from haven.enforce.notices.service import open_case_for
 
     case_id = case_id or open_case_for(
         session, [("content", c) for c in content_ids] + ([("account", account)] if account else [])

@@ -53,7 +53,7 @@ def task_from_appeal(session: Session, event: Event) -> None:
     category = d.get("category") or decision.category
     child_safety = _child_safety(category)
     subject_type, subject_id = decision.subject_type, decision.subject_id
-    if subject_type not in ("content", "account", "conversation", "report_case"):
+    if subject_type not in ("content", "account", "conversation", "notice_case"):
         subject_type, subject_id = "account", str(decision.account_id or appeal.appellant)
     deciders = list(d.get("original_deciders") or appeal.original_deciders or [])
     excluded = _staff_ids(deciders)
@@ -109,7 +109,7 @@ def task_from_user_report(session: Session, event: Event) -> None:
     add_or_raise_task(
         session,
         queue="user_reports",
-        subject_type="report_case",
+        subject_type="notice_case",
         subject_id=case_id,
         severity=REPORT_SEVERITY.get(priority, 1),
         content_ids=content_ids,

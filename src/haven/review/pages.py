@@ -291,9 +291,9 @@ def _appeal(s: Session, task: ReviewTask) -> dict[str, Any] | None:
 
 def _reports(s: Session, task: ReviewTask) -> list[Any] | None:
     """The user reports of a report-case task, most urgent first (what the reporters said)."""
-    if task.subject_type != "report_case":
+    if task.subject_type != "notice_case":
         return None
-    from haven.intake.reports.models import UserReport
+    from haven.enforce.notices.models import UserReport
 
     rows = list(s.scalars(select(UserReport).where(UserReport.case_id == task.subject_id).limit(200)))
     rows.sort(key=lambda r: (not r.imminent_risk, not r.trusted_flagger, r.received_at))

@@ -85,7 +85,7 @@ ANNOTATIONS: dict[str, str] = {
 }
 
 DECISIONS = ("violation", "no_violation", "escalate", "second_opinion")
-SUBJECT_TYPES = ("content", "account", "conversation", "report_case")
+SUBJECT_TYPES = ("content", "account", "conversation", "notice_case")
 
 #: Priority: each severity step counts as this much waiting time, and a classifier score of 1.0
 #: as SCORE_WEIGHT; "next" serves the smallest creation time minus these bonuses.

@@ -13,9 +13,9 @@ from pydantic import BaseModel, Field
 from haven.core.actors import Actor
 from haven.core.auth import Principal
 from haven.core.web import SessionDep, SettingsDep, require_scope
-from haven.report import cases
-from haven.report.config import cybertip_settings
-from haven.report.service import exchanges, summary
+from haven.cybertip import cases
+from haven.cybertip.config import cybertip_settings
+from haven.cybertip.service import calls, summary
 
 router = APIRouter(prefix="/v1/cybertipline/reports", tags=["reports"])
 ReportsScope = Annotated[Principal, Depends(require_scope("reports"))]
@@ -60,7 +60,7 @@ def list_reports(session: SessionDep, principal: ReportsScope, status: str | Non
 def get_report(case_id: str, session: SessionDep, principal: ReportsScope) -> dict[str, Any]:
     """One case with every field, its submissions, files, receipt and the open report's deadline."""
     out = summary(session, cases.get_case(session, case_id, _actor(principal)))
-    out["exchanges"] = exchanges(session, case_id)
+    out["calls"] = calls(session, case_id)
     return out
 
 

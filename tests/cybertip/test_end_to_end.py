@@ -9,13 +9,23 @@ from sqlalchemy import select
 from haven.core.db import Database
 from haven.core.models import Event
 from haven.core.settings import Settings
+from haven.cybertip import cases
+from haven.cybertip.config import cybertip_settings
+from haven.cybertip.models import ReportCase, ReportFile, TiplineCall
+from haven.cybertip.xml import SHIPPED_XSD, validation_errors
 from haven.evidence.models import EvidenceObject
 from haven.intake import quarantine
-from haven.report import cases
-from haven.report.config import cybertip_settings
-from haven.report.models import Exchange, ReportCase, ReportFile
-from haven.report.xml import SHIPPED_XSD, validation_errors
-from tests.report.fixtures import LEGAL, REVIEWER, LiveDouble, case_for, configure, decide, make_item, reveal, run_jobs
+from tests.cybertip.fixtures import (
+    LEGAL,
+    REVIEWER,
+    LiveDouble,
+    case_for,
+    configure,
+    decide,
+    make_item,
+    reveal,
+    run_jobs,
+)
 
 REPORT_ORDER = [
     "incidentSummary",
@@ -98,9 +108,10 @@ def test_decision_to_finished_report(
         assert case.status == "finished", case.error_message
         assert case.ncmec_report_id
         report_id = case.ncmec_report_id
-        exchanges = s.scalars(select(Exchange).where(Exchange.case_id == case_id).order_by(Exchange.created_at)).all()
-        assert [e.endpoint for e in exchanges] == ["submit", "upload", "fileinfo", "upload", "fileinfo", "finish"]
-        assert all(e.request_id and e.response_code == 0 for e in exchanges)
+        rows = select(TiplineCall).where(TiplineCall.case_id == case_id).order_by(TiplineCall.created_at)
+        calls = s.scalars(rows).all()
+        assert [e.endpoint for e in calls] == ["submit", "upload", "fileinfo", "upload", "fileinfo", "finish"]
+        assert all(e.request_id and e.response_code == 0 for e in calls)
         files = {f.content_id: f for f in s.scalars(select(ReportFile).where(ReportFile.case_id == case_id))}
         assert files[seen_id].views and files[seen_id].views[0]["actor"] == "staff:rev1"
         types = [e.type for e in s.scalars(select(Event).where(Event.subject_id == case_id))]
@@ -245,7 +256,7 @@ def test_overturned_decision_cancels_the_draft(
 
 def test_roles(db: Database, settings: Settings, double: LiveDouble, monkeypatch: pytest.MonkeyPatch) -> None:
     from haven.core.errors import Forbidden
-    from tests.report.fixtures import ADMIN
+    from tests.cybertip.fixtures import ADMIN
 
     configure(monkeypatch, settings, double)
     with db.session() as s:

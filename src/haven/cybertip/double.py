@@ -31,7 +31,7 @@ from fastapi.responses import JSONResponse, Response
 from lxml import etree
 
 from haven.core.clock import now
-from haven.report.xml import SHIPPED_XSD, response_document, validation_errors
+from haven.cybertip.xml import SHIPPED_XSD, response_document, validation_errors
 
 DESCRIPTIONS = {
     0: "Success",

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from haven.core.auth import Principal
 from haven.core.web import require_scope
-from haven.intake.reports import service
-from haven.intake.reports.models import ReportCase
+from haven.enforce.notices import service
+from haven.enforce.notices.models import NoticeCase
 
 router = APIRouter(prefix="/v1", tags=["reports"])
 Intake = Annotated[Principal, Depends(require_scope("intake"))]
@@ -122,9 +122,9 @@ def list_cases(request: Request, _: Admin, status: str = "open", limit: int = 10
     """Cases in queue order: priority first, then oldest."""
     with request.app.state.db.session() as session:
         rows = session.scalars(
-            select(ReportCase)
-            .where(ReportCase.status == status)
-            .order_by(ReportCase.priority, ReportCase.opened_at)
+            select(NoticeCase)
+            .where(NoticeCase.status == status)
+            .order_by(NoticeCase.priority, NoticeCase.opened_at)
             .limit(min(limit, 1000))
         )
         return [CaseOut.model_validate(r, from_attributes=True) for r in rows]

@@ -172,7 +172,7 @@ def _facts(decision: EnforcementDecision, locale: str) -> str:
         parts.append(msg(locale, "facts.matched", title_lower=title_lower))
     else:
         parts.append(msg(locale, "facts.reviewed", title_lower=title_lower))
-    if decision.report_case_id:
+    if decision.notice_case_id:
         parts.append(msg(locale, "facts.reported"))
     return " ".join(parts)
 

@@ -11,11 +11,11 @@ from sqlalchemy import select
 from haven.core import clock
 from haven.core.db import Database
 from haven.core.settings import Settings
-from haven.report import cases
-from haven.report.config import cybertip_settings
-from haven.report.double import Fault
-from haven.report.models import Exchange, ReportCase
-from tests.report.fixtures import LEGAL, LiveDouble, case_for, configure, decide, make_item, run_jobs
+from haven.cybertip import cases
+from haven.cybertip.config import cybertip_settings
+from haven.cybertip.double import Fault
+from haven.cybertip.models import ReportCase, TiplineCall
+from tests.cybertip.fixtures import LEGAL, LiveDouble, case_for, configure, decide, make_item, run_jobs
 
 START = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
 
@@ -56,7 +56,9 @@ def test_1xxx_is_retried(db: Database, settings: Settings, double: LiveDouble, m
     with db.session() as s:
         codes = [
             e.response_code
-            for e in s.scalars(select(Exchange).where(Exchange.case_id == case_id).order_by(Exchange.created_at))
+            for e in s.scalars(
+                select(TiplineCall).where(TiplineCall.case_id == case_id).order_by(TiplineCall.created_at)
+            )
         ]
     assert codes.count(1110) == 2 and codes.count(1000) == 1
 
@@ -157,8 +159,8 @@ def test_missed_deadline_starts_a_new_report(
 
 
 def test_deadline_is_24h_after_opening_or_1h_after_the_last_change() -> None:
-    from haven.report.machine import deadline
-    from haven.report.models import Submission
+    from haven.cybertip.machine import deadline
+    from haven.cybertip.models import Submission
 
     sub = Submission(opened_at=START, last_modified_at=START + timedelta(hours=2))
     assert deadline(sub) == START + timedelta(hours=24)
@@ -170,7 +172,7 @@ def test_retries_are_scheduled_before_the_deadline(
     db: Database, settings: Settings, double: LiveDouble, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from haven.core.models import Job
-    from haven.report import machine
+    from haven.cybertip import machine
 
     configure(monkeypatch, settings, double)
     monkeypatch.setattr(machine, "backoff_seconds", lambda attempt, base, cap: cap)  # the longest back-off: 15 min

@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 from haven.cli import app
 from haven.core.db import Database
 from haven.core.settings import Settings
-from haven.report.xml import validation_errors
+from haven.cybertip.xml import validation_errors
 from tests.conftest import LiveServer, make_key
-from tests.report.fixtures import LiveDouble, case_for, configure, decide, make_item, reveal, run_jobs
+from tests.cybertip.fixtures import LiveDouble, case_for, configure, decide, make_item, reveal, run_jobs
 
 runner = CliRunner()
 
@@ -122,7 +122,7 @@ def test_api_report_desk(
     run_jobs(db)
     with server.client(key) as c:
         got = c.get(f"/v1/cybertipline/reports/{case_id}").json()
-        assert got["status"] == "finished" and all(e["request_id"] for e in got["exchanges"])
+        assert got["status"] == "finished" and all(e["request_id"] for e in got["calls"])
 
 
 def test_dev_cybertip_double_command_serves_the_api() -> None:

@@ -1,6 +1,6 @@
 """The CyberTipline API client (httpx, HTTP Basic over HTTPS).
 
-It only speaks HTTP: the persisted state machine (`haven.report.machine`) decides what to call
+It only speaks HTTP: the persisted state machine (`haven.cybertip.machine`) decides what to call
 and keeps every request and response. Transport failures say whether the request may have
 reached the server, because `/submit` and `/upload` are not idempotent.
 """
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from haven.report.config import CybertipSettings
-from haven.report.xml import ApiResponse, parse_response
+from haven.cybertip.config import CybertipSettings
+from haven.cybertip.xml import ApiResponse, parse_response
 
 XML_TYPE = "text/xml; charset=utf-8"
 

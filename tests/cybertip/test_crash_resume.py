@@ -17,10 +17,10 @@ from sqlalchemy import func, select
 from haven.core import clock
 from haven.core.db import Database
 from haven.core.settings import Settings
-from haven.report import cases, machine
-from haven.report.config import cybertip_settings
-from haven.report.models import ReportCase, Submission
-from tests.report.fixtures import LEGAL, LiveDouble, case_for, configure, decide, make_item, reveal, run_jobs
+from haven.cybertip import cases, machine
+from haven.cybertip.config import cybertip_settings
+from haven.cybertip.models import ReportCase, Submission
+from tests.cybertip.fixtures import LEGAL, LiveDouble, case_for, configure, decide, make_item, reveal, run_jobs
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 POINTS = [

@@ -1,6 +1,6 @@
 """When the vault destroys a case's material, the copies in reporting's own tables go too.
 
-The report's XML, each file's details, the exchanges' bodies, the conversation rows and the
+The report's XML, each file's details, the calls' bodies, the conversation rows and the
 people in a case are personal data kept for the same purpose as the vault's objects. When the
 last object of a case is purged (retention ended) or destroyed (law enforcement asked), they are
 scrubbed; what stays is the bare record needed for statistics: ids, category, status, dates and
@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from haven.core.clock import now
 from haven.core.ledger import record_event, subscribe
 from haven.core.models import Event
+from haven.cybertip.models import ReportCase, ReportFile, Submission, TiplineCall
 from haven.evidence.models import EvidenceObject
-from haven.report.models import Exchange, ReportCase, ReportFile, Submission
 
 SCRUBBED = "[scrubbed: retention ended or destroyed on request]"
 
@@ -57,7 +57,7 @@ def scrub(session: Session, case: ReportCase) -> None:
     for f in session.scalars(select(ReportFile).where(ReportFile.case_id == case.id)):
         f.details_xml = None
         f.views = []
-    for e in session.scalars(select(Exchange).where(Exchange.case_id == case.id)):
+    for e in session.scalars(select(TiplineCall).where(TiplineCall.case_id == case.id)):
         e.request_body = None
         e.response_body = None if e.endpoint != "finish" else e.response_body  # the receipt holds only ids
     record_event(session, "report.scrubbed", subject_type="report_case", subject_id=case.id, actor="system:haven")

@@ -1,6 +1,6 @@
 """The submission state machine, worked by `haven worker` (job kind `report.advance`).
 
-Each step persists its intent, makes one request, then records the exchange and the outcome
+Each step persists its intent, makes one request, then records the call and the outcome
 in one transaction. So after a crash at any point the database says exactly which request may
 be in flight, and the next run decides safely:
 
@@ -38,15 +38,15 @@ from haven.core.jobs import RetryLater, backoff_seconds, handler
 from haven.core.ledger import record_event
 from haven.core.models import Job
 from haven.core.settings import get_settings
+from haven.cybertip.cases import planned_files, recorded_views, report_data
+from haven.cybertip.client import CybertipClient, Result, TransportError
+from haven.cybertip.config import CybertipSettings, cybertip_settings
+from haven.cybertip.models import ReportCase, ReportFile, Submission, TiplineCall
+from haven.cybertip.xml import active_xsd_path, build_file_details, build_report, validate
 from haven.evidence.vault import Vault
 from haven.intake.models import ContentItem
-from haven.report.cases import planned_files, recorded_views, report_data
-from haven.report.client import CybertipClient, Result, TransportError
-from haven.report.config import CybertipSettings, cybertip_settings
-from haven.report.models import Exchange, ReportCase, ReportFile, Submission
-from haven.report.xml import active_xsd_path, build_file_details, build_report, validate
 
-log = logging.getLogger("haven.report")
+log = logging.getLogger("haven.cybertip")
 
 REQUESTS = Counter(
     "haven_cybertip_requests_total",
@@ -344,7 +344,7 @@ def _log(s: Session, case_id: str, step: Step, env: str, result: Result | None, 
     elif with_sub is not None:
         body = f"id={with_sub.ncmec_report_id}"
     s.add(
-        Exchange(
+        TiplineCall(
             id=new_id(),
             case_id=case_id,
             submission_id=step.submission_id,

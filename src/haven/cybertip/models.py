@@ -124,11 +124,11 @@ class ReportFile(Base):
     views: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
 
-class Exchange(Base):
+class TiplineCall(Base):
     """One request to the CyberTipline API and its response, kept for support and evidence.
     Upload bodies are summarised (name, size, MD5), never stored here."""
 
-    __tablename__ = "report_exchanges"
+    __tablename__ = "cybertip_calls"
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
     case_id: Mapped[str | None] = mapped_column(String(26), nullable=True, index=True)

@@ -15,16 +15,16 @@ from sqlalchemy import select
 from haven.core.db import Database
 from haven.core.models import AuditRecord, Event
 from haven.core.settings import Settings
+from haven.cybertip import cases
+from haven.cybertip.config import cybertip_settings
+from haven.cybertip.models import ReportCase, ReportFile
+from haven.cybertip.xml import SHIPPED_XSD, validation_errors
 from haven.evidence.models import EvidenceObject
 from haven.evidence.vault import Vault
-from haven.report import cases
-from haven.report.config import cybertip_settings
-from haven.report.models import ReportCase, ReportFile
-from haven.report.xml import SHIPPED_XSD, validation_errors
 from haven.review import service as review
 from haven.review.models import ReviewTask
 from tests.conftest import LiveServer
-from tests.report.fixtures import LEGAL, LiveDouble, case_for, configure, run_jobs
+from tests.cybertip.fixtures import LEGAL, LiveDouble, case_for, configure, run_jobs
 from tests.review.fixtures import make_staff, reviewer
 
 GROOMER = [

@@ -28,14 +28,9 @@ from haven.core.jobs import enqueue
 from haven.core.ledger import audit, record_event
 from haven.core.models import AuditRecord, Event
 from haven.core.settings import Settings
-from haven.evidence.models import EvidenceObject
-from haven.evidence.vault import Vault
-from haven.intake.models import MINOR_BANDS as ACCOUNT_MINOR_BANDS
-from haven.intake.models import Account, ContentItem, QuarantineObject
-from haven.policy.categories import CATEGORIES
-from haven.report.config import CybertipSettings
-from haven.report.models import ReportCase, ReportFile, Submission
-from haven.report.xml import (
+from haven.cybertip.config import CybertipSettings
+from haven.cybertip.models import ReportCase, ReportFile, Submission
+from haven.cybertip.xml import (
     EVENT_NAMES,
     FILE_ANNOTATIONS,
     INDUSTRY_CLASSIFICATIONS,
@@ -49,6 +44,11 @@ from haven.report.xml import (
     build_report,
     validate,
 )
+from haven.evidence.models import EvidenceObject
+from haven.evidence.vault import Vault
+from haven.intake.models import MINOR_BANDS as ACCOUNT_MINOR_BANDS
+from haven.intake.models import Account, ContentItem, QuarantineObject
+from haven.policy.categories import CATEGORIES
 
 #: Roles that may see and draft report cases; only `legal` may submit or cancel.
 DRAFT_ROLES = ("legal", "child_safety_reviewer")
@@ -648,7 +648,7 @@ def render(session: Session, case_id: str, actor: Actor, cfg: CybertipSettings) 
     xml = build_report(report_data(session, case, cfg))
     errors: list[str] = []
     from haven.core.settings import get_settings
-    from haven.report.xml import validation_errors
+    from haven.cybertip.xml import validation_errors
 
     xsd = active_xsd_path(get_settings().var_dir)
     errors += validation_errors(xml, xsd)

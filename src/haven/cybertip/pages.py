@@ -1,8 +1,8 @@
 """The console's report desk: report cases with their age and the open report's deadline, the
 draft with every field (editable where the law leaves it to the service), escalation, submission,
-the receipt, and every exchange with the CyberTipline with its Request-ID.
+the receipt, and every call with the CyberTipline with its Request-ID.
 
-Everything here goes through `haven.report.cases` (and its checks): `legal` and
+Everything here goes through `haven.cybertip.cases` (and its checks): `legal` and
 `child_safety_reviewer` may read and draft; only `legal` may submit, resume or cancel.
 """
 
@@ -34,14 +34,14 @@ from haven.console.web import (
 from haven.core.clock import now
 from haven.core.db import Database
 from haven.core.errors import Conflict, HavenError, Invalid
+from haven.cybertip import cases
+from haven.cybertip.config import cybertip_settings
+from haven.cybertip.machine import deadline
+from haven.cybertip.models import ReportCase, ReportFile, Submission
+from haven.cybertip.service import calls, summary
+from haven.cybertip.xml import EVENT_NAMES, FILE_ANNOTATIONS, INDUSTRY_CLASSIFICATIONS, REPORT_ANNOTATIONS
 from haven.evidence.models import EvidenceObject
 from haven.intake.models import ContentItem
-from haven.report import cases
-from haven.report.config import cybertip_settings
-from haven.report.machine import deadline
-from haven.report.models import ReportCase, ReportFile, Submission
-from haven.report.service import exchanges, summary
-from haven.report.xml import EVENT_NAMES, FILE_ANNOTATIONS, INDUSTRY_CLASSIFICATIONS, REPORT_ANNOTATIONS
 from haven.staff.models import StaffMember
 
 add_template_dir(Path(__file__).resolve().parent / "templates")
@@ -180,7 +180,7 @@ def _page(
             "case": case,
             "summ": summ,
             "files": files,
-            "exchanges": exchanges(s, case.id),
+            "calls": calls(s, case.id),
             "conversation": list(case.conversation or [])[:200],
             "deadline": _open_deadline(s, case),
             "age": _ago(summ["age_seconds"]),

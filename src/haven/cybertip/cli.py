@@ -28,8 +28,8 @@ def list_command(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Report cases, newest first, with their age since first knowledge."""
-    from haven.report.cases import list_cases
-    from haven.report.service import summary
+    from haven.cybertip.cases import list_cases
+    from haven.cybertip.service import summary
 
     with database().session() as s:
         rows = [summary(s, c) for c in list_cases(s, CLI, status)]
@@ -58,22 +58,20 @@ def show_command(
     xml: Annotated[
         bool, typer.Option("--xml", help="print the report XML (and each file's details) as it would be sent")
     ] = False,
-    exchanges: Annotated[
-        bool, typer.Option("--exchanges", help="every request and response with its Request-ID")
-    ] = False,
+    calls: Annotated[bool, typer.Option("--calls", help="every request and response with its Request-ID")] = False,
 ) -> None:
     """One case: every field, its status and receipt; or its XML."""
-    from haven.report.cases import get_case, render
-    from haven.report.config import cybertip_settings
-    from haven.report.service import exchanges as list_exchanges
-    from haven.report.service import summary
+    from haven.cybertip.cases import get_case, render
+    from haven.cybertip.config import cybertip_settings
+    from haven.cybertip.service import calls as list_calls
+    from haven.cybertip.service import summary
 
     with database().session() as s:
         case = get_case(s, case_id, CLI)
         if xml:
             from sqlalchemy import select
 
-            from haven.report.models import Submission
+            from haven.cybertip.models import Submission
 
             sent = s.scalar(select(Submission).where(Submission.case_id == case.id, Submission.state == "finished"))
             if sent is not None:
@@ -86,8 +84,8 @@ def show_command(
             if out["errors"]:
                 fail("; ".join(out["errors"][:3]))
             return
-        if exchanges:
-            _print(list_exchanges(s, case.id))
+        if calls:
+            _print(list_calls(s, case.id))
             return
         _print(summary(s, case))
 
@@ -101,7 +99,7 @@ def edit_command(
     ],
 ) -> None:
     """Change what the law leaves to the service in a draft."""
-    from haven.report.cases import update_case
+    from haven.cybertip.cases import update_case
 
     changes: dict[str, Any] = {}
     for item in field:
@@ -119,7 +117,7 @@ def edit_command(
 @handles_errors
 def escalate_command(case_id: str, reason: str) -> None:
     """Ask NCMEC for high priority: a child is at imminent risk (the reason is sent)."""
-    from haven.report.cases import escalate
+    from haven.cybertip.cases import escalate
 
     with database().session() as s:
         escalate(s, case_id, CLI, reason)
@@ -130,7 +128,7 @@ def escalate_command(case_id: str, reason: str) -> None:
 @handles_errors
 def attach_command(case_id: str, path: Path) -> None:
     """Attach a conversation (CSV with sent_at,sender,recipient,text, or a JSON list) to a text-only case."""
-    from haven.report.cases import attach_conversation
+    from haven.cybertip.cases import attach_conversation
 
     text = path.read_text(encoding="utf-8")
     rows = json.loads(text) if path.suffix == ".json" else list(csv.DictReader(text.splitlines()))
@@ -148,8 +146,8 @@ def submit_command(
     ] = False,
 ) -> None:
     """Queue a case for the CyberTipline (the environment of HAVEN_CYBERTIP_ENVIRONMENT)."""
-    from haven.report.cases import queue_submission
-    from haven.report.config import cybertip_settings
+    from haven.cybertip.cases import queue_submission
+    from haven.cybertip.config import cybertip_settings
 
     cfg = cybertip_settings()
     db = database()
@@ -159,7 +157,7 @@ def submit_command(
         console.print(f"queued for the {cfg.environment} CyberTipline; `haven worker` submits it")
         return
     from haven.core.jobs import RetryLater
-    from haven.report.machine import advance
+    from haven.cybertip.machine import advance
 
     try:
         status = advance(db, case_id, cfg)
@@ -167,7 +165,7 @@ def submit_command(
         fail(f"not finished yet, the worker will retry: {exc}")
         return
     with db.session() as s:
-        from haven.report.models import ReportCase
+        from haven.cybertip.models import ReportCase
 
         case = s.get(ReportCase, case_id)
         if case is not None and case.status != "finished":
@@ -179,7 +177,7 @@ def submit_command(
 @handles_errors
 def cancel_command(case_id: str, reason: str) -> None:
     """Withdraw a case before it is finished (an open NCMEC report is retracted)."""
-    from haven.report.cases import cancel
+    from haven.cybertip.cases import cancel
 
     with database().session() as s:
         case = cancel(s, case_id, CLI, reason)
@@ -190,7 +188,7 @@ def cancel_command(case_id: str, reason: str) -> None:
 @handles_errors
 def resume_command(case_id: str) -> None:
     """Re-queue a case paused on a credential alert, once the credentials are fixed."""
-    from haven.report.cases import resume
+    from haven.cybertip.cases import resume
 
     with database().session() as s:
         resume(s, case_id, CLI)
@@ -201,8 +199,8 @@ def resume_command(case_id: str) -> None:
 @handles_errors
 def status_command() -> None:
     """Check connectivity and credentials with `GET /status`."""
-    from haven.report.config import cybertip_settings
-    from haven.report.service import check_status
+    from haven.cybertip.config import cybertip_settings
+    from haven.cybertip.service import check_status
 
     out = check_status(cybertip_settings())
     _print(out)
@@ -214,8 +212,8 @@ def status_command() -> None:
 @handles_errors
 def refresh_xsd_command() -> None:
     """Fetch the authoritative schema from `GET /xsd`; Haven then validates against it."""
-    from haven.report.config import cybertip_settings
-    from haven.report.service import refresh_xsd
+    from haven.cybertip.config import cybertip_settings
+    from haven.cybertip.service import refresh_xsd
 
     path = refresh_xsd(cybertip_settings(), settings().var_dir)
     console.print(f"schema saved to {path}")
@@ -230,7 +228,7 @@ def cybertip_double(
     """Serve a faithful local double of the CyberTipline API on 127.0.0.1 (base URL .../ispws)."""
     import uvicorn
 
-    from haven.report.double import create_double
+    from haven.cybertip.double import create_double
 
     console.print(f"CyberTipline double at http://127.0.0.1:{port}/ispws (user {username})")
     uvicorn.run(create_double(username, password), host="127.0.0.1", port=port, log_config=None, access_log=False)

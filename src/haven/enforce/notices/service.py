@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from haven.core.clock import now
 from haven.core.errors import Forbidden, Invalid, NotFound
 from haven.core.ledger import audit, record_event
-from haven.intake.reports.models import ReportCase, ReporterStanding, UserReport
+from haven.enforce.notices.models import NoticeCase, ReporterStanding, UserReport
 from haven.policy.categories import get_category
 from haven.policy.rules import Decision
 
@@ -72,7 +72,7 @@ def file_report(
     good_faith: bool,
     imminent_risk: bool,
     notify_outcome: bool,
-) -> tuple[UserReport, ReportCase, bool]:
+) -> tuple[UserReport, NoticeCase, bool]:
     """Record a notice and merge it into its target's open case; returns (report, case, merged)."""
     cat = get_category(category)
     anonymous = reporter_id is None and not (reporter_name and reporter_email)
@@ -97,13 +97,13 @@ def file_report(
     if target_type == "content":
         target_id = _haven_content_id(session, integration_id, target_id)
     case = session.scalar(
-        select(ReportCase)
-        .where(ReportCase.target_type == target_type, ReportCase.target_id == target_id, ReportCase.status == "open")
+        select(NoticeCase)
+        .where(NoticeCase.target_type == target_type, NoticeCase.target_id == target_id, NoticeCase.status == "open")
         .limit(1)
     )
     merged = case is not None
     if case is None:
-        case = ReportCase(
+        case = NoticeCase(
             target_type=target_type,
             target_id=target_id,
             location_url=location_url,
@@ -140,7 +140,7 @@ def file_report(
     record_event(
         session,
         "user_report.received",
-        subject_type="report_case",
+        subject_type="notice_case",
         subject_id=case.id,
         actor=actor,
         data={
@@ -179,7 +179,7 @@ def _haven_content_id(session: Session, integration_id: str, given: str) -> str:
     return found or given
 
 
-def _policy(session: Session, case: ReportCase) -> Decision:
+def _policy(session: Session, case: NoticeCase) -> Decision:
     """What the policy rules say about the case's pending reports (the rule is named on the event,
     so a review task can show why it exists)."""
     from haven.policy import PolicyInput, ReportView, decide
@@ -193,8 +193,8 @@ def open_case_for(session: Session, targets: list[tuple[str, str]]) -> str | Non
     """The open case on any of these targets (a decision on reported content closes its case)."""
     for t_type, t_id in targets:
         case = session.scalar(
-            select(ReportCase.id)
-            .where(ReportCase.target_type == t_type, ReportCase.target_id == t_id, ReportCase.status == "open")
+            select(NoticeCase.id)
+            .where(NoticeCase.target_type == t_type, NoticeCase.target_id == t_id, NoticeCase.status == "open")
             .limit(1)
         )
         if case is not None:
@@ -204,23 +204,23 @@ def open_case_for(session: Session, targets: list[tuple[str, str]]) -> str | Non
 
 def case_source_type(session: Session, case_id: str) -> str:
     """DSA source type of a decision on this case: trusted flagger if one reported it."""
-    case = session.get(ReportCase, case_id)
+    case = session.get(NoticeCase, case_id)
     if case is not None and case.trusted_reports:
         return "SOURCE_TRUSTED_FLAGGER"
     return "SOURCE_ARTICLE_16"
 
 
-def get_case(session: Session, case_id: str) -> ReportCase:
-    case = session.get(ReportCase, case_id)
+def get_case(session: Session, case_id: str) -> NoticeCase:
+    case = session.get(NoticeCase, case_id)
     if case is None:
         raise NotFound(f"no report case '{case_id}'", code="case_not_found")
     return case
 
 
-def close_case(session: Session, case_id: str, *, outcome: str, decision_id: str | None, actor: str) -> ReportCase:
+def close_case(session: Session, case_id: str, *, outcome: str, decision_id: str | None, actor: str) -> NoticeCase:
     """Close a case, resolve its pending reports and tell the reporters who asked (Art 16(5))."""
-    from haven.enforce.notices import locale, msg, send_message
     from haven.enforce.settings import get_enforce_settings
+    from haven.enforce.statements import locale, msg, send_message
 
     case = get_case(session, case_id)
     if case.status == "closed":
@@ -266,8 +266,8 @@ def close_case(session: Session, case_id: str, *, outcome: str, decision_id: str
             told += 1
     record_event(
         session,
-        "report_case.closed",
-        subject_type="report_case",
+        "notice_case.closed",
+        subject_type="notice_case",
         subject_id=case.id,
         actor=actor,
         data={
@@ -286,8 +286,8 @@ def close_case(session: Session, case_id: str, *, outcome: str, decision_id: str
 def mark_unfounded(session: Session, reporter_id: str, *, actor: str, reason: str) -> dict[str, Any]:
     """A reporter's reports were manifestly unfounded: invalidate all their pending reports
     (audited); warn the first time, suspend reporting after a warning (Art 23)."""
-    from haven.enforce.notices import locale, msg, send_message
     from haven.enforce.settings import get_enforce_settings
+    from haven.enforce.statements import locale, msg, send_message
 
     if not reason.strip():
         raise Invalid("say why the reports are manifestly unfounded", code="reason_required")
@@ -305,7 +305,7 @@ def mark_unfounded(session: Session, reporter_id: str, *, actor: str, reason: st
     for r in pending:
         r.status = "invalidated"
         r.resolved_at = t
-        case = session.get(ReportCase, r.case_id)
+        case = session.get(NoticeCase, r.case_id)
         if case is not None and case.status == "open":
             case.reports_count = max(0, case.reports_count - 1)
             if r.trusted_flagger:

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from haven.core.clock import now
 from haven.core.errors import HavenError, Invalid
-from haven.report.client import CybertipClient, TransportError
-from haven.report.config import CybertipSettings
-from haven.report.machine import deadline
-from haven.report.models import Exchange, ReportCase, ReportFile, Submission
+from haven.cybertip.client import CybertipClient, TransportError
+from haven.cybertip.config import CybertipSettings
+from haven.cybertip.machine import deadline
+from haven.cybertip.models import ReportCase, ReportFile, Submission, TiplineCall
 
 
 def summary(session: Session, case: ReportCase) -> dict[str, Any]:
@@ -64,8 +64,8 @@ def summary(session: Session, case: ReportCase) -> dict[str, Any]:
     }
 
 
-def exchanges(session: Session, case_id: str) -> list[dict[str, Any]]:
-    rows = session.scalars(select(Exchange).where(Exchange.case_id == case_id).order_by(Exchange.created_at))
+def calls(session: Session, case_id: str) -> list[dict[str, Any]]:
+    rows = session.scalars(select(TiplineCall).where(TiplineCall.case_id == case_id).order_by(TiplineCall.created_at))
     return [
         {
             "at": e.created_at.isoformat(),

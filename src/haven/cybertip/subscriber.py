@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from haven.core.ledger import subscribe
 from haven.core.models import Event
 from haven.core.settings import get_settings
-from haven.report.cases import open_from_decision
+from haven.cybertip.cases import open_from_decision
 
 
 @subscribe("review.decision", name="reporting")

@@ -12,12 +12,12 @@ from sqlalchemy import select
 from haven.core.db import Database
 from haven.core.models import AuditRecord
 from haven.core.settings import Settings
+from haven.cybertip import cases
+from haven.cybertip.double import Fault
+from haven.cybertip.models import ReportCase, TiplineCall
 from haven.intake.models import ContentItem
-from haven.report import cases
-from haven.report.double import Fault
-from haven.report.models import Exchange, ReportCase
 from tests.conftest import LiveServer
-from tests.report.fixtures import LEGAL, LiveDouble, case_for, configure, decide, make_item, reveal, run_jobs
+from tests.cybertip.fixtures import LEGAL, LiveDouble, case_for, configure, decide, make_item, reveal, run_jobs
 from tests.review.conftest import _fast_argon2  # noqa: F401  (cheap argon2 for staff sign-in)
 from tests.review.console_client import ConsoleClient, assert_accessible_form_controls
 from tests.review.fixtures import PASSWORD, make_staff
@@ -177,7 +177,7 @@ def test_report_desk_shows_edits_escalates_and_submits(
     assert f'<strong id="ncmec-report-id">{case.ncmec_report_id}</strong>' in page.text
     assert "disabled" in page.text and 'id="save-draft"' not in page.text  # no longer editable
     with db.session() as s:
-        request_ids = [e.request_id for e in s.scalars(select(Exchange).where(Exchange.case_id == case_id))]
+        request_ids = [e.request_id for e in s.scalars(select(TiplineCall).where(TiplineCall.case_id == case_id))]
     assert len(request_ids) >= 4 and all(request_ids)
     for rid in request_ids:
         assert f"<code>{rid}</code>" in page.text

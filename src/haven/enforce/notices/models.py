@@ -11,7 +11,7 @@ from haven.core.clock import new_id, now
 from haven.core.db import Base, UTCDateTime
 
 
-class ReportCase(Base):
+class NoticeCase(Base):
     """All open reports on one target, merged: reviewed once, decided once."""
 
     __tablename__ = "notice_cases"

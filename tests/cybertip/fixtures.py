@@ -19,10 +19,10 @@ from haven.core.actors import Actor
 from haven.core.db import Database
 from haven.core.ledger import record_event
 from haven.core.settings import Settings, get_settings
+from haven.cybertip.double import DoubleState, create_double
 from haven.intake import quarantine
 from haven.intake.models import ContentItem
 from haven.intake.service import compute_signals, touch_account
-from haven.report.double import DoubleState, create_double
 from tests.conftest import free_port
 
 LEGAL = Actor("staff", "legal1", frozenset({"legal"}))
@@ -173,7 +173,7 @@ def decide(
 def case_for(db: Database, decision_id: str) -> str:
     from sqlalchemy import select
 
-    from haven.report.models import ReportCase
+    from haven.cybertip.models import ReportCase
 
     with db.session() as s:
         case_id = s.scalar(select(ReportCase.id).where(ReportCase.decision_id == decision_id))
