@@ -146,7 +146,7 @@ def bench_message_db(result: dict) -> None:
 def make_video(seconds: int, size=(1280, 720), fps: int = 30) -> bytes:
     import av
 
-    from haven.cli.demo import synthetic_picture
+    from haven.signals.stand_ins import synthetic_picture
 
     buf = io.BytesIO()
     base = [np.asarray(synthetic_picture(i, size).convert("RGB")) for i in range(4)]

@@ -33,7 +33,7 @@ HAVEN = str(ROOT / ".venv" / "bin" / "haven")
 def jpeg_200k() -> bytes:
     """A benign generated 1024x768 picture, re-encoded until it is about 200 KB."""
     sys.path.insert(0, str(ROOT / "src"))
-    from haven.cli.demo import synthetic_picture
+    from haven.signals.stand_ins import synthetic_picture
 
     img = synthetic_picture(7, (1024, 768))
     noise = np.random.default_rng(1).integers(-12, 12, (768, 1024, 3))

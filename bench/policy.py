@@ -9,9 +9,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from haven.accounts.models import Account
 from haven.core.db import Database
 from haven.core.migrate import upgrade
-from haven.intake.models import Account
 from haven.intake.service import account_view
 from haven.policy import MatchView, PolicyInput, decide, evaluate
 from haven.policy.store import default_ruleset

@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
 def _routers() -> list:  # type: ignore[type-arg]
     """Every capability's routers; a capability adds its line here."""
+    from haven.accounts.api import router as accounts_router
     from haven.banks.api import router as banks_router
     from haven.console.pages import router as console_router
     from haven.cybertip.api import router as cybertip_router
@@ -88,7 +89,6 @@ def _routers() -> list:  # type: ignore[type-arg]
     from haven.enforce.pages import router as enforce_pages_router
     from haven.evidence.api import router as evidence_router
     from haven.evidence.pages import router as evidence_desk_router
-    from haven.intake.accounts_api import router as accounts_router
     from haven.intake.api import router as intake_router
     from haven.intake.messages_api import router as messages_router
     from haven.legal.api import router as legal_router

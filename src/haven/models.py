@@ -4,6 +4,7 @@ Each capability adds one import line here when it adds tables.
 """
 
 import haven.subscribers  # noqa: F401  (subscribers must be registered wherever events are recorded)
+from haven.accounts import models as accounts_models
 from haven.banks import models as banks_models
 from haven.classify import models as classify_models
 from haven.core import models as core_models
@@ -20,6 +21,7 @@ from haven.staff import models as staff_models
 
 __all__ = [
     "Base",
+    "accounts_models",
     "banks_models",
     "classify_models",
     "core_models",

@@ -14,7 +14,7 @@ import pytest
 import uvicorn
 from sqlalchemy.orm import Session
 
-from haven.cli.demo import synthetic_picture
+from haven.accounts.service import touch_account
 from haven.core.actors import Actor
 from haven.core.db import Database
 from haven.core.ledger import record_event
@@ -22,7 +22,8 @@ from haven.core.settings import Settings, get_settings
 from haven.cybertip.double import DoubleState, create_double
 from haven.intake import quarantine
 from haven.intake.models import ContentItem
-from haven.intake.service import compute_signals, touch_account
+from haven.intake.service import compute_signals
+from haven.signals.stand_ins import synthetic_picture
 from tests.conftest import free_port
 
 LEGAL = Actor("staff", "legal1", frozenset({"legal"}))

@@ -208,7 +208,7 @@ def test_sextortion_conversation_carries_the_annotation_and_every_counterpart(
 
 
 def test_minor_bands_are_the_declared_ones() -> None:
-    from haven.intake.models import AGE_BANDS
+    from haven.accounts.models import AGE_BANDS
 
     assert {b for b in AGE_BANDS if b in cases.MINOR_BANDS} == {"under_13", "13_15", "16_17"}
     assert set(AGE_BANDS) >= cases.MINOR_BANDS

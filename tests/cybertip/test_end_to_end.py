@@ -207,7 +207,7 @@ def test_text_only_enticement_is_reported_with_the_conversation(
 def test_a_minor_recipient_is_proposed_as_the_victim(
     db: Database, settings: Settings, double: LiveDouble, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from haven.intake.models import Account
+    from haven.accounts.models import Account
 
     configure(monkeypatch, settings, double)
     with db.session() as s:

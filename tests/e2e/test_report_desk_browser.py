@@ -13,12 +13,12 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
+from haven.accounts.models import Account
+from haven.accounts.service import touch_account
 from haven.core import clock
 from haven.core.db import Database
 from haven.core.settings import Settings
 from haven.cybertip.models import ReportCase
-from haven.intake.models import Account
-from haven.intake.service import touch_account
 from tests.conftest import LiveServer
 from tests.cybertip.conftest import _fresh_process_settings, double, live_double  # noqa: F401  (fixtures)
 from tests.cybertip.fixtures import LiveDouble, case_for, configure, decide, make_item, reveal, run_jobs

@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from haven.accounts.models import Account
 from haven.core import clock
 from haven.core.clock import new_id
 from haven.core.db import Database
 from haven.enforce.decisions import DecisionInput, apply, overturn
 from haven.enforce.ladder import StrikeView, active_points, assess, load_ladder, parse_ladder
 from haven.enforce.models import EnforcementAction, Strike
-from haven.intake.models import Account
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
+from haven.accounts.models import Account
 from haven.core import clock, jobs
 from haven.core.clock import new_id
 from haven.core.db import Database
@@ -17,7 +18,7 @@ from haven.core.models import Job
 from haven.enforce import sign, statements, verify
 from haven.enforce.decisions import DecisionInput, apply
 from haven.enforce.models import Delivery, StatementOfReasons
-from haven.intake.models import Account, ContentItem
+from haven.intake.models import ContentItem
 
 T0 = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 

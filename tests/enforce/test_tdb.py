@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
+from haven.accounts.models import Account
 from haven.core import jobs
 from haven.core.clock import new_id
 from haven.core.db import Database
@@ -17,7 +18,7 @@ from haven.enforce import tdb
 from haven.enforce.decisions import DecisionInput, apply
 from haven.enforce.models import StatementOfReasons
 from haven.enforce.settings import get_enforce_settings
-from haven.intake.models import Account, ContentItem
+from haven.intake.models import ContentItem
 from tests.enforce.doubles import serve
 from tests.enforce.tdb_double import TransparencyDatabase, errors_of
 

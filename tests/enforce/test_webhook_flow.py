@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select, update
 
+from haven.accounts.models import Account
 from haven.core import jobs
 from haven.core.clock import new_id, now
 from haven.core.db import Database
@@ -18,7 +19,6 @@ from haven.core.ledger import record_event
 from haven.core.models import AuditRecord, Event, Job
 from haven.enforce import webhooks
 from haven.enforce.models import Delivery, Strike
-from haven.intake.models import Account
 from tests.conftest import LiveServer, make_key
 from tests.enforce.doubles import SECRET, Receiver, receiver
 from tests.helpers import encode, sample

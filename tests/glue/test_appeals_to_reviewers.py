@@ -10,11 +10,11 @@ import re
 
 from sqlalchemy import select
 
+from haven.accounts.models import Account
 from haven.core.db import Database
 from haven.core.models import AuditRecord, Event
 from haven.enforce import appeals
 from haven.enforce.models import Strike
-from haven.intake.models import Account
 from haven.review.models import ReviewDecision, ReviewTask
 from haven.review.service import claim
 from tests.conftest import LiveServer, make_key

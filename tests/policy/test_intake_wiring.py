@@ -33,7 +33,7 @@ def test_shadow_rule_is_logged_then_promoted(server: LiveServer, api_key: str, d
         install(s, rules, actor="cli")
     with server.client(api_key) as c:
         c.post("/v1/accounts/kid-1/tos-acceptances", json={"version": "1"})
-        from haven.intake.models import Account
+        from haven.accounts.models import Account
 
         with db.session() as s:
             acct = s.get(Account, "kid-1")

@@ -12,7 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from haven.cli.common import CLI_ACTOR, console, database, err, fail, handles_errors, settings
+from haven.core.cli import CLI_ACTOR, console, database, err, fail, handles_errors, settings
 
 bank_app = typer.Typer(help="Hash banks: lists of known material, allowlists, confirmed cases.", no_args_is_help=True)
 
@@ -309,6 +309,6 @@ def scan_command(
 
 
 def _errors_as_exit() -> Any:
-    from haven.cli.common import clear_errors
+    from haven.core.cli import clear_errors
 
     return clear_errors()

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from haven.cli.common import console, handles_errors, settings
+from haven.core.cli import console, handles_errors, settings
 
 
 @handles_errors

@@ -1,4 +1,4 @@
-"""Tables of classify: video signals, conversations with their per-turn state, contacts, blocks."""
+"""Tables of classify: video signals, conversations with their per-turn state."""
 
 from __future__ import annotations
 
@@ -79,27 +79,3 @@ class MessageAttachment(Base):
 
     message_id: Mapped[str] = mapped_column(String(26), primary_key=True)  # conversation_messages.id
     content_id: Mapped[str] = mapped_column(String(26), primary_key=True)
-
-
-class Contact(Base):
-    """First and latest contact from one account to another: first contact, fan-out, velocity."""
-
-    __tablename__ = "contacts"
-    __table_args__ = (Index("ix_contacts_sender_first", "sender", "first_at"),)
-
-    sender: Mapped[str] = mapped_column(String(200), primary_key=True)
-    recipient: Mapped[str] = mapped_column(String(200), primary_key=True)
-    first_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    last_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    messages: Mapped[int] = mapped_column(Integer, default=0)
-    recipient_band: Mapped[str] = mapped_column(String(16), default="unknown")
-
-
-class Block(Base):
-    """`blocker` blocked `blocked` on the service (told to Haven by the service)."""
-
-    __tablename__ = "account_blocks"
-
-    blocker: Mapped[str] = mapped_column(String(200), primary_key=True)
-    blocked: Mapped[str] = mapped_column(String(200), primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

@@ -20,8 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from haven.accounts.bands import MINOR_BANDS
 from haven.classify.registry import score_of
-from haven.intake.models import MINOR_BANDS
 
 PRIVATE_SURFACES = frozenset({"message", "dm", "direct_message", "chat"})
 LEVELS = ("NONE", "VERY_LOW", "LOW", "MEDIUM", "HIGH", "VERY_HIGH")

@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from haven.accounts.models import Account
 from haven.classify.models import Conversation, ConversationMessage
 from haven.core.errors import NotFound
 from haven.core.ledger import audit
-from haven.intake.models import Account
 
 
 def conversation_for_review(

@@ -11,46 +11,16 @@ import shlex
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image
 
-from haven.cli.common import CLI_ACTOR, console, database, handles_errors, settings
+from haven.core.cli import CLI_ACTOR, console, database, handles_errors, settings
+from haven.signals.stand_ins import synthetic_picture
 
 demo_app = typer.Typer(help="Try Haven with benign stand-in data.", no_args_is_help=True)
 
 DEMO_BANK = "demo-known-material"
 DEMO_INTEGRATION = "demo"
-
-
-def synthetic_picture(seed: int, size: tuple[int, int] = (640, 480)) -> Image.Image:
-    """A deterministic benign picture with enough structure for a high-quality PDQ hash."""
-    rng = np.random.default_rng(seed)
-    w, h = size
-    y, x = np.mgrid[0:h, 0:w]
-    base = (
-        np.stack(
-            [
-                (np.sin(x / rng.uniform(20, 90) + rng.uniform(0, 6)) * 60 + 128 + rng.uniform(-40, 40)),
-                (np.cos(y / rng.uniform(20, 90) + rng.uniform(0, 6)) * 60 + 128 + rng.uniform(-40, 40)),
-                ((x + y) / (w + h) * 200 + rng.uniform(0, 55)),
-            ],
-            axis=2,
-        )
-        .clip(0, 255)
-        .astype(np.uint8)
-    )
-    img = Image.fromarray(base, "RGB")
-    draw = ImageDraw.Draw(img)
-    for _ in range(int(rng.integers(6, 14))):
-        x0, y0 = int(rng.integers(0, w - 40)), int(rng.integers(0, h - 40))
-        x1, y1 = x0 + int(rng.integers(30, w // 2)), y0 + int(rng.integers(30, h // 2))
-        colour = tuple(int(c) for c in rng.integers(0, 256, 3))
-        if rng.random() < 0.5:
-            draw.ellipse([x0, y0, x1, y1], fill=colour)
-        else:
-            draw.rectangle([x0, y0, x1, y1], fill=colour)
-    return img.filter(ImageFilter.GaussianBlur(1.2))
 
 
 def _jpeg(img: Image.Image, quality: int = 90) -> bytes:

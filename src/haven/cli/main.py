@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from haven.cli.common import CLI_ACTOR, console, database, handles_errors, settings
+from haven.core.cli import CLI_ACTOR, console, database, handles_errors, settings
 
 app = typer.Typer(
     help="Haven: detect, report and remove child sexual abuse material.",

@@ -20,6 +20,8 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from haven.accounts.models import MINOR_BANDS as ACCOUNT_MINOR_BANDS
+from haven.accounts.models import Account
 from haven.classify.models import Conversation, ConversationMessage
 from haven.core.actors import Actor
 from haven.core.clock import new_id, now
@@ -46,8 +48,7 @@ from haven.cybertip.xml import (
 )
 from haven.evidence.models import EvidenceObject
 from haven.evidence.vault import Vault
-from haven.intake.models import MINOR_BANDS as ACCOUNT_MINOR_BANDS
-from haven.intake.models import Account, ContentItem, QuarantineObject
+from haven.intake.models import ContentItem, QuarantineObject
 from haven.policy.categories import CATEGORIES
 
 #: Roles that may see and draft report cases; only `legal` may submit or cancel.

@@ -10,8 +10,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from haven.cli.common import console, database, fail, handles_errors, settings
 from haven.core.actors import CLI
+from haven.core.cli import console, database, fail, handles_errors, settings
 
 report_app = typer.Typer(help="CyberTipline reports: draft, submit, follow.", no_args_is_help=True)
 dev_app = typer.Typer(help="Development tools.", no_args_is_help=True)

@@ -10,13 +10,13 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from haven.accounts.models import Account
 from haven.core.auth import Principal
 from haven.core.errors import NotFound
 from haven.core.web import require_scope
 from haven.enforce import appeals, statements, strikes, webhooks
 from haven.enforce.decisions import decisions_for_account, find_decision
 from haven.enforce.models import Delivery, StatementOfReasons
-from haven.intake.models import Account
 
 router = APIRouter(prefix="/v1", tags=["enforcement"])
 Admin = Annotated[Principal, Depends(require_scope("admin"))]

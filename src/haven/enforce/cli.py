@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from haven.cli.common import CLI_ACTOR, console, database, fail, handles_errors
+from haven.core.cli import CLI_ACTOR, console, database, fail, handles_errors
 
 webhook_app = typer.Typer(help="Webhook endpoint, deliveries and dead letters.", no_args_is_help=True)
 dsa_app = typer.Typer(help="DSA Transparency Database: export and submit statements of reasons.", no_args_is_help=True)

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from haven.accounts.models import Account
 from haven.core.clock import now
 from haven.core.errors import NotFound
 from haven.core.jobs import RetryLater, enqueue, handler
@@ -25,7 +26,7 @@ from haven.enforce import statements, strikes
 from haven.enforce.ladder import Outcome, assess
 from haven.enforce.models import DecisionAlias, EnforcementAction, EnforcementDecision
 from haven.enforce.webhooks import deliver
-from haven.intake.models import Account, ContentItem
+from haven.intake.models import ContentItem
 from haven.policy.categories import CATEGORIES
 
 #: Account states, from least to most restrictive.

@@ -9,8 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
-from haven.cli.common import console, database, handles_errors, settings
 from haven.core.actors import CLI
+from haven.core.cli import console, database, handles_errors, settings
 
 evidence_app = typer.Typer(help="The evidence vault: preserved material, holds, purge, export.", no_args_is_help=True)
 

@@ -14,14 +14,17 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from haven.accounts.bands import MINOR_BANDS
+from haven.accounts.models import Block, Contact
+from haven.accounts.service import ensure_accounts
 from haven.classify.conversation import ConversationState, Detector, MessageContext, is_minor
-from haven.classify.conversation.detector import MINOR_BANDS, TurnResult
+from haven.classify.conversation.detector import TurnResult
 from haven.classify.interventions import conversation_priority, nudge_message
-from haven.classify.models import Block, Contact, Conversation, ConversationMessage, MessageAttachment
+from haven.classify.models import Conversation, ConversationMessage, MessageAttachment
 from haven.core.clock import new_id, now
 from haven.core.errors import Conflict, Invalid
 from haven.core.ledger import record_event
-from haven.intake.models import AGE_BANDS, Account, ContentItem
+from haven.intake.models import ContentItem
 
 FAN_OUT_WINDOW = timedelta(days=7)
 
@@ -61,17 +64,6 @@ class MessageIn(BaseModel):
         if any(not r or len(r) > 200 for r in v):
             raise ValueError("each recipient is a non-empty account id of at most 200 characters")
         return v
-
-
-def _accounts(session: Session, ids: list[str]) -> dict[str, Account]:
-    found = {a.id: a for a in session.scalars(select(Account).where(Account.id.in_(ids)))}
-    for i in ids:
-        if i not in found:
-            acc = Account(id=i, age_band="unknown")
-            session.add(acc)
-            found[i] = acc
-    session.flush()
-    return found
 
 
 def _context(session: Session, body: MessageIn, bands: dict[str, str], stamp: datetime) -> MessageContext:
@@ -155,7 +147,7 @@ def record_message(
         raise Invalid("a message needs at least one recipient other than its sender", code="invalid_recipients")
     stamp = now()
     sent_at = body.sent_at or stamp
-    accounts = _accounts(session, [body.sender, *body.recipients])
+    accounts = ensure_accounts(session, [body.sender, *body.recipients])
     bands = {i: a.age_band for i, a in accounts.items()}
     ctx = _context(session, body, bands, stamp)
     conv = session.get(Conversation, body.conversation_id, with_for_update=True)
@@ -267,39 +259,3 @@ def _flag_and_nudge(
             )
             nudges.append({"account_id": account, **message})
     return nudges
-
-
-def set_age_band(session: Session, account_id: str, age_band: str, *, actor: str) -> Account:
-    """Set an account's declared age band (the age-assurance work will add assured bands)."""
-    if age_band not in AGE_BANDS:
-        raise Invalid(f"age_band must be one of {', '.join(AGE_BANDS)}", code="invalid_age_band")
-    acc = session.get(Account, account_id)
-    old = acc.age_band if acc else None
-    if acc is None:
-        acc = Account(id=account_id, age_band=age_band)
-        session.add(acc)
-    acc.age_band = age_band
-    session.flush()
-    record_event(
-        session,
-        "account.age_band_set",
-        subject_type="account",
-        subject_id=account_id,
-        actor=actor,
-        data={"old": old, "new": age_band, "source": "declared"},
-    )
-    return acc
-
-
-def record_block(session: Session, blocker: str, blocked: str, *, actor: str) -> bool:
-    """Remember that `blocker` blocked `blocked`; returns False when it was already known."""
-    if blocker == blocked:
-        raise Invalid("an account cannot block itself", code="invalid_block")
-    _accounts(session, [blocker, blocked])
-    if session.get(Block, (blocker, blocked)) is not None:
-        return False
-    session.add(Block(blocker=blocker, blocked=blocked, created_at=now()))
-    record_event(
-        session, "account.blocked", subject_type="account", subject_id=blocker, actor=actor, data={"blocked": blocked}
-    )
-    return True

@@ -1,33 +1,15 @@
-"""Tables of intake: the service's accounts, content records and their matches."""
+"""Tables of intake: content records and their matches."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, get_args
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from haven.core.clock import new_id, now
 from haven.core.db import Base, UTCDateTime
-
-#: Declared (later: assured) age bands of an account; the youth capability will extend them.
-AgeBand = Literal["under_13", "13_15", "16_17", "adult", "unknown"]
-AGE_BANDS: tuple[str, ...] = get_args(AgeBand)
-#: The bands that mean a minor: used by detection, priorities and reporting alike.
-MINOR_BANDS = frozenset({"under_13", "13_15", "16_17"})
-
-
-class Account(Base):
-    """An account of the calling service, known by the service's own id."""
-
-    __tablename__ = "accounts"
-
-    id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    age_band: Mapped[str] = mapped_column(String(16), default="unknown")
-    state: Mapped[str] = mapped_column(String(24), default="active")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
 
 
 class ContentItem(Base):

@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from haven.accounts.models import Account
+from haven.accounts.service import touch_account
 from haven.banks.matcher import Hit, Matcher
 from haven.banks.models import Bank
 from haven.banks.service import flood_check
@@ -22,7 +24,7 @@ from haven.core.errors import UnsupportedMediaType
 from haven.core.ledger import record_event
 from haven.core.settings import Settings
 from haven.intake import quarantine
-from haven.intake.models import Account, ContentItem, Match
+from haven.intake.models import ContentItem, Match
 from haven.intake.schemas import ContentMetadata, ContentResult, Hashes, LookupResult, MatchOut, VerdictOut
 from haven.policy import AccountView, Decision, MatchView, PolicyInput, Verdict, evaluate
 from haven.policy.rules import uses
@@ -223,12 +225,6 @@ def scores_with_priority(
     if priority.level == "NONE":
         return scores, priority
     return {**scores, "new_material": priority.to_scores()}, priority
-
-
-def touch_account(session: Session, account_id: str | None) -> None:
-    if account_id and session.get(Account, account_id) is None:
-        session.add(Account(id=account_id))
-        session.flush()
 
 
 def log_matches(

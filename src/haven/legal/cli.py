@@ -10,8 +10,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from haven.cli.common import console, database, handles_errors, settings
 from haven.core.actors import CLI
+from haven.core.cli import console, database, handles_errors, settings
 
 legal_app = typer.Typer(
     help="Law-enforcement requests: intake, verification, deadlines, productions.", no_args_is_help=True

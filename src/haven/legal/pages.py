@@ -13,6 +13,7 @@ from fastapi import Depends, Form, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from haven.accounts.models import Account
 from haven.console.web import (
     PREFIX,
     StaffContext,
@@ -28,7 +29,6 @@ from haven.core.clock import now
 from haven.core.db import Database
 from haven.core.errors import HavenError
 from haven.evidence.models import EvidenceObject, LegalHold
-from haven.intake.models import Account
 from haven.legal import service
 from haven.legal.models import LegalRequest
 

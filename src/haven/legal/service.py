@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from haven.accounts.models import Account
 from haven.core.actors import Actor
 from haven.core.clock import new_id, now
 from haven.core.errors import Conflict, Forbidden, Invalid, NotFound
@@ -26,7 +27,7 @@ from haven.core.ledger import audit, record_event
 from haven.core.settings import Settings
 from haven.evidence.models import EvidenceObject, LegalHold
 from haven.evidence.vault import Vault, place_hold
-from haven.intake.models import Account, ContentItem
+from haven.intake.models import ContentItem
 from haven.legal.models import LegalRequest
 
 KINDS = ("preservation", "subpoena", "court_order", "search_warrant", "emergency", "foreign")

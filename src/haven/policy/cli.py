@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from haven.cli.common import CLI_ACTOR, console, database, fail, handles_errors
+from haven.core.cli import CLI_ACTOR, console, database, fail, handles_errors
 
 policy_app = typer.Typer(help="Policy rules: check, test, install, shadow rules and promotion.", no_args_is_help=True)
 terms_app = typer.Typer(help="Terms of service versions.", no_args_is_help=True)

@@ -113,7 +113,7 @@ def accept(
     session: Session, *, account_id: str, version: str, accepted_at: datetime | None, integration_id: str, actor: str
 ) -> tuple[TermsAcceptance, bool]:
     """Record that an account accepted a version; returns (row, created). Repeating is harmless."""
-    from haven.intake.models import Account
+    from haven.accounts.models import Account
 
     get(session, version)
     stamp = accepted_at or now()

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from haven.accounts.models import Account
 from haven.console.web import (
     PREFIX,
     ConsoleError,
@@ -29,7 +30,7 @@ from haven.core.errors import Forbidden, NotFound
 from haven.core.ledger import audit
 from haven.core.web import client_ip
 from haven.intake import quarantine
-from haven.intake.models import Account, ContentItem, Match
+from haven.intake.models import ContentItem, Match
 from haven.policy.categories import CATEGORIES, MEDIA_CLASSIFICATIONS
 from haven.review.models import ReviewDecision, ReviewTask
 from haven.review.queues import ANNOTATIONS, QUEUES, get_queue, may_work_queue

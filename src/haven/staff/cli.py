@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from haven.cli.common import CLI_ACTOR, console, database, handles_errors, settings
+from haven.core.cli import CLI_ACTOR, console, database, handles_errors, settings
 
 staff_app = typer.Typer(help="Staff accounts of the console (roles, set-up links).", no_args_is_help=True)
 

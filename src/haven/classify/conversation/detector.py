@@ -22,9 +22,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from haven.accounts.bands import MINOR_BANDS
 from haven.classify.conversation.lexicon import BY_NAME, fire
 from haven.classify.conversation.normalise import normalise, normalise_keep_doubles, squashed
-from haven.intake.models import MINOR_BANDS
 
 FIRST_CONTACT_BONUS = 0.1
 FAN_OUT_BONUS = 0.2

@@ -110,8 +110,8 @@ def evaluate_images() -> dict[str, Any]:
             pics.append((name, arr.astype(np.uint8)))
     except ImportError:
         pass
-    from haven.cli.demo import synthetic_picture
     from haven.policy import decide_matches
+    from haven.signals.stand_ins import synthetic_picture
 
     pics += [(f"synthetic-{i}", np.asarray(synthetic_picture(i).convert("RGB"))) for i in range(20)]
     s = Settings()

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from haven.accounts.models import AgeBand
+from haven.accounts.service import record_block, set_age_band
 from haven.core.auth import Principal
 from haven.core.web import require_scope
-from haven.intake.messages import record_block, set_age_band
-from haven.intake.models import AgeBand
 
 router = APIRouter(prefix="/v1", tags=["accounts"])
 Accounts = Annotated[Principal, Depends(require_scope("accounts"))]
