@@ -12,9 +12,10 @@ from pathlib import Path
 from haven.accounts.models import Account
 from haven.core.db import Database
 from haven.core.migrate import upgrade
-from haven.intake.service import account_view
-from haven.policy import MatchView, PolicyInput, decide, evaluate
-from haven.policy.store import default_ruleset
+from haven.policy import MatchView, PolicyInput, evaluate
+from haven.policy.shipped import default_ruleset
+from haven.screening.pipeline import account_view
+from haven.screening.rulesets import decide
 
 
 def per_call_us(fn, n: int, repeats: int = 7) -> float:  # type: ignore[no-untyped-def]

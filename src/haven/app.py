@@ -93,8 +93,8 @@ def _routers() -> list:  # type: ignore[type-arg]
     from haven.intake.messages_api import router as messages_router
     from haven.legal.api import router as legal_router
     from haven.legal.pages import router as legal_desk_router
-    from haven.policy.api import router as policy_router
     from haven.review.pages import router as review_pages_router
+    from haven.terms.api import router as policy_router
 
     return [
         intake_router,

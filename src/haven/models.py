@@ -13,11 +13,11 @@ from haven.cybertip import models as report_models
 from haven.enforce import models as enforce_models
 from haven.enforce.notices import models as user_report_models
 from haven.evidence import models as evidence_models
-from haven.intake import models as intake_models
 from haven.legal import models as legal_models
-from haven.policy import models as policy_models
 from haven.review import models as review_models
+from haven.screening import models as screening_models
 from haven.staff import models as staff_models
+from haven.terms import models as terms_models
 
 __all__ = [
     "Base",
@@ -27,11 +27,11 @@ __all__ = [
     "core_models",
     "enforce_models",
     "evidence_models",
-    "intake_models",
     "legal_models",
-    "policy_models",
     "report_models",
     "review_models",
+    "screening_models",
     "staff_models",
+    "terms_models",
     "user_report_models",
 ]

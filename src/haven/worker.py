@@ -17,6 +17,11 @@ log = logging.getLogger("haven.worker")
 
 def load_handlers() -> None:
     """Import the modules that register job handlers; a capability adds its line here."""
+    import haven.cybertip.machine  # tables, event subscribers and job handlers
+    import haven.enforce.jobs
+    import haven.evidence.jobs
+    import haven.models
+    import haven.screening.video  # noqa: F401
 
 
 def run(db: Database, *, once: bool = False) -> int:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from haven.core.db import Database
 from haven.core.models import Event
 from haven.core.settings import Settings
-from haven.intake.models import ContentItem
+from haven.screening.models import ContentItem
 from tests.conftest import LiveServer
 from tests.helpers import encode, sample
 

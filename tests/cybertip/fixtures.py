@@ -20,9 +20,9 @@ from haven.core.db import Database
 from haven.core.ledger import record_event
 from haven.core.settings import Settings, get_settings
 from haven.cybertip.double import DoubleState, create_double
-from haven.intake import quarantine
-from haven.intake.models import ContentItem
-from haven.intake.service import compute_signals
+from haven.screening import quarantine
+from haven.screening.models import ContentItem
+from haven.screening.signals import compute_signals
 from haven.signals.stand_ins import synthetic_picture
 from tests.conftest import free_port
 

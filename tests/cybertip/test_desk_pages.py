@@ -15,7 +15,7 @@ from haven.core.settings import Settings
 from haven.cybertip import cases
 from haven.cybertip.double import Fault
 from haven.cybertip.models import ReportCase, TiplineCall
-from haven.intake.models import ContentItem
+from haven.screening.models import ContentItem
 from tests.conftest import LiveServer
 from tests.cybertip.fixtures import LEGAL, LiveDouble, case_for, configure, decide, make_item, reveal, run_jobs
 from tests.review.conftest import _fast_argon2  # noqa: F401  (cheap argon2 for staff sign-in)

@@ -14,7 +14,7 @@ from haven.cybertip.config import cybertip_settings
 from haven.cybertip.models import ReportCase, ReportFile, TiplineCall
 from haven.cybertip.xml import SHIPPED_XSD, validation_errors
 from haven.evidence.models import EvidenceObject
-from haven.intake import quarantine
+from haven.screening import quarantine
 from tests.cybertip.fixtures import (
     LEGAL,
     REVIEWER,
@@ -277,7 +277,7 @@ def test_missing_bytes_open_the_case_and_the_item_can_be_dropped(
 ) -> None:
     from haven.core.clock import now
     from haven.core.errors import Invalid
-    from haven.intake.models import QuarantineObject
+    from haven.screening.models import QuarantineObject
 
     configure(monkeypatch, settings, double)
     with db.session() as s:

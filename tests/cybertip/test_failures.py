@@ -205,7 +205,7 @@ def test_upload_hash_mismatch_is_not_finished(
     assert sorted(r.status for r in double.state.reports.values()) == ["finished", "retracted"]
     finished = double.state.finished()[0]
     with db.session() as s:
-        from haven.intake.models import ContentItem
+        from haven.screening.models import ContentItem
 
         md5s = {i.md5 for i in s.scalars(select(ContentItem))}
     assert {f.md5 for f in finished.files.values()} <= md5s

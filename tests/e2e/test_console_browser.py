@@ -17,9 +17,9 @@ from sqlalchemy import select
 from haven.core import jobs
 from haven.core.db import Database
 from haven.core.models import AuditRecord, Event
-from haven.intake.models import ContentItem
 from haven.review import file_views
 from haven.review.models import ReviewTask
+from haven.screening.models import ContentItem
 from haven.staff import service as svc
 from tests.conftest import LiveServer
 from tests.helpers import encode, sample

@@ -101,7 +101,7 @@ def test_legal_officer_takes_a_draft_to_a_finished_report(
     expect(page.locator("#report-status [data-status]")).to_have_attribute("data-status", "finished")
     page.reload()
     expect(page.locator("#ncmec-report-id")).to_have_text(report_id)
-    endpoints = page.locator("table.exchanges tbody tr td:nth-child(3)").all_inner_texts()
+    endpoints = page.locator("table.calls tbody tr td:nth-child(3)").all_inner_texts()
     assert endpoints[0] == "submit" and endpoints[-1] == "finish" and "upload" in endpoints, endpoints
     page.screenshot(path=str(SHOTS / "report-finished.png"), full_page=True)
 

@@ -17,7 +17,7 @@ from haven.core.models import AuditRecord, Event
 from haven.enforce import appeals, statements
 from haven.enforce.decisions import DecisionInput, apply, find_decision
 from haven.enforce.models import Delivery, StatementOfReasons
-from haven.intake.models import ContentItem
+from haven.screening.models import ContentItem
 from tests.enforce.test_webhook_flow import review_decision
 
 T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)

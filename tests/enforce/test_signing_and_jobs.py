@@ -18,7 +18,7 @@ from haven.core.models import Job
 from haven.enforce import sign, statements, verify
 from haven.enforce.decisions import DecisionInput, apply
 from haven.enforce.models import Delivery, StatementOfReasons
-from haven.intake.models import ContentItem
+from haven.screening.models import ContentItem
 
 T0 = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 

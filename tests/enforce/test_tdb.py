@@ -18,7 +18,7 @@ from haven.enforce import tdb
 from haven.enforce.decisions import DecisionInput, apply
 from haven.enforce.models import StatementOfReasons
 from haven.enforce.settings import get_enforce_settings
-from haven.intake.models import ContentItem
+from haven.screening.models import ContentItem
 from tests.enforce.doubles import serve
 from tests.enforce.tdb_double import TransparencyDatabase, errors_of
 

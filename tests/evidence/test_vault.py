@@ -72,13 +72,13 @@ def test_retention_one_year_then_automatic_purge(
     with db.session() as s:
         purged = s.scalars(select(Event).where(Event.type == "evidence.purged")).all()
         assert {e.subject_id for e in purged} == {o.id for o in objs}
-        from haven.cybertip.models import Exchange, Submission
+        from haven.cybertip.models import Submission, TiplineCall
 
         case = s.get(ReportCase, case_id)
         assert case is not None and case.reported_account == {} and case.recipients == []
         assert case.ncmec_report_id and case.status == "finished"  # the bare record stays
         assert all("<report>" not in x.xml for x in s.scalars(select(Submission).where(Submission.case_id == case_id)))
-        assert all(e.request_body is None for e in s.scalars(select(Exchange).where(Exchange.case_id == case_id)))
+        assert all(e.request_body is None for e in s.scalars(select(TiplineCall).where(TiplineCall.case_id == case_id)))
         with pytest.raises(NotFound):
             Vault.from_settings(settings).read(s, objs[0].id, actor=LEGAL, purpose="check")
 

@@ -8,7 +8,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from haven.core.db import Database
-from haven.intake.models import ContentItem, Match, QuarantineObject
+from haven.screening.models import ContentItem, Match, QuarantineObject
 from tests.conftest import LiveServer
 from tests.helpers import encode, sample
 

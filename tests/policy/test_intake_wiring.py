@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from haven.core.db import Database
 from haven.core.models import Event
-from haven.policy.store import default_rules_text, install, promote
+from haven.policy.shipped import default_rules_text
+from haven.screening.rulesets import install, promote
 from tests.conftest import LiveServer
 from tests.enforce.test_webhook_flow import upload
 

@@ -13,10 +13,11 @@ from typer.testing import CliRunner
 
 from haven.cli.main import app
 from haven.core.db import Database
-from haven.policy import MatchView, PolicyInput, decide, evaluate
+from haven.policy import MatchView, PolicyInput, evaluate
 from haven.policy.rules import AccountView, ReportView, RulesError, parse
-from haven.policy.store import default_rules_text, default_ruleset, install, promote
+from haven.policy.shipped import default_rules_text, default_ruleset
 from haven.policy.verdict import KNOWN_KINDS, is_near_threshold
+from haven.screening.rulesets import decide, install, promote
 
 DEFAULTS = Path(__file__).resolve().parents[2] / "src/haven/policy/defaults"
 

@@ -19,10 +19,10 @@ from haven.core.clock import new_id
 from haven.core.db import Database
 from haven.core.migrate import upgrade
 from haven.core.models import AuditRecord
-from haven.intake.models import ContentItem
 from haven.review import create_task
 from haven.review.models import ReviewTask, ReviewTaskExclusion
 from haven.review.service import claim_next
+from haven.screening.models import ContentItem
 from tests.conftest import PG_URL, LiveServer, make_key
 from tests.helpers import encode, sample
 from tests.review.console_client import ConsoleClient

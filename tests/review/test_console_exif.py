@@ -14,8 +14,8 @@ from haven.core import jobs
 from haven.core.db import Database
 from haven.core.models import AuditRecord
 from haven.cybertip import cases
-from haven.intake.models import ContentItem
 from haven.review import file_views
+from haven.screening.models import ContentItem
 from tests.conftest import LiveServer
 from tests.helpers import encode, sample
 from tests.review.console_client import ConsoleClient

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from haven.core import jobs
 from haven.core.db import Database
 from haven.core.models import AuditRecord, Event
-from haven.intake.models import ContentItem
 from haven.review import REVEAL_PURPOSE, file_views
+from haven.screening.models import ContentItem
 from tests.conftest import LiveServer
 from tests.helpers import encode, sample
 from tests.review.console_client import ConsoleClient, assert_accessible_form_controls

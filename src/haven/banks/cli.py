@@ -1,15 +1,13 @@
-"""`haven bank ...`, `haven hash` and `haven scan`."""
+"""`haven bank ...`: create, list, import, export, add and snapshot hash banks."""
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from haven.core.cli import CLI_ACTOR, console, database, err, fail, handles_errors, settings
@@ -163,149 +161,6 @@ def bank_add(
     )
     if errors:
         raise typer.Exit(2)
-
-
-def hash_command(
-    files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, readable=True)],
-    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per file")] = False,
-) -> None:
-    """Print the hashes of files: MD5, SHA-1, SHA-256, and PDQ with quality for images."""
-    failed = False
-    for path in files:
-        try:
-            row = _hash_file(path)
-        except Exception as exc:  # one bad file must not stop the rest
-            failed = True
-            err.print(f"[red]error:[/red] {path}: {getattr(exc, 'message', exc)}", highlight=False)
-            continue
-        if as_json:
-            print(json.dumps(row))
-        else:
-            console.print(f"[bold]{path}[/bold]")
-            for key in ("md5", "sha1", "sha256", "pdq", "pdq_quality"):
-                if row["hashes"].get(key) is not None:
-                    console.print(f"  {key:<12}{row['hashes'][key]}", highlight=False)
-    if failed:
-        raise typer.Exit(2)
-
-
-def _hash_file(path: Path) -> dict[str, Any]:
-    from haven.intake.service import compute_signals
-
-    sig = compute_signals(path.read_bytes(), settings())
-    hashes: dict[str, Any] = {"md5": sig.md5, "sha1": sig.sha1, "sha256": sig.sha256}
-    if sig.image:
-        hashes["pdq"] = sig.image.pdq
-        hashes["pdq_quality"] = sig.image.quality
-    return {"path": str(path), "media_kind": sig.media_kind, "mime": sig.mime, "hashes": hashes}
-
-
-def _walk(paths: list[Path]) -> Iterator[Path]:
-    for p in paths:
-        if p.is_dir():
-            yield from sorted(x for x in p.rglob("*") if x.is_file())
-        else:
-            yield p
-
-
-def scan_command(
-    paths: Annotated[list[Path], typer.Argument(exists=True, readable=True, help="files or folders")],
-    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per file")] = False,
-) -> None:
-    """Scan files and folders against the banks. Exit 0: nothing matched; 1: something
-    matched; 2: errors (unreadable or unsupported files)."""
-    from haven.banks.runtime import MatcherRuntime
-    from haven.core.errors import HavenError
-    from haven.intake.service import compute_signals, match_signals
-    from haven.policy import MatchView, decide_matches
-
-    s = settings()
-    db = database()
-    runtime = MatcherRuntime(db, s)
-    with _errors_as_exit():
-        runtime.refresh()
-    files = list(_walk(paths))
-    matched = errors = 0
-    rows: list[tuple[str, str, int, str]] = []
-    progress = Progress(
-        TextColumn("scanning"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        disable=as_json or not err.is_terminal,
-    )
-    with progress:
-        task = progress.add_task("scan", total=len(files))
-        for path in files:
-            progress.advance(task)
-            try:
-                sig = compute_signals(path.read_bytes(), s)
-            except (HavenError, OSError) as exc:
-                errors += 1
-                message = getattr(exc, "message", None) or str(exc)
-                if as_json:
-                    print(json.dumps({"path": str(path), "error": message}))
-                rows.append((str(path), "error", 0, message))
-                continue
-            img = sig.image
-            hits = match_signals(
-                runtime.matcher,
-                exact=[("md5", sig.md5), ("sha1", sig.sha1), ("sha256", sig.sha256)],
-                pdq_variants=img.query_variants if img else [],
-                pdq_quality=img.quality if img else None,
-                min_quality=s.pdq_min_quality,
-            )
-            verdict = decide_matches(
-                [
-                    MatchView(
-                        h.entry.bank_kind,
-                        h.entry.signal_type,
-                        h.distance,
-                        h.entry.threshold,
-                        st,
-                        h.entry.classification,
-                    )
-                    for h, st in hits
-                ]
-            )
-            if verdict.action != "allow":
-                matched += 1
-            if as_json:
-                hashes: dict[str, Any] = {"md5": sig.md5, "sha1": sig.sha1, "sha256": sig.sha256}
-                if img:
-                    hashes.update(pdq=img.pdq, pdq_quality=img.quality)
-                print(
-                    json.dumps(
-                        {
-                            "path": str(path),
-                            "hashes": hashes,
-                            "matches": [
-                                {
-                                    "bank_id": h.entry.bank_id,
-                                    "bank_kind": h.entry.bank_kind,
-                                    "entry_id": h.entry.entry_id,
-                                    "signal_type": h.entry.signal_type,
-                                    "distance": h.distance,
-                                    "classification": h.entry.classification,
-                                    "status": st,
-                                }
-                                for h, st in hits
-                            ],
-                            "verdict": {"action": verdict.action, "rule": verdict.rule, "reason": verdict.reason},
-                        }
-                    )
-                )
-            rows.append((str(path), verdict.action, len(hits), verdict.rule))
-    if not as_json:
-        table = Table("file", "verdict", "matches", "rule", title=f"{len(files)} file(s) scanned")
-        for path_s, action, n, rule in rows:
-            if action != "allow":
-                table.add_row(path_s, action, str(n), rule)
-        if table.row_count:
-            console.print(table)
-        console.print(f"{len(files)} scanned, {matched} matched, {errors} error(s)")
-    raise typer.Exit(2 if errors else 1 if matched else 0)
 
 
 def _errors_as_exit() -> Any:

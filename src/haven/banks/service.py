@@ -357,7 +357,7 @@ def flood_check(session: Session, entry_ids: Iterable[str], *, max_distinct: int
     A benign viral image wrongly banked would otherwise block thousands of uploads before
     anyone notices; quarantined entries send their matches to review instead.
     """
-    from haven.intake.models import Match
+    from haven.screening.models import Match
 
     ids = sorted(set(entry_ids))
     if not ids:

@@ -1,4 +1,4 @@
-"""Tables of classify: video signals, conversations with their per-turn state."""
+"""Tables of classify: conversations with their per-turn state."""
 
 from __future__ import annotations
 
@@ -10,22 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from haven.core.clock import new_id, now
 from haven.core.db import Base, UTCDateTime
-
-
-class VideoSignal(Base):
-    """vPDQ and analysis state of one video content item (analysed inline or by the worker)."""
-
-    __tablename__ = "video_signals"
-
-    content_id: Mapped[str] = mapped_column(String(26), primary_key=True)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, done, failed
-    duration: Mapped[float | None] = mapped_column(Float, nullable=True)
-    frame_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    #: [[frame, timestamp, quality, pdq hex], ...]: Meta's vPDQ features, one per second.
-    vpdq: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    analysed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Conversation(Base):

@@ -151,9 +151,10 @@ def integration_revoke(
 
 def _register() -> None:
     """Capabilities' sub-commands; a capability adds its line here."""
-    from haven.banks.cli import bank_app, hash_command, scan_command
+    from haven.banks.cli import bank_app
     from haven.classify.cli import eval_command
     from haven.cli.demo import demo_app
+    from haven.screening.cli import hash_command, scan_command
     from haven.staff.cli import staff_app
 
     app.add_typer(bank_app, name="bank")
@@ -172,7 +173,8 @@ def _register() -> None:
 
     app.add_typer(legal_app, name="legal")
     from haven.enforce import cli as enforce_cli
-    from haven.policy.cli import policy_app, terms_app
+    from haven.screening.cli import policy_app
+    from haven.terms.cli import terms_app
 
     app.add_typer(policy_app, name="policy")
     app.add_typer(terms_app, name="terms")

@@ -48,8 +48,8 @@ from haven.cybertip.xml import (
 )
 from haven.evidence.models import EvidenceObject
 from haven.evidence.vault import Vault
-from haven.intake.models import ContentItem, QuarantineObject
 from haven.policy.categories import CATEGORIES
+from haven.screening.models import ContentItem, QuarantineObject
 
 #: Roles that may see and draft report cases; only `legal` may submit or cancel.
 DRAFT_ROLES = ("legal", "child_safety_reviewer")
@@ -70,7 +70,7 @@ EDITABLE = (
 )
 CONVERSATION_COLUMNS = ("sent_at", "sender", "recipient", "text")
 #: A recipient whose age band means a minor is proposed as the victim (staff can change it and
-#: fill in the age). One definition for all capabilities: `haven.intake.models.MINOR_BANDS`.
+#: fill in the age). One definition for all capabilities: `haven.screening.models.MINOR_BANDS`.
 MINOR_BANDS = ACCOUNT_MINOR_BANDS
 
 
@@ -304,7 +304,7 @@ def preserve_item(
     session: Session, settings: Settings, vault: Vault, case: ReportCase, item: ContentItem
 ) -> EvidenceObject | None:
     """Copy an item's quarantined bytes into the vault (once per case and item)."""
-    from haven.intake import quarantine
+    from haven.screening import quarantine
 
     existing = session.scalar(
         select(EvidenceObject).where(EvidenceObject.case_id == case.id, EvidenceObject.content_id == item.id)

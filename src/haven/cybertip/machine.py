@@ -44,7 +44,7 @@ from haven.cybertip.config import CybertipSettings, cybertip_settings
 from haven.cybertip.models import ReportCase, ReportFile, Submission, TiplineCall
 from haven.cybertip.xml import active_xsd_path, build_file_details, build_report, validate
 from haven.evidence.vault import Vault
-from haven.intake.models import ContentItem
+from haven.screening.models import ContentItem
 
 log = logging.getLogger("haven.cybertip")
 

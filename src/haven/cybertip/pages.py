@@ -41,7 +41,7 @@ from haven.cybertip.models import ReportCase, ReportFile, Submission
 from haven.cybertip.service import calls, summary
 from haven.cybertip.xml import EVENT_NAMES, FILE_ANNOTATIONS, INDUSTRY_CLASSIFICATIONS, REPORT_ANNOTATIONS
 from haven.evidence.models import EvidenceObject
-from haven.intake.models import ContentItem
+from haven.screening.models import ContentItem
 from haven.staff.models import StaffMember
 
 add_template_dir(Path(__file__).resolve().parent / "templates")

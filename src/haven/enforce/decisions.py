@@ -26,8 +26,8 @@ from haven.enforce import statements, strikes
 from haven.enforce.ladder import Outcome, assess
 from haven.enforce.models import DecisionAlias, EnforcementAction, EnforcementDecision
 from haven.enforce.webhooks import deliver
-from haven.intake.models import ContentItem
 from haven.policy.categories import CATEGORIES
+from haven.screening.models import ContentItem
 
 #: Account states, from least to most restrictive.
 STATE_ORDER = ("active", "restricted", "suspended", "terminated")
@@ -111,7 +111,7 @@ def _confirmed(session: Session, inp: DecisionInput, actor: str) -> EnforcementD
 
 
 def _terms_url_for(session: Session) -> str:
-    from haven.policy import terms
+    from haven.terms import service as terms
 
     return terms.public_url(get_settings().public_url, terms.current(session).version)
 

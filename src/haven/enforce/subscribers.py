@@ -195,7 +195,7 @@ def on_terms(session: Session, event: Event) -> None:
     if d.get("default"):
         return  # the terms shipped with Haven on a fresh install are not news
     from haven.core.settings import get_settings
-    from haven.policy.terms import public_url
+    from haven.terms.service import public_url
 
     version = str(d.get("version"))
     deliver(

@@ -22,6 +22,7 @@ from haven.intake.schemas import (
     MatchOut,
     VerdictOut,
 )
+from haven.screening.signals import compute_signals
 from haven.signals.pdq import is_valid_pdq
 
 
@@ -98,7 +99,7 @@ async def submit_content(
     data = await _read_limited(file, settings.max_upload_bytes)
     if not data:
         raise Invalid("the file is empty", code="empty_file")
-    signals = await run_in_threadpool(service.compute_signals, data, settings, meta.surface, classify=True)
+    signals = await run_in_threadpool(compute_signals, data, settings, meta.surface, classify=True)
 
     def store() -> ContentResult:
         with request.app.state.db.session() as s:

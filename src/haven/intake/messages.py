@@ -24,7 +24,7 @@ from haven.classify.models import Conversation, ConversationMessage, MessageAtta
 from haven.core.clock import new_id, now
 from haven.core.errors import Conflict, Invalid
 from haven.core.ledger import record_event
-from haven.intake.models import ContentItem
+from haven.screening.models import ContentItem
 
 FAN_OUT_WINDOW = timedelta(days=7)
 

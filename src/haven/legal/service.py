@@ -27,8 +27,8 @@ from haven.core.ledger import audit, record_event
 from haven.core.settings import Settings
 from haven.evidence.models import EvidenceObject, LegalHold
 from haven.evidence.vault import Vault, place_hold
-from haven.intake.models import ContentItem
 from haven.legal.models import LegalRequest
+from haven.screening.models import ContentItem
 
 KINDS = ("preservation", "subpoena", "court_order", "search_warrant", "emergency", "foreign")
 CATEGORIES = ("subscriber", "non_content", "content")

@@ -53,7 +53,7 @@ def decide_matches(matches: list[MatchView], *, near_band: int = 0, scores: dict
     with `haven.policy.decide`, which uses the installed rules and the account's context too.
     """
     from haven.policy.rules import PolicyInput, evaluate
-    from haven.policy.store import default_ruleset
+    from haven.policy.shipped import default_ruleset
 
     inp = PolicyInput(matches=tuple(matches), scores=scores or {})
     return evaluate(default_ruleset(), inp, near_band=near_band).verdict

@@ -88,7 +88,7 @@ def task_from_appeal(session: Session, event: Event) -> None:
 def task_from_user_report(session: Session, event: Event) -> None:
     """One task per report case in `user_reports`; a merged report raises the case's open task
     (an imminent-risk report on a waiting case moves it to the front)."""
-    from haven.intake.models import ContentItem
+    from haven.screening.models import ContentItem
 
     d = event.data or {}
     case_id = str(d.get("case_id") or event.subject_id)

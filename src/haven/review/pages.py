@@ -29,8 +29,6 @@ from haven.core.db import Database
 from haven.core.errors import Forbidden, NotFound
 from haven.core.ledger import audit
 from haven.core.web import client_ip
-from haven.intake import quarantine
-from haven.intake.models import ContentItem, Match
 from haven.policy.categories import CATEGORIES, MEDIA_CLASSIFICATIONS
 from haven.review.models import ReviewDecision, ReviewTask
 from haven.review.queues import ANNOTATIONS, QUEUES, get_queue, may_work_queue
@@ -51,6 +49,8 @@ from haven.review.service import (
     read_exif,
     release,
 )
+from haven.screening import quarantine
+from haven.screening.models import ContentItem, Match
 from haven.staff import training, wellness
 from haven.staff.models import StaffSession
 

@@ -595,8 +595,8 @@ def bank_confirmed(
     from haven.banks.formats import EntryIn
     from haven.banks.models import Bank
     from haven.banks.service import add_entries, create_bank
-    from haven.intake import quarantine
-    from haven.intake.models import ContentItem
+    from haven.screening import quarantine
+    from haven.screening.models import ContentItem
 
     bank = session.scalar(select(Bank).where(Bank.name == LOCAL_BANK))
     if bank is None:
@@ -713,7 +713,7 @@ class FileView:
 def file_views(session: Session, content_id: str) -> list[FileView]:
     """Deliberate reveals of a content item's file by staff: what `fileViewedByEsp` is built from."""
     from haven.core.models import AuditRecord
-    from haven.intake.models import QuarantineObject
+    from haven.screening.models import QuarantineObject
 
     ids = list(session.scalars(select(QuarantineObject.id).where(QuarantineObject.content_id == content_id)))
     if not ids:
@@ -750,8 +750,8 @@ def read_exif(
 
     from PIL import ExifTags, Image, UnidentifiedImageError
 
-    from haven.intake import quarantine
-    from haven.intake.models import ContentItem
+    from haven.screening import quarantine
+    from haven.screening.models import ContentItem
 
     item = session.get(ContentItem, content_id)
     if item is None or not item.quarantine_id:

@@ -8,9 +8,9 @@ from sqlalchemy.orm import Session
 
 from haven.core.ledger import subscribe
 from haven.core.models import Event
-from haven.intake.models import ContentItem, Match
 from haven.review.queues import CLASSIFICATION_SEVERITY, QUEUES
 from haven.review.service import create_task
+from haven.screening.models import ContentItem, Match
 
 PRIORITY_SEVERITY = {"VERY_HIGH": 4, "HIGH": 3, "MEDIUM": 2, "LOW": 1}
 

@@ -166,7 +166,7 @@ def file_report(
 
 def _haven_content_id(session: Session, integration_id: str, given: str) -> str:
     """Reports may name content by Haven's id or by the service's own id (external_id)."""
-    from haven.intake.models import ContentItem
+    from haven.screening.models import ContentItem
 
     if session.get(ContentItem, given) is not None:
         return given
@@ -182,7 +182,8 @@ def _haven_content_id(session: Session, integration_id: str, given: str) -> str:
 def _policy(session: Session, case: NoticeCase) -> Decision:
     """What the policy rules say about the case's pending reports (the rule is named on the event,
     so a review task can show why it exists)."""
-    from haven.policy import PolicyInput, ReportView, decide
+    from haven.policy import PolicyInput, ReportView
+    from haven.screening.rulesets import decide
 
     reports = session.scalars(select(UserReport).where(UserReport.case_id == case.id, UserReport.status == "pending"))
     views = tuple(ReportView(r.category, r.trusted_flagger, r.imminent_risk) for r in reports)

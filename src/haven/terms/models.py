@@ -1,11 +1,10 @@
-"""Tables of policy: terms-of-service versions, their acceptances, and rule-set versions."""
+"""Tables of terms: terms-of-service versions and the accounts' acceptances of them."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from haven.core.clock import new_id, now
@@ -42,24 +41,3 @@ class TermsAcceptance(Base):
     accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     integration_id: Mapped[str] = mapped_column(String(26))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-
-
-class PolicyRuleset(Base):
-    """A version of the policy rules: the YAML as written plus the shadow rules promoted since.
-
-    Promotion adds a row (same source, one more promoted rule) so that every verdict can be
-    traced to the exact rules that produced it.
-    """
-
-    __tablename__ = "policy_rulesets"
-
-    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
-    revision: Mapped[int] = mapped_column(Integer, unique=True)
-    version: Mapped[str] = mapped_column(String(40))
-    terms_version: Mapped[str] = mapped_column(String(40))
-    source: Mapped[str] = mapped_column(Text)
-    promoted: Mapped[list[str]] = mapped_column(JSON, default=list)
-    active: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    created_by: Mapped[str] = mapped_column(String(80))
-    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,4 +1,5 @@
-"""Rule-set versions in the database: install, activate, promote, and the active set for intake.
+"""Rule-set versions in the database: install, activate, promote, and the active set screening
+decides with.
 
 When no rule set has been installed, the default rules shipped with Haven apply, so a fresh
 install behaves exactly as documented. Parsed rule sets are cached by row id (rows never change:
@@ -9,27 +10,19 @@ from __future__ import annotations
 
 import threading
 from functools import lru_cache
-from importlib import resources
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from haven.core.errors import Invalid, NotFound
 from haven.core.ledger import audit, record_event
-from haven.policy.models import PolicyRuleset, TermsVersion
+from haven.policy import Decision, PolicyInput, evaluate
 from haven.policy.rules import RulesError, RuleSet, parse
+from haven.policy.shipped import default_rules_text, default_ruleset
+from haven.screening.models import PolicyRuleset
+from haven.terms.models import TermsVersion
 
 _lock = threading.Lock()
-
-
-def default_rules_text() -> str:
-    return resources.files("haven.policy").joinpath("defaults/rules.yaml").read_text()
-
-
-@lru_cache(maxsize=1)
-def default_ruleset() -> RuleSet:
-    """The rules shipped with Haven (parsed once)."""
-    return parse(default_rules_text())
 
 
 @lru_cache(maxsize=64)
@@ -125,3 +118,8 @@ def promote(session: Session, rule_name: str, *, actor: str) -> PolicyRuleset:
     promoted = (*tuple(row.promoted or ()), rule_name)
     new = _validated(row.source, promoted)
     return _add(session, new, row.source, promoted, actor=actor, activate=True, why="promote")
+
+
+def decide(session: Session, inp: PolicyInput, *, near_band: int | None = None) -> Decision:
+    """Decide with the active rule set (the installed one, else the default shipped with Haven)."""
+    return evaluate(active_ruleset(session), inp, near_band=near_band)

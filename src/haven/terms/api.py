@@ -1,4 +1,4 @@
-"""HTTP routes of policy: public terms pages, terms versions and acceptances."""
+"""HTTP routes of terms: public terms pages, terms versions and acceptances."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from haven.core.auth import Principal
 from haven.core.web import require_scope
-from haven.policy import terms
-from haven.policy.models import TermsAcceptance, TermsVersion
+from haven.terms import service as terms
+from haven.terms.models import TermsAcceptance, TermsVersion
 
-router = APIRouter(tags=["policy"])
+router = APIRouter(tags=["terms"])
 Accounts = Annotated[Principal, Depends(require_scope("accounts"))]
 Admin = Annotated[Principal, Depends(require_scope("admin"))]
 

@@ -17,7 +17,7 @@ from haven.core.errors import NotFound
 from haven.core.ledger import audit
 from haven.core.sealed import read_sealed, write_sealed
 from haven.core.settings import Settings
-from haven.intake.models import QuarantineObject
+from haven.screening.models import QuarantineObject
 
 
 def _root(settings: Settings) -> Path:

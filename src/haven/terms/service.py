@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from haven.core.clock import now
 from haven.core.errors import Conflict, Invalid, NotFound
 from haven.core.ledger import audit, record_event
-from haven.policy.models import TermsAcceptance, TermsVersion
+from haven.terms.models import TermsAcceptance, TermsVersion
 
 DEFAULT_VERSION = "1"
 DEFAULT_EFFECTIVE = datetime(2026, 1, 1, tzinfo=UTC)
@@ -30,7 +30,7 @@ def ensure_default(session: Session) -> None:
     """Publish the terms shipped with Haven when none exist, so a fresh install has terms."""
     if session.scalar(select(TermsVersion.id).limit(1)) is not None:
         return
-    text = resources.files("haven.policy").joinpath("defaults/terms-1.md").read_text()
+    text = resources.files("haven.terms").joinpath("defaults/terms-1.md").read_text()
     try:
         with session.begin_nested():  # two first requests at once: one inserts, the other reads
             publish(

@@ -1,11 +1,12 @@
-"""Tables of intake: content records and their matches."""
+"""Tables of screening: content records, their matches (the match log), the encrypted quarantine
+of blocked or held media, and the video signals of video content."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from haven.core.clock import new_id, now
@@ -89,3 +90,40 @@ class QuarantineObject(Base):
     key_id: Mapped[str] = mapped_column(String(64), default="settings")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class VideoSignal(Base):
+    """vPDQ and analysis state of one video content item (analysed inline or by the worker)."""
+
+    __tablename__ = "video_signals"
+
+    content_id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, done, failed
+    duration: Mapped[float | None] = mapped_column(Float, nullable=True)
+    frame_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: [[frame, timestamp, quality, pdq hex], ...]: Meta's vPDQ features, one per second.
+    vpdq: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    analysed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class PolicyRuleset(Base):
+    """A version of the policy rules: the YAML as written plus the shadow rules promoted since.
+
+    Promotion adds a row (same source, one more promoted rule) so that every verdict can be
+    traced to the exact rules that produced it.
+    """
+
+    __tablename__ = "policy_rulesets"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    revision: Mapped[int] = mapped_column(Integer, unique=True)
+    version: Mapped[str] = mapped_column(String(40))
+    terms_version: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(Text)
+    promoted: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    created_by: Mapped[str] = mapped_column(String(80))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

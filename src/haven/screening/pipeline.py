@@ -1,0 +1,188 @@
+"""The one screening pipeline: signals -> matches -> scores with priority -> policy decision.
+
+`screen()` is pure apart from reading the match index and the account view (age bands and
+standing), so uploads, hash lookups, the deferred video worker and `haven scan` all decide the
+same way. Writing the outcome is `settle()`'s job (`haven.screening.settle`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from haven.accounts.models import Account
+from haven.banks.matcher import Hit, Matcher
+from haven.classify.priority import Priority, new_material_priority
+from haven.core.clock import now
+from haven.core.settings import Settings
+from haven.policy import AccountView, Decision, MatchView, PolicyInput, RuleSet, evaluate
+from haven.policy.rules import uses
+
+#: A hit of the match index with its status: active, quarantined, allowlisted or low_quality.
+StatusHit = tuple[Hit, str]
+
+#: Perceptual matches within this many bits of their bank's threshold go to review, not block.
+NEAR_THRESHOLD_BAND = 0
+
+
+@dataclass(frozen=True)
+class ScreeningInput:
+    """What is known of one item when it is screened: its hashes, scores and context."""
+
+    media_kind: str | None = None
+    #: (signal type, value) of exact hashes (md5, sha1, sha256).
+    exact: tuple[tuple[str, str], ...] = ()
+    #: (query variant, PDQ hex): an image's variants or a video's frames.
+    perceptual: tuple[tuple[str, str], ...] = ()
+    pdq_quality: int | None = None
+    #: Classifier output ({name: {"version", "scores"}}).
+    scores: Mapping[str, Any] = field(default_factory=dict)
+    uploader: str | None = None
+    recipients: tuple[str, ...] = ()
+    surface: str | None = None
+    #: A long video whose frames the worker analyses later.
+    pending_analysis: bool = False
+    #: Which later analysis produced this screening (e.g. "video"); None at intake.
+    analysis: str | None = None
+
+
+@dataclass
+class Screening:
+    """The outcome of screening one item: hits with statuses, scores with priority, decision."""
+
+    input: ScreeningInput
+    hits: list[StatusHit]
+    scores: dict[str, Any]
+    priority: Priority
+    decision: Decision
+
+    @property
+    def active_entries(self) -> list[str]:
+        return [h.entry.entry_id for h, status in self.hits if status == "active"]
+
+    @property
+    def labels(self) -> list[str]:
+        own = self.decision.verdict.labels
+        return own + [x for x in self.priority.labels if x not in own]
+
+
+def match(matcher: Matcher, inp: ScreeningInput, *, min_quality: int) -> list[StatusHit]:
+    """All hits with their status: active, quarantined, allowlisted or low_quality.
+
+    An allowlist hit on an exact hash suppresses every match of the item; an allowlist hit on
+    PDQ suppresses only the perceptual ones (a known false positive of the perceptual hash
+    must not hide a byte-identical copy of known material).
+    """
+    exact_hits = [h for st, v in inp.exact for h in matcher.match_exact(st, v)]
+    pdq_hits = matcher.match_pdq(list(inp.perceptual)) if inp.perceptual else []
+    allow_exact = any(h.entry.bank_kind == "allowlist" for h in exact_hits)
+    allow_pdq = allow_exact or any(h.entry.bank_kind == "allowlist" for h in pdq_hits)
+    low_quality = inp.pdq_quality is not None and inp.pdq_quality < min_quality
+    out: list[StatusHit] = []
+    for h in exact_hits:
+        if allow_exact and h.entry.bank_kind != "allowlist":
+            status = "allowlisted"
+        else:
+            status = "quarantined" if h.entry.quarantined else "active"
+        out.append((h, status))
+    for h in pdq_hits:
+        if low_quality:
+            status = "low_quality"
+        elif allow_pdq and h.entry.bank_kind != "allowlist":
+            status = "allowlisted"
+        else:
+            status = "quarantined" if h.entry.quarantined else "active"
+        out.append((h, status))
+    return out
+
+
+def match_views(hits: list[StatusHit]) -> tuple[MatchView, ...]:
+    """The hits as the policy rules see them."""
+    return tuple(
+        MatchView(h.entry.bank_kind, h.entry.signal_type, h.distance, h.entry.threshold, status, h.entry.classification)
+        for h, status in hits
+    )
+
+
+def account_view(session: Session, account_id: str | None) -> AccountView | None:
+    """The uploader's context for policy rules: age band, account age, strikes and history."""
+    if not account_id:
+        return None
+    # enforce imports screening (content records, the match log) at start-up: read strikes lazily.
+    from haven.enforce.strikes import standing
+
+    row = session.get(Account, account_id)
+    if row is None:
+        return AccountView()
+    active, violations = standing(session, account_id)
+    return AccountView(
+        age_band=row.age_band,
+        age_days=max(0, (now() - row.created_at).days),
+        active_strikes=active,
+        prior_violations=violations,
+    )
+
+
+def scores_with_priority(
+    session: Session, settings: Settings, inp: ScreeningInput, *, has_matches: bool
+) -> tuple[dict[str, Any], Priority]:
+    """Add the "possible new material" priority (from scores, age bands, surface and matches)."""
+    scores = dict(inp.scores)
+    if not scores:
+        return scores, Priority("NONE", 0.0)
+    uploader = session.get(Account, inp.uploader) if inp.uploader else None
+    bands = (
+        list(session.scalars(select(Account.age_band).where(Account.id.in_(inp.recipients)))) if inp.recipients else []
+    )
+    priority = new_material_priority(
+        scores,
+        uploader_band=uploader.age_band if uploader else None,
+        recipient_bands=bands,
+        surface=inp.surface,
+        has_matches=has_matches,
+        explicit_threshold=settings.explicit_threshold,
+        minor_threshold=settings.apparent_minor_threshold,
+    )
+    if priority.level == "NONE":
+        return scores, priority
+    return {**scores, "new_material": priority.to_scores()}, priority
+
+
+def screen(
+    session: Session,
+    settings: Settings,
+    matcher: Matcher,
+    inp: ScreeningInput,
+    *,
+    rules: RuleSet | None = None,
+    hits: list[StatusHit] | None = None,
+) -> Screening:
+    """Screen one item with the active rules (or `rules`, loaded once for a batch).
+
+    `hits` lets a caller match before its transaction starts (the lookup path, which must not
+    hold SQLite's write lock while it matches a thousand hashes).
+    """
+    if rules is None:
+        from haven.screening.rulesets import active_ruleset
+
+        rules = active_ruleset(session)
+    if hits is None:
+        hits = match(matcher, inp, min_quality=settings.pdq_min_quality)
+    scores, priority = scores_with_priority(session, settings, inp, has_matches=bool(hits))
+    decision = evaluate(
+        rules,
+        PolicyInput(
+            matches=match_views(hits),
+            scores=scores,
+            # The uploader's standing costs two queries; only gathered when a rule reads it.
+            account=account_view(session, inp.uploader) if inp.uploader and uses(rules, "account") else None,
+            surface=inp.surface,
+            media_kind=inp.media_kind,
+        ),
+        near_band=NEAR_THRESHOLD_BAND,
+    )
+    return Screening(inp, hits, scores, priority, decision)

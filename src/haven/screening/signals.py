@@ -1,0 +1,99 @@
+"""The signals of one upload: hashes, image variants, short-video analysis and classifier scores.
+
+CPU-bound and outside any database transaction: the API runs it in a worker thread before the
+screening transaction starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from haven.classify import Content, registry_for
+from haven.core.errors import UnsupportedMediaType
+from haven.core.settings import Settings
+from haven.signals.crypto import crypto_hashes
+from haven.signals.image import ImageHashes, decode_image, hash_image, sniff_media_kind
+from haven.signals.video import VideoSignals, analyse_video, probe_duration
+
+
+@dataclass
+class Signals:
+    """The signals of one piece of content, computed outside any database transaction."""
+
+    media_kind: str
+    mime: str
+    md5: str
+    sha1: str
+    sha256: str
+    image: ImageHashes | None = None
+    #: Classifier output ({name: {"version", "scores"}}), computed with the hashes.
+    scores: dict[str, Any] = field(default_factory=dict)
+    #: Video analysed in the request (short videos); None for images and for long videos.
+    video: VideoSignals | None = None
+    #: A long video whose analysis the worker does after the answer.
+    video_deferred: bool = False
+
+    @property
+    def exact(self) -> tuple[tuple[str, str], ...]:
+        """(signal type, value) of the exact hashes."""
+        return (("md5", self.md5), ("sha1", self.sha1), ("sha256", self.sha256))
+
+
+def compute_signals(data: bytes, settings: Settings, surface: str | None = None, *, classify: bool = False) -> Signals:
+    """Hash the bytes and, with `classify`, run the surface's classifiers. Short videos are
+    analysed here, long ones are left to the worker."""
+    sniffed = sniff_media_kind(data)
+    if sniffed is None:
+        raise UnsupportedMediaType(
+            "unsupported media type: send an image (JPEG, PNG, GIF, WebP, BMP, TIFF, HEIC/HEIF) "
+            "or a video (MP4, MOV, WebM, AVI)",
+            details={"first_bytes": data[:8].hex()},
+        )
+    kind, mime = sniffed
+    if kind == "image":
+        img = hash_image(
+            data,
+            max_pixels=settings.max_image_pixels,
+            dihedral=settings.query_dihedral,
+            trim_borders=settings.query_trim_borders,
+        )
+        c = img.crypto
+        out = Signals(kind, img.mime, c.md5, c.sha1, c.sha256, img)
+        if classify:
+            out.scores = classify_image(settings, surface, data)
+        return out
+    c = crypto_hashes(data)
+    out = Signals(kind, mime, c.md5, c.sha1, c.sha256)
+    if kind == "video" and classify:
+        if probe_duration(data) <= settings.video_inline_max_seconds:
+            out.video = analyse_video(data, sample=settings.video_sample_frames)
+            out.scores = registry_for(settings).run(surface, Content.of_frames(out.video.frames))
+        else:
+            out.video_deferred = True
+    return out
+
+
+def classify_image(settings: Settings, surface: str | None, data: bytes) -> dict[str, Any]:
+    """The surface's classifiers on the decoded image (a second, fast decode: the hashing path
+    keeps no pixels)."""
+    if not registry_for(settings).names_for(surface):
+        return {}
+    decoded = decode_image(data, max_pixels=settings.max_image_pixels)
+    return registry_for(settings).run(surface, Content.of_image(decoded.rgb))
+
+
+def video_frame_queries(video: VideoSignals, min_quality: int) -> tuple[tuple[str, str], ...]:
+    """vPDQ's per-second frame hashes as PDQ queries against image banks (frame-level matching)."""
+    seen: dict[str, str] = {}
+    for f in video.vpdq:
+        if f.quality >= min_quality and f.pdq not in seen:
+            seen[f.pdq] = f"frame@{f.timestamp:g}s"
+    return tuple((name, h) for h, name in seen.items())
+
+
+def perceptual_queries(signals: Signals, min_quality: int) -> tuple[tuple[str, str], ...]:
+    """The PDQ queries of an upload: an image's variants, or a short video's frames."""
+    if signals.video is not None:
+        return video_frame_queries(signals.video, min_quality)
+    return tuple(signals.image.query_variants) if signals.image else ()
