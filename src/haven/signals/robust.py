@@ -87,11 +87,21 @@ def band_hashes(luma: FloatArray, keeps: tuple[float, ...] = BAND_KEEPS) -> list
 
 def side_hashes(luma: FloatArray, keeps: tuple[float, ...]) -> list[tuple[str, str]]:
     """PDQ of one-sided crops: `top{k}`/`bottom{k}` keep the top/bottom k of the rows (as
-    `band_hashes`), `left{k}`/`right{k}` the left/right k of the columns."""
+    `band_hashes`), `left{k}`/`right{k}` the left/right k of the columns (sharing the row pass)."""
     lum = _lum(luma)
     out = band_hashes(lum, keeps)
-    for name, h in band_hashes(np.ascontiguousarray(lum.T), keeps):
-        out.append((name.replace("top", "left").replace("bottom", "right"), h))
+    h, w = lum.shape
+    if w < 16 or h < 1:
+        return out
+    with _one_blas_thread():
+        rows = _reducer(h) @ lum  # 64 x w: the row pass is shared by every side crop
+        for keep in keeps:
+            n = round(w * keep)
+            if not 0 < n < w:
+                continue
+            tag = round(keep * 100)
+            for name, cols in ((f"left{tag}", rows[:, :n]), (f"right{tag}", rows[:, w - n :])):
+                out.append((name, _hash_of_buffer(np.ascontiguousarray(cols @ _reducer(n).T))))
     return out
 
 
