@@ -275,6 +275,40 @@ def main() -> None:
         hashes_per_query=q_sizes,
         misses=dict(misses),
     )
+    # What a bank at each robustness level gets (every query variant against the level's entries).
+    level_out: dict[str, dict[str, object]] = {}
+    print("\nby bank robustness level (query: every variant intake looks up):")
+    allq = ("before", "bands", "centre")
+    for level in R.Robustness:
+        lb = {}
+        for n in P.BANKED:
+            everything = [
+                v for g in ("before", "bands", "corners", "strong_crops", "rotations") for v in banks[n][0][g]
+            ]
+            kept = R.keep_for_level(list(dict(everything).items()), level)
+            lb[n] = words([banks[n][0]["plain"][0][1]] + [h for _, h in kept])
+        fam: dict[str, list[bool]] = defaultdict(list)
+        for f, tname in transforms:
+            for n in P.BANKED:
+                fam[f].append(min_distance(words(pick(queries[(n, tname)][0], allq)), lb[n]) <= t)
+        nfalse, best = 0, 256
+        for f, items in dis.items():
+            for _label, (qg, _q) in items:
+                qw = words(pick(qg, allq))
+                for n in P.FOLDS[f]:
+                    d = min_distance(qw, lb[n])
+                    best, nfalse = min(best, d), nfalse + (d <= t)
+        for (j, _tn), (qg, _q) in queries.items():
+            qw = words(pick(qg, allq))
+            for i in P.BANKED:
+                if i != j:
+                    d = min_distance(qw, lb[i])
+                    best, nfalse = min(best, d), nfalse + (d <= t)
+        rec = {f: round(float(np.mean(v)), 4) for f, v in fam.items()}
+        size = round(float(np.mean([len(v) for v in lb.values()])), 1)
+        level_out[level.value] = {"recall": rec, "false_matches": nfalse, "closest": best, "hashes_per_entry": size}
+        print(f"  {level.value:9s} {rec}  false {nfalse}  closest {best}  hashes/entry {size}")
+    result["levels"] = level_out
     if not args.no_cost:
         c = cost(bands, centre, args.index_size, args.rounds)
         print(f"\nper-upload cost (1024x768 JPEG, median of {args.rounds}): {c}")

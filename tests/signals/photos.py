@@ -278,4 +278,15 @@ OVERLAYS: dict[str, Transform] = {
     "caption_bar_bottom_20": lambda im: _jpeg(_caption_bar(im, 0.20, top=False, bar=(0, 0, 0))),
 }
 
-FAMILIES: dict[str, dict[str, Transform]] = {"standard": STANDARD, "hard": HARD, "overlay": OVERLAYS}
+#: Beyond the targets: a larger tilt than the banked rotations, and edits combined: measured, no target.
+BEYOND: dict[str, Transform] = {
+    "rotate_+8": lambda im: _jpeg(_rotate(im, 8)),
+    "mirror_then_caption_bar": lambda im: _jpeg(
+        _caption_bar(im.transpose(Image.Transpose.FLIP_LEFT_RIGHT), 0.12, top=False, bar=(0, 0, 0))
+    ),
+    "rot90_then_crop15_one_side": lambda im: _jpeg(_crop(im.transpose(Image.Transpose.ROTATE_90), 0, 0, 0.15, 0)),
+    "half_crop5_one_side_q40": lambda im: _jpeg(_crop(_scale(im, 0.5), 0, 0, 0.05, 0), 40),
+    "rotate_-3_caption_bar": lambda im: _jpeg(_caption_bar(_rotate(im, -3), 0.12, top=False, bar=(0, 0, 0))),
+}
+
+FAMILIES: dict[str, dict[str, Transform]] = {"standard": STANDARD, "hard": HARD, "overlay": OVERLAYS, "beyond": BEYOND}
