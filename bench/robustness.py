@@ -82,7 +82,7 @@ def bank_hashes(data: bytes, bands: tuple[float, ...]) -> tuple[dict[str, Named]
         "bands": R.band_hashes(luma, bands),
         "corners": R.side_hashes(luma, R.STANDARD_SIDE_KEEPS) + R.corner_hashes(luma, R.STANDARD_CORNER_KEEPS),
         "strong_crops": R.centre_hashes(luma, R.STRONG_CROPS)
-        + R.side_hashes(luma, R.STRONG_SIDE_KEEPS)
+        + [v for v in R.side_hashes(luma, R.STRONG_SIDE_KEEPS) if v[0].startswith(("left", "right"))]
         + R.corner_hashes(luma, R.STRONG_CORNER_KEEPS),
         "rotations": R.rotation_hashes(luma),
     }, quality
