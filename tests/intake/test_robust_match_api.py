@@ -21,7 +21,8 @@ def test_banked_file_blocks_transformed_copies(server: LiveServer, api_key: str,
     with server.client(api_key) as c:
         assert c.post("/v1/banks", json={"name": "known", "kind": "known_csam"}).status_code == 201
         entries, variants, errors = entries_from_files([original], classification="A1", max_pixels=100_000_000)
-        assert errors == [] and sum(len(v) for v in variants.values()) == 4  # four centre crops
+        names = {n for v in variants.values() for n, _ in v}
+        assert errors == [] and {"crop95", "crop90", "crop85", "crop80"} <= names  # centre crops among the variants
         with db.session() as s:
             add_entries(s, get_bank(s, "known"), entries, actor="cli", variants=variants)
             s.commit()

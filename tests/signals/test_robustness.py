@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from haven.signals.image import bank_variants, hash_image
-from haven.signals.pdq import hamming
+from haven.signals.pdq import DIHEDRAL, hamming
 from tests.helpers import (
     EXTRA_SAMPLE_NAMES,
     NOT_BANKED,
@@ -98,7 +98,9 @@ def test_no_copy_matches_any_other_image(banks: Bank, queries: dict) -> None:
 def test_padding_matches_only_through_the_trimmed_variants(tname: str, banks: Bank, queries: dict) -> None:
     for n in ROBUSTNESS_NAMES:
         variants = queries[(n, tname)][0]
-        untrimmed = [(v, h) for v, h in variants if not v.startswith("trimmed")]
+        # The image and its flips/rotations alone (the sub-region variants of haven.signals.robust
+        # may also reach a padded copy: rocket's top85 is 20 bits from its banked top95).
+        untrimmed = [(v, h) for v, h in variants if v in DIHEDRAL]
         trimmed = [(v, h) for v, h in variants if v.startswith("trimmed")]
         assert trimmed, n
         assert _best(untrimmed, banks[n])[0] > THRESHOLD, n

@@ -145,6 +145,7 @@ def bank_add(
 ) -> None:
     """Bank the hashes of local files (MD5, SHA-1, SHA-256; PDQ and centre crops for images)."""
     from haven.banks.service import add_entries, entries_from_files, get_bank
+    from haven.signals.robust import keep_for_level
 
     entries, variants, errors = entries_from_files(
         files, classification=classification, max_pixels=settings().max_image_pixels
@@ -154,9 +155,9 @@ def bank_add(
     with database().session() as s:
         bank = get_bank(s, name)
         ids = add_entries(s, bank, entries, actor=CLI_ACTOR, variants=variants)
-    crops = sum(len(v) for v in variants.values())
+        kept = sum(len(keep_for_level(v, bank.robustness)) for v in variants.values())
     console.print(
-        f"banked {len(ids)} hash(es) and {crops} centre-crop variant(s) "
+        f"banked {len(ids)} hash(es) and {kept} robustness variant(s) "
         f"from {len(files) - len(errors)} file(s) into {name}"
     )
     if errors:

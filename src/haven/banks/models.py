@@ -47,6 +47,9 @@ class Bank(Base):
     kind: Mapped[str] = mapped_column(String(40))
     default_classification: Mapped[str | None] = mapped_column(String(80), nullable=True)
     pdq_threshold: Mapped[int] = mapped_column(Integer, default=31)
+    #: Which PDQ variants are banked with entries Haven hashes from media itself: off, standard
+    #: or strong (haven.signals.robust.Robustness; measured in docs/signals.md).
+    robustness: Mapped[str] = mapped_column(String(16), default="strong", server_default="strong")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     provenance: Mapped[str] = mapped_column(String(40), default=Provenance.manual.value)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

@@ -21,9 +21,11 @@ from haven.core.clock import new_id, now
 from haven.core.errors import Conflict, Invalid, NotFound
 from haven.core.ledger import audit, record_event
 from haven.core.models import Counter
+from haven.signals.robust import Robustness, keep_for_level, variant_level
 
 KINDS = tuple(k.value for k in BankKind)
 PROVENANCES = tuple(p.value for p in Provenance)
+ROBUSTNESS = tuple(r.value for r in Robustness)
 
 
 def bump_counter(session: Session) -> int:
@@ -38,7 +40,11 @@ def bump_counter(session: Session) -> int:
     return int(value)
 
 
-def _check_bank_fields(kind: str | None, threshold: int | None, classification: str | None) -> None:
+def _check_bank_fields(
+    kind: str | None, threshold: int | None, classification: str | None, robustness: str | None = None
+) -> None:
+    if robustness is not None and robustness not in ROBUSTNESS:
+        raise Invalid(f"robustness must be one of {', '.join(ROBUSTNESS)}", code="invalid_robustness")
     if kind is not None and kind not in KINDS:
         raise Invalid(f"unknown bank kind '{kind}' (one of {', '.join(KINDS)})", code="unknown_bank_kind")
     if threshold is not None and not 0 <= threshold <= 128:
@@ -58,11 +64,12 @@ def create_bank(
     pdq_threshold: int = 31,
     provenance: str = "manual",
     enabled: bool = True,
+    robustness: str = Robustness.strong.value,
 ) -> Bank:
     name = name.strip()
     if not name or len(name) > 200:
         raise Invalid("a bank needs a name of 1 to 200 characters", code="invalid_bank_name")
-    _check_bank_fields(kind, pdq_threshold, default_classification)
+    _check_bank_fields(kind, pdq_threshold, default_classification, robustness)
     if provenance not in PROVENANCES:
         raise Invalid(f"unknown provenance '{provenance}' (one of {', '.join(PROVENANCES)})", code="invalid_provenance")
     if session.scalar(select(Bank.id).where(Bank.name == name)) is not None:
@@ -75,6 +82,7 @@ def create_bank(
         pdq_threshold=pdq_threshold,
         provenance=provenance,
         enabled=enabled,
+        robustness=robustness,
     )
     session.add(bank)
     session.flush()
@@ -104,11 +112,16 @@ def list_banks(session: Session) -> list[tuple[Bank, int]]:
 
 
 def update_bank(session: Session, bank: Bank, changes: dict[str, Any], *, actor: str) -> Bank:
-    allowed = {"name", "description", "kind", "default_classification", "pdq_threshold", "enabled"}
+    allowed = {"name", "description", "kind", "default_classification", "pdq_threshold", "enabled", "robustness"}
     unknown = set(changes) - allowed
     if unknown:
         raise Invalid(f"cannot change {', '.join(sorted(unknown))}", code="invalid_change")
-    _check_bank_fields(changes.get("kind"), changes.get("pdq_threshold"), changes.get("default_classification"))
+    _check_bank_fields(
+        changes.get("kind"),
+        changes.get("pdq_threshold"),
+        changes.get("default_classification"),
+        changes.get("robustness"),
+    )
     renamed = "name" in changes and changes["name"] != bank.name
     if renamed and session.scalar(select(Bank.id).where(Bank.name == changes["name"])) is not None:
         raise Conflict(f"a bank named '{changes['name']}' exists", code="bank_exists")
@@ -119,6 +132,8 @@ def update_bank(session: Session, bank: Bank, changes: dict[str, Any], *, actor:
     if {"kind", "default_classification", "pdq_threshold", "enabled"} & set(changes):
         seq = bump_counter(session)
         session.execute(update(BankEntry).where(BankEntry.bank_id == bank.id).values(change_seq=seq))
+    if "robustness" in changes:
+        _drop_variants_above(session, bank)
     record_event(
         session,
         "bank.updated",
@@ -136,6 +151,24 @@ def update_bank(session: Session, bank: Bank, changes: dict[str, Any], *, actor:
         details={"before": before, "after": changes},
     )
     return bank
+
+
+def _drop_variants_above(session: Session, bank: Bank) -> None:
+    """Delete the bank's derived variants its robustness level no longer keeps (with tombstones,
+    so API processes drop them). Raising the level applies to media banked afterwards: Haven does
+    not keep banked media to hash again."""
+    level = list(Robustness).index(Robustness(bank.robustness or Robustness.strong))
+    rows = session.execute(
+        select(BankEntry.id, BankEntry.variant).where(BankEntry.bank_id == bank.id, BankEntry.variant_of.is_not(None))
+    ).all()
+    drop = [i for i, name in rows if level == 0 or list(Robustness).index(variant_level(name or "")) > level]
+    if not drop:
+        return
+    seq = bump_counter(session)
+    for start in range(0, len(drop), 5000):
+        chunk = drop[start : start + 5000]
+        session.execute(insert(DeletedEntry), [{"entry_id": i, "change_seq": seq} for i in chunk])
+        session.execute(delete(BankEntry).where(BankEntry.id.in_(chunk)))
 
 
 def delete_bank(session: Session, bank: Bank, *, actor: str) -> None:
@@ -174,7 +207,8 @@ def add_entries(
 ) -> list[str]:
     """Add validated entries (duplicates of live entries in the bank are skipped); returns new ids.
 
-    `variants` maps an entry's position to extra PDQ hashes (centre crops) banked with it.
+    `variants` maps an entry's position to extra PDQ hashes (crops, bands, rotations) banked
+    with it; only those the bank's robustness level keeps are stored.
     """
     items = check_entries(enumerate(entries, start=1))
     if not items:
@@ -213,7 +247,7 @@ def add_entries(
                 change_seq=seq,
             )
         )
-        for variant, value in (variants or {}).get(pos, []):
+        for variant, value in keep_for_level((variants or {}).get(pos, []), bank.robustness or Robustness.strong):
             rows.append(
                 dict(
                     id=new_id(),

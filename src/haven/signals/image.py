@@ -15,8 +15,10 @@ industry lists; a copy whose orientation was baked into the pixels (a service th
 uploads does this) is one of the eight dihedral variants queried by default, so it still matches.
 HEIF is the exception: libheif applies the container's rotation (irot/imir) while decoding.
 
-Robustness beyond plain PDQ: queries also hash the eight flips/rotations and the image with
-uniform borders trimmed; entries Haven hashes itself also bank a few centre crops.
+Robustness beyond plain PDQ: queries also hash the eight flips/rotations, the image with
+uniform borders trimmed and a few sub-regions (without the top or bottom band, a centred crop:
+`haven.signals.robust`); entries Haven hashes itself also bank centre crops and, by the bank's
+robustness level, the same sub-regions, deeper and corner crops and small rotations.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from PIL import Image, UnidentifiedImageError
 from haven.core.errors import Invalid, UndecodableMedia, UnsupportedMediaType
 from haven.signals.crypto import CryptoHashes, crypto_hashes
 from haven.signals.pdq import FloatArray, dihedral_from_luma, luma_from_rgb, pdq_from_luma
+from haven.signals.robust import Robustness, bank_robust_variants, query_subregions
 
 try:  # HEIC/HEIF support is optional at import time but installed by default.
     import pillow_heif
@@ -322,16 +325,21 @@ def hash_image(
     max_pixels: int = 100_000_000,
     dihedral: bool = True,
     trim_borders: bool = True,
+    subregions: bool = True,
 ) -> ImageHashes:
     """Crypto hashes, PDQ with quality, and the PDQ variants to query with."""
     decoded = decode_luma(data, max_pixels=max_pixels)
-    return hash_decoded(crypto_hashes(data), decoded, dihedral=dihedral, trim_borders=trim_borders)
+    return hash_decoded(
+        crypto_hashes(data), decoded, dihedral=dihedral, trim_borders=trim_borders, subregions=subregions
+    )
 
 
 def query_variants(
-    luma: FloatArray, *, dihedral: bool = True, trim_borders: bool = True
+    luma: FloatArray, *, dihedral: bool = True, trim_borders: bool = True, subregions: bool = True
 ) -> tuple[list[tuple[str, str]], int]:
-    """The PDQ hashes to look up for one image and the quality of the original."""
+    """The PDQ hashes to look up for one image and the quality of the original: the image (and
+    its 8 flips/rotations), the image with uniform borders trimmed, and with `subregions` the
+    image without its top or bottom band and a centred crop (`haven.signals.robust`)."""
     if dihedral:
         variants, quality = dihedral_from_luma(luma)
     else:
@@ -345,13 +353,22 @@ def query_variants(
                 variants += [(f"trimmed_{name}", h) for name, h in tv]
             else:
                 variants.append(("trimmed", pdq_from_luma(trimmed)[0]))
+    if subregions:
+        variants += query_subregions(luma)
     return variants, quality
 
 
 def hash_decoded(
-    crypto: CryptoHashes, decoded: LumaImage, *, dihedral: bool = True, trim_borders: bool = True
+    crypto: CryptoHashes,
+    decoded: LumaImage,
+    *,
+    dihedral: bool = True,
+    trim_borders: bool = True,
+    subregions: bool = True,
 ) -> ImageHashes:
-    variants, quality = query_variants(decoded.luma, dihedral=dihedral, trim_borders=trim_borders)
+    variants, quality = query_variants(
+        decoded.luma, dihedral=dihedral, trim_borders=trim_borders, subregions=subregions
+    )
     return ImageHashes(
         crypto=crypto,
         mime=decoded.mime,
@@ -379,9 +396,15 @@ def banked_variants(luma: FloatArray, keeps: tuple[float, ...] = CENTRE_CROPS) -
     return out
 
 
-def bank_variants(data: bytes, *, max_pixels: int = 100_000_000) -> tuple[ImageHashes, list[tuple[str, str]]]:
-    """For entries Haven banks from media itself: the hashes, plus PDQ of centre crops (and of
-    the trimmed image)."""
+def bank_variants(
+    data: bytes, *, max_pixels: int = 100_000_000, level: Robustness | str = Robustness.strong
+) -> tuple[ImageHashes, list[tuple[str, str]]]:
+    """For entries Haven banks from media itself: the hashes, plus the named PDQ variants of
+    robustness `level`: at `standard`, the centre crops, the trimmed image and the top and bottom
+    bands; at `strong` also deeper and corner crops and small rotations; none at `off`.
+    (`haven.signals.robust.keep_for_level` narrows a `strong` list to a bank's level.)"""
     decoded = decode_luma(data, max_pixels=max_pixels)
-    hashes = hash_decoded(crypto_hashes(data), decoded, dihedral=False, trim_borders=False)
-    return hashes, banked_variants(decoded.luma)
+    hashes = hash_decoded(crypto_hashes(data), decoded, dihedral=False, trim_borders=False, subregions=False)
+    if Robustness(level) is Robustness.off:
+        return hashes, []
+    return hashes, banked_variants(decoded.luma) + bank_robust_variants(decoded.luma, level)
