@@ -78,39 +78,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
 
 def _routers() -> list:  # type: ignore[type-arg]
-    """Every capability's routers; a capability adds its line here."""
-    from haven.accounts.api import router as accounts_router
-    from haven.banks.api import router as banks_router
-    from haven.console.pages import router as console_router
-    from haven.cybertip.api import router as cybertip_router
-    from haven.cybertip.pages import router as report_desk_router
-    from haven.enforce.api import router as enforce_router
-    from haven.enforce.notices.api import router as user_reports_router
-    from haven.enforce.pages import router as enforce_pages_router
-    from haven.evidence.api import router as evidence_router
-    from haven.evidence.pages import router as evidence_desk_router
-    from haven.intake.api import router as intake_router
-    from haven.intake.messages_api import router as messages_router
-    from haven.legal.api import router as legal_router
-    from haven.legal.pages import router as legal_desk_router
-    from haven.review.pages import router as review_pages_router
-    from haven.terms.api import router as policy_router
+    """Every capability's API routers, then their console pages, from the manifests."""
+    from haven.capabilities import CAPABILITIES
+    from haven.core.capability import load
 
-    return [
-        intake_router,
-        banks_router,
-        messages_router,
-        accounts_router,
-        policy_router,
-        enforce_router,
-        user_reports_router,
-        console_router,
-        review_pages_router,
-        enforce_pages_router,
-        cybertip_router,
-        evidence_router,
-        legal_router,
-        report_desk_router,
-        legal_desk_router,
-        evidence_desk_router,
-    ]
+    refs = [r for cap in CAPABILITIES for r in cap.routers] + [p for cap in CAPABILITIES for p in cap.pages]
+    return [load(ref) for ref in refs]

@@ -1,37 +1,17 @@
-"""Imports every capability's tables so that Alembic and tests see the whole schema.
+"""Imports every capability's tables and ledger subscribers, so that Alembic, the API, the worker
+and the tests all see the whole schema and every consumer of events (an event recorded by a
+process that does not know a subscriber would queue no job for it).
 
-Each capability adds one import line here when it adds tables.
+The modules come from the capabilities' manifests (`haven.capabilities`); nothing is listed here.
 """
 
-import haven.subscribers  # noqa: F401  (subscribers must be registered wherever events are recorded)
-from haven.accounts import models as accounts_models
-from haven.banks import models as banks_models
-from haven.classify import models as classify_models
+from haven.capabilities import CAPABILITIES
 from haven.core import models as core_models
+from haven.core.capability import load
 from haven.core.db import Base
-from haven.cybertip import models as report_models
-from haven.enforce import models as enforce_models
-from haven.enforce.notices import models as user_report_models
-from haven.evidence import models as evidence_models
-from haven.legal import models as legal_models
-from haven.review import models as review_models
-from haven.screening import models as screening_models
-from haven.staff import models as staff_models
-from haven.terms import models as terms_models
 
-__all__ = [
-    "Base",
-    "accounts_models",
-    "banks_models",
-    "classify_models",
-    "core_models",
-    "enforce_models",
-    "evidence_models",
-    "legal_models",
-    "report_models",
-    "review_models",
-    "screening_models",
-    "staff_models",
-    "terms_models",
-    "user_report_models",
-]
+for _cap in CAPABILITIES:
+    for _ref in (*_cap.models, *_cap.subscribers):
+        load(_ref)
+
+__all__ = ["Base", "core_models"]

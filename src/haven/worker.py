@@ -16,12 +16,14 @@ log = logging.getLogger("haven.worker")
 
 
 def load_handlers() -> None:
-    """Import the modules that register job handlers; a capability adds its line here."""
-    import haven.cybertip.machine  # tables, event subscribers and job handlers
-    import haven.enforce.jobs
-    import haven.evidence.jobs
-    import haven.models
-    import haven.screening.video  # noqa: F401
+    """Import every module that registers job handlers or ledger subscribers (the manifests')."""
+    import haven.models  # noqa: F401  (tables and subscribers)
+    from haven.capabilities import CAPABILITIES
+    from haven.core.capability import load
+
+    for cap in CAPABILITIES:
+        for ref in cap.jobs:
+            load(ref)
 
 
 def run(db: Database, *, once: bool = False) -> int:

@@ -9,6 +9,7 @@ they never block content or end an account on their own.
 from haven.classify.base import Classifier, ClassifierUnavailable, Content, LabelledScores, Turn
 from haven.classify.registry import Registry, registry_for, score_of
 from haven.classify.review import conversation_for_review
+from haven.core.capability import Capability
 
 __all__ = [
     "Classifier",
@@ -21,3 +22,10 @@ __all__ = [
     "registry_for",
     "score_of",
 ]
+
+CAPABILITY = Capability(
+    name="classify",
+    summary="Classifiers for new material and for grooming and sextortion in conversations.",
+    models=("haven.classify.models",),
+    cli=(("eval", "haven.classify.cli:eval_command"),),
+)

@@ -150,44 +150,21 @@ def integration_revoke(
 
 
 def _register() -> None:
-    """Capabilities' sub-commands; a capability adds its line here."""
-    from haven.banks.cli import bank_app
-    from haven.classify.cli import eval_command
+    """The capabilities' commands, from their manifests, and the demo."""
+    import typer as _typer
+
+    from haven.capabilities import CAPABILITIES
     from haven.cli.demo import demo_app
-    from haven.screening.cli import hash_command, scan_command
-    from haven.staff.cli import staff_app
+    from haven.core.capability import load
 
-    app.add_typer(bank_app, name="bank")
-    app.command("hash")(hash_command)
-    app.command("scan")(scan_command)
     app.add_typer(demo_app, name="demo")
-    app.add_typer(staff_app, name="staff")
-    from haven.cybertip.cli import dev_app, report_app
-
-    app.add_typer(report_app, name="report")
-    app.add_typer(dev_app, name="dev")
-    from haven.evidence.cli import evidence_app
-
-    app.add_typer(evidence_app, name="evidence")
-    from haven.legal.cli import legal_app
-
-    app.add_typer(legal_app, name="legal")
-    from haven.enforce import cli as enforce_cli
-    from haven.screening.cli import policy_app
-    from haven.terms.cli import terms_app
-
-    app.add_typer(policy_app, name="policy")
-    app.add_typer(terms_app, name="terms")
-    for name, sub in (
-        ("webhook", enforce_cli.webhook_app),
-        ("dsa", enforce_cli.dsa_app),
-        ("appeal", enforce_cli.appeal_app),
-        ("reporter", enforce_cli.reporter_app),
-        ("notice", enforce_cli.notice_app),
-        ("ladder", enforce_cli.ladder_app),
-    ):
-        app.add_typer(sub, name=name)
-    app.command("eval")(eval_command)
+    for cap in CAPABILITIES:
+        for name, ref in cap.cli:
+            obj = load(ref)
+            if isinstance(obj, _typer.Typer):
+                app.add_typer(obj, name=name)
+            else:
+                app.command(name)(obj)
 
 
 _register()

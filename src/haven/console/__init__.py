@@ -32,6 +32,7 @@ from haven.console.web import (
     current_staff,
     render,
 )
+from haven.core.capability import Capability
 
 __all__ = [
     "ConsoleError",
@@ -43,3 +44,9 @@ __all__ = [
     "current_staff",
     "render",
 ]
+
+CAPABILITY = Capability(
+    name="console",
+    summary="The staff console's web layer: sign-in, home, templates, CSRF.",
+    pages=("haven.console.pages:router",),
+)

@@ -28,7 +28,7 @@ def subscribe(
 
     The function runs in its own transaction with the event loaded; it must be idempotent
     (a crashed worker retries it). Registration happens at import time: the module must be
-    listed in `haven.subscribers`.
+    named in its capability's manifest (`subscribers`, see `haven.core.capability`).
     """
 
     def register(fn: Callable[[Session, Event], None]) -> Callable[[Session, Event], None]:

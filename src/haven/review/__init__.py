@@ -9,6 +9,7 @@ Public for other capabilities:
 - `file_views(session, content_id)`: the deliberate reveals of a file, for `fileViewedByEsp`.
 """
 
+from haven.core.capability import Capability
 from haven.review.queues import ANNOTATIONS, DECISIONS, QUEUES, Queue
 from haven.review.service import REVEAL_PURPOSE, FileView, Reviewer, claim_next, create_task, decide, file_views
 
@@ -25,3 +26,11 @@ __all__ = [
     "decide",
     "file_views",
 ]
+
+CAPABILITY = Capability(
+    name="review",
+    summary="Review queues, claims, decisions and reviewers' wellbeing.",
+    pages=("haven.review.pages:router",),
+    models=("haven.review.models",),
+    subscribers=("haven.review.inbound", "haven.review.subscriber"),
+)

@@ -7,3 +7,17 @@ the outcome and is the only writer of `content.received`, `content.verdict` and
 and `haven scan` all use them. The rule-set store (`rulesets.py`), content records, the match
 log and the encrypted quarantine (`models.py`, `quarantine.py`) belong here too.
 """
+
+from haven.core.capability import Capability
+
+CAPABILITY = Capability(
+    name="screening",
+    summary="One pipeline from signals to a verdict, and the only writer of verdict events.",
+    models=("haven.screening.models",),
+    jobs=("haven.screening.video",),
+    cli=(
+        ("hash", "haven.screening.cli:hash_command"),
+        ("scan", "haven.screening.cli:scan_command"),
+        ("policy", "haven.screening.cli:policy_app"),
+    ),
+)

@@ -1,0 +1,9 @@
+"""The doors for media: uploads and hash lookups, and messages of conversations."""
+
+from haven.core.capability import Capability
+
+CAPABILITY = Capability(
+    name="intake",
+    summary="The doors for media: uploads and hash lookups, and messages of conversations.",
+    routers=("haven.intake.api:router", "haven.intake.messages_api:router"),
+)
