@@ -1,5 +1,6 @@
-"""Intake of messages: relationship signals, the conversation's per-turn detector update,
-flagging and nudges, all in the caller's transaction.
+"""Intake of messages: relationship signals, the conversation's per-turn detector update, and a
+verdict decided by the policy rules (allow, hold or block, with the flag, nudge and preserve
+actions that rules ask for), all in the caller's transaction.
 
 Messages are kept (with their text) so that a flagged conversation is preserved whole for
 review and reporting; see docs/classifiers.md on retention of conversations never flagged.
@@ -24,7 +25,9 @@ from haven.classify.models import Conversation, ConversationMessage, MessageAtta
 from haven.core.clock import new_id, now
 from haven.core.errors import Conflict, Invalid
 from haven.core.ledger import record_event
+from haven.policy import ConversationView, Decision, PolicyInput
 from haven.screening.models import ContentItem
+from haven.screening.rulesets import decide
 
 FAN_OUT_WINDOW = timedelta(days=7)
 
@@ -183,15 +186,24 @@ def record_message(
             sextortion_score=result.sextortion.score,
         )
     )
+    decision = decide_message(session, state, result, ctx)
+    verdict = decision.verdict
     record_event(
         session,
         "message.received",
         subject_type="conversation",
         subject_id=body.conversation_id,
         actor=actor,
-        data={"message_id": body.message_id or message_row_id, "turn": result.turn, "behaviours": len(result.fired)},
+        data={
+            "message_id": body.message_id or message_row_id,
+            "turn": result.turn,
+            "behaviours": len(result.fired),
+            "action": verdict.action,
+            "rule": verdict.rule,
+            **decision.to_event(),
+        },
     )
-    nudges = _flag_and_nudge(session, conv, state, result, body, bands, actor)
+    nudges = _act(session, conv, state, result, decision, body, bands, actor)
     session.flush()
     return {
         "message_id": body.message_id or message_row_id,
@@ -200,31 +212,68 @@ def record_message(
         "grooming": result.grooming.to_json(),
         "sextortion": result.sextortion.to_json(),
         "relationship": sorted(k for k, v in state.relationship.items() if v),
+        "verdict": {"action": verdict.action, "rule": verdict.rule, "reason": verdict.reason},
         "nudges": nudges,
     }
 
 
-def _flag_and_nudge(
+def conversation_view(state: ConversationState, result: TurnResult, ctx: MessageContext) -> ConversationView:
+    """The conversation as the policy rules see it after this message."""
+    families = {"grooming": result.grooming, "sextortion": result.sextortion}
+    return ConversationView(
+        scores={f: round(r.score, 4) for f, r in families.items()},
+        warned=tuple(f for f, r in families.items() if r.warn),
+        crossed=tuple(f for f, r in families.items() if r.crossed),
+        behaviours=tuple(sorted(k for k, n in state.counts.items() if n)),
+        relationship=tuple(sorted(k for k, v in state.relationship.items() if v)),
+        sender_band=ctx.sender_band,
+        recipient_bands=tuple(ctx.recipient_bands),
+        first_contact=ctx.first_contact,
+        connected=ctx.connected,
+    )
+
+
+def decide_message(session: Session, state: ConversationState, result: TurnResult, ctx: MessageContext) -> Decision:
+    """The message's verdict under the active rules (the same rule set as content)."""
+    return decide(
+        session, PolicyInput(surface="message", media_kind="text", conversation=conversation_view(state, result, ctx))
+    )
+
+
+def _act(
     session: Session,
     conv: Conversation,
     state: ConversationState,
     result: TurnResult,
+    decision: Decision,
     body: MessageIn,
     bands: dict[str, str],
     actor: str,
 ) -> list[dict[str, Any]]:
-    nudges: list[dict[str, Any]] = []
-    for family, fam in (("grooming", result.grooming), ("sextortion", result.sextortion)):
-        if not fam.crossed:
-            continue
-        if family == "grooming":
-            conv.grooming_warned_turn = result.turn
-        else:
-            conv.sextortion_warned_turn = result.turn
-        conv.flagged_at = conv.flagged_at or now()
+    """Carry out what the deciding rule asks: `preserve` keeps the conversation, `review` flags it
+    for the grooming queue (`conversation.flagged`), `nudge` sends minors in it a safety message.
+
+    Flags and nudges are about the families whose warning fired on this message; a rule that
+    flags without a fresh warning (a hold of an unconnected adult's message, say) flags the
+    family its category names, and nudges nobody (nudges come with a warning, once)."""
+    fams = {"grooming": result.grooming, "sextortion": result.sextortion}
+    for family, fam in fams.items():
+        if fam.crossed:  # a fact of the detector, whatever the rules do with it
+            if family == "grooming":
+                conv.grooming_warned_turn = result.turn
+            else:
+                conv.sextortion_warned_turn = result.turn
+    actions = set(decision.actions)
+    if "preserve" in actions or "review" in actions:
         conv.preserved = True
-        relationship = sorted(k for k, v in state.relationship.items() if v)
-        priority = conversation_priority(family, fam.score, relationship)
+    crossed = [f for f, r in fams.items() if r.crossed]
+    if "review" in actions and not crossed:
+        flag = [decision.category if decision.category in fams else max(fams, key=lambda f: fams[f].score)]
+    else:
+        flag = crossed if "review" in actions else []
+    relationship = sorted(k for k, v in state.relationship.items() if v)
+    for family in flag:
+        conv.flagged_at = conv.flagged_at or now()
         record_event(
             session,
             "conversation.flagged",
@@ -241,10 +290,14 @@ def _flag_and_nudge(
                 "grooming": {"score": round(result.grooming.score, 4), "behaviours": result.grooming.behaviours},
                 "sextortion": {"score": round(result.sextortion.score, 4), "behaviours": result.sextortion.behaviours},
                 "relationship": relationship,
-                "priority": priority,
-                "preserved": True,
+                "priority": conversation_priority(family, fams[family].score, relationship),
+                "preserved": conv.preserved,
+                "rule": decision.verdict.rule,
+                "action": decision.verdict.action,
             },
         )
+    nudges: list[dict[str, Any]] = []
+    for family in crossed if "nudge" in actions else []:
         for account in conv.participants:
             if account == body.sender or not is_minor(bands.get(account)):
                 continue

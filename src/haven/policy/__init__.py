@@ -8,11 +8,12 @@ beyond reading the rules file shipped inside the package.
 
 from __future__ import annotations
 
-from haven.policy.rules import AccountView, Decision, PolicyInput, ReportView, RuleSet, evaluate
+from haven.policy.rules import AccountView, ConversationView, Decision, PolicyInput, ReportView, RuleSet, evaluate
 from haven.policy.verdict import MatchView, Verdict, decide_matches
 
 __all__ = [
     "AccountView",
+    "ConversationView",
     "Decision",
     "MatchView",
     "PolicyInput",

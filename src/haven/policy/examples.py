@@ -9,7 +9,16 @@ from typing import Any
 
 import yaml
 
-from haven.policy.rules import AccountView, PolicyInput, ReportView, RulesError, RuleSet, evaluate, parse
+from haven.policy.rules import (
+    AccountView,
+    ConversationView,
+    PolicyInput,
+    ReportView,
+    RulesError,
+    RuleSet,
+    evaluate,
+    parse,
+)
 from haven.policy.verdict import MatchView
 
 
@@ -21,9 +30,15 @@ class CaseResult:
     got: dict[str, Any]
 
 
+def _conversation(raw: dict[str, Any]) -> ConversationView:
+    fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+    return ConversationView(**fields)
+
+
 def to_input(raw: dict[str, Any]) -> PolicyInput:
     """A PolicyInput from the YAML/JSON form used in example files."""
     acct = raw.get("account")
+    conv = raw.get("conversation")
     return PolicyInput(
         matches=tuple(MatchView(**m) for m in raw.get("matches", [])),
         scores=dict(raw.get("scores", {})),
@@ -31,6 +46,7 @@ def to_input(raw: dict[str, Any]) -> PolicyInput:
         account=AccountView(**acct) if acct else None,
         surface=raw.get("surface"),
         media_kind=raw.get("media_kind"),
+        conversation=_conversation(conv) if conv else None,
     )
 
 

@@ -13,7 +13,14 @@ A rule's `when` is a conjunction of conditions (`any:` holds a list of alternati
 - `score`: a classifier (or any, `*`) scored one of the labels at least `gte`;
 - `reports`: user reports on the subject (count, categories, trusted flaggers, imminent risk);
 - `account`: the uploader's age band, account age, active strikes and prior violations;
+- `conversation`: a message's conversation: which detector family warns (or first warned on this
+  message), behaviours seen, relationship signals, the sender's and recipients' age bands;
 - `surfaces` / `media_kinds`: where the content was posted and what it is.
+
+Messages are decided by the same rules as content (so shadow mode and `haven policy test` cover
+them). A message verdict may also be `hold` (the service keeps the message from its recipients
+until a person looks), and an `allow` of a message may carry `review`, `nudge` and `preserve`:
+deliver it, but flag the conversation, send minors a safety nudge, keep the conversation.
 
 `check()` enforces the invariants that the engine relies on and that the law asks for: names are
 unique, the last rule is an unconditional active fallback, categories and actions are known, and
@@ -29,6 +36,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from haven.accounts.bands import AGE_BANDS
 from haven.policy.categories import CATEGORIES
 from haven.policy.verdict import KNOWN_KINDS, MatchView, Verdict, VerdictAction, is_near_threshold
 
@@ -44,8 +52,11 @@ ACTIONS = frozenset(
         "account.restrict",
         "account.suspend",
         "account.terminate",
+        "nudge",
     }
 )
+#: Actions an `allow` of a message may carry (deliver it, and look at the conversation).
+MESSAGE_ALLOW_ACTIONS = frozenset({"review", "nudge", "preserve"})
 ACCOUNT_ACTIONS = frozenset({"account.restrict", "account.suspend", "account.terminate"})
 #: A rule's category may be taken from the kind of bank that matched (see BANK_KIND_CATEGORY).
 FROM_MATCH = "from_match"
@@ -88,11 +99,34 @@ class AccountCond(_Strict):
     min_prior_violations: int | None = Field(None, ge=0)
 
 
+class ConversationCond(_Strict):
+    """A message's conversation. Lists are alternatives (any of them) except `relationship`,
+    whose signals must all be present."""
+
+    #: Detector families this condition is about (default: either).
+    families: list[Literal["grooming", "sextortion"]] = Field(
+        default_factory=lambda: ["grooming", "sextortion"]  # type: ignore[arg-type]
+    )
+    #: The family's warning is on at this message (true) or off (false).
+    warned: bool | None = None
+    #: The family's warning fired for the first time on this message.
+    crossed: bool | None = None
+    min_score: float | None = Field(None, ge=0.0, le=1.0)
+    behaviours: list[str] | None = None
+    relationship: list[str] | None = None
+    sender_bands: list[str] | None = None
+    recipient_bands: list[str] | None = None
+    first_contact: bool | None = None
+    #: The service says sender and recipients are connections (false also when it did not say).
+    connected: bool | None = None
+
+
 class When(_Strict):
     match: MatchCond | None = None
     score: ScoreCond | None = None
     reports: ReportCond | None = None
     account: AccountCond | None = None
+    conversation: ConversationCond | None = None
     surfaces: list[str] | None = None
     media_kinds: list[str] | None = None
     any: list[When] | None = None
@@ -102,7 +136,7 @@ class When(_Strict):
 
     def kinds(self) -> set[str]:
         """The condition kinds this `when` requires in every alternative (for the invariants)."""
-        own = {f for f in ("match", "score", "reports", "account") if getattr(self, f) is not None}
+        own = {f for f in ("match", "score", "reports", "account", "conversation") if getattr(self, f) is not None}
         if self.any:
             common = set.intersection(*(w.kinds() for w in self.any))
             own |= common
@@ -113,7 +147,7 @@ class Rule(_Strict):
     name: str = Field(pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)+$", max_length=120)
     description: str = ""
     when: When = Field(default_factory=When)
-    verdict: Literal["allow", "review", "block"]
+    verdict: VerdictAction
     category: str | None = None
     actions: list[str] = Field(default_factory=list)
     reason: str = Field(min_length=1, max_length=500)
@@ -165,6 +199,21 @@ class AccountView:
 
 
 @dataclass(frozen=True)
+class ConversationView:
+    """What policy needs to know of a message's conversation after the detector's update."""
+
+    scores: dict[str, float] = field(default_factory=dict)  # family -> score
+    warned: tuple[str, ...] = ()  # families whose warning is on
+    crossed: tuple[str, ...] = ()  # families whose warning fired first on this message
+    behaviours: tuple[str, ...] = ()  # behaviours seen in the conversation so far
+    relationship: tuple[str, ...] = ()  # e.g. adult_to_minor, first_contact, after_block
+    sender_band: str = "unknown"
+    recipient_bands: tuple[str, ...] = ()
+    first_contact: bool = False
+    connected: bool | None = None
+
+
+@dataclass(frozen=True)
 class PolicyInput:
     matches: tuple[MatchView, ...] = ()
     #: {classifier: {"version": ..., "scores": {label: score}}}, as in ContentItem.scores.
@@ -173,6 +222,7 @@ class PolicyInput:
     account: AccountView | None = None
     surface: str | None = None
     media_kind: str | None = None
+    conversation: ConversationView | None = None
 
 
 @dataclass(frozen=True)
@@ -245,8 +295,16 @@ def check(rs: RuleSet) -> list[str]:
         for a in r.actions:
             if a not in ACTIONS:
                 problems.append(f"{where}: unknown action '{a}' (one of {', '.join(sorted(ACTIONS))})")
-        if r.verdict == "allow" and r.actions:
-            problems.append(f"{where}: an allow verdict carries no actions")
+        is_message_rule = "conversation" in r.when.kinds()
+        if r.verdict == "allow" and r.actions and not (is_message_rule and set(r.actions) <= MESSAGE_ALLOW_ACTIONS):
+            problems.append(
+                f"{where}: an allow verdict carries no actions (a message rule's allow may carry "
+                f"{', '.join(sorted(MESSAGE_ALLOW_ACTIONS))})"
+            )
+        if r.verdict == "hold" and not is_message_rule:
+            problems.append(f"{where}: hold is a message verdict: it needs a conversation condition")
+        if "nudge" in r.actions and not is_message_rule:
+            problems.append(f"{where}: nudge needs a conversation condition (nudges go to minors in it)")
         if (ACCOUNT_ACTIONS & set(r.actions) or "ladder" in r.actions) and "match" not in r.when.kinds():
             problems.append(
                 f"{where}: account actions need a bank match in every alternative; "
@@ -254,6 +312,9 @@ def check(rs: RuleSet) -> list[str]:
             )
         if (ACCOUNT_ACTIONS & set(r.actions) or "content.remove" in r.actions) and r.category is None:
             problems.append(f"{where}: a rule that removes or restricts must name its category")
+        for band in _conversation_bands(r.when):
+            if band not in AGE_BANDS:
+                problems.append(f"{where}: unknown age band '{band}' (one of {', '.join(AGE_BANDS)})")
         for cond_cats in _report_categories(r.when):
             for c in cond_cats:
                 if c not in CATEGORIES:
@@ -266,6 +327,14 @@ def check(rs: RuleSet) -> list[str]:
     if not (last.when.is_empty() and last.mode == "active"):
         problems.append("the last rule must be an active fallback with no conditions")
     return problems
+
+
+def _conversation_bands(w: When) -> list[str]:
+    c = w.conversation
+    out = [*(c.sender_bands or []), *(c.recipient_bands or [])] if c else []
+    for alt in w.any or []:
+        out += _conversation_bands(alt)
+    return out
 
 
 def _report_categories(w: When) -> list[list[str]]:
@@ -363,6 +432,35 @@ def _account(c: AccountCond, inp: PolicyInput) -> bool:
     return not (c.min_prior_violations is not None and a.prior_violations < c.min_prior_violations)
 
 
+def _conversation(c: ConversationCond, inp: PolicyInput, out: _Fired) -> bool:
+    v = inp.conversation
+    if v is None:
+        return False
+    families = [f for f in c.families]
+    if c.warned is not None and any((f in v.warned) for f in families) != c.warned:
+        return False
+    if c.crossed is not None and any((f in v.crossed) for f in families) != c.crossed:
+        return False
+    if c.min_score is not None and max((v.scores.get(f, 0.0) for f in families), default=0.0) < c.min_score:
+        return False
+    if c.behaviours is not None and not set(c.behaviours) & set(v.behaviours):
+        return False
+    if c.relationship is not None and not set(c.relationship) <= set(v.relationship):
+        return False
+    if c.sender_bands is not None and v.sender_band not in c.sender_bands:
+        return False
+    if c.recipient_bands is not None and not set(c.recipient_bands) & set(v.recipient_bands):
+        return False
+    if c.first_contact is not None and v.first_contact != c.first_contact:
+        return False
+    if c.connected is not None and bool(v.connected) != c.connected:  # unknown counts as not connected
+        return False
+    best = max(families, key=lambda f: v.scores.get(f, 0.0))
+    out.vars.update(classifier="conversation", label=best, score=f"{v.scores.get(best, 0.0):.2f}")
+    out.labels.append(best)
+    return True
+
+
 def _holds(w: When, inp: PolicyInput, band: int, out: _Fired) -> bool:
     if w.match is not None and not _match(w.match, inp, band, out):
         return False
@@ -371,6 +469,8 @@ def _holds(w: When, inp: PolicyInput, band: int, out: _Fired) -> bool:
     if w.reports is not None and not _reports(w.reports, inp, out):
         return False
     if w.account is not None and not _account(w.account, inp):
+        return False
+    if w.conversation is not None and not _conversation(w.conversation, inp, out):
         return False
     if w.surfaces is not None and inp.surface not in w.surfaces:
         return False

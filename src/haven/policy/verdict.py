@@ -15,7 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-VerdictAction = Literal["allow", "review", "block"]
+#: `hold` is for messages only (the rules check refuses it elsewhere): keep it from its recipients.
+VerdictAction = Literal["allow", "review", "hold", "block"]
 
 #: Bank kinds whose matches mean "known material".
 KNOWN_KINDS = frozenset({"known_csam", "known_exploitation", "ncii", "local_confirmed"})
