@@ -62,7 +62,8 @@ def _load_yaml(name: str) -> dict[str, Any]:
 
 
 def _flat(value: str) -> str:
-    return re.sub(r"\s*\n\s*", "", value.strip())
+    # Folded YAML (">-") joins lines with a space: no alternative starts or ends with one.
+    return re.sub(r"\|\s+", "|", re.sub(r"\s*\n\s*", "", value.strip()))
 
 
 def _resolve(src: str, classes: dict[str, str], depth: int = 0) -> str:
@@ -112,7 +113,10 @@ def _build() -> tuple[dict[str, Behaviour], dict[str, Lexicon]]:
     expand: dict[str, dict[str, str]] = {"*": {str(k): str(v) for k, v in (common.get("expand") or {}).items()}}
     for lang in LANGUAGES:
         d = _load_yaml(f"{lang}.yaml")
-        classes = common_classes | {k: _flat(v) for k, v in (d.get("classes") or {}).items()}
+        own = {k: _flat(v) for k, v in (d.get("classes") or {}).items()}
+        # A language may extend a shared class by naming it in its own: app: '{app}|el azulito'.
+        own = {k: v.replace("{" + k + "}", "(?:" + common_classes[k] + ")") if k in common_classes else v for k, v in own.items()}
+        classes = common_classes | own
         lex = Lexicon(
             language=lang,
             name=str(d.get("name", lang)),

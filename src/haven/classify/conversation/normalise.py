@@ -73,6 +73,10 @@ _NON_WORD = re.compile(r"[^a-z0-9? ]+")
 _SPACES = re.compile(r"\s+")
 _NUMBERISH = re.compile(r"\d+(?:am|pm|h|hr|hrs|yo|y|th|st|nd|rd|min|mins|k|s|x|m|f|gb|mb|p)?")
 _LEET_CHARS = frozenset(_LEET)
+_ONE_I = re.compile(
+    r"(?<![\d.,$])\b1 (?=(?:have|will|got|know|am|can|need|want|post|send|swear|see|saw|found|recorded|saved|kept|"
+    r"ll|share|leak|told|said|dont|wont|cant)\b)"
+)
 _VOWELS = frozenset("aeiouy")
 
 
@@ -136,6 +140,7 @@ def _base(text: str) -> str:
     t = _join_spaced(t)
     t = " ".join(_unleet_word(w) for w in t.split())
     t = _APOS.sub("", t)
+    t = _ONE_I.sub("i ", t)  # "1 have ur contacts", "or 1 post it": the digit one written for "I"
     t = _NON_WORD.sub(" ", t).replace("?", " ? ")
     return _SPACES.sub(" ", t).strip()
 
