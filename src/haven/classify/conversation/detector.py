@@ -91,7 +91,7 @@ def direction_weight(sender_band: str, recipient_bands: list[str], family: str) 
     if is_minor(sender_band):
         if family == "sextortion":
             return 0.5
-        return 0.5 if to_minor else 0.3  # children among themselves, or a child asking an adult
+        return 0.35 if to_minor else 0.3  # children among themselves, or a child asking an adult
     if sender_band == "adult":
         if to_minor:
             return 1.0
@@ -177,6 +177,7 @@ class ConversationState:
     stated_ages: dict[str, int] = field(default_factory=dict)
     languages: dict[str, int] = field(default_factory=dict)  # language -> messages detected in it
     said: dict[str, list[str]] = field(default_factory=dict)  # sender -> sextortion behaviours said
+    direction: float = 0.0  # the largest direction weight of a grooming behaviour so far
 
     MAX_EVENTS = 200
 
@@ -193,6 +194,7 @@ class ConversationState:
             "stated_ages": self.stated_ages,
             "languages": self.languages,
             "said": self.said,
+            "direction": self.direction,
         }
 
     @classmethod
@@ -210,6 +212,7 @@ class ConversationState:
             stated_ages=dict(d.get("stated_ages", {})),
             languages=dict(d.get("languages", {})),
             said={k: list(v) for k, v in d.get("said", {}).items()},
+            direction=float(d.get("direction", 0.0)),
         )
 
 
@@ -227,10 +230,12 @@ def family_score(state: ConversationState, family: str) -> float:
     rel = state.relationship
     if family == "grooming":
         present = set(names)
+        # Bonuses count as much as the messages they come from (little among children).
+        scale = state.direction if state.direction else 1.0
         if any(pair <= present for pair in COMBINATIONS):
-            base += COMBINATION_BONUS
+            base += COMBINATION_BONUS * scale
         if len(names) >= 3:
-            base += STAGES_BONUS
+            base += STAGES_BONUS * scale
         if state.connected:
             base *= CONNECTED_FACTOR
         if rel.get("first_contact_non_connection"):
@@ -305,6 +310,8 @@ class Detector:
             count = state.counts.get(name, 0) + 1
             state.counts[name] = count
             c = weight * d * (1 + REPEAT_STEP * min(2, count - 1))
+            if b.family == "grooming":
+                state.direction = max(state.direction, d)
             state.contrib[name] = max(state.contrib.get(name, 0.0), c)
             f = Fired(name, b.family, turn, message_id, sender, evidence, source)
             fired.append(f)

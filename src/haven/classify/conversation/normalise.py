@@ -118,7 +118,9 @@ def _segment(joined: str) -> str:
             if prev is not None and joined[j:i] in words and (best[i] is None or len(prev) + 1 < len(best[i] or [])):
                 best[i] = [*prev, joined[j:i]]
     out = best[n]
-    return " ".join(out) if out else joined
+    if not out or any(len(w) == 1 and w not in ("a", "i", "u") for w in out):
+        return joined
+    return " ".join(out)
 
 
 def _spaced(m: re.Match[str]) -> str:
