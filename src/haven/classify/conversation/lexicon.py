@@ -115,7 +115,10 @@ def _build() -> tuple[dict[str, Behaviour], dict[str, Lexicon]]:
         d = _load_yaml(f"{lang}.yaml")
         own = {k: _flat(v) for k, v in (d.get("classes") or {}).items()}
         # A language may extend a shared class by naming it in its own: app: '{app}|el azulito'.
-        own = {k: v.replace("{" + k + "}", "(?:" + common_classes[k] + ")") if k in common_classes else v for k, v in own.items()}
+        own = {
+            k: v.replace("{" + k + "}", "(?:" + common_classes[k] + ")") if k in common_classes else v
+            for k, v in own.items()
+        }
         classes = common_classes | own
         lex = Lexicon(
             language=lang,
