@@ -131,7 +131,7 @@ def test_bad_lines_are_refused_with_their_place() -> None:
 
     from haven.classify.evaluation.sets import parse_line
 
-    with pytest.raises(ValueError, match="x:1.*warn_by"):
+    with pytest.raises(ValueError, match=r"x:1.*warn_by"):
         parse_line(json.dumps(_conv("g", "grooming", ["hi"], 5)), "x:1")
     with pytest.raises(ValueError, match="label"):
         parse_line(json.dumps(_conv("g", "maybe", ["hi"], 1)))
