@@ -73,6 +73,36 @@ def stated_age(normalised: str) -> int | None:
     return None
 
 
+_RAW_WORD = re.compile(r"\S+")
+
+
+def verbatim(text: str, evidence: str, forms: dict[str, str]) -> str:
+    """The shortest run of the message's own words whose normalised form holds `evidence` (what
+    the patterns matched, in normalised words), so a reviewer sees it marked where it stands
+    ("do ur parents check ur phone", not "do your parents check your phone"). Falls back to the
+    normalised evidence (e.g. a name spelt with dots, found in the squashed text)."""
+    if evidence in text.lower():
+        return evidence
+    spans = [m.span() for m in _RAW_WORD.finditer(text)]
+    want = f" {evidence} "
+    words = evidence.split()
+    for lang in forms:
+        # Start only where a word's own normalised form holds the evidence's first word; when no
+        # word does (letters spelt out one by one), try every start.
+        starts = [i for i, (a, b) in enumerate(spans) if words[0] in normalise_for(text[a:b], lang).split()]
+        best: tuple[int, int] | None = None
+        for i in starts or range(len(spans)):
+            for j in range(i, min(len(spans), i + len(words) + (4 if starts else 30))):
+                norm = normalise_for(text[spans[i][0] : spans[j][1]], lang)
+                if want in f" {norm} ":
+                    if best is None or spans[j][1] - spans[i][0] < best[1] - best[0]:
+                        best = (spans[i][0], spans[j][1])
+                    break
+        if best is not None:
+            return text[best[0] : best[1]].strip(".,;:!?\"'()")
+    return evidence
+
+
 def band_of_age(age: int) -> str:
     return "under_13" if age < 13 else "13_15" if age < 16 else "16_17" if age < 18 else "adult"
 
@@ -292,7 +322,7 @@ class Detector:
         if age is not None:
             state.stated_ages[sender] = age
         context = self._effective(state, sender, context)
-        hits = [(n, ev, "rules") for n, ev in fire_forms(forms, squashed(text))]
+        hits = [(n, verbatim(text, ev, forms), "rules") for n, ev in fire_forms(forms, squashed(text))]
         if self.semantic is not None and norm:
             ruled = {n for n, _, _ in hits}
             hits += [(n, ev, "semantic") for n, ev in self.semantic.fire(text) if n not in ruled]
