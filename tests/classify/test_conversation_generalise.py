@@ -24,6 +24,8 @@ from haven.classify.conversation.normalise import normalise, normalise_for, skel
         ("$200 or else", "200 dollars or else"),
         ("1 have ur contacts", "i have your contacts"),
         ("u r a good kid", "you are a good kid"),  # three text-speak words are not one spelt-out word
+        ("its our secert", "its our secret"),  # two neighbouring letters swapped
+        ("the form is from school", "the form is from school"),  # real words are left alone
     ],
 )
 def test_normalisation_undoes_text_speak_and_obfuscation(raw: str, plain: str) -> None:
@@ -174,6 +176,15 @@ def test_gift_and_secrecy_together_count_more_than_apart() -> None:
                 ("A", "add me on snap"),
             ],
             {"A": "13_15", "B": "13_15"},
+            False,
+        ),
+        # A coach (not a connection) moving the team chat, parents included, and logistics by text.
+        (
+            [
+                ("A", "hey all, were moving the team chat to whatsapp, parents are added too"),
+                ("A", "text me if ur late"),
+            ],
+            STRANGER,
             False,
         ),
         # A grandparent's birthday gift card.

@@ -15,7 +15,8 @@ Steps, in order (each cheap; the whole pass is a few tens of microseconds per me
    "please"; Spanish "q" -> "que", Portuguese "vc" -> "voce"); the table is in each language's
    lexicon file (`lexicons/<lang>.yaml`, key `expand`);
 8. words written without their vowels restored when exactly one lexicon word has that skeleton
-   ("snd" -> "send", "scrt" -> "secret", "prnts" -> "parents").
+   ("snd" -> "send", "scrt" -> "secret", "prnts" -> "parents"), and two swapped neighbouring
+   letters put back when that gives exactly one lexicon word ("secert" -> "secret").
 
 `normalise(text)` uses the English table only (plus the shared one); the detector calls
 `normalise_for(text, lang)` with the language it detected.
@@ -160,6 +161,7 @@ class _Vocab:
     restore dropped vowels."""
 
     words: frozenset[str] = frozenset()
+    by_lang: dict[str, frozenset[str]] = {}
     skeletons: dict[str, dict[str, str]] = {}
     expand: dict[str, dict[str, str]] = {}
     digit_words: frozenset[str] = frozenset()  # text-speak with digits in it ("b4", "gr8"): not leet
@@ -183,6 +185,7 @@ def set_vocabulary(words: dict[str, set[str]], expand: dict[str, dict[str, str]]
                 skel[k] = None  # two words of the same length: ambiguous, leave the token alone
         skeletons[lang] = {k: v for k, v in skel.items() if v is not None}
     _Vocab.words = frozenset().union(*words.values()) if words else frozenset()
+    _Vocab.by_lang = {lang: frozenset(ws) for lang, ws in words.items()}
     _Vocab.skeletons = skeletons
     _Vocab.expand = expand
     _Vocab.digit_words = frozenset(k for table in expand.values() for k in table if any(c.isdigit() for c in k))
@@ -214,6 +217,12 @@ def _word(tok: str, lang: str) -> str:
         restored = (_Vocab.skeletons.get(lang) or {}).get(skeleton(tok))
         if restored is not None:
             return restored
+    if len(tok) >= 5 and tok.isalpha():
+        # Two neighbouring letters swapped ("secert", "parnets"): the one known word it gives.
+        known = _Vocab.by_lang.get(lang) or frozenset()
+        fixes = {w for i in range(len(tok) - 1) if (w := tok[:i] + tok[i + 1] + tok[i] + tok[i + 2 :]) in known}
+        if len(fixes) == 1:
+            return fixes.pop()
     return tok
 
 
