@@ -137,6 +137,7 @@ def _join_spaced(t: str) -> str:
     return _SPACED.sub(_spaced, t)
 
 
+@lru_cache(maxsize=4096)  # one message is normalised per language, squashed and language-detected
 def _base(text: str) -> str:
     """Steps 1 to 5: lower-case ASCII words and numbers separated by one space."""
     t = _money(_fold(text))
@@ -190,6 +191,7 @@ def set_vocabulary(words: dict[str, set[str]], expand: dict[str, dict[str, str]]
     _Vocab.expand = expand
     _Vocab.digit_words = frozenset(k for table in expand.values() for k in table if any(c.isdigit() for c in k))
     _word.cache_clear()
+    _base.cache_clear()
 
 
 @lru_cache(maxsize=65536)
