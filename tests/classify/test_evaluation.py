@@ -46,15 +46,92 @@ def test_metrics_are_computed_from_the_runs() -> None:
     assert loud["any_risk"]["false_alarm_rate_benign"] >= 0.5
 
 
-def test_haven_eval_prints_figures_for_both_splits(monkeypatch, tmp_path) -> None:
+def test_haven_eval_reports_each_set_separately(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("HAVEN_VAR_DIR", str(tmp_path))
     runner = CliRunner()
-    r = runner.invoke(app, ["eval", "--json", "--no-images"])
+    r = runner.invoke(app, ["eval", "--json", "--no-images", "--set", "generated"])
     assert r.exit_code == 0, r.output
     out = json.loads(r.output)
+    assert "memory, not detection" in out["generated"]["note"]
     for split in ("tune", "held_out"):
-        assert out[split]["conversations"] == 450
-        assert 0.5 < out[split]["grooming"]["recall"] <= 1.0
-        assert out[split]["any_risk"]["false_alarm_rate_benign"] < 0.05
+        assert out["generated"][split]["conversations"] == 450
+        assert 0.5 < out["generated"][split]["grooming"]["recall"] <= 1.0
+        assert out["generated"][split]["any_risk"]["false_alarm_rate_benign"] < 0.05
+    dev = json.loads(runner.invoke(app, ["eval", "--json", "--no-images", "--set", "dev"]).output)["dev"]
+    assert dev["file"] == "dev_v1.jsonl" and dev["conversations"] >= 100
+    assert set(dev["languages"]) >= {"en", "es", "pt"}
+    a = dev["all"]
+    assert a["risky"]["n"] == a["grooming"]["n"] + a["sextortion"]["n"]
+    assert a["risky"]["n"] == sum(dev[lang]["risky"]["n"] for lang in dev["languages"])
+    assert 0 <= a["risky"]["fraction_warned_by_warn_by"] <= a["risky"]["recall"] <= 1
+    assert set(dev["targets_met"]) == {
+        "risky_warned_by_warn_by_at_least_80pct",
+        "every_sextortion_at_threat_and_demand",
+        "at_most_1_false_alarm_per_12_benign",
+    }
     bad = runner.invoke(app, ["eval", "--split", "nope"])
     assert bad.exit_code != 0 and "split" in bad.output
+    bad = runner.invoke(app, ["eval", "--set", "nope"])
+    assert bad.exit_code != 0 and "set" in bad.output
+
+
+def test_a_missing_held_out_file_is_skipped_with_a_line_and_a_present_one_is_read(monkeypatch, tmp_path) -> None:
+    from haven.classify.evaluation import run
+
+    monkeypatch.setenv("HAVEN_VAR_DIR", str(tmp_path))
+    monkeypatch.setitem(run.WRITTEN_FILES, "heldout", "no-such-file-v0.jsonl")
+    runner = CliRunner()
+    r = runner.invoke(app, ["eval", "--no-images", "--set", "heldout"])
+    assert r.exit_code == 0 and "skipped" in r.output and "no-such-file-v0.jsonl" in r.output
+    # A file that exists is read (a stand-in written here, in a temporary folder).
+    fake = tmp_path / "stand-in.jsonl"
+    fake.write_text(json.dumps(_conv("s-1", "benign", ["see you at practice at 5", "ok coach"], None)) + "\n")
+    monkeypatch.setattr("haven.classify.evaluation.sets.data_path", lambda name: fake)
+    out = json.loads(runner.invoke(app, ["eval", "--json", "--no-images", "--set", "heldout"]).output)["heldout"]
+    assert out["conversations"] == 1 and out["all"]["benign"]["n"] == 1
+
+
+def _conv(cid: str, label: str, lines: list[str], warn_by: int | None, lang: str = "en") -> dict:
+    return {
+        "id": cid,
+        "language": lang,
+        "label": label,
+        "scene": "test",
+        "behaviours": [],
+        "bands": {"A": "adult", "B": "13_15"},
+        "connected": False,
+        "warn_by": warn_by,
+        "messages": [{"sender": "A" if i % 2 == 0 else "B", "text": t} for i, t in enumerate(lines)],
+    }
+
+
+def test_written_set_figures_come_from_the_runs() -> None:
+    from haven.classify.evaluation.sets import evaluate_written, parse_line
+
+    rows = [
+        _conv("g-1", "grooming", ["hi", "hey", "dont tell ur mom we talk ok", "ok"], 3),
+        _conv("g-2", "grooming", ["hi", "hey", "how was school", "fine", "add me on snap its more private"], 3, "es"),
+        _conv("b-1", "benign", ["happy birthday! how old are you now?", "13!!"], None),
+    ]
+    convs = [parse_line(json.dumps(r)) for r in rows]
+    r = evaluate_written(Detector(0.5, 0.5), convs)
+    g = r["all"]["grooming"]
+    assert g["n"] == 2 and g["warned"] == 2 and g["warned_by_warn_by"] == 1  # the second warned at 5 > 3
+    assert g["lateness_median"] == 1  # (0 + 2) / 2
+    assert r["en"]["grooming"]["n"] == 1 and r["es"]["grooming"]["warned_by_warn_by"] == 0
+    assert r["all"]["benign"]["false_alarms"] == 0
+    silent = evaluate_written(Detector(2.0, 2.0), convs)["all"]
+    assert silent["risky"]["recall"] == 0 and silent["benign"]["false_alarms_per_12"] == 0
+    loud = evaluate_written(Detector(0.0, 2.0), convs)["all"]
+    assert loud["benign"]["false_alarms"] == 1 and loud["benign"]["false_alarms_per_12"] == 12
+
+
+def test_bad_lines_are_refused_with_their_place() -> None:
+    import pytest
+
+    from haven.classify.evaluation.sets import parse_line
+
+    with pytest.raises(ValueError, match=r"x:1.*warn_by"):
+        parse_line(json.dumps(_conv("g", "grooming", ["hi"], 5)), "x:1")
+    with pytest.raises(ValueError, match="label"):
+        parse_line(json.dumps(_conv("g", "maybe", ["hi"], 1)))

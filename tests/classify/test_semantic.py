@@ -11,10 +11,12 @@ from haven.classify.conversation.lexicon import fire
 from haven.classify.conversation.normalise import normalise, squashed
 from haven.classify.conversation.semantic import load_semantic
 
+# Paraphrases the rule lexicons (haven/classify/conversation/lexicons/) do not cover; the earlier
+# ones ("keep our chats private from ur mum", "ill forward every photo to ur classmates", "i need to
+# see u on cam") are now caught by the intent patterns themselves.
 PARAPHRASES = {
-    "secrecy": "hey can u keep our chats private from ur mum",
-    "threat_share": "ill forward every photo to ur classmates",
-    "image_request": "i need to see u on cam",
+    "secrecy": "this stays just with the two of us ok",
+    "threat_share": "all the people you know are getting those pictures",
 }
 
 

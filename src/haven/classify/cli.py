@@ -1,9 +1,11 @@
-"""`haven eval`: precision, recall, turn of first warning and false alarms on the labelled set."""
+"""`haven eval`: the conversation detector on each evaluation set, reported separately (the generated
+set, the development set, the frozen held-out set when present), and the imagery models' false
+alarms on benign pictures."""
 
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -11,18 +13,100 @@ from rich.table import Table
 from haven.core.cli import console, handles_errors, settings
 
 
+def _fmt(v: Any) -> str:
+    return "-" if v is None else str(v)
+
+
+def _print_written(name: str, r: dict[str, Any]) -> None:
+    t = Table(title=f"{name}: {r['file']} ({r['conversations']} conversations)")
+    for col in (
+        "language",
+        "label",
+        "n",
+        "warned at all",
+        "warned by warn_by",
+        "lateness (median turns)",
+        "sextortion warned at threat+demand",
+        "benign false alarms",
+        "per 12 benign",
+    ):
+        t.add_column(col)
+    for lang in ("all", *r["languages"]):
+        x = r[lang]
+        for label in ("risky", "grooming", "sextortion"):
+            f = x[label]
+            at = f.get("sextortion_warned_at_threat_and_demand")
+            t.add_row(
+                lang,
+                label,
+                str(f["n"]),
+                f"{f['warned']} ({_fmt(f['recall'])})",
+                f"{f['warned_by_warn_by']} ({_fmt(f['fraction_warned_by_warn_by'])})",
+                _fmt(f["lateness_median"]),
+                "" if at is None else f"{at}/{f['n']}",
+                "",
+                "",
+            )
+        b = x["benign"]
+        t.add_row(
+            lang, "benign", str(b["n"]), "", "", "", "", f"{b['false_alarms']}/{b['n']}", _fmt(b["false_alarms_per_12"])
+        )
+    console.print(t)
+    if r["false_alarms_by_benign_scene"]:
+        console.print(
+            "false alarms by benign scene: "
+            + ", ".join(f"{k} {v}" for k, v in r["false_alarms_by_benign_scene"].items())
+        )
+    console.print("targets: " + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in r["targets_met"].items()))
+
+
+def _print_generated(r: dict[str, Any]) -> None:
+    for sp in ("tune", "held_out"):
+        if sp not in r:
+            continue
+        g = r[sp]
+        t = Table(title=f"generated, split {sp} ({g['conversations']} conversations)")
+        for col in (
+            "",
+            "precision",
+            "recall",
+            "1st warning turn (median / p90)",
+            "turns after 1st risky msg",
+            "benign false alarms",
+        ):
+            t.add_column(col)
+        a = g["any_risk"]
+        t.add_row("any risk", _fmt(a["precision"]), _fmt(a["recall"]), "", "", _fmt(a["false_alarm_rate_benign"]))
+        for fam in ("grooming", "sextortion"):
+            f = g[fam]
+            t.add_row(
+                fam,
+                _fmt(f["precision"]),
+                _fmt(f["recall"]),
+                f"{f['first_warning_turn_median']} / {f['first_warning_turn_p90']}",
+                _fmt(f["turns_after_first_risky_message_median"]),
+                str(f["benign_false_alarms"]),
+            )
+        console.print(t)
+
+
 @handles_errors
 def eval_command(
-    split: Annotated[str, typer.Option(help="tune, held_out or all")] = "all",
+    set_: Annotated[
+        str, typer.Option("--set", help="generated, dev, heldout or all (each reported separately)")
+    ] = "all",
+    split: Annotated[str, typer.Option(help="for the generated set: tune, held_out or all")] = "all",
     semantic: Annotated[bool, typer.Option(help="add the semantic detector (needs the `semantic` extra)")] = False,
     images: Annotated[bool, typer.Option(help="also measure the imagery models on benign pictures")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="print the figures as JSON")] = False,
 ) -> None:
-    """Run the detectors over Haven's synthetic, non-graphic labelled set and print the figures."""
+    """Run the conversation detector over each evaluation set and print the figures, set by set."""
     from haven.classify.conversation.detector import Detector
-    from haven.classify.evaluation.run import evaluate_all
+    from haven.classify.evaluation.run import SET_NOTES, SETS, evaluate_images, evaluate_sets
     from haven.core.errors import Invalid
 
+    if set_ not in (*SETS, "all"):
+        raise Invalid("--set is generated, dev, heldout or all")
     if split not in ("tune", "held_out", "all"):
         raise Invalid("--split is tune, held_out or all")
     s = settings()
@@ -36,8 +120,11 @@ def eval_command(
                 "the semantic detector is not installed: pip install torch==2.13.0 && pip install -e '.[semantic]'"
             )
     det = Detector(s.grooming_warn_threshold, s.sextortion_warn_threshold, sem)
+    sets = SETS if set_ == "all" else (set_,)
     splits = ("tune", "held_out") if split == "all" else (split,)
-    result = evaluate_all(det, splits=splits, images=images)
+    result: dict[str, Any] = evaluate_sets(det, sets, splits=splits)
+    if images:
+        result["images"] = evaluate_images()
     result["detector"] = {
         "grooming_threshold": det.grooming_threshold,
         "sextortion_threshold": det.sextortion_threshold,
@@ -46,35 +133,15 @@ def eval_command(
     if as_json:
         print(json.dumps(result))
         return
-    for sp in splits:
-        r = result[sp]
-        t = Table(title=f"{sp} ({r['conversations']} conversations)")
-        for col in (
-            "",
-            "precision",
-            "recall",
-            "1st warning turn (median / p90)",
-            "turns after 1st risky msg",
-            "benign false alarms",
-        ):
-            t.add_column(col)
-        a = r["any_risk"]
-        t.add_row("any risk", str(a["precision"]), str(a["recall"]), "", "", str(a["false_alarm_rate_benign"]))
-        for fam in ("grooming", "sextortion"):
-            f = r[fam]
-            t.add_row(
-                fam,
-                str(f["precision"]),
-                str(f["recall"]),
-                f"{f['first_warning_turn_median']} / {f['first_warning_turn_p90']}",
-                str(f["turns_after_first_risky_message_median"]),
-                str(f["benign_false_alarms"]),
-            )
-        console.print(t)
-        console.print(
-            "false-alarm rate by benign scene: "
-            + ", ".join(f"{k} {v}" for k, v in r["false_alarm_rate_by_scene"].items())
-        )
+    for name in sets:
+        r = result[name]
+        console.print(f"[bold]{name}[/bold]: {SET_NOTES[name]}")
+        if "skipped" in r:
+            console.print(f"  skipped: {r['skipped']}")
+        elif name == "generated":
+            _print_generated(r)
+        else:
+            _print_written(name, r)
     if images:
         im = result["images"]
         console.print(

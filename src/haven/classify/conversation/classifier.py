@@ -17,14 +17,14 @@ class ConversationClassifier:
     """
 
     name = "conversation"
-    version = "rules-1"
+    version = "rules-2"
     kinds = frozenset({"conversation", "text"})
 
     def __init__(self, detector: Detector | None = None, bands: dict[str, str] | None = None) -> None:
         self.detector = detector or Detector()
         self.bands = bands or {}
         if self.detector.semantic is not None:
-            self.version = f"rules-1+{self.detector.semantic.version}"
+            self.version = f"rules-2+{self.detector.semantic.version}"
 
     def classify(self, content: Content) -> LabelledScores:
         from haven.classify.base import Turn

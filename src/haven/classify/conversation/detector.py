@@ -23,15 +23,31 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from haven.accounts.bands import MINOR_BANDS
-from haven.classify.conversation.lexicon import BY_NAME, fire
-from haven.classify.conversation.normalise import normalise, normalise_keep_doubles, squashed
+from haven.classify.conversation.language import detect_language
+from haven.classify.conversation.lexicon import BY_NAME, fire_forms
+from haven.classify.conversation.normalise import normalise_for, squashed
 
 FIRST_CONTACT_BONUS = 0.1
 FAN_OUT_BONUS = 0.2
 FAN_OUT_MIN = 5  # distinct minors first contacted by one adult within the window
 AFTER_BLOCK_BONUS = 0.25
-CONNECTED_FACTOR = 0.6
+CONNECTED_FACTOR = 0.5
 STAGES_BONUS = 0.1
+#: Pairs of grooming behaviours that mean more together than apart (gift + secrecy, ...).
+COMBINATIONS = (
+    frozenset({"gifts", "secrecy"}),
+    frozenset({"image_request", "secrecy"}),
+    frozenset({"meeting", "secrecy"}),
+    frozenset({"platform_move", "secrecy"}),
+    frozenset({"isolation", "secrecy"}),
+    frozenset({"risk_assessment", "meeting"}),
+    frozenset({"risk_assessment", "image_request"}),
+    frozenset({"gifts", "image_request"}),
+    frozenset({"gifts", "meeting"}),
+)
+COMBINATION_BONUS = 0.15
+DEMANDS = frozenset({"payment_demand", "gift_card_crypto", "image_demand"})
+THREAT_AND_DEMAND_FLOOR = 0.7  # the direction weight never scales the combined message below this
 IMAGE_SENT_BONUS = 0.1  # a minor sent a picture after the other side asked for one
 AGE_LIE_BONUS = 0.15  # an account declared adult says it is a child, to a child
 
@@ -57,6 +73,36 @@ def stated_age(normalised: str) -> int | None:
     return None
 
 
+_RAW_WORD = re.compile(r"\S+")
+
+
+def verbatim(text: str, evidence: str, forms: dict[str, str]) -> str:
+    """The shortest run of the message's own words whose normalised form holds `evidence` (what
+    the patterns matched, in normalised words), so a reviewer sees it marked where it stands
+    ("do ur parents check ur phone", not "do your parents check your phone"). Falls back to the
+    normalised evidence (e.g. a name spelt with dots, found in the squashed text)."""
+    if evidence in text.lower():
+        return evidence
+    spans = [m.span() for m in _RAW_WORD.finditer(text)]
+    want = f" {evidence} "
+    words = evidence.split()
+    for lang in forms:
+        # Start only where a word's own normalised form holds the evidence's first word; when no
+        # word does (letters spelt out one by one), try every start.
+        starts = [i for i, (a, b) in enumerate(spans) if words[0] in normalise_for(text[a:b], lang).split()]
+        best: tuple[int, int] | None = None
+        for i in starts or range(len(spans)):
+            for j in range(i, min(len(spans), i + len(words) + (4 if starts else 30))):
+                norm = normalise_for(text[spans[i][0] : spans[j][1]], lang)
+                if want in f" {norm} ":
+                    if best is None or spans[j][1] - spans[i][0] < best[1] - best[0]:
+                        best = (spans[i][0], spans[j][1])
+                    break
+        if best is not None:
+            return text[best[0] : best[1]].strip(".,;:!?\"'()")
+    return evidence
+
+
 def band_of_age(age: int) -> str:
     return "under_13" if age < 13 else "13_15" if age < 16 else "16_17" if age < 18 else "adult"
 
@@ -75,7 +121,7 @@ def direction_weight(sender_band: str, recipient_bands: list[str], family: str) 
     if is_minor(sender_band):
         if family == "sextortion":
             return 0.5
-        return 0.5 if to_minor else 0.3  # children among themselves, or a child asking an adult
+        return 0.35 if to_minor else 0.3  # children among themselves, or a child asking an adult
     if sender_band == "adult":
         if to_minor:
             return 1.0
@@ -159,6 +205,9 @@ class ConversationState:
     warned: dict[str, int] = field(default_factory=dict)  # family -> first turn warned
     image_requesters: list[str] = field(default_factory=list)
     stated_ages: dict[str, int] = field(default_factory=dict)
+    languages: dict[str, int] = field(default_factory=dict)  # language -> messages detected in it
+    said: dict[str, list[str]] = field(default_factory=dict)  # sender -> sextortion behaviours said
+    direction: float = 0.0  # the largest direction weight of a grooming behaviour so far
 
     MAX_EVENTS = 200
 
@@ -173,6 +222,9 @@ class ConversationState:
             "warned": self.warned,
             "image_requesters": self.image_requesters,
             "stated_ages": self.stated_ages,
+            "languages": self.languages,
+            "said": self.said,
+            "direction": self.direction,
         }
 
     @classmethod
@@ -188,6 +240,9 @@ class ConversationState:
             warned=dict(d.get("warned", {})),
             image_requesters=list(d.get("image_requesters", [])),
             stated_ages=dict(d.get("stated_ages", {})),
+            languages=dict(d.get("languages", {})),
+            said={k: list(v) for k, v in d.get("said", {}).items()},
+            direction=float(d.get("direction", 0.0)),
         )
 
 
@@ -204,10 +259,15 @@ def family_score(state: ConversationState, family: str) -> float:
     base = _combine([state.contrib[n] for n in names])
     rel = state.relationship
     if family == "grooming":
+        present = set(names)
+        # Bonuses count as much as the messages they come from (little among children).
+        scale = state.direction if state.direction else 1.0
+        if any(pair <= present for pair in COMBINATIONS):
+            base += COMBINATION_BONUS * scale
+        if len(names) >= 3:
+            base += STAGES_BONUS * scale
         if state.connected:
             base *= CONNECTED_FACTOR
-        if len(names) >= 3:
-            base += STAGES_BONUS
         if rel.get("first_contact_non_connection"):
             base += FIRST_CONTACT_BONUS
         if rel.get("fan_out"):
@@ -253,24 +313,35 @@ class Detector:
     ) -> TurnResult:
         state.turns += 1
         turn = state.turns
-        norm = normalise(text)
+        langs = self._languages(state, text)
+        forms = {lang: normalise_for(text, lang) for lang in langs}
+        norm = forms[langs[0]]
         age = stated_age(norm)
+        if age is None and "en" in forms and langs[0] != "en":
+            age = stated_age(forms["en"])
         if age is not None:
             state.stated_ages[sender] = age
         context = self._effective(state, sender, context)
-        hits = [(n, ev, "rules") for n, ev in fire(norm, squashed(text), normalise_keep_doubles(text))]
+        hits = [(n, verbatim(text, ev, forms), "rules") for n, ev in fire_forms(forms, squashed(text))]
         if self.semantic is not None and norm:
             ruled = {n for n, _, _ in hits}
             hits += [(n, ev, "semantic") for n, ev in self.semantic.fire(text) if n not in ruled]
+        combined = self._threat_and_demand(state, sender, hits)
+        if combined is not None:
+            hits.append(("threat_and_demand", combined, "rules"))
         fired: list[Fired] = []
         before = set(state.contrib)
         for name, evidence, source in hits:
             b = BY_NAME[name]
             d = direction_weight(context.sender_band, context.recipient_bands, b.family)
+            if name == "threat_and_demand":
+                d = max(d, THREAT_AND_DEMAND_FLOOR)
             weight = b.weight * (0.8 if source == "semantic" else 1.0)
             count = state.counts.get(name, 0) + 1
             state.counts[name] = count
             c = weight * d * (1 + REPEAT_STEP * min(2, count - 1))
+            if b.family == "grooming":
+                state.direction = max(state.direction, d)
             state.contrib[name] = max(state.contrib.get(name, 0.0), c)
             f = Fired(name, b.family, turn, message_id, sender, evidence, source)
             fired.append(f)
@@ -295,6 +366,45 @@ class Detector:
         if len(state.events) > state.MAX_EVENTS:
             del state.events[: len(state.events) - state.MAX_EVENTS]
         return TurnResult(turn, fired, out["grooming"], out["sextortion"], relationship)
+
+    @staticmethod
+    def _languages(state: ConversationState, text: str) -> list[str]:
+        """The languages whose lexicons this message is read with: the one detected in it (or,
+        when it has too few words to tell, the conversation's), then the conversation's most
+        frequent, then English (text-speak and app names are English in every language)."""
+        lang = detect_language(text)
+        if lang is not None:
+            state.languages[lang] = state.languages.get(lang, 0) + 1
+        usual = max(state.languages, key=lambda k: state.languages[k]) if state.languages else "en"
+        out = [lang or usual]
+        for extra in (usual, "en"):
+            if extra not in out:
+                out.append(extra)
+        return out
+
+    @staticmethod
+    def _threat_and_demand(state: ConversationState, sender: str, hits: list[tuple[str, str, str]]) -> str | None:
+        """Evidence for the sextortion message: a threat to share and a demand in this message,
+        or one of them here and the other earlier from the same sender; also a claim to hold the
+        images with a demand and a deadline. None when it is not (yet) that message."""
+        here = {n: ev for n, ev, _ in hits if BY_NAME[n].family == "sextortion"}
+        earlier = set(state.said.get(sender, ()))
+        if here:
+            state.said[sender] = sorted(earlier | set(here))
+        if "threat_and_demand" in earlier or not here:
+            return None
+        demand_here = [n for n in here if n in DEMANDS]
+        threat_here = "threat_share" in here
+        if threat_here and (demand_here or earlier & DEMANDS):
+            parts = ["threat_share", *demand_here] if demand_here else ["threat_share"]
+        elif demand_here and "threat_share" in earlier:
+            parts = demand_here
+        elif demand_here and "deadline" in here and ("possession_claim" in here or "possession_claim" in earlier):
+            parts = [*demand_here, "deadline"]
+        else:
+            return None
+        state.said[sender] = sorted(set(state.said[sender]) | {"threat_and_demand"})
+        return " + ".join(here[p] for p in parts if p in here)
 
     @staticmethod
     def _effective(state: ConversationState, sender: str, ctx: MessageContext) -> MessageContext:
