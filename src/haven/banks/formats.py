@@ -9,22 +9,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 
 from haven.core.errors import Invalid
+from haven.signals.types import REGISTRY
 
 CSV_FIELDS = ("signal_type", "value", "classification", "source_ref")
-
-_PATTERNS = {
-    "md5": re.compile(r"^[0-9a-f]{32}$"),
-    "sha1": re.compile(r"^[0-9a-f]{40}$"),
-    "sha256": re.compile(r"^[0-9a-f]{64}$"),
-    "pdq": re.compile(r"^[0-9a-f]{64}$"),
-}
-SUPPORTED_SIGNALS = tuple(_PATTERNS)
 MAX_LABEL = 80
+#: `bank_entries.value` holds at most this many characters.
+MAX_VALUE = 128
 
 
 @dataclass(frozen=True)
@@ -36,18 +30,19 @@ class EntryIn:
 
 
 def validate_signal(signal_type: str, value: str) -> str | None:
-    """The problem with a (signal type, value) pair, or None when it is well-formed."""
-    pattern = _PATTERNS.get(signal_type)
-    if pattern is None:
-        return f"unknown signal_type '{signal_type}' (expected one of {', '.join(SUPPORTED_SIGNALS)})"
-    if not pattern.match(value):
-        return f"'{value[:80]}' is not a valid {signal_type} value (lowercase hex of the right length)"
-    return None
+    """The problem with a (signal type, normalised value) pair for a bank, or None when it can be
+    banked: the registry decides (unknown types, types that cannot be banked yet such as vPDQ,
+    malformed values)."""
+    problem = REGISTRY.problem(signal_type, value, "bank")
+    if problem is None and len(value) > MAX_VALUE:
+        problem = f"a {signal_type} value longer than {MAX_VALUE} characters cannot be banked"
+    return problem
 
 
 def normalise(entry: EntryIn) -> EntryIn:
     st = entry.signal_type.strip().lower()
-    value = entry.value.strip().lower()
+    t = REGISTRY.get(st)
+    value = t.normalise(entry.value) if t is not None else entry.value.strip().lower()
     cls = (entry.classification or "").strip() or None
     ref = (entry.source_ref or "").strip() or None
     return EntryIn(st, value, cls, ref)

@@ -1,5 +1,6 @@
-"""The in-memory matcher: exact dictionaries for cryptographic hashes, the PDQ index for
-perceptual ones, and the metadata that turns slots into bank entries.
+"""The in-memory matcher: exact dictionaries for the signal types the registry marks exact
+(md5, sha1, sha256, ...), the PDQ index for PDQ, and the metadata that turns slots into bank
+entries.
 
 Kept current by applying changed entries (by change sequence number), never by rebuilding.
 Pure logic: `haven.banks.runtime` feeds it rows from the database.
@@ -15,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from haven.banks.index import PDQIndex, hex_to_words, words_to_hex
+from haven.signals.types import PDQ, REGISTRY
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +38,6 @@ class Hit:
     query_variant: str
 
 
-EXACT_TYPES = ("md5", "sha1", "sha256")
 #: Version of the array layout written by `Matcher.to_arrays`; a snapshot of another version is ignored.
 SNAPSHOT_FORMAT = 1
 #: Compact the index when removed slots outnumber live entries and are at least this many.
@@ -118,11 +119,13 @@ class Matcher:
                 self._drop(meta.entry_id)
                 if not live:
                     continue
-                if meta.signal_type == "pdq":
+                t = REGISTRY.get(meta.signal_type)
+                if t is PDQ:
                     new_pdq.append(meta)
-                elif meta.signal_type in EXACT_TYPES or meta.signal_type == "vpdq":
+                elif t is not None and t.exact:
                     self._meta[meta.entry_id] = meta
                     self._exact[(meta.signal_type, meta.value)].add(meta.entry_id)
+                # Any other type has no index here (vPDQ cannot be banked: the registry says why).
             if new_pdq:
                 slots = self.index.add(hex_to_words([m.value for m in new_pdq]))
                 self._grow_slots(int(slots[-1]) + 1)
@@ -319,4 +322,4 @@ class Matcher:
             }
 
 
-__all__ = ["EXACT_TYPES", "EntryMeta", "Hit", "Matcher", "np"]
+__all__ = ["EntryMeta", "Hit", "Matcher", "np"]

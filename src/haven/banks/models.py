@@ -26,14 +26,6 @@ class Provenance(StrEnum):
     exchange = "exchange"
 
 
-class SignalType(StrEnum):
-    md5 = "md5"
-    sha1 = "sha1"
-    sha256 = "sha256"
-    pdq = "pdq"
-    vpdq = "vpdq"
-
-
 #: Industry classification scale (A1/A2/B1/B2) plus the explicit "not on the scale".
 CLASSIFICATIONS = ("A1", "A2", "B1", "B2")
 
@@ -64,6 +56,7 @@ class BankEntry(Base):
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
     bank_id: Mapped[str] = mapped_column(ForeignKey("banks.id", ondelete="CASCADE"), index=True)
+    #: A name in `haven.signals.types.REGISTRY` whose type is bankable.
     signal_type: Mapped[str] = mapped_column(String(16))
     value: Mapped[str] = mapped_column(String(128))
     classification: Mapped[str | None] = mapped_column(String(80), nullable=True)

@@ -7,6 +7,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from haven.signals.types import REGISTRY
+from haven.signals.types.wire import BankSignalType
+
+#: Coarse value length bounds over the bankable signal types (each type then checks its own).
+_MIN_VALUE, _MAX_VALUE = REGISTRY.length_bounds("bank")
+
 BankKindLiteral = Literal["known_csam", "known_exploitation", "ncii", "local_confirmed", "allowlist"]
 
 
@@ -49,8 +55,8 @@ class BankOut(BaseModel):
 class EntryInModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    signal_type: Literal["md5", "sha1", "sha256", "pdq"]
-    value: str = Field(min_length=32, max_length=64)
+    signal_type: BankSignalType
+    value: str = Field(min_length=_MIN_VALUE, max_length=_MAX_VALUE)
     classification: str | None = Field(None, max_length=80)
     source_ref: str | None = Field(None, max_length=400)
 

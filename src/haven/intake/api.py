@@ -23,7 +23,7 @@ from haven.intake.schemas import (
     VerdictOut,
 )
 from haven.screening.signals import compute_signals
-from haven.signals.pdq import is_valid_pdq
+from haven.signals.types import REGISTRY
 
 
 def observe_result(source: str, verdict: VerdictOut, matches: list[MatchOut]) -> None:
@@ -123,22 +123,25 @@ async def submit_content(
     return result
 
 
+def check_hashes(body: LookupRequest) -> tuple[list[tuple[str, str, int | None]], list[dict[str, object]]]:
+    """Normalise each query's value by its signal type (the schema admitted only lookupable
+    types) and list the malformed ones: (type, value, quality) queries, problems by index."""
+    queries: list[tuple[str, str, int | None]] = []
+    problems: list[dict[str, object]] = []
+    types = REGISTRY
+    for i, h in enumerate(body.hashes):
+        t = types[h.signal_type]
+        v = t.normalise(h.value)
+        if not t.is_valid(v):
+            problems.append({"index": i, "problem": f"not a valid {h.signal_type} value"})
+        queries.append((h.signal_type, v, h.quality))
+    return queries, problems
+
+
 @router.post("/hashes/lookup", response_model=LookupResponse)
 def lookup_hashes(body: LookupRequest, request: Request, principal: Intake) -> LookupResponse:
     """Match up to 1,000 hashes computed on the service's side (the media never leaves it)."""
-    problems = []
-    for i, h in enumerate(body.hashes):
-        v = h.value.lower()
-        ok = (
-            is_valid_pdq(v)
-            if h.signal_type == "pdq"
-            else (
-                len(v) == {"md5": 32, "sha1": 40, "sha256": 64}[h.signal_type]
-                and all(c in "0123456789abcdef" for c in v)
-            )
-        )
-        if not ok:
-            problems.append({"index": i, "problem": f"not a valid {h.signal_type} value"})
+    queries, problems = check_hashes(body)
     if problems:
         raise Invalid(
             f"hashes[{problems[0]['index']}]: {problems[0]['problem']}",
@@ -152,7 +155,7 @@ def lookup_hashes(body: LookupRequest, request: Request, principal: Intake) -> L
             settings,
             request.app.state.matcher.matcher,
             integration_id=principal.integration_id,
-            queries=[(h.signal_type, h.value, h.quality) for h in body.hashes],
+            queries=queries,
         )
     for r in results:
         observe_result("lookup", r.verdict, r.matches)

@@ -8,6 +8,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from haven.signals.types import REGISTRY
+from haven.signals.types.wire import LookupSignalType
+
+#: Coarse value length bounds over the lookupable signal types (each type then checks its own).
+_MIN_VALUE, _MAX_VALUE = REGISTRY.length_bounds("lookup")
+
 
 class ContentMetadata(BaseModel):
     """The `metadata` form field of `POST /v1/content`, as JSON."""
@@ -76,8 +82,8 @@ class ContentResult(BaseModel):
 class HashQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    signal_type: Literal["md5", "sha1", "sha256", "pdq"]
-    value: str = Field(min_length=32, max_length=64)
+    signal_type: LookupSignalType
+    value: str = Field(min_length=_MIN_VALUE, max_length=_MAX_VALUE)
     quality: int | None = Field(None, ge=0, le=100, description="PDQ quality when the caller knows it")
 
 

@@ -23,6 +23,7 @@ from haven.screening.rulesets import active_ruleset
 from haven.screening.settle import log_matches, settle
 from haven.screening.signals import Signals, perceptual_queries
 from haven.screening.video import record_video
+from haven.signals.types import REGISTRY
 
 
 def _bank_names(session: Session, hits: list[Hit]) -> dict[str, str]:
@@ -141,10 +142,10 @@ def lookup(
     inputs: list[tuple[str, str, ScreeningInput]] = []
     for signal_type, value, quality in queries:
         value = value.lower()
-        if signal_type == "pdq":
-            inp = ScreeningInput(perceptual=(("original", value),), pdq_quality=quality)
-        else:
+        if REGISTRY[signal_type].exact:
             inp = ScreeningInput(exact=((signal_type, value),))
+        else:  # the one perceptual type lookups accept is PDQ (the registry's `lookupable`)
+            inp = ScreeningInput(perceptual=(("original", value),), pdq_quality=quality)
         inputs.append((signal_type, value, inp))
     matched = [(st, v, inp, match(matcher, inp, min_quality=settings.pdq_min_quality)) for st, v, inp in inputs]
     rules = active_ruleset(session)  # once per batch, not once per hash

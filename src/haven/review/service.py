@@ -32,6 +32,7 @@ from haven.review.queues import (
     get_queue,
     may_work_queue,
 )
+from haven.signals.types import REGISTRY
 
 LEASE = timedelta(minutes=10)
 LOCAL_BANK = "local_confirmed"
@@ -633,10 +634,10 @@ def bank_confirmed(
                     variants[0] = bank_variants(data, max_pixels=settings.max_image_pixels)[1]
                 except Exception:  # the exact hashes are still banked
                     variants = {}
-        for st in ("md5", "sha1", "sha256"):
-            value = getattr(item, st)
+        for t in REGISTRY.for_purpose("bank"):  # the exact hashes the item was stored with
+            value = getattr(item, t.name, None) if t.exact else None
             if value:
-                entries.append(EntryIn(st, value, label, ref))
+                entries.append(EntryIn(t.name, value, label, ref))
         if entries:
             added += add_entries(session, bank, entries, actor=actor, variants=variants)
     return added
