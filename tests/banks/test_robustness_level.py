@@ -14,6 +14,7 @@ from haven.core.errors import Invalid
 from haven.core.settings import Settings
 from haven.signals.image import bank_variants, hash_image
 from haven.signals.robust import STANDARD_NAMES
+from tests.conftest import LiveServer, make_key
 from tests.signals.photos import HARD, STANDARD, banked_bytes, photo
 
 
@@ -89,3 +90,18 @@ def test_lowering_the_level_removes_the_variants_from_a_running_matcher(
     # The entry itself is untouched: the original still matches an unedited copy.
     plain = hash_image(STANDARD["png"](photo("coffee"))).query_variants
     assert [h.entry.entry_id for h in rt.matcher.match_pdq(plain) if h.entry.bank_id == bank_id] == [root]
+
+
+def test_the_level_is_set_and_read_over_http(server: LiveServer, db: Database) -> None:
+    """Operators choose the level through the API (and `haven bank create --robustness`)."""
+    key = make_key(db, ["banks:read", "banks:write"])
+    with server.client(key) as c:
+        created = c.post("/v1/banks", json={"name": "light", "kind": "known_csam", "robustness": "standard"})
+        assert created.status_code == 201, created.text
+        assert created.json()["robustness"] == "standard"
+        assert c.post("/v1/banks", json={"name": "default", "kind": "ncii"}).json()["robustness"] == "strong"
+        bad = c.post("/v1/banks", json={"name": "bad", "kind": "ncii", "robustness": "maximum"})
+        assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_request"
+        patched = c.patch("/v1/banks/light", json={"robustness": "off"})
+        assert patched.status_code == 200 and patched.json()["robustness"] == "off"
+        assert c.get("/v1/banks/light").json()["robustness"] == "off"

@@ -36,6 +36,7 @@ def _out(bank: Bank, entries: int) -> BankOut:
         default_classification=bank.default_classification,
         pdq_threshold=bank.pdq_threshold,
         enabled=bank.enabled,
+        robustness=bank.robustness,
         provenance=bank.provenance,
         entries=entries,
         created_at=bank.created_at,

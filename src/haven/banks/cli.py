@@ -23,6 +23,9 @@ def bank_create(
     description: Annotated[str, typer.Option()] = "",
     classification: Annotated[str | None, typer.Option(help="default classification, e.g. A1")] = None,
     threshold: Annotated[int, typer.Option(help="PDQ distance threshold")] = 31,
+    robustness: Annotated[
+        str, typer.Option(help="variants banked for files Haven hashes itself: off, standard or strong")
+    ] = "strong",
 ) -> None:
     """Create a bank."""
     from haven.banks.service import create_bank
@@ -36,8 +39,9 @@ def bank_create(
             description=description,
             default_classification=classification,
             pdq_threshold=threshold,
+            robustness=robustness,
         )
-        console.print(f"bank [bold]{bank.name}[/bold] created ({bank.id})")
+        console.print(f"bank [bold]{bank.name}[/bold] created ({bank.id}), robustness {bank.robustness}")
 
 
 @bank_app.command("list")

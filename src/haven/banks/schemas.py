@@ -14,6 +14,12 @@ from haven.signals.types.wire import BankSignalType
 _MIN_VALUE, _MAX_VALUE = REGISTRY.length_bounds("bank")
 
 BankKindLiteral = Literal["known_csam", "known_exploitation", "ncii", "local_confirmed", "allowlist"]
+#: How many sub-region and rotation variants Haven banks for media it hashes itself (docs/signals.md).
+RobustnessLiteral = Literal["off", "standard", "strong"]
+_ROBUSTNESS_HELP = (
+    "variants banked for media Haven hashes itself: off (the hash alone), standard (bands, 95% side and "
+    "corner crops), strong (also deeper crops and rotations of a few degrees; the default)"
+)
 
 
 class BankCreate(BaseModel):
@@ -25,6 +31,7 @@ class BankCreate(BaseModel):
     default_classification: str | None = Field(None, max_length=80)
     pdq_threshold: int = Field(31, ge=0, le=128)
     enabled: bool = True
+    robustness: RobustnessLiteral = Field("strong", description=_ROBUSTNESS_HELP)
 
 
 class BankUpdate(BaseModel):
@@ -36,6 +43,7 @@ class BankUpdate(BaseModel):
     default_classification: str | None = Field(None, max_length=80)
     pdq_threshold: int | None = Field(None, ge=0, le=128)
     enabled: bool | None = None
+    robustness: RobustnessLiteral | None = Field(None, description=_ROBUSTNESS_HELP)
 
 
 class BankOut(BaseModel):
@@ -46,6 +54,7 @@ class BankOut(BaseModel):
     default_classification: str | None
     pdq_threshold: int
     enabled: bool
+    robustness: str
     provenance: str
     entries: int
     created_at: datetime

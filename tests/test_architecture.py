@@ -1,0 +1,89 @@
+"""The shape the screening-core work set, kept by tests: no folder-level import cycle among
+capabilities, no capability importing the CLI entry point, no two classes in src/ sharing a
+name, one writer of verdict events, accounts owned by `accounts/`, and one list of capabilities
+that matches the folders."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from haven.capabilities import CAPABILITIES
+from haven.core.capability import Capability, load
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "haven"
+_spec = importlib.util.spec_from_file_location("import_graph", SRC.parents[1] / "scripts" / "import_graph.py")
+assert _spec and _spec.loader
+import_graph = importlib.util.module_from_spec(_spec)
+sys.modules["import_graph"] = import_graph
+_spec.loader.exec_module(import_graph)
+
+
+def _files() -> list[Path]:
+    return [p for p in SRC.rglob("*.py") if "migrations" not in p.parts]
+
+
+def test_no_folder_level_import_cycle_among_capabilities() -> None:
+    edges, _ = import_graph.graph(include_functions=False)
+    assert import_graph.cycles(edges) == []
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    assert import_graph.cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_no_capability_imports_the_cli_entry_point() -> None:
+    offenders = []
+    for path in _files():
+        if path.parent.name == "cli":
+            continue
+        for module, _top in import_graph.imports(path):
+            if module == "haven.cli" or module.startswith("haven.cli."):
+                offenders.append(f"{path.relative_to(SRC)} imports {module}")
+    assert offenders == []
+
+
+def test_no_two_classes_share_a_name() -> None:
+    names: Counter[str] = Counter()
+    for path in _files():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef):
+                names[node.name] += 1
+    assert sorted(n for n, c in names.items() if c > 1) == []
+
+
+@pytest.mark.parametrize("event_type", ["content.verdict", "content.enforcement_requested", "content.received"])
+def test_one_writer_of_content_events(event_type: str) -> None:
+    writers = sorted(
+        str(p.relative_to(SRC))
+        for p in _files()
+        if f'"{event_type}"' in p.read_text() and "record_event" in p.read_text()
+    )
+    assert writers == ["screening/settle.py"]
+
+
+def test_accounts_are_imported_from_accounts() -> None:
+    offenders = []
+    for path in _files():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and not node.module.startswith("haven.accounts"):
+                got = {a.name for a in node.names} & {"Account", "AgeBand", "AGE_BANDS", "MINOR_BANDS"}
+                if got and node.module.startswith("haven."):
+                    offenders.append(f"{path.relative_to(SRC)}: {sorted(got)} from {node.module}")
+    assert offenders == []
+
+
+def test_every_capability_folder_is_listed_once_and_its_references_load() -> None:
+    listed = [c.name for c in CAPABILITIES]
+    assert len(listed) == len(set(listed))
+    declared = sorted(p.parent.name for p in SRC.glob("*/__init__.py") if "CAPABILITY = Capability(" in p.read_text())
+    assert declared == sorted(listed)
+    for cap in CAPABILITIES:
+        assert isinstance(cap, Capability) and cap.summary
+        for ref in (*cap.routers, *cap.pages, *cap.models, *cap.jobs, *cap.subscribers, *(r for _, r in cap.cli)):
+            assert load(ref) is not None, ref
