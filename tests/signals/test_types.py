@@ -13,7 +13,7 @@ from haven.banks.schemas import EntryInModel
 from haven.core.errors import Invalid
 from haven.intake.api import check_hashes
 from haven.intake.schemas import HashQuery, LookupRequest
-from haven.signals.types import PDQ, REGISTRY, VPDQ, HexSignalType, InvalidSignal, Registry, SignalType
+from haven.signals.types import PDQ, REGISTRY, VPDQ, HexSignalType, InvalidSignal, SignalType, SignalTypeRegistry
 from haven.signals.types.vpdq import from_value, to_value
 from haven.signals.video import FrameHash
 from tests.conftest import LiveServer
@@ -81,7 +81,7 @@ def test_vpdq_value_is_a_list_of_frame_features() -> None:
 
 
 def test_registry_refuses_duplicates_and_non_signal_types() -> None:
-    r = Registry()
+    r = SignalTypeRegistry()
     r.register(TOY)
     with pytest.raises(ValueError, match="registered already"):
         r.register(TOY)

@@ -43,7 +43,7 @@ class Reason(BaseModel):
     reason: str = Field(min_length=1, max_length=3000)
 
 
-class Message(BaseModel):
+class ConversationRowIn(BaseModel):
     sent_at: str | None = None
     sender: str | None = None
     recipient: str | None = None
@@ -84,7 +84,9 @@ def escalate_report(case_id: str, body: Reason, session: SessionDep, principal: 
 
 
 @router.put("/{case_id}/conversation")
-def put_conversation(case_id: str, body: list[Message], session: SessionDep, principal: ReportsScope) -> dict[str, Any]:
+def put_conversation(
+    case_id: str, body: list[ConversationRowIn], session: SessionDep, principal: ReportsScope
+) -> dict[str, Any]:
     rows = [m.model_dump() for m in body]
     return summary(session, cases.attach_conversation(session, case_id, _actor(principal), rows))
 

@@ -103,7 +103,7 @@ class StandingOut(BaseModel):
     decisions: list[dict[str, Any]]
 
 
-class HoldIn(BaseModel):
+class NoticeHoldIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     account_id: str = Field(min_length=1, max_length=200)
@@ -112,7 +112,7 @@ class HoldIn(BaseModel):
     until: datetime | None = None
 
 
-class HoldOut(BaseModel):
+class NoticeHoldOut(BaseModel):
     id: str
     account_id: str
     reference: str
@@ -214,8 +214,8 @@ def standing(account_id: str, request: Request, _: Accounts) -> StandingOut:
         )
 
 
-@router.post("/notice-holds", response_model=HoldOut, status_code=201)
-def place_hold(body: HoldIn, request: Request, principal: Admin) -> HoldOut:
+@router.post("/notice-holds", response_model=NoticeHoldOut, status_code=201)
+def place_hold(body: NoticeHoldIn, request: Request, principal: Admin) -> NoticeHoldOut:
     """Hold notices to an account at law enforcement's request (audited)."""
     with request.app.state.db.session() as session:
         row = statements.place_hold(
@@ -226,16 +226,16 @@ def place_hold(body: HoldIn, request: Request, principal: Admin) -> HoldOut:
             until=body.until,
             actor=principal.actor,
         )
-        return HoldOut.model_validate(row, from_attributes=True)
+        return NoticeHoldOut.model_validate(row, from_attributes=True)
 
 
-@router.post("/notice-holds/{hold_id}/release", response_model=HoldOut)
-def release_hold(hold_id: str, request: Request, principal: Admin) -> HoldOut:
+@router.post("/notice-holds/{hold_id}/release", response_model=NoticeHoldOut)
+def release_hold(hold_id: str, request: Request, principal: Admin) -> NoticeHoldOut:
     with request.app.state.db.session() as session:
         statements.release_hold(session, hold_id, actor=principal.actor)
         from haven.enforce.models import NoticeHold
 
-        return HoldOut.model_validate(session.get(NoticeHold, hold_id), from_attributes=True)
+        return NoticeHoldOut.model_validate(session.get(NoticeHold, hold_id), from_attributes=True)
 
 
 @router.get("/enforcement/ladder")

@@ -22,7 +22,7 @@ def _actor(p: Principal) -> Actor:
     return Actor("integration", p.integration_id, frozenset({"admin"}))
 
 
-class HoldIn(BaseModel):
+class LegalHoldIn(BaseModel):
     reason: str = Field(min_length=1)
     case_id: str | None = None
     object_id: str | None = None
@@ -43,7 +43,7 @@ def holds(session: SessionDep, principal: EvidenceScope, include_released: bool 
 
 
 @router.post("/holds", status_code=201)
-def create_hold(body: HoldIn, session: SessionDep, principal: EvidenceScope) -> dict[str, Any]:
+def create_hold(body: LegalHoldIn, session: SessionDep, principal: EvidenceScope) -> dict[str, Any]:
     hold = place_hold(session, actor=_actor(principal), **body.model_dump())
     session.flush()
     return hold_row(hold)

@@ -25,7 +25,7 @@ MINORS = ["under_13", "13_15", "16_17"]
 
 
 @dataclass
-class Message:
+class GeneratedMessage:
     sender: str
     text: str
     risky: bool = False
@@ -39,7 +39,7 @@ class LabelledConversation:
     split: str
     bands: dict[str, str]
     connected: bool
-    messages: list[Message] = field(default_factory=list)
+    messages: list[GeneratedMessage] = field(default_factory=list)
 
     @property
     def first_risky_turn(self) -> int | None:
@@ -113,15 +113,18 @@ class _Gen:
         c = self.conv("grooming", "grooming", {"a": sender_band, "b": rng.choice(MINORS)}, connected=rng.random() < 0.1)
         ml = rng.random() < 0.2
         for _ in range(rng.randint(1, 3)):
-            c.messages += [Message("a", self.line("small_talk")), Message("b", self.line("small_talk"))]
+            c.messages += [
+                GeneratedMessage("a", self.line("small_talk")),
+                GeneratedMessage("b", self.line("small_talk")),
+            ]
         # Between 2 (subtle) and all 4 stages, one or two behaviours each, with replies between.
         stages = GROOMING_STAGES[: rng.choice([2, 3, 3, 4, 4])]
         for stage in stages:
             for behaviour in rng.sample(stage, k=min(len(stage), rng.choice([1, 1, 2]))):
-                c.messages.append(Message("a", self.line(behaviour, ml), risky=True))
-                c.messages.append(Message("b", self.line("small_talk")))
+                c.messages.append(GeneratedMessage("a", self.line(behaviour, ml), risky=True))
+                c.messages.append(GeneratedMessage("b", self.line("small_talk")))
                 if rng.random() < 0.4:
-                    c.messages.append(Message("a", self.line("small_talk")))
+                    c.messages.append(GeneratedMessage("a", self.line("small_talk")))
         return c
 
     def sextortion(self) -> LabelledConversation:
@@ -130,14 +133,22 @@ class _Gen:
             "sextortion", "sextortion", {"a": rng.choice(["unknown", "adult"]), "b": rng.choice(MINORS[1:])}, False
         )
         for _ in range(rng.randint(1, 3)):
-            c.messages += [Message("a", self.line("small_talk")), Message("b", self.line("small_talk"))]
+            c.messages += [
+                GeneratedMessage("a", self.line("small_talk")),
+                GeneratedMessage("b", self.line("small_talk")),
+            ]
         if rng.random() < 0.6:
-            c.messages += [Message("a", self.line("image_request"), risky=True), Message("b", self.line("small_talk"))]
+            c.messages += [
+                GeneratedMessage("a", self.line("image_request"), risky=True),
+                GeneratedMessage("b", self.line("small_talk")),
+            ]
         script = [SEXTORTION_SCRIPT[0], SEXTORTION_SCRIPT[1], *rng.sample(SEXTORTION_SCRIPT[2:], k=rng.randint(1, 3))]
         for behaviour in script:
-            c.messages.append(Message("a", self.line(behaviour), risky=True))
+            c.messages.append(GeneratedMessage("a", self.line(behaviour), risky=True))
             if rng.random() < 0.5:
-                c.messages.append(Message("b", rng.choice(["please no", "what", "i dont have money", "why", "stop"])))
+                c.messages.append(
+                    GeneratedMessage("b", rng.choice(["please no", "what", "i dont have money", "why", "stop"]))
+                )
         return c
 
     def benign(self, scene: str) -> LabelledConversation:
@@ -152,8 +163,8 @@ class _Gen:
             bands, connected = {"a": "adult", "b": "adult"}, rng.random() < 0.5
         c = self.conv("benign", scene, bands, connected)
         for _ in range(rng.randint(3, 6)):
-            c.messages.append(Message("a", self.line(scene)))
-            c.messages.append(Message("b", self.line(scene if rng.random() < 0.6 else "small_talk")))
+            c.messages.append(GeneratedMessage("a", self.line(scene)))
+            c.messages.append(GeneratedMessage("b", self.line(scene if rng.random() < 0.6 else "small_talk")))
         return c
 
 

@@ -37,7 +37,7 @@ class UnknownSignalType(KeyError):
     """A signal type name the registry does not hold."""
 
 
-class Registry:
+class SignalTypeRegistry:
     """Signal types by name, in registration order."""
 
     def __init__(self) -> None:
@@ -123,7 +123,7 @@ def accepts(t: SignalType, purpose: Purpose) -> bool:
 
 
 #: The registry every door reads.
-REGISTRY = Registry()
+REGISTRY = SignalTypeRegistry()
 REGISTRY.register(MD5)
 REGISTRY.register(SHA1)
 REGISTRY.register(SHA256)
@@ -140,8 +140,8 @@ __all__ = [
     "HexSignalType",
     "InvalidSignal",
     "Purpose",
-    "Registry",
     "SignalType",
+    "SignalTypeRegistry",
     "UnknownSignalType",
     "accepts",
 ]
