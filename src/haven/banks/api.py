@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from haven.banks import service
-from haven.banks.formats import EntryIn, dump
+from haven.banks.formats import EntryIn, dump, parse
 from haven.banks.models import Bank, BankEntry
 from haven.banks.schemas import (
     BankCreate,
@@ -20,6 +20,7 @@ from haven.banks.schemas import (
     EntryPatch,
 )
 from haven.core.auth import Principal
+from haven.core.errors import Invalid, NotFound
 from haven.core.web import SessionDep, require_scope
 
 router = APIRouter(prefix="/v1/banks", tags=["banks"])
@@ -135,8 +136,6 @@ def patch_entry(
     b = service.get_bank(session, bank)
     entry = service.get_entry(session, entry_id)
     if entry.bank_id != b.id:
-        from haven.core.errors import NotFound
-
         raise NotFound(f"entry '{entry_id}' is not in bank '{bank}'", code="entry_not_found")
     if body.enabled is not None:
         service.set_entry_enabled(session, entry, body.enabled, actor=principal.actor)
@@ -165,8 +164,6 @@ async def import_entries(
 ) -> EntriesAdded:
     """Import a CSV (`signal_type,value,classification,source_ref` with a header) or JSON lines
     sent as the request body. All-or-nothing: one bad line rejects the file with every problem."""
-    from haven.banks.formats import parse
-    from haven.core.errors import Invalid
 
     body = await request.body()
     try:

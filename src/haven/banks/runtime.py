@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from haven.banks.matcher import Arrays, EntryMeta, Matcher
-from haven.banks.models import Bank, BankEntry
+from haven.banks.models import Bank, BankEntry, DeletedEntry
 from haven.core.db import Database
 from haven.core.models import Counter
 from haven.core.settings import Settings
@@ -83,7 +83,6 @@ def load_changes(session: Session, after_seq: int) -> tuple[list[tuple[EntryMeta
 
 def load_deleted(session: Session, after_seq: int) -> list[str]:
     """Ids of entries whose bank was deleted after `after_seq` (their rows are gone)."""
-    from haven.banks.models import DeletedEntry
 
     return list(session.scalars(select(DeletedEntry.entry_id).where(DeletedEntry.change_seq > after_seq)))
 

@@ -18,9 +18,12 @@ from haven.banks.formats import EntryIn, check_entries
 from haven.banks.models import CLASSIFICATIONS, Bank, BankEntry, BankKind, DeletedEntry, Provenance
 from haven.banks.runtime import COUNTER
 from haven.core.clock import new_id, now
-from haven.core.errors import Conflict, Invalid, NotFound
+from haven.core.errors import Conflict, HavenError, Invalid, NotFound
 from haven.core.ledger import audit, record_event
 from haven.core.models import Counter
+from haven.screening.models import Match
+from haven.signals.crypto import crypto_hashes
+from haven.signals.image import bank_variants, sniff_media_kind
 from haven.signals.robust import Robustness, keep_for_level, variant_level
 
 KINDS = tuple(k.value for k in BankKind)
@@ -356,9 +359,6 @@ def entries_from_files(
 ) -> tuple[list[EntryIn], dict[int, list[tuple[str, str]]], list[tuple[Path, str]]]:
     """Hash local files for banking: MD5, SHA-1, SHA-256 for every file; PDQ (plus centre-crop
     variants) for images. Returns entries, their variants by position, and per-file errors."""
-    from haven.core.errors import HavenError
-    from haven.signals.crypto import crypto_hashes
-    from haven.signals.image import bank_variants, sniff_media_kind
 
     entries: list[EntryIn] = []
     variants: dict[int, list[tuple[str, str]]] = {}
@@ -391,7 +391,6 @@ def flood_check(session: Session, entry_ids: Iterable[str], *, max_distinct: int
     A benign viral image wrongly banked would otherwise block thousands of uploads before
     anyone notices; quarantined entries send their matches to review instead.
     """
-    from haven.screening.models import Match
 
     ids = sorted(set(entry_ids))
     if not ids:

@@ -26,6 +26,7 @@ from haven.console.web import (
     console_router,
     csrf_protect,
     current_staff,
+    load_staff,
     redirect,
     render,
     set_session_cookie,
@@ -200,7 +201,6 @@ def mfa(request: Request, me: Pending, code: Annotated[str, Form(max_length=40)]
 
 @router.post("/logout", dependencies=CSRF)
 def logout(request: Request) -> Response:
-    from haven.console.web import load_staff
 
     me = load_staff(request)
     if me is not None:

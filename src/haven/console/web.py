@@ -24,6 +24,7 @@ from haven.core.clock import now
 from haven.core.db import Database
 from haven.core.errors import Forbidden, HavenError, Unauthorized
 from haven.staff.config import staff_settings
+from haven.staff.service import resolve_session
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
@@ -240,7 +241,6 @@ def _db(request: Request) -> Database:
 
 def load_staff(request: Request) -> StaffContext | None:
     """The session behind the request's cookie (any stage), or None."""
-    from haven.staff.service import resolve_session
 
     token = request.cookies.get(SESSION_COOKIE)
     if not token:

@@ -12,7 +12,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from haven.core.models import AuditRecord, Event
+from haven.core.clock import new_id
+from haven.core.db import Database
+from haven.core.jobs import enqueue, handler
+from haven.core.models import AuditRecord, Event, Job
 
 #: event type -> names of subscribers. A subscriber is a job handler named `event:<name>`; for
 #: every recorded event of a type it subscribes to, a job is queued in the same transaction,
@@ -32,9 +35,6 @@ def subscribe(
     """
 
     def register(fn: Callable[[Session, Event], None]) -> Callable[[Session, Event], None]:
-        from haven.core.db import Database
-        from haven.core.jobs import handler
-        from haven.core.models import Job
 
         for t in event_types:
             if name not in SUBSCRIBERS.setdefault(t, []):
@@ -62,8 +62,6 @@ def record_event(
     data: dict[str, Any] | None = None,
 ) -> Event:
     """Append an event in the caller's transaction (it commits or rolls back with the change)."""
-    from haven.core.clock import new_id
-    from haven.core.jobs import enqueue
 
     event = Event(
         id=new_id(), type=type, subject_type=subject_type, subject_id=subject_id, actor=actor, data=data or {}

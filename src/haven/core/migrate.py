@@ -11,6 +11,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from haven.core.db import make_engine
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -23,7 +25,6 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "heads") -> None:
     """Bring the database at `url` to the newest schema."""
-    from haven.core.db import make_engine
 
     if url.startswith("sqlite"):
         make_engine(url).dispose()  # creates the parent folder of the file

@@ -29,7 +29,7 @@ from haven.core.errors import Conflict, Forbidden, Invalid, NotFound
 from haven.core.jobs import enqueue
 from haven.core.ledger import audit, record_event
 from haven.core.models import AuditRecord, Event
-from haven.core.settings import Settings
+from haven.core.settings import Settings, get_settings
 from haven.cybertip.config import CybertipSettings
 from haven.cybertip.models import ReportCase, ReportFile, Submission
 from haven.cybertip.xml import (
@@ -45,10 +45,12 @@ from haven.cybertip.xml import (
     build_file_details,
     build_report,
     validate,
+    validation_errors,
 )
 from haven.evidence.models import EvidenceObject
 from haven.evidence.vault import Vault
 from haven.policy.categories import CATEGORIES
+from haven.screening import quarantine
 from haven.screening.models import ContentItem, QuarantineObject
 
 #: Roles that may see and draft report cases; only `legal` may submit or cancel.
@@ -304,7 +306,6 @@ def preserve_item(
     session: Session, settings: Settings, vault: Vault, case: ReportCase, item: ContentItem
 ) -> EvidenceObject | None:
     """Copy an item's quarantined bytes into the vault (once per case and item)."""
-    from haven.screening import quarantine
 
     existing = session.scalar(
         select(EvidenceObject).where(EvidenceObject.case_id == case.id, EvidenceObject.content_id == item.id)
@@ -648,8 +649,6 @@ def render(session: Session, case_id: str, actor: Actor, cfg: CybertipSettings) 
     case = get_case(session, case_id, actor)
     xml = build_report(report_data(session, case, cfg))
     errors: list[str] = []
-    from haven.core.settings import get_settings
-    from haven.cybertip.xml import validation_errors
 
     xsd = active_xsd_path(get_settings().var_dir)
     errors += validation_errors(xml, xsd)

@@ -16,7 +16,7 @@ from haven.core.errors import NotFound
 from haven.core.web import require_scope
 from haven.enforce import appeals, statements, strikes, webhooks
 from haven.enforce.decisions import decisions_for_account, find_decision
-from haven.enforce.models import Delivery, StatementOfReasons
+from haven.enforce.models import Delivery, NoticeHold, StatementOfReasons
 
 router = APIRouter(prefix="/v1", tags=["enforcement"])
 Admin = Annotated[Principal, Depends(require_scope("admin"))]
@@ -233,7 +233,6 @@ def place_hold(body: NoticeHoldIn, request: Request, principal: Admin) -> Notice
 def release_hold(hold_id: str, request: Request, principal: Admin) -> NoticeHoldOut:
     with request.app.state.db.session() as session:
         statements.release_hold(session, hold_id, actor=principal.actor)
-        from haven.enforce.models import NoticeHold
 
         return NoticeHoldOut.model_validate(session.get(NoticeHold, hold_id), from_attributes=True)
 

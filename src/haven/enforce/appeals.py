@@ -21,7 +21,8 @@ from haven.core.errors import Conflict, Forbidden, Invalid, NotFound
 from haven.core.ledger import audit, record_event
 from haven.enforce import statements
 from haven.enforce.decisions import DecisionInput, apply, find_decision, overturn
-from haven.enforce.models import Appeal
+from haven.enforce.models import Appeal, EnforcementDecision
+from haven.enforce.notices.models import UserReport
 from haven.enforce.settings import get_enforce_settings
 
 
@@ -32,7 +33,6 @@ def _appellant_allowed(
         return True
     if case_id is None:
         return False
-    from haven.enforce.notices.models import UserReport
 
     return (
         session.scalar(select(UserReport.id).where(UserReport.case_id == case_id, UserReport.reporter_id == appellant))
@@ -190,7 +190,6 @@ def pending_for(session: Session, decision_id: str) -> Appeal | None:
 
 def pending_on_subject(session: Session, subject_type: str, subject_id: str, content_ids: list[str]) -> Appeal | None:
     """The oldest pending appeal against a decision on this subject (or on any of this content)."""
-    from haven.enforce.models import EnforcementDecision
 
     rows = session.execute(
         select(Appeal, EnforcementDecision)

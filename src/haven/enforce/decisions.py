@@ -25,9 +25,11 @@ from haven.core.settings import get_settings
 from haven.enforce import statements, strikes
 from haven.enforce.ladder import Outcome, assess
 from haven.enforce.models import DecisionAlias, EnforcementAction, EnforcementDecision
+from haven.enforce.notices.service import case_source_type, close_case, get_case, open_case_for
 from haven.enforce.webhooks import deliver
 from haven.policy.categories import CATEGORIES
 from haven.screening.models import ContentItem
+from haven.terms import service as terms
 
 #: Account states, from least to most restrictive.
 STATE_ORDER = ("active", "restricted", "suspended", "terminated")
@@ -111,7 +113,6 @@ def _confirmed(session: Session, inp: DecisionInput, actor: str) -> EnforcementD
 
 
 def _terms_url_for(session: Session) -> str:
-    from haven.terms import service as terms
 
     return terms.public_url(get_settings().public_url, terms.current(session).version)
 
@@ -169,7 +170,6 @@ def sync_account_state(session: Session, account_id: str, *, actor: str, reason:
 def _source_type(session: Session, case_id: str | None) -> str:
     if case_id is None:
         return "SOURCE_VOLUNTARY"
-    from haven.enforce.notices.service import case_source_type
 
     return case_source_type(session, case_id)
 
@@ -192,8 +192,6 @@ def apply(session: Session, inp: DecisionInput, *, actor: str) -> EnforcementDec
     account_id = inp.account_id or next((c.uploader for c in contents if c.uploader), None)
     case_id = inp.notice_case_id
     if case_id is None:
-        from haven.enforce.notices.service import open_case_for
-
         targets = [("content", c.id) for c in contents] + ([("account", account_id)] if account_id else [])
         case_id = open_case_for(session, targets)
     decision = EnforcementDecision(
@@ -329,8 +327,6 @@ def apply(session: Session, inp: DecisionInput, *, actor: str) -> EnforcementDec
             decision_id=decision.id,
         )
     if case_id:
-        from haven.enforce.notices.service import close_case
-
         close_case(session, case_id, outcome="violation", decision_id=decision.id, actor=actor)
     return decision
 
@@ -346,7 +342,6 @@ def record_no_violation(
     session: Session, *, source_ref: str, case_id: str, deciders: list[str], actor: str
 ) -> EnforcementDecision:
     """Record the decision not to act on a notice, so its notifiers can appeal it (Art 20(1))."""
-    from haven.enforce.notices.service import close_case, get_case
 
     existing = session.scalar(select(EnforcementDecision).where(EnforcementDecision.source_ref == source_ref))
     if existing is not None:

@@ -26,10 +26,11 @@ from sqlalchemy.orm import Session
 
 from haven.core.clock import new_id, now
 from haven.core.errors import Invalid, NotFound
-from haven.core.jobs import enqueue, handler
+from haven.core.jobs import RetryLater, enqueue, handler
 from haven.core.ledger import audit, record_event
 from haven.enforce.models import EnforcementDecision, NoticeHold, StatementOfReasons
 from haven.enforce.settings import get_enforce_settings
+from haven.enforce.tdb import schedule
 from haven.enforce.webhooks import deliver
 from haven.policy.categories import CATEGORIES
 from haven.policy.dsa import EEA_COUNTRIES
@@ -287,7 +288,6 @@ def create_statement(
             "source_type": fields["source_type"],
         },
     )
-    from haven.enforce.tdb import schedule
 
     schedule(session)
     if decision.account_id is None:
@@ -455,8 +455,6 @@ def release_hold(session: Session, hold_id: str, *, actor: str) -> list[Statemen
     for r in rows:
         _send(session, r, actor=actor)
     if rows:
-        from haven.enforce.tdb import schedule
-
         schedule(session)
     return rows
 
@@ -468,7 +466,5 @@ def _release_when_due(db: Any, job: Any) -> None:
         if hold is None or hold.released_at is not None:
             return
         if hold.until is not None and hold.until > now():
-            from haven.core.jobs import RetryLater
-
             raise RetryLater("hold not due", (hold.until - now()).total_seconds())
         release_hold(s, hold.id, actor="system:haven")

@@ -11,10 +11,13 @@ from sqlalchemy.orm import Session
 from haven.core.errors import HavenError
 from haven.core.ledger import record_event, subscribe
 from haven.core.models import Event
+from haven.core.settings import get_settings
 from haven.enforce import appeals
 from haven.enforce.decisions import DecisionInput, apply, find_decision, overturn, record_no_violation
+from haven.enforce.notices.service import get_case, open_case_for
 from haven.enforce.webhooks import deliver
 from haven.policy.rules import ACCOUNT_ACTIONS
+from haven.terms.service import public_url
 
 log = logging.getLogger("haven.enforce")
 
@@ -46,8 +49,6 @@ def _targets(session: Session, event: Event, d: dict[str, Any]) -> tuple[str | N
     elif event.subject_type == "account":
         account = account or event.subject_id
     elif event.subject_type == "notice_case":
-        from haven.enforce.notices.service import get_case
-
         case = get_case(session, event.subject_id)
         case_id = case.id
         if case.target_type == "content" and not content_ids:
@@ -139,7 +140,6 @@ def _review_decision(session: Session, event: Event, d: dict[str, Any], outcome:
             actor=reviewer,
         )
         return
-    from haven.enforce.notices.service import open_case_for
 
     case_id = case_id or open_case_for(
         session, [("content", c) for c in content_ids] + ([("account", account)] if account else [])
@@ -194,8 +194,6 @@ def on_terms(session: Session, event: Event) -> None:
     d = event.data or {}
     if d.get("default"):
         return  # the terms shipped with Haven on a fresh install are not news
-    from haven.core.settings import get_settings
-    from haven.terms.service import public_url
 
     version = str(d.get("version"))
     deliver(

@@ -29,7 +29,15 @@ from haven.core.db import Database
 from haven.core.errors import HavenError
 from haven.evidence.models import EvidenceObject, LegalHold
 from haven.evidence.service import hold_row, list_objects
-from haven.evidence.vault import MANAGE_ROLES, active_holds, custody_record, get_object, place_hold, release_hold
+from haven.evidence.vault import (
+    MANAGE_ROLES,
+    active_holds,
+    authorise_manage,
+    custody_record,
+    get_object,
+    place_hold,
+    release_hold,
+)
 
 add_template_dir(Path(__file__).resolve().parent / "templates")
 add_nav("Evidence", f"{PREFIX}/evidence", MANAGE_ROLES)
@@ -139,8 +147,6 @@ def evidence_release_hold(
 def evidence_object(request: Request, me: Manager, object_id: str) -> Response:
     """An object's facts and custody record: every access and event, oldest first."""
     with _db(request).session() as s:
-        from haven.evidence.vault import authorise_manage
-
         authorise_manage(me.actor)
         obj = get_object(s, object_id)
         holds = [hold_row(h) for h in active_holds(s, obj)] if obj.destroyed_at is None else []

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from haven.core.actors import Actor
 from haven.core.clock import new_id, now
 from haven.core.errors import Conflict, Forbidden, Invalid, NotFound
+from haven.core.jobs import enqueue
 from haven.core.ledger import audit, record_event
 from haven.core.models import AuditRecord, Event
 from haven.core.sealed import read_sealed, write_sealed
@@ -34,6 +35,7 @@ from haven.core.settings import Settings
 from haven.evidence.config import EvidenceSettings, evidence_settings
 from haven.evidence.keys import KeyProvider, key_provider
 from haven.evidence.models import EvidenceObject, LegalHold
+from haven.legal.models import LegalRequest
 
 #: Roles that may decrypt preserved material (2258A(h)(3): limit access to what is needed).
 READ_ROLES = ("legal",)
@@ -184,7 +186,6 @@ class Vault:
     def start_retention(self, session: Session, case_id: str, finished_at: datetime) -> datetime:
         """Start the preservation clock of a case's objects at the finished report, and queue
         the purge for when it ends."""
-        from haven.core.jobs import enqueue
 
         until = finished_at + timedelta(days=self.ev.retention_days)
         for obj in session.scalars(select(EvidenceObject).where(EvidenceObject.case_id == case_id)):
@@ -220,7 +221,6 @@ class Vault:
                 "destruction before retention ends needs the law-enforcement request asking for it",
                 code="request_required",
             )
-        from haven.legal.models import LegalRequest  # legal builds on the vault; only the model here
 
         req = session.get(LegalRequest, legal_request_id)
         if req is None or req.verification != "verified":
@@ -490,7 +490,6 @@ def place_hold(
 def release_hold(session: Session, hold_id: str, *, actor: Actor, reason: str | None = None) -> LegalHold:
     """Release a hold (saying why, in the audit log and the ledger); a purge job re-checks what
     it was holding back."""
-    from haven.core.jobs import enqueue
 
     authorise_manage(actor)
     hold = session.get(LegalHold, hold_id)

@@ -26,7 +26,7 @@ from haven.core.errors import Conflict, Forbidden, Invalid, NotFound
 from haven.core.ledger import audit, record_event
 from haven.core.settings import Settings
 from haven.evidence.models import EvidenceObject, LegalHold
-from haven.evidence.vault import Vault, place_hold
+from haven.evidence.vault import Vault, place_hold, release_hold
 from haven.legal.models import LegalRequest
 from haven.screening.models import ContentItem
 
@@ -227,8 +227,6 @@ def close(session: Session, request_id: str, actor: Actor, note: str | None = No
     for hold in session.scalars(
         select(LegalHold).where(LegalHold.legal_request_id == req.id, LegalHold.released_at.is_(None))
     ):
-        from haven.evidence.vault import release_hold
-
         release_hold(session, hold.id, actor=actor)
     record_event(session, "legal.request_closed", subject_type="legal_request", subject_id=req.id, actor=actor.ref)
     return req

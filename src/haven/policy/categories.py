@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from haven.core.errors import Invalid
+
 
 @dataclass(frozen=True)
 class Category:
@@ -132,7 +134,6 @@ MEDIA_CLASSIFICATIONS = ("A1", "A2", "B1", "B2", "not_on_scale")
 
 
 def get_category(category_id: str) -> Category:
-    from haven.core.errors import Invalid
 
     try:
         return CATEGORIES[category_id]

@@ -19,8 +19,11 @@ from sqlalchemy.orm import Session
 
 from haven.core.ledger import subscribe
 from haven.core.models import Event
+from haven.enforce.decisions import find_decision
+from haven.enforce.models import Appeal
 from haven.policy.categories import CATEGORIES
 from haven.review.service import add_or_raise_task
+from haven.screening.models import ContentItem
 
 #: user_report.received priority (0 imminent .. 3 other) -> task severity (4 highest).
 REPORT_SEVERITY = {0: 4, 1: 3, 2: 2, 3: 1}
@@ -42,8 +45,6 @@ def task_from_appeal(session: Session, event: Event) -> None:
     """An appeal becomes a task on the appealed subject in the `appeals` queue. The reviewer's
     decision carries `appeal_id` (from the task's details) so enforcement decides the appeal:
     a decision that disagrees with the appealed one upholds it."""
-    from haven.enforce.decisions import find_decision
-    from haven.enforce.models import Appeal
 
     d = event.data or {}
     appeal = session.get(Appeal, str(d.get("appeal_id") or event.subject_id))
@@ -88,7 +89,6 @@ def task_from_appeal(session: Session, event: Event) -> None:
 def task_from_user_report(session: Session, event: Event) -> None:
     """One task per report case in `user_reports`; a merged report raises the case's open task
     (an imminent-risk report on a waiting case moves it to the front)."""
-    from haven.screening.models import ContentItem
 
     d = event.data or {}
     case_id = str(d.get("case_id") or event.subject_id)

@@ -13,6 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from haven.accounts.models import Account
+from haven.banks.models import Bank
+from haven.classify.models import ConversationMessage, MessageAttachment
+from haven.classify.review import conversation_for_review
 from haven.console.web import (
     PREFIX,
     ConsoleError,
@@ -29,6 +32,9 @@ from haven.core.db import Database
 from haven.core.errors import Forbidden, NotFound
 from haven.core.ledger import audit
 from haven.core.web import client_ip
+from haven.enforce import strikes
+from haven.enforce.models import Appeal
+from haven.enforce.notices.models import UserReport
 from haven.policy.categories import CATEGORIES, MEDIA_CLASSIFICATIONS
 from haven.review.models import ReviewDecision, ReviewTask
 from haven.review.queues import ANNOTATIONS, QUEUES, get_queue, may_work_queue
@@ -215,7 +221,6 @@ def _attachment_message(s: Session, content_ids: list[str]) -> tuple[Any, int] |
     how many messages carried them in all."""
     if not content_ids:
         return None
-    from haven.classify.models import ConversationMessage, MessageAttachment
 
     rows = list(
         s.execute(
@@ -234,7 +239,6 @@ def _conversation(s: Session, request: Request, me: StaffContext, task: ReviewTa
     the messages around the one that carried it; each message with the behaviours that fired on
     it (from `haven.classify`, which writes an audit record for every call). The page's task
     access check has already run: whoever may see the task may see its conversation."""
-    from haven.classify.review import conversation_for_review
 
     around: dict[str, Any] = {}
     if task.subject_type == "conversation":
@@ -279,7 +283,6 @@ def _appeal(s: Session, task: ReviewTask) -> dict[str, Any] | None:
     appeal_id = task.details.get("appeal_id")
     if not appeal_id:
         return None
-    from haven.enforce.models import Appeal
 
     row = s.get(Appeal, str(appeal_id))
     return {
@@ -294,7 +297,6 @@ def _reports(s: Session, task: ReviewTask) -> list[Any] | None:
     """The user reports of a report-case task, most urgent first (what the reporters said)."""
     if task.subject_type != "notice_case":
         return None
-    from haven.enforce.notices.models import UserReport
 
     rows = list(s.scalars(select(UserReport).where(UserReport.case_id == task.subject_id).limit(200)))
     rows.sort(key=lambda r: (not r.imminent_risk, not r.trusted_flagger, r.received_at))
@@ -306,7 +308,6 @@ def _strikes(s: Session, account_id: str | None) -> dict[str, Any] | None:
     and each strike (active, expired or removed by an overturn)."""
     if not account_id:
         return None
-    from haven.enforce import strikes
 
     rows = strikes.strikes_of(s, account_id)
     points, standing_violations = strikes.standing(s, account_id)
@@ -330,7 +331,6 @@ def _strikes(s: Session, account_id: str | None) -> dict[str, Any] | None:
 
 
 def _bank_names(s: Session, ids: set[str]) -> dict[str, str]:
-    from haven.banks.models import Bank
 
     if not ids:
         return {}

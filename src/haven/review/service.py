@@ -13,10 +13,14 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from haven.banks.formats import EntryIn
+from haven.banks.models import Bank
+from haven.banks.service import add_entries, create_bank
 from haven.core.actors import Actor
 from haven.core.clock import new_id, now
 from haven.core.errors import Conflict, Forbidden, Invalid, NotFound
 from haven.core.ledger import audit, record_event
+from haven.core.models import AuditRecord
 from haven.core.settings import Settings
 from haven.policy.categories import CATEGORIES, MEDIA_CLASSIFICATIONS
 from haven.review.models import ReviewDecision, ReviewTask, ReviewTaskExclusion
@@ -32,6 +36,9 @@ from haven.review.queues import (
     get_queue,
     may_work_queue,
 )
+from haven.screening import quarantine
+from haven.screening.models import ContentItem, QuarantineObject
+from haven.signals.image import bank_variants
 from haven.signals.types import REGISTRY
 
 LEASE = timedelta(minutes=10)
@@ -593,11 +600,6 @@ def bank_confirmed(
 ) -> list[str]:
     """Add confirmed media's hashes (and PDQ of centre crops when the bytes are quarantined) to
     the `local_confirmed` bank, so re-uploads are caught without anyone viewing them again."""
-    from haven.banks.formats import EntryIn
-    from haven.banks.models import Bank
-    from haven.banks.service import add_entries, create_bank
-    from haven.screening import quarantine
-    from haven.screening.models import ContentItem
 
     bank = session.scalar(select(Bank).where(Bank.name == LOCAL_BANK))
     if bank is None:
@@ -621,8 +623,6 @@ def bank_confirmed(
             entries.append(EntryIn("pdq", item.pdq, label, ref))
             if item.quarantine_id:
                 try:
-                    from haven.signals.image import bank_variants
-
                     data = quarantine.read(
                         session,
                         settings,
@@ -667,7 +667,6 @@ def budget_counts(session: Session, staff_id: str, session_id: str | None) -> tu
 def exposure(session: Session, staff_id: str, session_id: str | None) -> dict[str, int]:
     """Child-safety items decided in this session, today (UTC) and over the last 7 and 30 days,
     and reveals of media today."""
-    from haven.core.models import AuditRecord
 
     t = now()
     day = t.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -713,8 +712,6 @@ class FileView:
 
 def file_views(session: Session, content_id: str) -> list[FileView]:
     """Deliberate reveals of a content item's file by staff: what `fileViewedByEsp` is built from."""
-    from haven.core.models import AuditRecord
-    from haven.screening.models import QuarantineObject
 
     ids = list(session.scalars(select(QuarantineObject.id).where(QuarantineObject.content_id == content_id)))
     if not ids:
@@ -750,9 +747,6 @@ def read_exif(
     import io
 
     from PIL import ExifTags, Image, UnidentifiedImageError
-
-    from haven.screening import quarantine
-    from haven.screening.models import ContentItem
 
     item = session.get(ContentItem, content_id)
     if item is None or not item.quarantine_id:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from haven.banks.models import Bank
 from haven.core.ledger import subscribe
 from haven.core.models import Event
 from haven.review.queues import CLASSIFICATION_SEVERITY, QUEUES
@@ -41,7 +42,6 @@ def _max_score(scores: dict[str, object]) -> float:
 def needs_confirmation(session: Session, item: ContentItem) -> bool:
     """A block needs a person unless every active match is in a `local_confirmed` bank (media a
     reviewer of this service has already confirmed: no one needs to see it again)."""
-    from haven.banks.models import Bank
 
     kinds = session.execute(
         select(Bank.kind)

@@ -19,8 +19,10 @@ from haven.banks.matcher import Hit, Matcher
 from haven.classify.priority import Priority, new_material_priority
 from haven.core.clock import now
 from haven.core.settings import Settings
+from haven.enforce.strikes import standing
 from haven.policy import AccountView, Decision, MatchView, PolicyInput, RuleSet, evaluate
 from haven.policy.rules import uses
+from haven.screening.rulesets import active_ruleset
 
 #: A hit of the match index with its status: active, quarantined, allowlisted or low_quality.
 StatusHit = tuple[Hit, str]
@@ -112,8 +114,6 @@ def account_view(session: Session, account_id: str | None) -> AccountView | None
     """The uploader's context for policy rules: age band, account age, strikes and history."""
     if not account_id:
         return None
-    # enforce imports screening (content records, the match log) at start-up: read strikes lazily.
-    from haven.enforce.strikes import standing
 
     row = session.get(Account, account_id)
     if row is None:
@@ -167,8 +167,6 @@ def screen(
     hold SQLite's write lock while it matches a thousand hashes).
     """
     if rules is None:
-        from haven.screening.rulesets import active_ruleset
-
         rules = active_ruleset(session)
     if hits is None:
         hits = match(matcher, inp, min_quality=settings.pdq_min_quality)

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from haven.banks.runtime import MatcherRuntime
 from haven.classify.base import Content
 from haven.classify.registry import registry_for
 from haven.core.clock import now
@@ -68,7 +69,6 @@ def _url_of(session: Session) -> str:
 
 def _matcher(db: Database, settings: Settings) -> Any:
     """A match index for the worker process, refreshed incrementally before each use."""
-    from haven.banks.runtime import MatcherRuntime
 
     rt = _matchers.get(db.url)
     if rt is None:

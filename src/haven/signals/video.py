@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from haven.core.errors import UndecodableMedia
+from haven.signals.pdq import hamming
 
 RGB = npt.NDArray[np.uint8]
 
@@ -122,7 +123,6 @@ def vpdq_similarity(
     a: list[FrameHash], b: list[FrameHash], *, distance: int = 31, min_quality: int = 50
 ) -> tuple[float, float]:
     """Meta's vPDQ match: (percentage of a's good frames matched in b, and of b's in a)."""
-    from haven.signals.pdq import hamming
 
     qa = [x.pdq for x in a if x.quality >= min_quality]
     qb = [x.pdq for x in b if x.quality >= min_quality]

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from haven.accounts.models import Account
 from haven.core.clock import now
 from haven.core.errors import Conflict, Invalid, NotFound
 from haven.core.ledger import audit, record_event
@@ -113,7 +114,6 @@ def accept(
     session: Session, *, account_id: str, version: str, accepted_at: datetime | None, integration_id: str, actor: str
 ) -> tuple[TermsAcceptance, bool]:
     """Record that an account accepted a version; returns (row, created). Repeating is harmless."""
-    from haven.accounts.models import Account
 
     get(session, version)
     stamp = accepted_at or now()

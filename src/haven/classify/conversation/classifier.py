@@ -4,7 +4,7 @@ incremental `Detector` directly, so each message costs one update, not a replay.
 
 from __future__ import annotations
 
-from haven.classify.base import Content, LabelledScores
+from haven.classify.base import Content, LabelledScores, Turn
 from haven.classify.conversation.detector import ConversationState, Detector, MessageContext
 
 
@@ -27,7 +27,6 @@ class ConversationClassifier:
             self.version = f"rules-2+{self.detector.semantic.version}"
 
     def classify(self, content: Content) -> LabelledScores:
-        from haven.classify.base import Turn
 
         turns = content.turns if content.kind == "conversation" else [Turn("unknown", content.text or "")]
         state = ConversationState()

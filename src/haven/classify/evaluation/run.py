@@ -8,8 +8,14 @@ import statistics
 from collections import defaultdict
 from typing import Any
 
+from haven.classify.base import Content
 from haven.classify.conversation.detector import ConversationState, Detector, MessageContext
 from haven.classify.evaluation.dataset import LabelledConversation, generate
+from haven.classify.evaluation.sets import data_path, evaluate_written, load_set, targets_met
+from haven.classify.local import ApparentAge, OpenNsfw
+from haven.core.settings import Settings
+from haven.policy import decide_matches
+from haven.signals.stand_ins import synthetic_picture
 
 
 def run_conversation(det: Detector, conv: LabelledConversation) -> dict[str, int | None]:
@@ -84,10 +90,6 @@ def evaluate_images() -> dict[str, Any]:
     """False alarms of the imagery models on benign pictures (scikit-image samples + generated)."""
     import numpy as np
 
-    from haven.classify.base import Content
-    from haven.classify.local import ApparentAge, OpenNsfw
-    from haven.core.settings import Settings
-
     pics: list[tuple[str, Any]] = []
     try:
         from skimage import data as skdata
@@ -110,8 +112,6 @@ def evaluate_images() -> dict[str, Any]:
             pics.append((name, arr.astype(np.uint8)))
     except ImportError:
         pass
-    from haven.policy import decide_matches
-    from haven.signals.stand_ins import synthetic_picture
 
     pics += [(f"synthetic-{i}", np.asarray(synthetic_picture(i).convert("RGB"))) for i in range(20)]
     s = Settings()
@@ -164,7 +164,6 @@ def evaluate_sets(
     det: Detector, sets: tuple[str, ...] = SETS, *, splits: tuple[str, ...] = ("tune", "held_out")
 ) -> dict[str, Any]:
     """Figures for each named set; a written set whose file is absent is reported as skipped."""
-    from haven.classify.evaluation.sets import data_path, evaluate_written, load_set, targets_met
 
     out: dict[str, Any] = {}
     for name in sets:

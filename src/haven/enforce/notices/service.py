@@ -25,8 +25,13 @@ from haven.core.clock import now
 from haven.core.errors import Forbidden, Invalid, NotFound
 from haven.core.ledger import audit, record_event
 from haven.enforce.notices.models import NoticeCase, ReporterStanding, UserReport
+from haven.enforce.settings import get_enforce_settings
+from haven.enforce.statements import locale, msg, send_message
+from haven.policy import PolicyInput, ReportView
 from haven.policy.categories import get_category
 from haven.policy.rules import Decision
+from haven.screening.models import ContentItem
+from haven.screening.rulesets import decide
 
 PRIORITY_IMMINENT, PRIORITY_CHILD_SAFETY, PRIORITY_TRUSTED, PRIORITY_OTHER = 0, 1, 2, 3
 
@@ -42,7 +47,6 @@ def _priority(category: str, *, imminent: bool, trusted: bool) -> int:
 
 
 def is_trusted(reporter_id: str | None) -> bool:
-    from haven.enforce.settings import get_enforce_settings
 
     return reporter_id is not None and reporter_id in get_enforce_settings().trusted_flaggers
 
@@ -166,7 +170,6 @@ def file_report(
 
 def _haven_content_id(session: Session, integration_id: str, given: str) -> str:
     """Reports may name content by Haven's id or by the service's own id (external_id)."""
-    from haven.screening.models import ContentItem
 
     if session.get(ContentItem, given) is not None:
         return given
@@ -182,8 +185,6 @@ def _haven_content_id(session: Session, integration_id: str, given: str) -> str:
 def _policy(session: Session, case: NoticeCase) -> Decision:
     """What the policy rules say about the case's pending reports (the rule is named on the event,
     so a review task can show why it exists)."""
-    from haven.policy import PolicyInput, ReportView
-    from haven.screening.rulesets import decide
 
     reports = session.scalars(select(UserReport).where(UserReport.case_id == case.id, UserReport.status == "pending"))
     views = tuple(ReportView(r.category, r.trusted_flagger, r.imminent_risk) for r in reports)
@@ -220,8 +221,6 @@ def get_case(session: Session, case_id: str) -> NoticeCase:
 
 def close_case(session: Session, case_id: str, *, outcome: str, decision_id: str | None, actor: str) -> NoticeCase:
     """Close a case, resolve its pending reports and tell the reporters who asked (Art 16(5))."""
-    from haven.enforce.settings import get_enforce_settings
-    from haven.enforce.statements import locale, msg, send_message
 
     case = get_case(session, case_id)
     if case.status == "closed":
@@ -287,8 +286,6 @@ def close_case(session: Session, case_id: str, *, outcome: str, decision_id: str
 def mark_unfounded(session: Session, reporter_id: str, *, actor: str, reason: str) -> dict[str, Any]:
     """A reporter's reports were manifestly unfounded: invalidate all their pending reports
     (audited); warn the first time, suspend reporting after a warning (Art 23)."""
-    from haven.enforce.settings import get_enforce_settings
-    from haven.enforce.statements import locale, msg, send_message
 
     if not reason.strip():
         raise Invalid("say why the reports are manifestly unfounded", code="reason_required")
