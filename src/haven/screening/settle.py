@@ -14,6 +14,7 @@ from sqlalchemy import insert, inspect, select
 from sqlalchemy.orm import Session
 
 from haven.banks.service import flood_check
+from haven.core import events
 from haven.core.clock import new_id, now
 from haven.core.ledger import record_event
 from haven.core.settings import Settings
@@ -128,8 +129,8 @@ def settle(
     if first:
         record_event(
             session,
-            "content.received",
-            subject_type="content",
+            events.CONTENT_RECEIVED,
+            subject_type=events.CONTENT,
             subject_id=item.id,
             actor=actor,
             data={
@@ -141,8 +142,8 @@ def settle(
         )
     record_event(
         session,
-        "content.verdict",
-        subject_type="content",
+        events.CONTENT_VERDICT,
+        subject_type=events.CONTENT,
         subject_id=item.id,
         actor=actor,
         data={
@@ -162,8 +163,8 @@ def settle(
         # A separate event, so that enforcement runs a job only for the (rare) items it acts on.
         record_event(
             session,
-            "content.enforcement_requested",
-            subject_type="content",
+            events.CONTENT_ENFORCEMENT_REQUESTED,
+            subject_type=events.CONTENT,
             subject_id=item.id,
             actor=actor,
             data={
