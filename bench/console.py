@@ -38,9 +38,10 @@ from haven.core.settings import Settings
 
 
 def seed(db: Database, n: int) -> None:
+    from haven.banks.models import Match
     from haven.review.models import ReviewTask
     from haven.review.queues import QUEUES, SCORE_WEIGHT, SEVERITY_WEIGHT
-    from haven.screening.models import ContentItem, Match
+    from haven.screening.models import ContentItem
 
     t0 = now() - timedelta(days=3)
     queues = ["known_material", "new_material", "grooming", "user_reports"]

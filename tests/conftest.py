@@ -95,7 +95,13 @@ def db(settings: Settings, backend: str) -> Iterator[Database]:
     if backend == "postgres":
         _truncate_all(database)
     yield database
+    # An event that does not fit the catalogue is a bug in Haven: fail loudly even when it was
+    # recorded inside a job (the job runner catches every error and retries).
+    with database.engine.connect() as conn:
+        misfits = conn.execute(text("SELECT kind, last_error FROM jobs WHERE last_error LIKE '%EventError%'")).all()
     database.dispose()
+    if misfits:
+        pytest.fail(f"jobs recorded events that do not fit the catalogue: {[tuple(m) for m in misfits]}")
 
 
 def free_port() -> int:

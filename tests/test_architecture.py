@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from haven.capabilities import CAPABILITIES
+from haven.core import events
 from haven.core.capability import Capability, load
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "haven"
@@ -62,8 +63,13 @@ def _recorded_types(path: Path) -> set[str]:
     out = set()
     for node in ast.walk(ast.parse(path.read_text())):
         name = getattr(node.func, "id", getattr(node.func, "attr", "")) if isinstance(node, ast.Call) else ""
-        if name == "record_event" and len(node.args) > 1 and isinstance(node.args[1], ast.Constant):
-            out.add(str(node.args[1].value))
+        if name != "record_event" or len(node.args) < 2:
+            continue
+        arg = node.args[1]
+        if isinstance(arg, ast.Constant):
+            out.add(str(arg.value))
+        elif isinstance(arg, ast.Attribute) and isinstance(arg.value, ast.Name) and arg.value.id == "events":
+            out.add(str(getattr(events, arg.attr)))  # the catalogue's constants
     return out
 
 

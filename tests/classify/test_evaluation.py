@@ -86,7 +86,7 @@ def test_a_missing_held_out_file_is_skipped_with_a_line_and_a_present_one_is_rea
     # A file that exists is read (a stand-in written here, in a temporary folder).
     fake = tmp_path / "stand-in.jsonl"
     fake.write_text(json.dumps(_conv("s-1", "benign", ["see you at practice at 5", "ok coach"], None)) + "\n")
-    monkeypatch.setattr("haven.classify.evaluation.sets.data_path", lambda name: fake)
+    monkeypatch.setattr(run, "data_path", lambda name: fake)
     out = json.loads(runner.invoke(app, ["eval", "--json", "--no-images", "--set", "heldout"]).output)["heldout"]
     assert out["conversations"] == 1 and out["all"]["benign"]["n"] == 1
 

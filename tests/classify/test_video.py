@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from haven.banks.models import Match
 from haven.core.db import Database
 from haven.core.jobs import work
 from haven.core.models import AuditRecord, Event, Job
 from haven.core.settings import Settings
-from haven.screening.models import ContentItem, Match, QuarantineObject, VideoSignal
+from haven.screening.models import ContentItem, QuarantineObject, VideoSignal
 from haven.signals.video import analyse_video, probe_duration, vpdq_similarity
 from haven.worker import load_handlers
 from tests.classify.media import make_video

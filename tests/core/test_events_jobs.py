@@ -6,7 +6,7 @@ import threading
 
 from sqlalchemy import func, select
 
-from haven.core import jobs
+from haven.core import events, jobs
 from haven.core.db import Database
 from haven.core.ledger import SUBSCRIBERS, record_event, subscribe
 from haven.core.models import Event, Job
@@ -21,14 +21,15 @@ def _recorder(session, event: Event) -> None:  # type: ignore[no-untyped-def]
 
 def test_subscribers_get_committed_events_once(db: Database) -> None:
     SEEN.clear()
-    with db.session() as s:
-        record_event(s, "test.thing_happened", subject_type="thing", subject_id="t1", actor="system:test")
-    try:
+    with events.declared("test.thing_happened", "thing"):
         with db.session() as s:
-            record_event(s, "test.thing_happened", subject_type="thing", subject_id="t2", actor="system:test")
-            raise RuntimeError("roll back")
-    except RuntimeError:
-        pass
+            record_event(s, "test.thing_happened", subject_type="thing", subject_id="t1", actor="system:test")
+        try:
+            with db.session() as s:
+                record_event(s, "test.thing_happened", subject_type="thing", subject_id="t2", actor="system:test")
+                raise RuntimeError("roll back")
+        except RuntimeError:
+            pass
     assert "test-recorder" in SUBSCRIBERS["test.thing_happened"]
     assert jobs.work(db, once=True) == 1
     assert SEEN == ["t1"]

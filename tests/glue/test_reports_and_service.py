@@ -164,9 +164,14 @@ def test_a_second_risk_family_raises_the_waiting_conversation_task(server: LiveS
                     "family": family,
                     "sender": "adult-9",
                     "recipients": ["kid-9"],
+                    "participants": ["adult-9", "kid-9"],
                     "turn": 3,
+                    "grooming": {"score": 0.0, "behaviours": []},
+                    "sextortion": {"score": 0.0, "behaviours": []},
                     family: {"score": score, "behaviours": []},
+                    "relationship": [],
                     "priority": priority,
+                    "preserved": True,
                 },
             )
             s.flush()

@@ -7,8 +7,9 @@ import json
 from PIL import Image
 from sqlalchemy import select
 
+from haven.banks.models import Match
 from haven.core.db import Database
-from haven.screening.models import ContentItem, Match, QuarantineObject
+from haven.screening.models import ContentItem, QuarantineObject
 from tests.conftest import LiveServer
 from tests.helpers import encode, sample
 

@@ -109,7 +109,7 @@ def test_re_running_the_video_job_logs_and_enforces_nothing_twice(
     settings: Settings, server: LiveServer, api_key: str, db: Database
 ) -> None:
     """A crashed worker retries the analysis: the match log and enforcement see it once."""
-    from haven.screening.models import Match
+    from haven.banks.models import Match
     from haven.screening.video import analyse_pending
 
     load_handlers()

@@ -1,4 +1,5 @@
-"""Tables of hash banks and their entries."""
+"""Tables of hash banks, their entries, and the match log (every hit of an entry, for flood
+protection, review and retroaction)."""
 
 from __future__ import annotations
 
@@ -83,3 +84,26 @@ class DeletedEntry(Base):
 
     entry_id: Mapped[str] = mapped_column(String(26), primary_key=True)
     change_seq: Mapped[int] = mapped_column(Integer, index=True)
+
+
+class Match(Base):
+    """A match of a content item (or of a looked-up hash) against a bank entry: the match log."""
+
+    __tablename__ = "matches"
+    __table_args__ = (Index("ix_matches_entry_time", "entry_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    content_id: Mapped[str | None] = mapped_column(
+        ForeignKey("content_items.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    integration_id: Mapped[str] = mapped_column(String(26))
+    source: Mapped[str] = mapped_column(String(16), default="content")  # content or lookup
+    bank_id: Mapped[str] = mapped_column(String(26), index=True)
+    entry_id: Mapped[str] = mapped_column(String(26))
+    signal_type: Mapped[str] = mapped_column(String(16))
+    distance: Mapped[int] = mapped_column(Integer, default=0)
+    classification: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    #: allowlisted: suppressed by an allowlist bank; quarantined: the entry was under flood review.
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    query_variant: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

@@ -15,13 +15,12 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from haven.banks.formats import EntryIn, check_entries
-from haven.banks.models import CLASSIFICATIONS, Bank, BankEntry, BankKind, DeletedEntry, Provenance
+from haven.banks.models import CLASSIFICATIONS, Bank, BankEntry, BankKind, DeletedEntry, Match, Provenance
 from haven.banks.runtime import COUNTER
 from haven.core.clock import new_id, now
 from haven.core.errors import Conflict, HavenError, Invalid, NotFound
 from haven.core.ledger import audit, record_event
 from haven.core.models import Counter
-from haven.screening.models import Match
 from haven.signals.crypto import crypto_hashes
 from haven.signals.image import bank_variants, sniff_media_kind
 from haven.signals.robust import Robustness, keep_for_level, variant_level

@@ -19,6 +19,8 @@ log = logging.getLogger("haven.classify")
 
 
 def _factories() -> dict[str, Callable[[Settings], Classifier]]:
+    # The classifier modules import this registry module (score_of, Classifier): importing them at
+    # start-up would be circular, and the model-backed ones load ONNX weights only when enabled.
     from haven.classify import external, local
     from haven.classify.conversation import detector_for
     from haven.classify.conversation.classifier import ConversationClassifier

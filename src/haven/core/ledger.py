@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from haven.core import events
 from haven.core.clock import new_id
 from haven.core.db import Database
 from haven.core.jobs import enqueue, handler
@@ -61,7 +62,12 @@ def record_event(
     actor: str,
     data: dict[str, Any] | None = None,
 ) -> Event:
-    """Append an event in the caller's transaction (it commits or rolls back with the change)."""
+    """Append an event in the caller's transaction (it commits or rolls back with the change).
+
+    The event must fit the catalogue (`haven.core.events`): a known type, one of its subject
+    kinds, and a payload with exactly its fields; otherwise `events.EventError` (a bug in Haven).
+    """
+    events.check(type, subject_type, data)
 
     event = Event(
         id=new_id(), type=type, subject_type=subject_type, subject_id=subject_id, actor=actor, data=data or {}

@@ -35,7 +35,6 @@ from haven.core.settings import Settings
 from haven.evidence.config import EvidenceSettings, evidence_settings
 from haven.evidence.keys import KeyProvider, key_provider
 from haven.evidence.models import EvidenceObject, LegalHold
-from haven.legal.models import LegalRequest
 
 #: Roles that may decrypt preserved material (2258A(h)(3): limit access to what is needed).
 READ_ROLES = ("legal",)
@@ -221,6 +220,11 @@ class Vault:
                 "destruction before retention ends needs the law-enforcement request asking for it",
                 code="request_required",
             )
+
+        # legal builds on the vault (holds, productions); the vault reads a request only here, to
+        # check that destruction is asked by a verified one: importing legal at start-up would
+        # make the two folders depend on each other.
+        from haven.legal.models import LegalRequest
 
         req = session.get(LegalRequest, legal_request_id)
         if req is None or req.verification != "verified":

@@ -53,6 +53,7 @@ def decide_matches(matches: list[MatchView], *, near_band: int = 0, scores: dict
     Kept for callers without a database (the `haven scan` command, evaluation); intake decides
     with `haven.policy.decide`, which uses the installed rules and the account's context too.
     """
+    # rules.py builds on this module (MatchView, Verdict): the rule engine is imported when called.
     from haven.policy.rules import PolicyInput, evaluate
     from haven.policy.shipped import default_ruleset
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from haven.accounts.models import Account
-from haven.banks.models import Bank
+from haven.banks.models import Bank, Match
 from haven.classify.models import ConversationMessage, MessageAttachment
 from haven.classify.review import conversation_for_review
 from haven.console.web import (
@@ -56,7 +56,7 @@ from haven.review.service import (
     release,
 )
 from haven.screening import quarantine
-from haven.screening.models import ContentItem, Match
+from haven.screening.models import ContentItem
 from haven.staff import training, wellness
 from haven.staff.models import StaffSession
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from haven.banks.models import Bank
+from haven.banks.models import Bank, Match
 from haven.core.ledger import subscribe
 from haven.core.models import Event
 from haven.review.queues import CLASSIFICATION_SEVERITY, QUEUES
 from haven.review.service import create_task
-from haven.screening.models import ContentItem, Match
+from haven.screening.models import ContentItem
 
 PRIORITY_SEVERITY = {"VERY_HIGH": 4, "HIGH": 3, "MEDIUM": 2, "LOW": 1}
 

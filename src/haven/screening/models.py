@@ -1,4 +1,4 @@
-"""Tables of screening: content records, their matches (the match log), the encrypted quarantine
+"""Tables of screening: content records, the encrypted quarantine
 of blocked or held media, and the video signals of video content."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from haven.core.clock import new_id, now
@@ -51,29 +51,6 @@ class ContentItem(Base):
     #: Classifier scores: {classifier name: {"version": ..., "scores": {label: score}}}.
     scores: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     quarantine_id: Mapped[str | None] = mapped_column(String(26), nullable=True)
-
-
-class Match(Base):
-    """A match of a content item (or of a looked-up hash) against a bank entry: the match log."""
-
-    __tablename__ = "matches"
-    __table_args__ = (Index("ix_matches_entry_time", "entry_id", "created_at"),)
-
-    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
-    content_id: Mapped[str | None] = mapped_column(
-        ForeignKey("content_items.id", ondelete="CASCADE"), nullable=True, index=True
-    )
-    integration_id: Mapped[str] = mapped_column(String(26))
-    source: Mapped[str] = mapped_column(String(16), default="content")  # content or lookup
-    bank_id: Mapped[str] = mapped_column(String(26), index=True)
-    entry_id: Mapped[str] = mapped_column(String(26))
-    signal_type: Mapped[str] = mapped_column(String(16))
-    distance: Mapped[int] = mapped_column(Integer, default=0)
-    classification: Mapped[str | None] = mapped_column(String(80), nullable=True)
-    #: allowlisted: suppressed by an allowlist bank; quarantined: the entry was under flood review.
-    status: Mapped[str] = mapped_column(String(16), default="active")
-    query_variant: Mapped[str | None] = mapped_column(String(40), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 
 class QuarantineObject(Base):

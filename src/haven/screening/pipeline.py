@@ -19,7 +19,6 @@ from haven.banks.matcher import Hit, Matcher
 from haven.classify.priority import Priority, new_material_priority
 from haven.core.clock import now
 from haven.core.settings import Settings
-from haven.enforce.strikes import standing
 from haven.policy import AccountView, Decision, MatchView, PolicyInput, RuleSet, evaluate
 from haven.policy.rules import uses
 from haven.screening.rulesets import active_ruleset
@@ -114,6 +113,10 @@ def account_view(session: Session, account_id: str | None) -> AccountView | None
     """The uploader's context for policy rules: age band, account age, strikes and history."""
     if not account_id:
         return None
+
+    # enforce builds on screening (content records, verdict events); an account's standing is the
+    # one thing screening reads from enforce, so it is imported here, not at start-up.
+    from haven.enforce.strikes import standing
 
     row = session.get(Account, account_id)
     if row is None:

@@ -13,12 +13,14 @@ from pathlib import Path
 from sqlalchemy import insert, inspect, select
 from sqlalchemy.orm import Session
 
+from haven.banks.models import Match
 from haven.banks.service import flood_check
+from haven.core import events
 from haven.core.clock import new_id, now
 from haven.core.ledger import record_event
 from haven.core.settings import Settings
 from haven.screening import quarantine
-from haven.screening.models import ContentItem, Match, QuarantineObject
+from haven.screening.models import ContentItem, QuarantineObject
 from haven.screening.pipeline import Screening, StatusHit
 
 #: Rule actions that enforcement carries out (removal, the ladder, account actions).
@@ -128,8 +130,8 @@ def settle(
     if first:
         record_event(
             session,
-            "content.received",
-            subject_type="content",
+            events.CONTENT_RECEIVED,
+            subject_type=events.CONTENT,
             subject_id=item.id,
             actor=actor,
             data={
@@ -141,8 +143,8 @@ def settle(
         )
     record_event(
         session,
-        "content.verdict",
-        subject_type="content",
+        events.CONTENT_VERDICT,
+        subject_type=events.CONTENT,
         subject_id=item.id,
         actor=actor,
         data={
@@ -162,8 +164,8 @@ def settle(
         # A separate event, so that enforcement runs a job only for the (rare) items it acts on.
         record_event(
             session,
-            "content.enforcement_requested",
-            subject_type="content",
+            events.CONTENT_ENFORCEMENT_REQUESTED,
+            subject_type=events.CONTENT,
             subject_id=item.id,
             actor=actor,
             data={

@@ -27,6 +27,7 @@ def detector_for(settings: Settings) -> Detector:
             return entry[1]
     semantic = None
     if settings.semantic_detector:
+        # The semantic detector is an optional extra (CPU torch): imported only when it is turned on.
         from haven.classify.conversation.semantic import load_semantic
 
         semantic = load_semantic()
