@@ -24,7 +24,7 @@ from typing import Any
 
 from haven.accounts.bands import MINOR_BANDS
 from haven.classify.conversation.language import detect_language
-from haven.classify.conversation.lexicon import BY_NAME, fire_forms
+from haven.classify.conversation.lexicon import BY_NAME, FULL_LANGUAGES, contexts_of, fire_forms
 from haven.classify.conversation.normalise import normalise_for, squashed
 
 FIRST_CONTACT_BONUS = 0.1
@@ -32,6 +32,12 @@ FAN_OUT_BONUS = 0.2
 FAN_OUT_MIN = 5  # distinct minors first contacted by one adult within the window
 AFTER_BLOCK_BONUS = 0.25
 CONNECTED_FACTOR = 0.5
+#: A connection (relative, family friend) who asks the child to keep things from their parents is
+#: the case the connection discount must not hide: with secrecy present it counts at this factor.
+CONNECTED_SECRECY_FACTOR = 0.8
+#: The adult says a parent knows, asked or is present ("I spoke with your mum", "ask your dad to
+#: join"): grooming evidence counts at this factor unless secrecy or isolation contradicts it.
+PARENT_AWARE_FACTOR = 0.6
 STAGES_BONUS = 0.1
 #: Pairs of grooming behaviours that mean more together than apart (gift + secrecy, ...).
 COMBINATIONS = (
@@ -266,8 +272,13 @@ def family_score(state: ConversationState, family: str) -> float:
             base += COMBINATION_BONUS * scale
         if len(names) >= 3:
             base += STAGES_BONUS * scale
+        hidden = "secrecy" in present or "isolation" in present
+        factor = 1.0
         if state.connected:
-            base *= CONNECTED_FACTOR
+            factor = CONNECTED_SECRECY_FACTOR if hidden else CONNECTED_FACTOR
+        if rel.get("parent_aware") and not hidden:
+            factor = min(factor, PARENT_AWARE_FACTOR)
+        base *= factor
         if rel.get("first_contact_non_connection"):
             base += FIRST_CONTACT_BONUS
         if rel.get("fan_out"):
@@ -322,6 +333,8 @@ class Detector:
         if age is not None:
             state.stated_ages[sender] = age
         context = self._effective(state, sender, context)
+        if not is_minor(context.sender_band) and "parent_aware" in contexts_of(forms):
+            state.relationship["parent_aware"] = True
         hits = [(n, verbatim(text, ev, forms), "rules") for n, ev in fire_forms(forms, squashed(text))]
         if self.semantic is not None and norm:
             ruled = {n for n, _, _ in hits}
@@ -377,7 +390,10 @@ class Detector:
             state.languages[lang] = state.languages.get(lang, 0) + 1
         usual = max(state.languages, key=lambda k: state.languages[k]) if state.languages else "en"
         out = [lang or usual]
-        for extra in (usual, "en"):
+        extras: tuple[str, ...] = (usual, "en")
+        if lang is None and not state.languages:
+            extras = FULL_LANGUAGES  # nothing to tell the language by yet: read it in each full lexicon
+        for extra in extras:
             if extra not in out:
                 out.append(extra)
         return out
@@ -457,4 +473,6 @@ class Detector:
             signals.append("after_block")
         if state.relationship.get("age_claim_mismatch"):
             signals.append("age_claim_mismatch")
+        if state.relationship.get("parent_aware"):
+            signals.append("parent_aware")
         return signals
