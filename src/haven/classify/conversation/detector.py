@@ -275,7 +275,8 @@ def family_score(state: ConversationState, family: str) -> float:
         hidden = "secrecy" in present or "isolation" in present
         factor = 1.0
         if state.connected:
-            factor = CONNECTED_SECRECY_FACTOR if hidden else CONNECTED_FACTOR
+            # A birthday or a present for someone else makes a family secret a surprise.
+            factor = CONNECTED_SECRECY_FACTOR if hidden and not rel.get("occasion") else CONNECTED_FACTOR
         if rel.get("parent_aware") and not hidden:
             factor = min(factor, PARENT_AWARE_FACTOR)
         base *= factor
@@ -333,8 +334,11 @@ class Detector:
         if age is not None:
             state.stated_ages[sender] = age
         context = self._effective(state, sender, context)
-        if not is_minor(context.sender_band) and "parent_aware" in contexts_of(forms):
+        found = contexts_of(forms)
+        if not is_minor(context.sender_band) and "parent_aware" in found:
             state.relationship["parent_aware"] = True
+        if "occasion" in found:
+            state.relationship["occasion"] = True
         hits = [(n, verbatim(text, ev, forms), "rules") for n, ev in fire_forms(forms, squashed(text))]
         if self.semantic is not None and norm:
             ruled = {n for n, _, _ in hits}

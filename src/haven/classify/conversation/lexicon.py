@@ -97,7 +97,7 @@ LANGUAGES = ("en", "es", "pt", "fr", "de")
 #: language is not known yet, is read with all of them.
 FULL_LANGUAGES = ("en", "es", "pt")
 #: Conversation contexts the lexicons may define (see `Lexicon.contexts`).
-CONTEXTS = ("parent_aware",)
+CONTEXTS = ("parent_aware", "occasion")
 
 
 def _build() -> tuple[dict[str, Behaviour], dict[str, Lexicon]]:
