@@ -53,6 +53,7 @@ COMBINATIONS = (
 )
 COMBINATION_BONUS = 0.15
 DEMANDS = frozenset({"payment_demand", "gift_card_crypto", "image_demand"})
+EXTORTION_CONTEXT = frozenset({"possession_claim", "contacts_list"})
 THREAT_AND_DEMAND_FLOOR = 0.7  # the direction weight never scales the combined message below this
 IMAGE_SENT_BONUS = 0.1  # a minor sent a picture after the other side asked for one
 AGE_LIE_BONUS = 0.15  # an account declared adult says it is a child, to a child
@@ -415,9 +416,15 @@ class Detector:
             return None
         demand_here = [n for n in here if n in DEMANDS]
         threat_here = "threat_share" in here
-        if threat_here and (demand_here or earlier & DEMANDS):
+        # A threat and a demand in separate messages are one extortion only where the sender has
+        # also claimed to hold images or named the child's contacts (a teacher who
+        # collects trip money and later posts the trip photos in the class group is not one).
+        coercive = bool((earlier | set(here)) & EXTORTION_CONTEXT)
+        if threat_here and demand_here:
+            parts = ["threat_share", *demand_here]
+        elif threat_here and earlier & DEMANDS and coercive:
             parts = ["threat_share", *demand_here] if demand_here else ["threat_share"]
-        elif demand_here and "threat_share" in earlier:
+        elif demand_here and "threat_share" in earlier and coercive:
             parts = demand_here
         elif demand_here and "deadline" in here and ("possession_claim" in here or "possession_claim" in earlier):
             parts = [*demand_here, "deadline"]
