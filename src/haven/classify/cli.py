@@ -93,10 +93,12 @@ def _print_generated(r: dict[str, Any]) -> None:
 @handles_errors
 def eval_command(
     set_: Annotated[
-        str, typer.Option(
+        str,
+        typer.Option(
             "--set",
-            help="generated, dev, heldout_v1, heldout_v2, heldout (both held-out files) or all (each reported separately)",
-        )
+            help="generated, dev, heldout_v1, heldout_v2, heldout (both held-out files) or all "
+            "(each reported separately)",
+        ),
     ] = "all",
     split: Annotated[str, typer.Option(help="for the generated set: tune, held_out or all")] = "all",
     semantic: Annotated[bool, typer.Option(help="add the semantic detector (needs the `semantic` extra)")] = False,

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from haven.accounts.bands import MINOR_BANDS
-from haven.classify.conversation.language import detect_language
+from haven.classify.conversation.language import detect_language, language_scores
 from haven.classify.conversation.lexicon import BY_NAME, FULL_LANGUAGES, contexts_of, fire_forms
 from haven.classify.conversation.normalise import normalise_for, squashed
 
@@ -343,7 +343,9 @@ class Detector:
         hits = [(n, verbatim(text, ev, forms), "rules") for n, ev in fire_forms(forms, squashed(text))]
         if self.semantic is not None and norm:
             ruled = {n for n, _, _ in hits}
-            hits += [(n, ev, "semantic") for n, ev in self.semantic.fire(text) if n not in ruled]
+            # The semantic examples may carry behaviour names older than the lexicons ("compliments_gifts"):
+            # only behaviours the detector knows count.
+            hits += [(n, ev, "semantic") for n, ev in self.semantic.fire(text) if n not in ruled and n in BY_NAME]
         combined = self._threat_and_demand(state, sender, hits)
         if combined is not None:
             hits.append(("threat_and_demand", combined, "rules"))
@@ -390,12 +392,16 @@ class Detector:
         """The languages whose lexicons this message is read with: the one detected in it (or,
         when it has too few words to tell, the conversation's), then the conversation's most
         frequent, then English (text-speak and app names are English in every language)."""
+        scores = language_scores(text)
         lang = detect_language(text)
         if lang is not None:
             state.languages[lang] = state.languages.get(lang, 0) + 1
         usual = max(state.languages, key=lambda k: state.languages[k]) if state.languages else "en"
         out = [lang or usual]
-        extras: tuple[str, ...] = (usual, "en")
+        # A close second (short words such as "o", "me", "no" are shared) is read as well.
+        top = max(scores.values())
+        close = tuple(k for k in sorted(scores, key=lambda k: -scores[k]) if top and scores[k] >= max(1, top - 1))
+        extras: tuple[str, ...] = (*close, usual, "en")
         if lang is None and not state.languages:
             extras = FULL_LANGUAGES  # nothing to tell the language by yet: read it in each full lexicon
         for extra in extras:

@@ -163,7 +163,10 @@ SET_NOTES = {
         "detector, frozen, then its failures were read while improving the detector, so it is a second "
         "development set now"
     ),
-    "heldout_v2": "heldout_v2: frozen, unseen; written after round 2 by someone who never saw the detector: the figure that counts",
+    "heldout_v2": (
+        "heldout_v2: frozen, unseen; written after round 2 by someone who never saw the detector: "
+        "the figure that counts"
+    ),
 }
 
 
