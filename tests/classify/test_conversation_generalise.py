@@ -204,3 +204,70 @@ def test_state_with_new_fields_round_trips_and_old_states_still_load() -> None:
     assert again.languages == {"pt": 1} and again.direction == st.direction > 0
     old = ConversationState.from_json({"turns": 2, "contrib": {}, "counts": {}})  # stored before this change
     assert old.languages == {} and old.said == {} and old.turns == 2
+
+
+# Round 2: families of verbs and nouns, not sentences (unit checks of the patterns, not figures).
+def _run2(lines: list[tuple[str, str]], bands: dict[str, str], connected: bool = False):
+    from haven.classify.conversation.detector import ConversationState, Detector, MessageContext
+
+    det, st, seen, out = Detector(), ConversationState(), set(), []
+    for sender, text in lines:
+        other = "B" if sender == "A" else "A"
+        ctx = MessageContext(
+            sender_band=bands[sender],
+            recipient_bands=[bands[other]],
+            recipient_ids=[other],
+            first_contact=sender not in seen and not connected,
+            connected=connected,
+        )
+        seen.add(sender)
+        out.append(det.update(st, sender=sender, text=text, context=ctx))
+    return out
+
+
+def test_threat_and_demand_over_payment_rails_in_portuguese_and_spanish() -> None:
+    kid = {"A": "unknown", "B": "13_15"}
+    for text in (
+        "faz um pix de 300 hoje senao eu espalho teu video pros teus contatos",
+        "300 por mbway ate amanha ou as fotos vao parar no grupo da tua turma",
+        "mandame 100 por bizum o le paso el video a todos tus seguidores",
+        "o me pasas 2000 diamantes o lo ve toda tu familia",
+    ):
+        r = _run2([("A", text)], kid)[-1]
+        assert r.sextortion.warn and "threat_and_demand" in [f.behaviour for f in r.fired], text
+
+
+def test_scam_warnings_and_event_photos_are_not_extortion() -> None:
+    adults = {"A": "adult", "B": "adult"}
+    r = _run2(
+        [
+            ("A", "did u send me a link asking for gift cards?"),
+            ("B", "no i got hacked"),
+            ("A", "ill post in the group chat so others know"),
+        ],
+        adults,
+        connected=True,
+    )
+    assert not any(x.sextortion.warn for x in r)
+    teacher = {"A": "adult", "B": "13_15"}
+    r = _run2(
+        [
+            ("A", "o passeio custa 20 reais, faz o pix ate sexta"),
+            ("A", "vou mandar as fotos do passeio no grupo da turma"),
+        ],
+        teacher,
+    )
+    assert not any("threat_and_demand" in [f.behaviour for f in x.fired] for x in r)
+
+
+def test_pictures_of_things_and_a_parent_in_the_loop() -> None:
+    tutor = {"A": "adult", "B": "13_15"}
+    for text in (
+        "manda-me uma foto dos exercicios",
+        "mandame una foto de Michi comiendo",
+        "send a photo of the back of the card",
+    ):
+        r = _run2([("A", text)], tutor)[-1]
+        assert "image_request" not in [f.behaviour for f in r.fired], text
+    r = _run2([("A", "ya hable con tu madre"), ("A", "estas solo por las tardes?")], tutor)[-1]
+    assert "parent_aware" in r.relationship and not r.grooming.warn

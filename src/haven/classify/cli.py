@@ -93,7 +93,12 @@ def _print_generated(r: dict[str, Any]) -> None:
 @handles_errors
 def eval_command(
     set_: Annotated[
-        str, typer.Option("--set", help="generated, dev, heldout or all (each reported separately)")
+        str,
+        typer.Option(
+            "--set",
+            help="generated, dev, heldout_v1, heldout_v2, heldout (both held-out files) or all "
+            "(each reported separately)",
+        ),
     ] = "all",
     split: Annotated[str, typer.Option(help="for the generated set: tune, held_out or all")] = "all",
     semantic: Annotated[bool, typer.Option(help="add the semantic detector (needs the `semantic` extra)")] = False,
@@ -102,11 +107,11 @@ def eval_command(
 ) -> None:
     """Run the conversation detector over each evaluation set and print the figures, set by set."""
     from haven.classify.conversation.detector import Detector
-    from haven.classify.evaluation.run import SET_NOTES, SETS, evaluate_images, evaluate_sets
+    from haven.classify.evaluation.run import ALIASES, SET_NOTES, SETS, evaluate_images, evaluate_sets, set_names
     from haven.core.errors import Invalid
 
-    if set_ not in (*SETS, "all"):
-        raise Invalid("--set is generated, dev, heldout or all")
+    if set_ not in (*SETS, *ALIASES, "all"):
+        raise Invalid("--set is generated, dev, heldout_v1, heldout_v2, heldout or all")
     if split not in ("tune", "held_out", "all"):
         raise Invalid("--split is tune, held_out or all")
     s = settings()
@@ -120,7 +125,7 @@ def eval_command(
                 "the semantic detector is not installed: pip install torch==2.13.0 && pip install -e '.[semantic]'"
             )
     det = Detector(s.grooming_warn_threshold, s.sextortion_warn_threshold, sem)
-    sets = SETS if set_ == "all" else (set_,)
+    sets = set_names(set_)
     splits = ("tune", "held_out") if split == "all" else (split,)
     result: dict[str, Any] = evaluate_sets(det, sets, splits=splits)
     if images:
@@ -135,7 +140,8 @@ def eval_command(
         return
     for name in sets:
         r = result[name]
-        console.print(f"[bold]{name}[/bold]: {SET_NOTES[name]}")
+        note = SET_NOTES[name]
+        console.print(f"[bold]{name}[/bold]: {note}" if not note.startswith(name) else f"[bold]{note}[/bold]")
         if "skipped" in r:
             console.print(f"  skipped: {r['skipped']}")
         elif name == "generated":

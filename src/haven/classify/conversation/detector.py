@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from haven.accounts.bands import MINOR_BANDS
-from haven.classify.conversation.language import detect_language
-from haven.classify.conversation.lexicon import BY_NAME, fire_forms
+from haven.classify.conversation.language import detect_language, language_scores
+from haven.classify.conversation.lexicon import BY_NAME, FULL_LANGUAGES, contexts_of, fire_forms
 from haven.classify.conversation.normalise import normalise_for, squashed
 
 FIRST_CONTACT_BONUS = 0.1
@@ -32,6 +32,12 @@ FAN_OUT_BONUS = 0.2
 FAN_OUT_MIN = 5  # distinct minors first contacted by one adult within the window
 AFTER_BLOCK_BONUS = 0.25
 CONNECTED_FACTOR = 0.5
+#: A connection (relative, family friend) who asks the child to keep things from their parents is
+#: the case the connection discount must not hide: with secrecy present it counts at this factor.
+CONNECTED_SECRECY_FACTOR = 0.8
+#: The adult says a parent knows, asked or is present ("I spoke with your mum", "ask your dad to
+#: join"): grooming evidence counts at this factor unless secrecy or isolation contradicts it.
+PARENT_AWARE_FACTOR = 0.6
 STAGES_BONUS = 0.1
 #: Pairs of grooming behaviours that mean more together than apart (gift + secrecy, ...).
 COMBINATIONS = (
@@ -47,6 +53,7 @@ COMBINATIONS = (
 )
 COMBINATION_BONUS = 0.15
 DEMANDS = frozenset({"payment_demand", "gift_card_crypto", "image_demand"})
+EXTORTION_CONTEXT = frozenset({"possession_claim", "contacts_list"})
 THREAT_AND_DEMAND_FLOOR = 0.7  # the direction weight never scales the combined message below this
 IMAGE_SENT_BONUS = 0.1  # a minor sent a picture after the other side asked for one
 AGE_LIE_BONUS = 0.15  # an account declared adult says it is a child, to a child
@@ -266,8 +273,14 @@ def family_score(state: ConversationState, family: str) -> float:
             base += COMBINATION_BONUS * scale
         if len(names) >= 3:
             base += STAGES_BONUS * scale
+        hidden = "secrecy" in present or "isolation" in present
+        factor = 1.0
         if state.connected:
-            base *= CONNECTED_FACTOR
+            # A birthday or a present for someone else makes a family secret a surprise.
+            factor = CONNECTED_SECRECY_FACTOR if hidden and not rel.get("occasion") else CONNECTED_FACTOR
+        if rel.get("parent_aware") and not hidden:
+            factor = min(factor, PARENT_AWARE_FACTOR)
+        base *= factor
         if rel.get("first_contact_non_connection"):
             base += FIRST_CONTACT_BONUS
         if rel.get("fan_out"):
@@ -322,10 +335,17 @@ class Detector:
         if age is not None:
             state.stated_ages[sender] = age
         context = self._effective(state, sender, context)
+        found = contexts_of(forms)
+        if not is_minor(context.sender_band) and "parent_aware" in found:
+            state.relationship["parent_aware"] = True
+        if "occasion" in found:
+            state.relationship["occasion"] = True
         hits = [(n, verbatim(text, ev, forms), "rules") for n, ev in fire_forms(forms, squashed(text))]
         if self.semantic is not None and norm:
             ruled = {n for n, _, _ in hits}
-            hits += [(n, ev, "semantic") for n, ev in self.semantic.fire(text) if n not in ruled]
+            # The semantic examples may carry behaviour names older than the lexicons ("compliments_gifts"):
+            # only behaviours the detector knows count.
+            hits += [(n, ev, "semantic") for n, ev in self.semantic.fire(text) if n not in ruled and n in BY_NAME]
         combined = self._threat_and_demand(state, sender, hits)
         if combined is not None:
             hits.append(("threat_and_demand", combined, "rules"))
@@ -372,12 +392,19 @@ class Detector:
         """The languages whose lexicons this message is read with: the one detected in it (or,
         when it has too few words to tell, the conversation's), then the conversation's most
         frequent, then English (text-speak and app names are English in every language)."""
+        scores = language_scores(text)
         lang = detect_language(text)
         if lang is not None:
             state.languages[lang] = state.languages.get(lang, 0) + 1
         usual = max(state.languages, key=lambda k: state.languages[k]) if state.languages else "en"
         out = [lang or usual]
-        for extra in (usual, "en"):
+        # A close second (short words such as "o", "me", "no" are shared) is read as well.
+        top = max(scores.values())
+        close = tuple(k for k in sorted(scores, key=lambda k: -scores[k]) if top and scores[k] >= max(1, top - 1))
+        extras: tuple[str, ...] = (*close, usual, "en")
+        if lang is None and not state.languages:
+            extras = FULL_LANGUAGES  # nothing to tell the language by yet: read it in each full lexicon
+        for extra in extras:
             if extra not in out:
                 out.append(extra)
         return out
@@ -395,9 +422,15 @@ class Detector:
             return None
         demand_here = [n for n in here if n in DEMANDS]
         threat_here = "threat_share" in here
-        if threat_here and (demand_here or earlier & DEMANDS):
+        # A threat and a demand in separate messages are one extortion only where the sender has
+        # also claimed to hold images or named the child's contacts (a teacher who
+        # collects trip money and later posts the trip photos in the class group is not one).
+        coercive = bool((earlier | set(here)) & EXTORTION_CONTEXT)
+        if threat_here and demand_here:
+            parts = ["threat_share", *demand_here]
+        elif threat_here and earlier & DEMANDS and coercive:
             parts = ["threat_share", *demand_here] if demand_here else ["threat_share"]
-        elif demand_here and "threat_share" in earlier:
+        elif demand_here and "threat_share" in earlier and coercive:
             parts = demand_here
         elif demand_here and "deadline" in here and ("possession_claim" in here or "possession_claim" in earlier):
             parts = [*demand_here, "deadline"]
@@ -457,4 +490,6 @@ class Detector:
             signals.append("after_block")
         if state.relationship.get("age_claim_mismatch"):
             signals.append("age_claim_mismatch")
+        if state.relationship.get("parent_aware"):
+            signals.append("parent_aware")
         return signals

@@ -50,6 +50,9 @@ class Lexicon:
     expand: dict[str, str]
     patterns: dict[str, re.Pattern[str]] = field(default_factory=dict)
     unless: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    #: Conversation contexts that are not behaviours (e.g. `parent_aware`: the adult says a parent
+    #: knows, asked or is present), each a compiled pattern.
+    contexts: dict[str, re.Pattern[str]] = field(default_factory=dict)
     sources: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -90,6 +93,11 @@ def _words_of(src: str) -> set[str]:
 
 
 LANGUAGES = ("en", "es", "pt", "fr", "de")
+#: Languages with full lexicons: a message whose language cannot be told, in a conversation whose
+#: language is not known yet, is read with all of them.
+FULL_LANGUAGES = ("en", "es", "pt")
+#: Conversation contexts the lexicons may define (see `Lexicon.contexts`).
+CONTEXTS = ("parent_aware", "occasion")
 
 
 def _build() -> tuple[dict[str, Behaviour], dict[str, Lexicon]]:
@@ -135,6 +143,10 @@ def _build() -> tuple[dict[str, Behaviour], dict[str, Lexicon]]:
             words |= set().union(*(_words_of(s) for s in lex.sources[name]))
         for name, alts in (d.get("unless") or {}).items():
             lex.unless[name] = _compile([str(a) for a in alts], classes)
+        for name, alts in (d.get("contexts") or {}).items():
+            if name not in CONTEXTS:
+                raise ValueError(f"{lang}.yaml: unknown context {name}")
+            lex.contexts[name] = _compile([str(a) for a in alts], classes)
         words |= {w for w in lex.markers if w.isalpha()}
         for v in lex.expand.values():
             words |= set(v.split())
@@ -184,6 +196,18 @@ def fire(
             found = next((key for key in b.squashed if key in squashed_text), None)
         if found:
             out.append((b.name, found))
+    return out
+
+
+def contexts_of(forms: dict[str, str]) -> list[str]:
+    """The conversation contexts (`CONTEXTS`) found in this message, read in each language."""
+    out = []
+    for name in CONTEXTS:
+        for lang, form in forms.items():
+            pat = LEXICONS[lang].contexts.get(name)
+            if pat is not None and pat.search(form):
+                out.append(name)
+                break
     return out
 
 

@@ -13,7 +13,9 @@ sextortion: the first message holding both a threat to share and a demand).
 
 The sets shipped in `data/`: `dev_v1.jsonl`, the development set (written by a teammate who had
 not seen the detector; the lexicons were tuned while looking at it, so its figures are optimistic);
-`heldout_v1.jsonl`, when present, a frozen set nobody working on the detector has read.
+`heldout_v1.jsonl`, written by someone who never saw the detector and frozen, whose failures were then
+read during round 2 of tuning (so it is no longer held out); `heldout_v2.jsonl`, when present, the
+fresh frozen set written after that round, which nobody working on the detector has read.
 """
 
 from __future__ import annotations
