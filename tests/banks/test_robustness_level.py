@@ -27,7 +27,11 @@ def _bank_photo(db: Database, tmp_path, name: str, robustness: str | None) -> tu
         kw = {} if robustness is None else {"robustness": robustness}
         bank = service.create_bank(s, name=name, kind="known_csam", actor="test", **kw)
         service.add_entries(s, bank, entries, actor="test", variants=variants)
-        root = s.scalar(select(BankEntry.id).where(BankEntry.bank_id == bank.id, BankEntry.signal_type == "pdq"))
+        root = s.scalar(
+            select(BankEntry.id).where(
+                BankEntry.bank_id == bank.id, BankEntry.signal_type == "pdq", BankEntry.variant_of.is_(None)
+            )
+        )
         assert root is not None
         return bank.id, root
 

@@ -127,6 +127,23 @@ def settle(
             max_distinct=settings.flood_max_distinct,
             window_seconds=settings.flood_window_seconds,
         )
+    _record(session, item, screening, actor=actor, first=first, applied=applied, before=before)
+    return item
+
+
+def _record(
+    session: Session,
+    item: ContentItem,
+    screening: Screening,
+    *,
+    actor: str,
+    first: bool,
+    applied: bool,
+    before: str | None,
+) -> None:
+    """The content events of one settlement (see `settle`)."""
+    decision, inp, action = screening.decision, screening.input, item.verdict
+    verdict = decision.verdict
     if first:
         record_event(
             session,
@@ -150,7 +167,7 @@ def settle(
         data={
             "action": action,
             "rule": item.verdict_rule,
-            "labels": screening.labels if applied else [x for x in screening.priority.labels],
+            "labels": screening.labels if applied else list(screening.priority.labels),
             "matched_entries": screening.active_entries,
             "uploader": item.uploader,
             "priority": screening.priority.level,
@@ -175,4 +192,3 @@ def settle(
                 "uploader": item.uploader,
             },
         )
-    return item
