@@ -1,4 +1,10 @@
-"""Helpers shared by CLI commands: settings, database, and errors as one line with an exit code."""
+"""Helpers shared by CLI commands: settings, database, and errors as one line with an exit code.
+
+Commands import the services they run inside their own bodies, not at the top of their module:
+`haven --help` and every command load all the capabilities' command modules, and importing every
+service up front costs about 1 s more CPU per command (1.65 s -> 2.65 s for `haven --help`,
+measured with /usr/bin/time over five runs). These imports are the one kind of function-level
+import kept for a reason other than an import cycle."""
 
 from __future__ import annotations
 
