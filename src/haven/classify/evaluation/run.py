@@ -9,9 +9,9 @@ from collections import defaultdict
 from typing import Any
 
 from haven.classify.base import Content
-from haven.classify.conversation.detector import ConversationState, Detector, MessageContext
+from haven.classify.conversation.detector import Detector
 from haven.classify.evaluation.dataset import LabelledConversation, generate
-from haven.classify.evaluation.sets import data_path, evaluate_written, load_set, targets_met
+from haven.classify.evaluation.sets import data_path, evaluate_written, load_set, replay, targets_met
 from haven.classify.local import ApparentAge, OpenNsfw
 from haven.core.settings import Settings
 from haven.policy import decide_matches
@@ -20,24 +20,8 @@ from haven.signals.stand_ins import synthetic_picture
 
 def run_conversation(det: Detector, conv: LabelledConversation) -> dict[str, int | None]:
     """First turn at which each family warned (None when it never did)."""
-    state = ConversationState()
-    first: dict[str, int | None] = {"grooming": None, "sextortion": None}
-    seen: set[str] = set()
-    for i, m in enumerate(conv.messages, 1):
-        other = "b" if m.sender == "a" else "a"
-        ctx = MessageContext(
-            sender_band=conv.bands[m.sender],
-            recipient_bands=[conv.bands[other]],
-            recipient_ids=[other],
-            first_contact=m.sender not in seen and not conv.connected,
-            connected=conv.connected,
-        )
-        seen.add(m.sender)
-        r = det.update(state, sender=m.sender, text=m.text, context=ctx, message_id=str(i))
-        for fam, res in (("grooming", r.grooming), ("sextortion", r.sextortion)):
-            if res.warn and first[fam] is None:
-                first[fam] = i
-    return first
+    messages = [(m.sender, m.text) for m in conv.messages]
+    return replay(det, messages, bands=conv.bands, connected=conv.connected, participants=["a", "b"])
 
 
 def _ratio(a: int, b: int) -> float | None:

@@ -99,26 +99,41 @@ def data_path(name: str) -> Path:
     return Path(str(resources.files("haven.classify.evaluation").joinpath("data", name)))
 
 
-def run_written(det: Detector, conv: WrittenConversation) -> dict[str, int | None]:
-    """First turn at which each family warned (None when it never did), and `any`."""
+def replay(
+    det: Detector,
+    messages: list[tuple[str, str]],
+    *,
+    bands: dict[str, str],
+    connected: bool,
+    participants: list[str] | None = None,
+) -> dict[str, int | None]:
+    """Feed (sender, text) messages to the detector with the context a service would send (age
+    bands, connections, first contact of each side) and return the first turn at which each family
+    warned (None when it never did). Every evaluation set is replayed through this one function."""
     state = ConversationState()
     first: dict[str, int | None] = {"grooming": None, "sextortion": None}
-    people = list(dict.fromkeys(m.sender for m in conv.messages))
+    people = participants or list(dict.fromkeys(sender for sender, _ in messages))
     seen: set[str] = set()
-    for i, m in enumerate(conv.messages, 1):
-        others = [p for p in people if p != m.sender] or ["unknown"]
+    for i, (sender, text) in enumerate(messages, 1):
+        others = [p for p in people if p != sender] or ["unknown"]
         ctx = MessageContext(
-            sender_band=conv.bands.get(m.sender, "unknown"),
-            recipient_bands=[conv.bands.get(p, "unknown") for p in others],
+            sender_band=bands.get(sender, "unknown"),
+            recipient_bands=[bands.get(p, "unknown") for p in others],
             recipient_ids=others,
-            first_contact=m.sender not in seen and not conv.connected,
-            connected=conv.connected,
+            first_contact=sender not in seen and not connected,
+            connected=connected,
         )
-        seen.add(m.sender)
-        r = det.update(state, sender=m.sender, text=m.text, context=ctx, message_id=str(i))
+        seen.add(sender)
+        r = det.update(state, sender=sender, text=text, context=ctx, message_id=str(i))
         for fam, res in (("grooming", r.grooming), ("sextortion", r.sextortion)):
             if res.warn and first[fam] is None:
                 first[fam] = i
+    return first
+
+
+def run_written(det: Detector, conv: WrittenConversation) -> dict[str, int | None]:
+    """First turn at which each family warned (None when it never did), and `any`."""
+    first = replay(det, [(m.sender, m.text) for m in conv.messages], bands=conv.bands, connected=conv.connected)
     warned = [t for t in first.values() if t is not None]
     return {**first, "any": min(warned) if warned else None}
 
