@@ -73,6 +73,19 @@ class Settings(BaseSettings):
     sextortion_warn_threshold: float = 0.5
     semantic_detector: bool = False  # opt in (needs the `semantic` extra; ~10 ms per message)
 
+    # Outbound connections (haven.core.outbound): webhooks, external classifiers, the CyberTipline
+    # outside test mode and the DSA Transparency Database connect only to public addresses, unless
+    # the address is in one of these CIDRs (e.g. ["10.20.0.0/16"] for a service on a private
+    # network). Empty by default: loopback, private ranges and cloud metadata are refused.
+    outbound_allowed_networks: list[str] = Field(default_factory=list)
+
+    # Secrets Haven keeps in its database (webhook signing secrets) are sealed with AES-256-GCM
+    # under this key: base64 of 32 bytes. When empty in development a key is generated once into
+    # var/; production must set it. To rotate: move the old key to `secrets_old_keys` (a JSON list),
+    # set the new one, and run `haven webhook rewrap` (docs/operations.md).
+    secrets_key: SecretStr = SecretStr("")
+    secrets_old_keys: list[SecretStr] = Field(default_factory=list)
+
     # The server.
     host: str = "127.0.0.1"
     port: int = 8000
@@ -110,6 +123,25 @@ class Settings(BaseSettings):
             path.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
             path.chmod(0o600)
         return base64.b64decode(path.read_text().strip())
+
+    def secrets_keys(self) -> list[bytes]:
+        """The current secrets key first, then the old ones still accepted for reading."""
+        raw = self.secrets_key.get_secret_value()
+        if raw:
+            current = base64.b64decode(raw)
+        elif self.is_production:
+            raise ValueError("HAVEN_SECRETS_KEY must be set in production")
+        else:
+            path = self.var_dir / "dev-secrets.key"
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
+                path.chmod(0o600)
+            current = base64.b64decode(path.read_text().strip())
+        keys = [current] + [base64.b64decode(k.get_secret_value()) for k in self.secrets_old_keys]
+        if any(len(k) != 32 for k in keys):
+            raise ValueError("HAVEN_SECRETS_KEY and HAVEN_SECRETS_OLD_KEYS must be base64 of exactly 32 bytes")
+        return keys
 
 
 @lru_cache(maxsize=1)
