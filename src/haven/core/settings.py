@@ -80,9 +80,9 @@ class Settings(BaseSettings):
     outbound_allowed_networks: list[str] = Field(default_factory=list)
 
     # Secrets Haven keeps in its database (webhook signing secrets) are sealed with AES-256-GCM
-    # under this key: base64 of 32 bytes. When empty in development a key is generated once into
-    # var/; production must set it. To rotate: move the old key to `secrets_old_keys` (a JSON list),
-    # set the new one, and run `haven webhook rewrap` (docs/operations.md).
+    # under this key: base64 of 32 bytes. When empty it is derived from the quarantine key (HKDF).
+    # To rotate: put the key in use in `secrets_old_keys` (a JSON list), the new one here, run
+    # `haven webhook rewrap`, then drop the old key (docs/operations.md, Security).
     secrets_key: SecretStr = SecretStr("")
     secrets_old_keys: list[SecretStr] = Field(default_factory=list)
 
@@ -125,20 +125,21 @@ class Settings(BaseSettings):
         return base64.b64decode(path.read_text().strip())
 
     def secrets_keys(self) -> list[bytes]:
-        """The current secrets key first, then the old ones still accepted for reading."""
-        raw = self.secrets_key.get_secret_value()
-        if raw:
-            current = base64.b64decode(raw)
-        elif self.is_production:
-            raise ValueError("HAVEN_SECRETS_KEY must be set in production")
-        else:
-            path = self.var_dir / "dev-secrets.key"
-            if not path.exists():
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
-                path.chmod(0o600)
-            current = base64.b64decode(path.read_text().strip())
-        keys = [current] + [base64.b64decode(k.get_secret_value()) for k in self.secrets_old_keys]
+        """The secrets keys: the current one first, then the old ones (accepted for reading only).
+        When HAVEN_SECRETS_KEY is empty the current key is derived from the quarantine key (HKDF),
+        so a deployment needs no new setting; set it to rotate independently of the quarantine key."""
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+        def derived() -> bytes:
+            hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"haven secrets at rest v1")
+            return hkdf.derive(self.quarantine_key_bytes())
+
+        raw = self.secrets_key.get_secret_value().strip()
+        keys = [base64.b64decode(raw) if raw else derived()]
+        keys += [base64.b64decode(k.get_secret_value()) for k in self.secrets_old_keys]
+        if raw and (self.quarantine_key.get_secret_value() or (self.var_dir / "dev-quarantine.key").exists()):
+            keys.append(derived())  # the derived key stays readable after a first explicit key is set
         if any(len(k) != 32 for k in keys):
             raise ValueError("HAVEN_SECRETS_KEY and HAVEN_SECRETS_OLD_KEYS must be base64 of exactly 32 bytes")
         return keys
