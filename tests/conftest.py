@@ -9,6 +9,7 @@ Alembic migrations: once per session into a template, then copied (SQLite) or tr
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import socket
@@ -61,6 +62,18 @@ def _truncate_all(db: Database) -> None:
     with db.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         conn.execute(text("INSERT INTO counters (name, value) VALUES ('banks', 0)"))
+
+
+_TEST_SECRETS_KEY = base64.b64encode(os.urandom(32)).decode()  # random per test session
+
+
+@pytest.fixture(autouse=True)
+def _outbound_and_secrets_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests talk to doubles on loopback: allow exactly loopback for outbound connections, which
+    Haven refuses by default (haven.core.outbound), and seal secrets under a session key rather
+    than a key file in ./var. Security tests set their own values."""
+    monkeypatch.setenv("HAVEN_OUTBOUND_ALLOWED_NETWORKS", '["127.0.0.0/8", "::1/128"]')
+    monkeypatch.setenv("HAVEN_SECRETS_KEY", _TEST_SECRETS_KEY)
 
 
 @pytest.fixture(params=BACKENDS)

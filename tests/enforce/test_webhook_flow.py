@@ -176,7 +176,8 @@ def test_dead_letter_and_replay_over_the_api(server: LiveServer, db: Database) -
         drain(db)
         dead = a.get("/v1/webhook/deliveries", params={"status": "dead"}).json()
         assert [d["idempotency_key"] for d in dead] == ["k-dead"]
-        assert dead[0]["attempts"] == 2 and "500" in dead[0]["last_error"]
+        assert dead[0]["attempts"] == 2 and dead[0]["last_error"] == "http_status"
+        assert dead[0]["last_status"] == 500
         assert rec.executed == []
         rec.fail_next = 0
         r = a.post(f"/v1/webhook/deliveries/{dead[0]['id']}/replay")

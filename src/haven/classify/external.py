@@ -23,6 +23,7 @@ from PIL import Image
 
 from haven.classify.base import ClassifierUnavailable, Content, LabelledScores
 from haven.classify.local import images_of
+from haven.core import outbound
 from haven.core.settings import Settings
 
 
@@ -80,7 +81,9 @@ class HttpClassifier(ABC):
         self._key = key
         self.timeout = settings.external_timeout_seconds
         self.breaker = CircuitBreaker(settings.breaker_failures, settings.breaker_reset_seconds)
-        self._client = httpx.Client(timeout=self.timeout, transport=transport)
+        if transport is None:  # every connection checked and pinned (haven.core.outbound)
+            transport = outbound.GuardedTransport(outbound.parse_networks(settings.outbound_allowed_networks))
+        self._client = httpx.Client(timeout=self.timeout, transport=transport, trust_env=False)
 
     @property
     def configured(self) -> bool:
@@ -96,9 +99,19 @@ class HttpClassifier(ABC):
             return LabelledScores(self.name, self.version, {})
         try:
             results = [self._call(jpeg_of(p)) for p in pictures]
-        except (httpx.HTTPError, ValueError, KeyError, TypeError, IndexError) as exc:
+        except httpx.HTTPStatusError as exc:
             self.breaker.failure()
-            raise ClassifierUnavailable(f"{self.name} failed: {type(exc).__name__}: {exc}") from None
+            raise ClassifierUnavailable(
+                f"{self.name} failed: http_status (HTTPStatusError {exc.response.status_code})"
+            ) from None
+        except httpx.HTTPError as exc:
+            self.breaker.failure()
+            raise ClassifierUnavailable(
+                f"{self.name} failed: {outbound.failure_category(exc)} ({type(exc).__name__})"
+            ) from None
+        except (ValueError, KeyError, TypeError, IndexError) as exc:
+            self.breaker.failure()
+            raise ClassifierUnavailable(f"{self.name} failed: bad answer ({type(exc).__name__})") from None
         self.breaker.success()
         merged: dict[str, float] = {}
         for r in results:

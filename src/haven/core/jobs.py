@@ -3,13 +3,20 @@
 Claiming is a conditional UPDATE (status and lease checked in the WHERE clause), so two workers
 never run the same job on SQLite or PostgreSQL. A job whose worker dies is retaken when its lease
 expires; handlers must therefore be idempotent (they are told the attempt number).
+
+Leases are short and renewed: each kind has its lease (`handler(kind, lease_seconds=...)`, 300 s
+unless said otherwise; a webhook delivery's is 60 s) and while a handler runs a heartbeat thread
+extends it every third of the lease. A long job keeps its lease as long as its worker lives; the
+job of a killed worker is retaken within one lease, not after the longest any job could take.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import socket
+import threading
 import traceback
 from collections.abc import Callable
 from datetime import timedelta
@@ -24,9 +31,13 @@ from haven.core.db import Database
 from haven.core.models import Job
 
 Handler = Callable[[Database, Job], None]
+log = logging.getLogger("haven.core.jobs")
 
 #: kind -> handler. Capabilities register theirs at import time with `@handler("kind")`.
 HANDLERS: dict[str, Handler] = {}
+#: kind -> lease in seconds, for kinds that declared one (others get DEFAULT_LEASE_SECONDS).
+LEASES: dict[str, float] = {}
+DEFAULT_LEASE_SECONDS = 300.0
 
 
 class RetryLater(Exception):
@@ -37,9 +48,14 @@ class RetryLater(Exception):
         self.delay = delay
 
 
-def handler(kind: str) -> Callable[[Handler], Handler]:
+def handler(kind: str, *, lease_seconds: float | None = None) -> Callable[[Handler], Handler]:
+    """Register the handler of a kind; `lease_seconds` is how long a claim holds before another
+    worker may retake it (renewed by the heartbeat while the handler runs)."""
+
     def register(fn: Handler) -> Handler:
         HANDLERS[kind] = fn
+        if lease_seconds is not None:
+            LEASES[kind] = lease_seconds
         return fn
 
     return register
@@ -84,13 +100,20 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def claim_next(db: Database, worker: str, lease_seconds: float = 300.0, kinds: list[str] | None = None) -> Job | None:
-    """Take the oldest ready job with a lease, or None when nothing is ready."""
+def lease_for(kind: str, default: float | None = None) -> float:
+    return LEASES.get(kind, DEFAULT_LEASE_SECONDS if default is None else default)
+
+
+def claim_next(
+    db: Database, worker: str, lease_seconds: float | None = None, kinds: list[str] | None = None
+) -> Job | None:
+    """Take the oldest ready job with a lease (its kind's, unless `lease_seconds` says otherwise),
+    or None when nothing is ready."""
     for _ in range(5):
         with db.session() as s:
             t = now()
             q = (
-                select(Job.id)
+                select(Job.id, Job.kind)
                 .where(
                     or_(
                         (Job.status == "queued") & (Job.run_at <= t),
@@ -102,9 +125,11 @@ def claim_next(db: Database, worker: str, lease_seconds: float = 300.0, kinds: l
             )
             if kinds:
                 q = q.where(Job.kind.in_(kinds))
-            job_id = s.scalar(q)
-            if job_id is None:
+            found = s.execute(q).first()
+            if found is None:
                 return None
+            job_id, kind = found
+            lease = lease_seconds if lease_seconds is not None else lease_for(kind)
             res = s.execute(
                 update(Job)
                 .where(
@@ -117,7 +142,7 @@ def claim_next(db: Database, worker: str, lease_seconds: float = 300.0, kinds: l
                 .values(
                     status="running",
                     locked_by=worker,
-                    locked_until=t + timedelta(seconds=lease_seconds),
+                    locked_until=t + timedelta(seconds=lease),
                     attempts=Job.attempts + 1,
                 )
             )
@@ -126,8 +151,46 @@ def claim_next(db: Database, worker: str, lease_seconds: float = 300.0, kinds: l
     return None
 
 
+def heartbeat(db: Database, job: Job, worker: str, lease: float) -> bool:
+    """Extend the lease of a job this worker still holds; False when it holds it no longer."""
+    with db.session() as s:
+        res = s.execute(
+            update(Job)
+            .where(Job.id == job.id, Job.status == "running", Job.locked_by == worker)
+            .values(locked_until=now() + timedelta(seconds=lease))
+        )
+        return bool(res.rowcount == 1)  # type: ignore[attr-defined]
+
+
+class _Heartbeat:
+    """A daemon thread renewing a claimed job's lease every third of it until stopped."""
+
+    def __init__(self, db: Database, job: Job, lease: float) -> None:
+        self._stop = threading.Event()
+        self._args = (db, job, job.locked_by or "", lease)
+        self._thread = threading.Thread(target=self._run, name=f"lease-{job.id}", daemon=True)
+
+    def _run(self) -> None:
+        db, job, worker, lease = self._args
+        while not self._stop.wait(lease / 3):
+            try:
+                if not heartbeat(db, job, worker, lease):
+                    return
+            except Exception:  # a missed beat is retried at the next one
+                log.warning("lease heartbeat failed", extra={"job": job.id}, exc_info=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
 def run_job(db: Database, job: Job) -> str:
-    """Run one claimed job and record its outcome; returns the new status."""
+    """Run one claimed job and record its outcome; returns the new status. The job's lease is
+    renewed while the handler runs."""
     fn = HANDLERS.get(job.kind)
     status: str
     error: str | None = None
@@ -136,7 +199,8 @@ def run_job(db: Database, job: Job) -> str:
         status, error = "dead", f"no handler for job kind '{job.kind}'"
     else:
         try:
-            fn(db, job)
+            with _Heartbeat(db, job, lease_for(job.kind)):
+                fn(db, job)
             status = "done"
         except RetryLater as exc:
             status, error, delay = "queued", str(exc), exc.delay

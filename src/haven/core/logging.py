@@ -1,6 +1,9 @@
 """Structured logging: JSON lines in production, readable lines in development.
 
 Never log content, hashes of reported content next to user identifiers, or secrets: log ids.
+httpx and httpcore log each request's full URL (user:password and query tokens included) at
+INFO and DEBUG: they are held at WARNING, and every line is passed through a filter that
+redacts the credentials and query values of any URL in it (haven.core.outbound.redact_url).
 """
 
 from __future__ import annotations
@@ -12,6 +15,23 @@ from datetime import UTC, datetime
 from typing import Any
 
 _RESERVED = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+#: Loggers of the HTTP client that print whole URLs; quiet below WARNING whatever the root level.
+QUIET_LOGGERS = ("httpx", "httpcore")
+
+
+class RedactUrls(logging.Filter):
+    """Replace the user:password part and query values of every URL in a log line with ***."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from haven.core.outbound import redact_text
+
+        try:
+            message = record.getMessage()
+        except Exception:
+            return True
+        if "://" in message:
+            record.msg, record.args = redact_text(message), None
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -45,6 +65,9 @@ def configure_logging(fmt: str = "auto", level: str = "INFO", production: bool =
     use_json = fmt == "json" or (fmt == "auto" and production)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if use_json else ConsoleFormatter())
+    handler.addFilter(RedactUrls())
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

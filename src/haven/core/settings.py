@@ -73,6 +73,19 @@ class Settings(BaseSettings):
     sextortion_warn_threshold: float = 0.5
     semantic_detector: bool = False  # opt in (needs the `semantic` extra; ~10 ms per message)
 
+    # Outbound connections (haven.core.outbound): webhooks, external classifiers, the CyberTipline
+    # outside test mode and the DSA Transparency Database connect only to public addresses, unless
+    # the address is in one of these CIDRs (e.g. ["10.20.0.0/16"] for a service on a private
+    # network). Empty by default: loopback, private ranges and cloud metadata are refused.
+    outbound_allowed_networks: list[str] = Field(default_factory=list)
+
+    # Secrets Haven keeps in its database (webhook signing secrets) are sealed with AES-256-GCM
+    # under this key: base64 of 32 bytes. When empty it is derived from the quarantine key (HKDF).
+    # To rotate: put the key in use in `secrets_old_keys` (a JSON list), the new one here, run
+    # `haven webhook rewrap`, then drop the old key (docs/operations.md, Security).
+    secrets_key: SecretStr = SecretStr("")
+    secrets_old_keys: list[SecretStr] = Field(default_factory=list)
+
     # The server.
     host: str = "127.0.0.1"
     port: int = 8000
@@ -110,6 +123,26 @@ class Settings(BaseSettings):
             path.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
             path.chmod(0o600)
         return base64.b64decode(path.read_text().strip())
+
+    def secrets_keys(self) -> list[bytes]:
+        """The secrets keys: the current one first, then the old ones (accepted for reading only).
+        When HAVEN_SECRETS_KEY is empty the current key is derived from the quarantine key (HKDF),
+        so a deployment needs no new setting; set it to rotate independently of the quarantine key."""
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+        def derived() -> bytes:
+            hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"haven secrets at rest v1")
+            return hkdf.derive(self.quarantine_key_bytes())
+
+        raw = self.secrets_key.get_secret_value().strip()
+        keys = [base64.b64decode(raw) if raw else derived()]
+        keys += [base64.b64decode(k.get_secret_value()) for k in self.secrets_old_keys]
+        if raw and (self.quarantine_key.get_secret_value() or (self.var_dir / "dev-quarantine.key").exists()):
+            keys.append(derived())  # the derived key stays readable after a first explicit key is set
+        if any(len(k) != 32 for k in keys):
+            raise ValueError("HAVEN_SECRETS_KEY and HAVEN_SECRETS_OLD_KEYS must be base64 of exactly 32 bytes")
+        return keys
 
 
 @lru_cache(maxsize=1)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from haven.core import outbound
 from haven.cybertip.config import CybertipSettings
 from haven.cybertip.xml import ApiResponse, parse_response
 
@@ -49,12 +50,18 @@ class CybertipClient:
     def __init__(self, cfg: CybertipSettings, transport: httpx.BaseTransport | None = None) -> None:
         self.cfg = cfg
         self.environment = cfg.environment
+        if transport is None and cfg.environment == "production":
+            # Outside test mode every connection is checked and pinned (haven.core.outbound): a
+            # mistyped or hostile HAVEN_CYBERTIP_URL must not reach an internal address. Test mode
+            # talks to NCMEC's test server or a local double and is left as configured.
+            transport = outbound.GuardedTransport()
         self._http = httpx.Client(
             base_url=cfg.base_url,
             auth=httpx.BasicAuth(cfg.username, cfg.password.get_secret_value()),
             timeout=httpx.Timeout(cfg.timeout_seconds),
             transport=transport,
             headers={"User-Agent": "haven-cybertip/0.1"},
+            trust_env=cfg.environment != "production",
         )
 
     def close(self) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from haven.accounts.models import Account
 from haven.core.auth import Principal
 from haven.core.errors import NotFound
+from haven.core.outbound import redact_url
 from haven.core.web import require_scope
 from haven.enforce import appeals, statements, strikes, webhooks
 from haven.enforce.decisions import decisions_for_account, find_decision
@@ -32,7 +33,7 @@ class WebhookIn(BaseModel):
 
 
 class WebhookOut(BaseModel):
-    url: str | None
+    url: str | None = Field(description="the endpoint, with any credentials and query values replaced by ***")
     secret_set: bool
     source: str
 
@@ -48,7 +49,10 @@ class DeliveryOut(BaseModel):
     attempts: int
     replays: int
     last_status: int | None
-    last_error: str | None
+    last_error: str | None = Field(
+        description="category of the last failure: timeout, refused, tls, http_status, blocked_address, network, "
+        "no_endpoint"
+    )
     created_at: datetime
     delivered_at: datetime | None
 
@@ -125,7 +129,7 @@ def set_webhook(body: WebhookIn, request: Request, principal: Admin) -> WebhookO
     """Set the service's webhook endpoint and signing secret (the secret is never returned)."""
     with request.app.state.db.session() as session:
         row = webhooks.configure_endpoint(session, url=body.url, secret=body.secret, actor=principal.actor)
-        return WebhookOut(url=row.url, secret_set=True, source="api")
+        return WebhookOut(url=redact_url(row.url), secret_set=True, source="api")
 
 
 @router.get("/webhook", response_model=WebhookOut)
@@ -133,7 +137,9 @@ def get_webhook(request: Request, _: Admin) -> WebhookOut:
     with request.app.state.db.session() as session:
         target = webhooks.endpoint(session)
         return WebhookOut(
-            url=target[0] if target else None, secret_set=target is not None, source="configured" if target else "none"
+            url=redact_url(target[0]) if target else None,
+            secret_set=target is not None,
+            source="configured" if target else "none",
         )
 
 

@@ -39,7 +39,21 @@ def webhook_set(
         fail(f"set the secret in the environment variable {secret_env}")
     with database().session() as s:
         configure_endpoint(s, url=url, secret=secret, actor=CLI_ACTOR)
-    console.print(f"webhook endpoint set to {url}")
+    from haven.core.outbound import redact_url
+
+    console.print(f"webhook endpoint set to {redact_url(url)}")
+
+
+@webhook_app.command("rewrap")
+@handles_errors
+def webhook_rewrap() -> None:
+    """Seal every stored webhook secret under the current HAVEN_SECRETS_KEY (after a rotation,
+    while the previous key is still in HAVEN_SECRETS_OLD_KEYS)."""
+    from haven.enforce.webhooks import rewrap_secrets
+
+    with database().session() as s:
+        n = rewrap_secrets(s)
+    console.print(f"{n} webhook secret(s) sealed under the current key")
 
 
 @webhook_app.command("list")

@@ -19,6 +19,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from haven.core import outbound
 from haven.core.clock import now
 from haven.core.db import Database
 from haven.core.jobs import RetryLater, backoff_seconds, enqueue, handler
@@ -137,11 +138,11 @@ class TdbClient:
     def submit(self, statements: list[dict[str, Any]]) -> httpx.Response:
         if not 1 <= len(statements) <= dsa.MAX_BATCH:
             raise ValueError(f"a batch holds 1 to {dsa.MAX_BATCH} statements")
-        with httpx.Client(timeout=self.timeout) as c:
+        with outbound.guarded_client(timeout=self.timeout) as c:
             return c.post(f"{self.base_url}/api/v1/statements", json={"statements": statements}, headers=self._headers)
 
     def exists(self, puid: str) -> bool:
-        with httpx.Client(timeout=self.timeout, follow_redirects=False) as c:
+        with outbound.guarded_client(timeout=self.timeout) as c:
             r = c.get(f"{self.base_url}/api/v1/statement/existing-puid/{puid}", headers=self._headers)
         return r.status_code == 302
 
@@ -163,7 +164,7 @@ def submit_pending(session: Session, client: TdbClient, *, batch_size: int = dsa
     try:
         resp = client.submit([r.fields for r in rows])
     except httpx.HTTPError as exc:
-        raise RetryLater(f"transparency database unreachable: {type(exc).__name__}", 60.0) from None
+        raise RetryLater(f"transparency database unreachable: {outbound.failure_category(exc)}", 60.0) from None
     if resp.status_code == 201:
         stored = {s.get("puid"): s for s in (resp.json().get("statements") or [])}
         for r in rows:

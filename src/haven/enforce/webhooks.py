@@ -35,12 +35,14 @@ from prometheus_client import Counter
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from haven.core import outbound, secretbox
 from haven.core.clock import new_id, now
 from haven.core.db import Database
 from haven.core.errors import Invalid, NotFound
 from haven.core.jobs import RetryLater, backoff_seconds, enqueue, handler
 from haven.core.ledger import audit, record_event
 from haven.core.models import Job
+from haven.core.settings import Settings
 from haven.enforce.models import Delivery, WebhookEndpoint
 from haven.enforce.settings import get_enforce_settings
 
@@ -102,15 +104,56 @@ def verify(
 # --- endpoint configuration -------------------------------------------------------------------
 
 
+def _secret_keys() -> list[bytes]:
+    """The secrets keys, read from the environment on each call (a rotation needs no restart)."""
+    return Settings().secrets_keys()
+
+
+def _context(endpoint_id: str) -> str:
+    return f"webhook_endpoints.secret:{endpoint_id}"
+
+
+def seal_secret(endpoint_id: str, secret: str) -> str:
+    return secretbox.seal(secret, _secret_keys()[0], _context(endpoint_id))
+
+
+def open_secret(endpoint_id: str, stored: str) -> str:
+    """The signing secret of a row (clear text rows from before sealing are read as they are)."""
+    if not secretbox.is_sealed(stored):
+        return stored
+    return secretbox.unseal(stored, _secret_keys(), _context(endpoint_id))
+
+
+def rewrap_secrets(session: Session) -> int:
+    """Seal every endpoint secret under the current key (after a rotation); returns rows changed."""
+    keys = _secret_keys()
+    changed = 0
+    for row in session.scalars(select(WebhookEndpoint)):
+        if secretbox.needs_rewrap(row.secret, keys):
+            row.secret = secretbox.seal(open_secret(row.id, row.secret), keys[0], _context(row.id))
+            changed += 1
+    return changed
+
+
+def check_webhook_url(url: str) -> None:
+    """Refuse a URL that is not http(s), carries credentials, or leads to a non-public address."""
+    try:
+        outbound.check_url(url)
+    except outbound.BlockedAddress as exc:
+        code = "blocked_webhook_url" if exc.code in ("blocked_address", "unresolvable") else "invalid_webhook_url"
+        raise Invalid(f"webhook URL refused: {exc}", code=code) from None
+
+
 def configure_endpoint(session: Session, *, url: str, secret: str, actor: str) -> WebhookEndpoint:
-    """Set the service's endpoint and secret (replacing the previous one). The secret is stored
-    for signing and never returned, logged or written to the ledger."""
-    if not url.startswith(("https://", "http://")):
-        raise Invalid("the webhook URL must be http(s)", code="invalid_webhook_url")
+    """Set the service's endpoint and secret (replacing the previous one). The secret is sealed
+    at rest (HAVEN_SECRETS_KEY) and never returned, logged or written to the ledger; the URL is
+    written to the ledger with its query values redacted."""
+    check_webhook_url(url)
     if len(secret) < 16:
         raise Invalid("the webhook secret must have at least 16 characters", code="weak_webhook_secret")
     session.execute(update(WebhookEndpoint).values(enabled=False))
-    row = WebhookEndpoint(url=url, secret=secret, enabled=True, created_by=actor)
+    row_id = new_id()
+    row = WebhookEndpoint(id=row_id, url=url, secret=seal_secret(row_id, secret), enabled=True, created_by=actor)
     session.add(row)
     session.flush()
     record_event(
@@ -119,7 +162,7 @@ def configure_endpoint(session: Session, *, url: str, secret: str, actor: str) -
         subject_type="webhook_endpoint",
         subject_id=row.id,
         actor=actor,
-        data={"url": url},
+        data={"url": outbound.redact_url(url)},
     )
     audit(session, actor=actor, action="webhook.configure", object_type="webhook_endpoint", object_id=row.id)
     return row
@@ -131,7 +174,7 @@ def endpoint(session: Session) -> tuple[str, str] | None:
         select(WebhookEndpoint).where(WebhookEndpoint.enabled.is_(True)).order_by(WebhookEndpoint.created_at.desc())
     )
     if row is not None:
-        return row.url, row.secret
+        return row.url, open_secret(row.id, row.secret)
     s = get_enforce_settings()
     if s.webhook_url and s.webhook_secret.get_secret_value():
         return s.webhook_url, s.webhook_secret.get_secret_value()
@@ -216,11 +259,16 @@ def send(url: str, secret: str, row: Delivery, *, timeout: float) -> httpx.Respo
         "Haven-Delivery": row.id,
         "User-Agent": "Haven-Webhooks/1",
     }
-    with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+    with outbound.guarded_client(timeout=timeout) as client:
         return client.post(url, content=body, headers=headers)
 
 
-@handler(JOB_KIND)
+#: A delivery is one POST with a timeout of HAVEN_WEBHOOK_TIMEOUT_SECONDS (10 s): a minute's lease
+#: (renewed while it runs) means a killed worker's delivery is retaken within a minute.
+DELIVERY_LEASE_SECONDS = 60.0
+
+
+@handler(JOB_KIND, lease_seconds=DELIVERY_LEASE_SECONDS)
 def _run_delivery(db: Database, job: Job) -> None:
     """Attempt one delivery. Success and dead-lettering end the job; a failure reschedules it."""
     settings = get_enforce_settings()
@@ -239,17 +287,17 @@ def _run_delivery(db: Database, job: Job) -> None:
             created_at=row.created_at,
         )
     status: int | None = None
-    error: str | None = None
+    error: str | None = None  # a category (outbound.CATEGORIES), never the raw connection error
     if target is None:
-        error = "no webhook endpoint is configured (HAVEN_WEBHOOK_URL or PUT /v1/webhook)"
+        error = "no_endpoint"
     else:
         try:
             resp = send(target[0], target[1], snapshot, timeout=settings.webhook_timeout_seconds)
             status = resp.status_code
             if not 200 <= status < 300:
-                error = f"the service answered {status}"
+                error = "http_status"
         except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"
+            error = outbound.failure_category(exc)
     with db.session() as s:
         row = s.get(Delivery, snapshot.id)
         if row is None:
@@ -271,7 +319,10 @@ def _run_delivery(db: Database, job: Job) -> None:
                 data={"delivery_id": row.id, "action": row.action_type, "attempts": attempt},
             )
             return
-        log.warning("webhook delivery failed", extra={"delivery": row.id, "attempt": attempt, "status": status})
+        log.warning(
+            "webhook delivery failed",
+            extra={"delivery": row.id, "attempt": attempt, "status": status, "category": error},
+        )
         if attempt >= row.max_attempts:
             row.status = "dead"
             row.next_attempt_at = None
