@@ -63,6 +63,16 @@ def _truncate_all(db: Database) -> None:
         conn.execute(text("INSERT INTO counters (name, value) VALUES ('banks', 0)"))
 
 
+@pytest.fixture(autouse=True)
+def _fresh_sign_in_limits() -> Iterator[None]:
+    """Sign-in rate limits are per process: each test starts with none counted."""
+    from haven.staff.service import reset_rate_limits
+
+    reset_rate_limits()
+    yield
+    reset_rate_limits()
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
