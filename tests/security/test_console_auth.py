@@ -112,3 +112,18 @@ def test_audit_csv_neutralises_formulas(server: LiveServer, db: Database) -> Non
         for col in ("object_id", "purpose"):
             assert row[col][0] not in "=+-@\t\r", row[col]
             assert row[col][0] == "'" and row[col][1:] in nasty
+
+
+def test_sign_in_flood_from_one_address_gets_429_with_retry_after(server: LiveServer, db: Database) -> None:
+    """Item 3 over HTTP: past 30 attempts a minute from one address the login form answers 429
+    with Retry-After and a readable message (no hash, no 500), for unknown e-mails too."""
+    c = ConsoleClient(server.url)
+    c.get("/console/login")
+    codes = [
+        c.post("/console/login", {"email": f"nobody{i}@example.org", "password": "wrong password here"}).status_code
+        for i in range(30)
+    ]
+    assert codes == [401] * 30
+    r = c.post("/console/login", {"email": "nobody@example.org", "password": "wrong password here"})
+    assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+    assert "too many sign-in attempts" in r.text
