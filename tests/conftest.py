@@ -76,6 +76,16 @@ def _outbound_and_secrets_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HAVEN_SECRETS_KEY", _TEST_SECRETS_KEY)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_sign_in_limits() -> Iterator[None]:
+    """Sign-in rate limits are per process: each test starts with none counted."""
+    from haven.staff.service import reset_rate_limits
+
+    reset_rate_limits()
+    yield
+    reset_rate_limits()
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)

@@ -96,7 +96,10 @@ def test_lockout_backs_off_and_persists_failures(db: Database) -> None:
         with db.session() as s:
             staff = s.scalar(select(StaffMember).where(StaffMember.email == "l@example.org"))
             assert staff is not None and staff.failed_logins == 4
-            assert staff.locked_until == clock.now() + timedelta(seconds=60)  # doubled
+        with db.session() as s, pytest.raises(Forbidden) as exc:
+            svc.sign_in_password(s, "l@example.org", PW, config=cfg)
+        assert exc.value.details["retry_after"] == 60  # doubled
+        with db.session() as s:
             fails = s.scalars(select(AuditRecord).where(AuditRecord.action == "staff.password_failed")).all()
             assert len(fails) == 4
         clock.advance(timedelta(seconds=61))

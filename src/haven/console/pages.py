@@ -6,11 +6,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-import markdown
 from fastapi import Depends, Form, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from markupsafe import Markup
@@ -29,6 +29,7 @@ from haven.console.web import (
     load_staff,
     redirect,
     render,
+    safe_markdown,
     set_session_cookie,
     static_file,
 )
@@ -103,13 +104,16 @@ def login(
             )
             staff = s.get(StaffMember, ns.row.staff_id)
             enrolled = staff is not None and staff.totp_enabled_at is not None
-    except (Unauthorized, Forbidden) as exc:
-        return render(
+    except (Unauthorized, Forbidden, svc.RateLimited, svc.Busy) as exc:
+        page: Response = render(
             request,
             "login.html",
             {"message": exc.message, "email": email, "next": _safe_next(next)},
             status=exc.status_code,
         )
+        if "retry_after" in exc.details:
+            page.headers["Retry-After"] = str(exc.details["retry_after"])
+        return page
     target = f"{PREFIX}/mfa" if enrolled else f"{PREFIX}/enrol"
     resp = redirect(f"{target}?{urlencode({'next': _safe_next(next)})}")
     set_session_cookie(resp, ns.token)
@@ -173,9 +177,13 @@ def enrol(request: Request, me: Pending, code: Annotated[str, Form(max_length=20
             row = s.get(svc.StaffSession, me.session_id)
             assert row is not None
             codes = svc.confirm_enrolment(s, row, staff, code, ip=client_ip(request))
+            token = svc.rotate_session_token(s, row)
+            me = replace(me, csrf_token=row.csrf_token, stage="full")
     except (Unauthorized, Forbidden) as exc:
         return _enrol(request, me, exc.message, exc.status_code)
-    return render(request, "recovery_codes.html", {"codes": codes}, me=me)
+    resp = render(request, "recovery_codes.html", {"codes": codes}, me=me)
+    set_session_cookie(resp, token)  # a new token once signed in (the pre-2FA one stops working)
+    return resp
 
 
 @router.get("/mfa")
@@ -194,9 +202,12 @@ def mfa(request: Request, me: Pending, code: Annotated[str, Form(max_length=40)]
             row = s.get(svc.StaffSession, me.session_id)
             assert row is not None
             svc.verify_second_factor(s, row, staff, code, ip=client_ip(request))
+            token = svc.rotate_session_token(s, row)
     except (Unauthorized, Forbidden) as exc:
         return render(request, "mfa.html", {"message": exc.message}, me=me, status=exc.status_code)
-    return redirect(_safe_next(next or request.query_params.get("next")))
+    resp = redirect(_safe_next(next or request.query_params.get("next")))
+    set_session_cookie(resp, token)  # a new token once signed in (the pre-2FA one stops working)
+    return resp
 
 
 @router.post("/logout", dependencies=CSRF)
@@ -294,7 +305,7 @@ def training_list(request: Request, me: Me) -> Response:
 def training_module(request: Request, me: Me, slug: str) -> Response:
     with _db(request).session() as s:
         module = training.get_module(s, slug)
-    body = Markup(markdown.markdown(module.body, extensions=["extra"]))  # noqa: S704  (admins' Markdown)
+    body = safe_markdown(module.body)
     return render(request, "training_module.html", {"module": module, "body": body}, me=me)
 
 
@@ -475,6 +486,16 @@ def admin_audit(
     )
 
 
+#: A spreadsheet runs a cell starting with one of these as a formula (`=HYPERLINK(...)` in an
+#: uploader id, say); such cells are written with a leading apostrophe (OWASP's advice).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cells(*values: str) -> list[str]:
+    """CSV cells that a spreadsheet shows as text, never evaluates."""
+    return [f"'{v}" if v.startswith(FORMULA_START) else v for v in values]
+
+
 def _csv_rows(
     db: Database, staff: str | None, obj: str | None, action: str | None, since: datetime | None, until: datetime | None
 ) -> Iterator[str]:
@@ -505,7 +526,7 @@ def _csv_rows(
             import json
 
             w.writerow(
-                [
+                csv_cells(
                     r.id,
                     r.created_at.isoformat(),
                     r.actor,
@@ -516,6 +537,6 @@ def _csv_rows(
                     r.purpose or "",
                     r.source_ip or "",
                     json.dumps(r.details, sort_keys=True),
-                ]
+                )
             )
             yield buf.getvalue()

@@ -10,13 +10,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
+import markdown
 from fastapi import APIRouter, Form, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
 from markupsafe import Markup
 
 from haven.core.actors import Actor
@@ -121,6 +124,39 @@ def csrf_field(ctx: Any) -> Markup:
 env.filters["timeleft"] = timeleft
 env.filters["when"] = when
 env.globals["csrf_field"] = csrf_field
+
+
+# --- Markdown written by admins ---------------------------------------------------------------
+
+_SAFE_SCHEMES = ("", "http", "https", "mailto")
+
+
+class _SafeLinks(Treeprocessor):
+    def run(self, root: Any) -> None:
+        for el in root.iter():
+            for attr in ("href", "src"):
+                value = el.get(attr)
+                if value is None:
+                    continue
+                bare = "".join(ch for ch in value if ord(ch) > 32).lower()
+                if urlsplit(bare).scheme not in _SAFE_SCHEMES:
+                    el.set(attr, "#")
+
+
+class _NoRawHtml(Extension):
+    """Raw HTML in the source is shown as text, and links and images may only use http(s),
+    mailto or relative addresses (no `javascript:` or `data:`)."""
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        md.preprocessors.deregister("html_block")
+        md.inlinePatterns.deregister("html")
+        md.treeprocessors.register(_SafeLinks(md), "haven_safe_links", 0)
+
+
+def safe_markdown(text: str) -> Markup:
+    """HTML of admin-written Markdown (training modules) with no raw HTML passed through."""
+    html = markdown.markdown(text, extensions=["extra", _NoRawHtml()])
+    return Markup(html)  # noqa: S704  (raw HTML removed, link schemes checked above)
 
 
 # --- rendering ---------------------------------------------------------------------------------

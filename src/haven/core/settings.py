@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     # Quarantine of blocked or held media: AES-256-GCM key, base64 of 32 bytes. When empty in
     # development a key is generated once into var/ so that a local run works; production must set it.
     quarantine_key: SecretStr = SecretStr("")
+    # Staff TOTP secrets are sealed (AES-256-GCM) in the database under this key, base64 of 32
+    # bytes. When empty it is derived from the quarantine key (HKDF), so no new setting is needed;
+    # set it to rotate independently. Rotation: put the old key in `totp_previous_keys`
+    # (comma-separated), the new one here, run `haven staff rotate-totp-key`, then drop the old.
+    totp_key: SecretStr = SecretStr("")
+    totp_previous_keys: SecretStr = SecretStr("")
 
     # Run a job worker thread inside the API process (the embedded default, so `make run` is
     # the whole system). Large deployments set it false and run `haven worker` processes.
@@ -142,6 +148,24 @@ class Settings(BaseSettings):
             keys.append(derived())  # the derived key stays readable after a first explicit key is set
         if any(len(k) != 32 for k in keys):
             raise ValueError("HAVEN_SECRETS_KEY and HAVEN_SECRETS_OLD_KEYS must be base64 of exactly 32 bytes")
+        return keys
+
+    def totp_keys(self) -> list[bytes]:
+        """The TOTP sealing keys: the current one first, then previous ones (for reading only)."""
+        raw = self.totp_key.get_secret_value().strip()
+        if raw:
+            current = base64.b64decode(raw)
+        else:
+            from cryptography.hazmat.primitives import hashes
+            from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+            hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"haven staff totp secrets v1")
+            current = hkdf.derive(self.quarantine_key_bytes())
+        keys = [current] + [
+            base64.b64decode(k.strip()) for k in self.totp_previous_keys.get_secret_value().split(",") if k.strip()
+        ]
+        if any(len(k) != 32 for k in keys):
+            raise ValueError("HAVEN_TOTP_KEY and HAVEN_TOTP_PREVIOUS_KEYS must be base64 of exactly 32 bytes")
         return keys
 
 

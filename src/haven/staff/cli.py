@@ -1,4 +1,5 @@
-"""`haven staff ...`: create staff accounts, list them, change roles, reset, disable."""
+"""`haven staff ...`: create staff accounts, list them, change roles, reset, disable, and
+reseal TOTP secrets after a key rotation."""
 
 from __future__ import annotations
 
@@ -110,3 +111,14 @@ def disable(email: str) -> None:
     with database().session() as s:
         disable_staff(s, get_staff(s, email), actor=CLI_ACTOR)
     console.print(f"{email} disabled")
+
+
+@staff_app.command("rotate-totp-key")
+@handles_errors
+def rotate_totp_key() -> None:
+    """Seal every TOTP secret under HAVEN_TOTP_KEY (the old key in HAVEN_TOTP_PREVIOUS_KEYS)."""
+    from haven.staff.service import reseal_totp_secrets
+
+    with database().session() as s:
+        n = reseal_totp_secrets(s)
+    console.print(f"{n} TOTP secret(s) sealed under the current key")

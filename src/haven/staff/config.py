@@ -23,6 +23,18 @@ class StaffSettings(BaseSettings):
     lockout_after: int = 5
     lockout_base_seconds: float = 30.0
     lockout_max_seconds: float = 3600.0
+    #: The lockout above counts failures per (e-mail, source address) pair, so nobody can lock a
+    #: staff member out by knowing the e-mail alone; these rate limits (attempts per minute, 0 =
+    #: off, per API process) bound a flood from one address and a spread of addresses at one
+    #: account. Sources that completed a sign-in for the account (password and second factor)
+    #: within `trusted_source_days` are not held back by the per-account limit.
+    sign_in_per_ip_per_minute: int = 30
+    sign_in_per_account_per_minute: int = 10
+    trusted_source_days: float = 30.0
+    #: Password hashes (argon2id, ~64 MiB each) computed at once; a sign-in waits at most
+    #: `sign_in_hash_wait_seconds` for a slot, then gets 503 with Retry-After.
+    sign_in_hash_slots: int = 2
+    sign_in_hash_wait_seconds: float = 3.0
     #: Training must have been completed within this many months to claim child-safety tasks.
     training_refresh_months: int = 12
     #: Default exposure budgets: child-safety items decided per session and per day.

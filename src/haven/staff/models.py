@@ -23,14 +23,18 @@ class StaffMember(Base):
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     #: argon2id hash; null until the person has used their set-up link.
     password_hash: Mapped[str | None] = mapped_column(Text, nullable=True)
-    #: Base32 TOTP secret; `totp_enabled_at` is set once the first code was verified.
-    totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: The TOTP secret sealed with AES-256-GCM under the TOTP key (`haven.staff.secrets`);
+    #: `totp_enabled_at` is set once the first code was verified.
+    totp_secret: Mapped[str | None] = mapped_column(String(255), nullable=True)
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     #: The last TOTP time-step accepted, so a code cannot be replayed within its window.
     totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
     setup_token_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
     setup_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: Failed sign-ins since the last completed one (informational: the lockout itself is per
+    #: e-mail and source address, in `SignInThrottle`).
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    #: No longer set (the lockout moved to `SignInThrottle`); kept for old rows.
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -59,6 +63,22 @@ class StaffSession(Base):
     user_agent: Mapped[str | None] = mapped_column(String(300), nullable=True)
     #: Set when the person took the offered break (child-safety work stops for the session).
     break_taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins of one (e-mail, source address) pair and its lockout. Keyed by a SHA-256
+    of the pair, for e-mails that exist and e-mails that do not alike (the answers must not tell
+    them apart)."""
+
+    __tablename__ = "staff_sign_in_throttle"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: Attempts counted (reserved before the check, given back when it succeeds).
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: The last sign-in completed from this source (password and second factor).
+    succeeded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 
 class RecoveryCode(Base):

@@ -6,29 +6,35 @@ Pure of the web layer: the console's pages call these functions and set cookies.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any, cast
 
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import Table, case, delete, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from haven.core.actors import ROLES, Actor
 from haven.core.clock import now
-from haven.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from haven.core.errors import Conflict, Forbidden, HavenError, Invalid, NotFound, Unauthorized
 from haven.core.ledger import audit, record_event
+from haven.staff import secrets as sealing
 from haven.staff.config import StaffSettings, staff_settings
-from haven.staff.models import RecoveryCode, StaffMember, StaffSession
+from haven.staff.models import RecoveryCode, SignInThrottle, StaffMember, StaffSession
 
 _hasher = PasswordHasher()
-#: Verified against when the email is unknown, so timing does not reveal which emails exist.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 MIN_PASSWORD = 12
 RECOVERY_CODES = 10
 #: Between password and second factor a session lives this long.
@@ -186,39 +192,180 @@ def complete_setup(session: Session, token: str, password: str) -> StaffMember:
     return staff
 
 
-# --- lockout -------------------------------------------------------------------------------
+# --- lockout and rate limits ------------------------------------------------------------------
+#
+# Failures are counted per (e-mail, source address) pair in `SignInThrottle`, for e-mails that
+# exist and e-mails that do not alike, so a lockout neither reveals which e-mails exist nor lets
+# anyone lock a staff member out by knowing the e-mail (their own address is a different pair).
+# An attempt is *reserved* (counted) by one conditional UPDATE before the password or code is
+# checked and given back when it was right: concurrent attempts cannot overshoot the limit (the
+# row lock orders them on PostgreSQL, BEGIN IMMEDIATE on SQLite). The password hash runs after
+# that transaction committed, so it never holds SQLite's write lock.
 
 
-def _is_locked(staff: StaffMember) -> bool:
-    return staff.locked_until is not None and staff.locked_until > now()
+class RateLimited(HavenError):
+    status_code = 429
+    code = "rate_limited"
 
 
-def _fail(session: Session, staff: StaffMember, cfg: StaffSettings, what: str, ip: str | None) -> None:
-    """Count a failure; from `lockout_after` failures on, lock for a doubling period."""
-    staff.failed_logins += 1
-    over = staff.failed_logins - cfg.lockout_after
-    if over >= 0:
-        seconds = min(cfg.lockout_max_seconds, cfg.lockout_base_seconds * (2**over))
-        staff.locked_until = now() + timedelta(seconds=seconds)
-    audit(
-        session,
-        actor=actor_of(staff).ref,
-        action=f"staff.{what}_failed",
-        object_type="staff",
-        object_id=staff.id,
-        source_ip=ip,
-        details={"failures": staff.failed_logins},
+class Busy(HavenError):
+    status_code = 503
+    code = "busy"
+
+
+class _Window:
+    """Attempts per key in a sliding minute (in memory, per process)."""
+
+    def __init__(self) -> None:
+        self.hits: dict[str, deque[float]] = {}
+        self.lock = threading.Lock()
+
+    def hit(self, key: str, limit: int, period: float = 60.0) -> float | None:
+        """Count an attempt; returns the seconds to wait instead when `limit` is reached."""
+        if limit <= 0:
+            return None
+        t = time.monotonic()
+        with self.lock:
+            q = self.hits.setdefault(key, deque())
+            while q and q[0] <= t - period:
+                q.popleft()
+            if len(q) >= limit:
+                return q[0] + period - t
+            q.append(t)
+            if len(self.hits) > 50_000:  # forget idle keys (a spread of addresses or e-mails)
+                for k in [k for k, v in self.hits.items() if not v or v[-1] <= t - period]:
+                    del self.hits[k]
+            return None
+
+
+_per_ip = _Window()
+_per_account = _Window()
+_slots: dict[int, threading.BoundedSemaphore] = {}
+_dummy: dict[int, str] = {}
+
+
+def reset_rate_limits() -> None:
+    """Forget every rate-limit window (tests; a restart does the same)."""
+    _per_ip.hits.clear()
+    _per_account.hits.clear()
+
+
+def _rate_limited(wait: float) -> RateLimited:
+    w = max(1, int(wait + 0.999))
+    return RateLimited(
+        f"too many sign-in attempts: try again in {w} seconds", code="rate_limited", details={"retry_after": w}
     )
-    # The caller raises next, which rolls its transaction back: keep the count regardless.
-    session.commit()
 
 
-def _locked_error(staff: StaffMember) -> Forbidden:
-    assert staff.locked_until is not None
-    wait = max(1, int((staff.locked_until - now()).total_seconds()))
+def _throttle_key(email: str, ip: str | None) -> str:
+    return sha256(f"{email.strip().lower()}\n{ip or '-'}")
+
+
+def _locked_error(until: datetime | None) -> Forbidden:
+    wait = max(1, int(((until or now()) - now()).total_seconds() + 0.999))
     return Forbidden(
         f"too many failed attempts: try again in {wait} seconds", code="locked", details={"retry_after": wait}
     )
+
+
+_T = cast(Table, SignInThrottle.__table__)
+_S = cast(Table, StaffMember.__table__)
+_R = cast(Table, RecoveryCode.__table__)
+
+
+def _ensure_throttle(session: Session, key: str) -> datetime | None:
+    """Create the pair's row when missing (race-free on both engines); returns when a sign-in
+    last completed from it."""
+    dialect = session.get_bind().dialect.name
+    ins_mod: Any = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        ins_mod(_T).values(key=key, failures=0, updated_at=now()).on_conflict_do_nothing(index_elements=["key"])
+    )
+    return session.scalar(select(SignInThrottle.succeeded_at).where(SignInThrottle.key == key))
+
+
+def _reserve(session: Session, key: str, cfg: StaffSettings) -> int:
+    """Count one attempt of the pair before checking it; raises `locked` when it is locked.
+    From `lockout_after` attempts on, the pair locks for a doubling period."""
+    t = now()
+    n = session.execute(
+        update(_T)
+        .where(_T.c.key == key, or_(_T.c.locked_until.is_(None), _T.c.locked_until <= t))
+        .values(failures=_T.c.failures + 1, updated_at=t)
+        .returning(_T.c.failures)
+    ).scalar_one_or_none()
+    if n is None:
+        until = session.scalar(select(_T.c.locked_until).where(_T.c.key == key))
+        session.commit()
+        raise _locked_error(until)
+    over = n - cfg.lockout_after
+    if over >= 0:
+        seconds = min(cfg.lockout_max_seconds, cfg.lockout_base_seconds * (2 ** min(over, 30)))
+        session.execute(update(_T).where(_T.c.key == key).values(locked_until=t + timedelta(seconds=seconds)))
+    return int(n)
+
+
+def _give_back(session: Session, key: str, cfg: StaffSettings) -> None:
+    """The reserved attempt was right: it does not count (nor does the lock it may have set)."""
+    session.execute(
+        update(_T)
+        .where(_T.c.key == key)
+        .values(
+            failures=case((_T.c.failures > 0, _T.c.failures - 1), else_=0),
+            locked_until=case((_T.c.failures - 1 < cfg.lockout_after, None), else_=_T.c.locked_until),
+        )
+    )
+
+
+def _signed_in(session: Session, staff: StaffMember, ip: str | None, cfg: StaffSettings) -> None:
+    """A sign-in completed from `ip`: the pair's count starts again and the source is trusted."""
+    t = now()
+    key = _throttle_key(staff.email, ip)
+    _ensure_throttle(session, key)
+    session.execute(update(_T).where(_T.c.key == key).values(failures=0, locked_until=None, succeeded_at=t))
+    # Forget pairs idle for longer than a source stays trusted (unknown e-mails, old addresses).
+    session.execute(delete(_T).where(_T.c.updated_at < t - timedelta(days=cfg.trusted_source_days), _T.c.key != key))
+
+
+def _fail(session: Session, staff: StaffMember | None, failures: int, what: str, ip: str | None) -> None:
+    """Record a failure (the reservation already counted it) and commit, since the caller raises
+    next and its transaction rolls back."""
+    if staff is not None:
+        session.execute(update(_S).where(_S.c.id == staff.id).values(failed_logins=_S.c.failed_logins + 1))
+        audit(
+            session,
+            actor=actor_of(staff).ref,
+            action=f"staff.{what}_failed",
+            object_type="staff",
+            object_id=staff.id,
+            source_ip=ip,
+            details={"failures": failures},
+        )
+    session.commit()
+
+
+def _dummy_hash() -> str:
+    """A hash with the current parameters to verify against when the e-mail is unknown, so an
+    unknown e-mail is answered in the time a known one is."""
+    h = _dummy.get(id(_hasher))
+    if h is None:
+        h = _dummy[id(_hasher)] = _hasher.hash(secrets.token_urlsafe(16))
+    return h
+
+
+def _verify_password(hash_: str, password: str, cfg: StaffSettings) -> bool:
+    slots = _slots.get(cfg.sign_in_hash_slots)
+    if slots is None:
+        slots = _slots.setdefault(cfg.sign_in_hash_slots, threading.BoundedSemaphore(max(1, cfg.sign_in_hash_slots)))
+    if not slots.acquire(timeout=cfg.sign_in_hash_wait_seconds):
+        raise Busy("sign-in is busy: try again in a few seconds", code="busy", details={"retry_after": 5})
+    try:
+        _hasher.verify(hash_, password)
+        return True
+    except (VerificationError, InvalidHashError):
+        return False
+    finally:
+        slots.release()
 
 
 # --- sessions ------------------------------------------------------------------------------
@@ -251,6 +398,16 @@ def _new_session(
     return NewSession(row, token)
 
 
+def rotate_session_token(session: Session, row: StaffSession) -> str:
+    """A new cookie token (and CSRF token) for a session whose sign-in just completed: a token
+    seen before the second factor (planted, or read from a shared machine) stops working."""
+    token = secrets.token_urlsafe(32)
+    row.token_sha256 = sha256(token)
+    row.csrf_token = secrets.token_urlsafe(32)
+    session.flush()
+    return token
+
+
 def sign_in_password(
     session: Session,
     email: str,
@@ -261,23 +418,30 @@ def sign_in_password(
     config: StaffSettings | None = None,
 ) -> NewSession:
     """Check email and password; returns a session at stage "password" (TOTP still to do).
-    Errors say nothing about which of email or password was wrong."""
+    Errors say nothing about which of email or password was wrong, nor whether the e-mail
+    exists. Commits `session` before hashing (argon2 never runs inside a write transaction)."""
     cfg = config or staff_settings()
-    staff = session.scalar(select(StaffMember).where(StaffMember.email == email.strip().lower()))
-    wrong = Unauthorized("wrong email or password", code="bad_credentials")
-    if staff is None or staff.password_hash is None or staff.disabled_at is not None:
-        with contextlib.suppress(VerificationError, InvalidHashError):
-            _hasher.verify(_DUMMY_HASH, password)
-        raise wrong
-    if _is_locked(staff):
-        raise _locked_error(staff)
-    try:
-        _hasher.verify(staff.password_hash, password)
-    except (VerificationError, InvalidHashError):
-        _fail(session, staff, cfg, "password", ip)
-        raise wrong from None
-    if _hasher.check_needs_rehash(staff.password_hash):
+    email = email.strip().lower()
+    if ip is not None and (wait := _per_ip.hit(ip, cfg.sign_in_per_ip_per_minute)) is not None:
+        raise _rate_limited(wait)
+    key = _throttle_key(email, ip)
+    succeeded_at = _ensure_throttle(session, key)
+    trusted = succeeded_at is not None and succeeded_at > now() - timedelta(days=cfg.trusted_source_days)
+    if not trusted and (wait := _per_account.hit(email, cfg.sign_in_per_account_per_minute)) is not None:
+        session.commit()
+        raise _rate_limited(wait)
+    failures = _reserve(session, key, cfg)
+    staff = session.scalar(select(StaffMember).where(StaffMember.email == email))
+    usable = staff is not None and staff.password_hash is not None and staff.disabled_at is None
+    target = staff.password_hash if usable and staff is not None and staff.password_hash else _dummy_hash()
+    session.commit()  # end the write transaction before the expensive hash
+    ok = _verify_password(target, password, cfg) and usable
+    if not ok or staff is None:
+        _fail(session, staff if usable else None, failures, "password", ip)
+        raise Unauthorized("wrong email or password", code="bad_credentials")
+    if staff.password_hash and _hasher.check_needs_rehash(staff.password_hash):
         staff.password_hash = _hasher.hash(password)
+    _give_back(session, key, cfg)
     return _new_session(session, staff, cfg, ip, user_agent)
 
 
@@ -339,18 +503,26 @@ def active_sessions(session: Session, staff_id: str) -> list[StaffSession]:
 # --- TOTP ----------------------------------------------------------------------------------
 
 
+def totp_secret(staff: StaffMember) -> str | None:
+    """The person's TOTP secret, unsealed (it is stored sealed, `haven.staff.secrets`)."""
+    return sealing.unseal(staff.id, staff.totp_secret) if staff.totp_secret else None
+
+
 def begin_enrolment(staff: StaffMember) -> str:
-    """A TOTP secret for the person to scan (kept until a first code confirms it)."""
+    """A TOTP secret for the person to scan (kept, sealed, until a first code confirms it)."""
     if staff.totp_enabled_at is not None:
         raise Conflict("two-factor authentication is already set up", code="totp_enrolled")
-    if not staff.totp_secret:
-        staff.totp_secret = pyotp.random_base32()
-    return staff.totp_secret
+    secret = totp_secret(staff)
+    if not secret:
+        secret = pyotp.random_base32()
+        staff.totp_secret = sealing.seal(staff.id, secret)
+    return secret
 
 
 def provisioning_uri(staff: StaffMember) -> str:
-    assert staff.totp_secret
-    return pyotp.TOTP(staff.totp_secret).provisioning_uri(name=staff.email, issuer_name=ISSUER)
+    secret = totp_secret(staff)
+    assert secret
+    return pyotp.TOTP(secret).provisioning_uri(name=staff.email, issuer_name=ISSUER)
 
 
 def qr_svg(data: str) -> str:
@@ -364,19 +536,28 @@ def qr_svg(data: str) -> str:
     return text[text.index("<svg") :]
 
 
-def _totp_ok(staff: StaffMember, code: str) -> bool:
+def _totp_ok(session: Session, staff: StaffMember, code: str) -> bool:
+    """Whether `code` is the current (or an adjacent) TOTP code not used before. The step is
+    claimed by one conditional UPDATE, so of concurrent submissions of one code exactly one wins."""
     code = "".join(ch for ch in code if ch.isdigit())
-    if not staff.totp_secret or len(code) != 6:
+    secret = totp_secret(staff)
+    if not secret or len(code) != 6:
         return False
-    totp = pyotp.TOTP(staff.totp_secret)
+    totp = pyotp.TOTP(secret)
     t = now().timestamp()
     for drift in (0, -1, 1):
         at = t + drift * totp.interval
         step = int(at // totp.interval)
         if hmac.compare_digest(totp.at(at), code):
-            if staff.totp_last_step is not None and step <= staff.totp_last_step:
-                return False  # replay of a code already used
-            staff.totp_last_step = step
+            cols = _S.c
+            res = session.execute(
+                update(_S)
+                .where(cols.id == staff.id, or_(cols.totp_last_step.is_(None), cols.totp_last_step < step))
+                .values(totp_last_step=step)
+            )
+            if int(res.rowcount or 0) != 1:  # type: ignore[attr-defined]
+                return False  # replay of a code already used (here or in a concurrent request)
+            set_committed_value(staff, "totp_last_step", step)
             return True
     return False
 
@@ -385,15 +566,26 @@ def _recovery_ok(session: Session, staff: StaffMember, code: str) -> bool:
     norm = code.strip().lower().replace("-", "").replace(" ", "")
     if len(norm) != 16:
         return False
-    row = session.scalar(
-        select(RecoveryCode).where(
-            RecoveryCode.staff_id == staff.id, RecoveryCode.code_sha256 == sha256(norm), RecoveryCode.used_at.is_(None)
-        )
+    cols = _R.c
+    res = session.execute(
+        update(_R)
+        .where(cols.staff_id == staff.id, cols.code_sha256 == sha256(norm), cols.used_at.is_(None))
+        .values(used_at=now())
     )
-    if row is None:
-        return False
-    row.used_at = now()
-    return True
+    return int(res.rowcount or 0) == 1  # type: ignore[attr-defined]
+
+
+def reseal_totp_secrets(session: Session) -> int:
+    """Seal every TOTP secret under the current key (after a key rotation); returns how many
+    changed."""
+    n = 0
+    for staff in session.scalars(select(StaffMember).where(StaffMember.totp_secret.is_not(None))):
+        assert staff.totp_secret
+        new = sealing.reseal(staff.id, staff.totp_secret)
+        if new is not None:
+            staff.totp_secret = new
+            n += 1
+    return n
 
 
 def new_recovery_codes(session: Session, staff: StaffMember) -> list[str]:
@@ -409,11 +601,24 @@ def new_recovery_codes(session: Session, staff: StaffMember) -> list[str]:
 
 
 def _second_factor(
-    session: Session, row: StaffSession, staff: StaffMember, ok: bool, cfg: StaffSettings, ip: str | None, what: str
-) -> None:
-    if not ok:
-        _fail(session, staff, cfg, what, ip)
+    session: Session,
+    row: StaffSession,
+    staff: StaffMember,
+    check: Callable[[], str | None],
+    cfg: StaffSettings,
+    ip: str | None,
+    what: str,
+) -> str:
+    """Reserve an attempt of the (e-mail, address) pair, run `check` (the factor that matched,
+    or None), and complete sign-in or count the failure (audited as `staff.<what>_failed`)."""
+    key = _throttle_key(staff.email, ip)
+    _ensure_throttle(session, key)
+    failures = _reserve(session, key, cfg)
+    factor = check()
+    if factor is None:
+        _fail(session, staff, failures, what, ip)
         raise Unauthorized("that code is not valid", code="bad_code")
+    _signed_in(session, staff, ip, cfg)
     staff.failed_logins = 0
     staff.locked_until = None
     staff.last_login_at = now()
@@ -425,8 +630,9 @@ def _second_factor(
         object_type="staff",
         object_id=staff.id,
         source_ip=ip,
-        details={"session": row.id, "factor": what},
+        details={"session": row.id, "factor": factor},
     )
+    return factor
 
 
 def confirm_enrolment(
@@ -442,9 +648,7 @@ def confirm_enrolment(
     cfg = config or staff_settings()
     if staff.totp_enabled_at is not None:
         raise Conflict("two-factor authentication is already set up", code="totp_enrolled")
-    if _is_locked(staff):
-        raise _locked_error(staff)
-    _second_factor(session, row, staff, _totp_ok(staff, code), cfg, ip, "totp")
+    _second_factor(session, row, staff, lambda: "totp" if _totp_ok(session, staff, code) else None, cfg, ip, "totp")
     staff.totp_enabled_at = now()
     record_event(session, "staff.totp_enrolled", subject_type="staff", subject_id=staff.id, actor=actor_of(staff).ref)
     return new_recovery_codes(session, staff)
@@ -463,14 +667,13 @@ def verify_second_factor(
     cfg = config or staff_settings()
     if staff.totp_enabled_at is None:
         raise Conflict("set up two-factor authentication first", code="totp_not_enrolled")
-    if _is_locked(staff):
-        raise _locked_error(staff)
-    if _totp_ok(staff, code):
-        _second_factor(session, row, staff, True, cfg, ip, "totp")
-        return "totp"
-    ok = _recovery_ok(session, staff, code)
-    _second_factor(session, row, staff, ok, cfg, ip, "recovery")
-    return "recovery"
+
+    def check() -> str | None:
+        if _totp_ok(session, staff, code):
+            return "totp"
+        return "recovery" if _recovery_ok(session, staff, code) else None
+
+    return _second_factor(session, row, staff, check, cfg, ip, "recovery")
 
 
 def remaining_recovery_codes(session: Session, staff_id: str) -> int:
