@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from haven.core.cli import CLI_ACTOR, console, database, handles_errors, settings
+from haven.core.cli import CLI_ACTOR, console, database, handle_errors_everywhere, handles_errors, settings
 
 app = typer.Typer(
     help="Haven: detect, report and remove child sexual abuse material.",
@@ -178,6 +178,7 @@ def _register() -> None:
                 app.add_typer(obj, name=name)
             else:
                 app.command(name)(obj)
+    handle_errors_everywhere(app)
 
 
 _register()

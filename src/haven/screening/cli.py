@@ -12,7 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from haven.core.cli import CLI_ACTOR, clear_errors, console, database, err, fail, handles_errors, settings
+from haven.core.cli import CLI_ACTOR, clear_errors, console, database, err, fail, file_error, handles_errors, settings
 from haven.screening.pipeline import ScreeningInput, screen
 from haven.screening.signals import Signals, compute_signals, perceptual_queries
 
@@ -51,8 +51,11 @@ def test(file: Annotated[Path, typer.Argument(help="examples file: rules: <path>
 
     try:
         rs, cases = load(file)
-    except (RulesError, OSError) as exc:
+    except RulesError as exc:
         fail(str(exc))
+        return
+    except OSError as exc:
+        fail(file_error(exc))
         return
     results = run(rs, cases)
     failed = [r for r in results if not r.ok]
