@@ -77,8 +77,14 @@ def db_upgrade() -> None:
     from haven.core.migrate import upgrade
 
     url = settings().effective_database_url
-    upgrade(url)
-    console.print("database schema is up to date")
+    done = upgrade(url)
+    console.print(
+        {
+            "created": "created the database schema (new database)",
+            "upgraded": "upgraded the database schema to the newest version",
+            "current": "database schema is up to date (nothing to do)",
+        }[done]
+    )
 
 
 @integration_app.command("create")
