@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 comma := ,
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+# Where `make run` serves (`make run PORT=9000`); links Haven prints follow it (HAVEN_PUBLIC_URL overrides).
+HOST ?= 127.0.0.1
+PORT ?= 8000
 # Optional extras installed for development and tests (see pyproject.toml). `semantic` pulls CPU torch.
 EXTRAS ?= dev,models,semantic
 # `make run` needs neither the dev tools nor the opt-in semantic detector (CPU torch, 1.2 GB).
@@ -29,7 +32,7 @@ system-deps:
 run:
 	@$(MAKE) --no-print-directory install EXTRAS=$(RUN_EXTRAS)
 	$(BIN)/haven db upgrade
-	$(BIN)/haven serve
+	$(BIN)/haven serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

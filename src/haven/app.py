@@ -7,10 +7,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from haven import __version__
+from haven.core.apidocs import install_api_docs
 from haven.core.db import Database
 from haven.core.logging import configure_logging
 from haven.core.metrics import observe_requests
@@ -50,12 +51,27 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         version=__version__,
         description="Child-safety platform API: detect, report and remove.",
         lifespan=lifespan,
+        docs_url=None,  # served by install_api_docs from shipped files, not a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.db = db
     app.state.matcher = runtime
     install_error_handlers(app)
     app.middleware("http")(observe_requests)
+
+    install_api_docs(app, "Haven")
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        """A person who opens Haven's address lands on the console."""
+        return RedirectResponse("/console/", status_code=303)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        from haven.console.web import static_file
+
+        return static_file("favicon.ico")
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -63,6 +63,7 @@ def test_bank_add_scan_and_exit_codes(cli_env: Settings, tmp_path: Path) -> None
     rows = {Path(r["path"]).name: r for r in map(json.loads, out.splitlines())}
     assert rows["copy.jpg"]["verdict"]["action"] == "block"
     assert rows["copy.jpg"]["matches"][0]["classification"] == "A2"
+    assert rows["copy.jpg"]["matches"][0]["bank"] == "local" and rows["copy.jpg"]["matches"][0]["bank_id"]
     assert rows["other.jpg"]["verdict"]["action"] == "allow" and rows["other.jpg"]["matches"] == []
     assert run("scan", str(folder / "other.jpg"))[0] == 0
     (folder / "notes.txt").write_text("not media")
@@ -150,3 +151,24 @@ def test_demo_seed_then_block_over_http(cli_env: Settings, tmp_path: Path) -> No
         srv.should_exit = True
         t.join(timeout=10)
     assert run("demo", "seed")[0] == 0  # seeding twice is harmless
+
+
+def test_db_upgrade_says_what_it_did(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from haven.core.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'new' / 'haven.db'}"
+    monkeypatch.setenv("HAVEN_DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        code, out, _ = run("db", "upgrade")
+        assert code == 0 and "created the database schema" in out
+        code, out, _ = run("db", "upgrade")
+        assert code == 0 and "up to date" in out
+        older = f"sqlite:///{tmp_path / 'older.db'}"
+        upgrade(older, "0100_review")
+        monkeypatch.setenv("HAVEN_DATABASE_URL", older)
+        get_settings.cache_clear()
+        code, out, _ = run("db", "upgrade")
+        assert code == 0 and "upgraded the database schema" in out
+    finally:
+        get_settings.cache_clear()

@@ -150,7 +150,8 @@ def test_operator_commands(cli_db: Database, monkeypatch: pytest.MonkeyPatch) ->
     assert ok.exit_code == 0 and "upheld" in ok.output
     with cli_db.session() as s:
         assert s.get(Account, "c1").state == "active"  # type: ignore[union-attr]
-    assert "warned" in run(app, ["reporter", "unfounded", "r9", "--reason", "spam"]).output
+    unknown = run(app, ["reporter", "unfounded", "r9", "--reason", "spam"])  # r9 never reported anything
+    assert unknown.exit_code == 2 and "no reports from reporter 'r9'" in unknown.output
     hold = run(app, ["notice", "hold", "c1", "--reference", "LE-9"])
     assert hold.exit_code == 0 and "placed" in hold.output
     shown = run(app, ["ladder", "show"])

@@ -45,6 +45,7 @@ def test_evidence_page_holds_and_custody(
     row = re.search(rf'<tr data-object="{object_id}">(.*?)</tr>', page.text, re.S)
     assert row and "until the report is finished" in row.group(1) and 'data-holds="0"' in row.group(1)
     assert f'data-case="{case_id}"' in page.text
+    assert "> an object</label>" in page.text and "a object" not in page.text and "> a case</label>" in page.text
 
     # Placing a hold: CSRF, validation shown inline, then done with its reason audited.
     form = {"scope": "case", "target": case_id, "reason": "Subpoena expected from the county"}

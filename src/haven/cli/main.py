@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from haven.core.cli import CLI_ACTOR, console, database, handles_errors, settings
+from haven.core.cli import CLI_ACTOR, console, database, handle_errors_everywhere, handles_errors, settings
 
 app = typer.Typer(
     help="Haven: detect, report and remove child sexual abuse material.",
@@ -28,14 +28,27 @@ def serve(
     workers: Annotated[int, typer.Option(help="API worker processes")] = 1,
 ) -> None:
     """Serve the API and the console."""
+    import os
+
     import uvicorn
 
+    from haven.core.settings import SERVED_URL_FILE, get_settings
+
     s = settings()
+    host, port = host or s.host, port or s.port
+    # The app (and its worker processes) build links from the address actually served, and other
+    # `haven` commands on this var/ print links to it (HAVEN_PUBLIC_URL, when set, wins).
+    os.environ["HAVEN_HOST"], os.environ["HAVEN_PORT"] = host, str(port)
+    get_settings.cache_clear()
+    s = settings()
+    s.var_dir.mkdir(parents=True, exist_ok=True)
+    (s.var_dir / SERVED_URL_FILE).write_text(s.public_url + "\n")
+    console.print(f"Haven at {s.public_url}/console/ (API docs {s.public_url}/docs)")
     uvicorn.run(
         "haven.app:create_app",
         factory=True,
-        host=host or s.host,
-        port=port or s.port,
+        host=host,
+        port=port,
         workers=workers,
         log_config=None,
         access_log=False,
@@ -64,8 +77,14 @@ def db_upgrade() -> None:
     from haven.core.migrate import upgrade
 
     url = settings().effective_database_url
-    upgrade(url)
-    console.print("database schema is up to date")
+    done = upgrade(url)
+    console.print(
+        {
+            "created": "created the database schema (new database)",
+            "upgraded": "upgraded the database schema to the newest version",
+            "current": "database schema is up to date (nothing to do)",
+        }[done]
+    )
 
 
 @integration_app.command("create")
@@ -165,6 +184,7 @@ def _register() -> None:
                 app.add_typer(obj, name=name)
             else:
                 app.command(name)(obj)
+    handle_errors_everywhere(app)
 
 
 _register()

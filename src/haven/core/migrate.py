@@ -23,12 +23,28 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(url: str, revision: str = "heads") -> None:
-    """Bring the database at `url` to the newest schema."""
+def applied(url: str) -> set[str]:
+    """The revisions the database at `url` is at (empty: no schema yet)."""
+    from alembic.runtime.migration import MigrationContext
 
-    if url.startswith("sqlite"):
-        make_engine(url).dispose()  # creates the parent folder of the file
+    engine = make_engine(url)  # for SQLite, creates the parent folder of the file
+    try:
+        with engine.connect() as conn:
+            return set(MigrationContext.configure(conn).get_current_heads())
+    finally:
+        engine.dispose()
+
+
+def upgrade(url: str, revision: str = "heads") -> str:
+    """Bring the database at `url` to the newest schema; say what was done: "created" (a new
+    database), "upgraded" or "current" (nothing to do)."""
+
+    before = applied(url)
     command.upgrade(alembic_config(url), revision)
+    after = applied(url)
+    if not before:
+        return "created"
+    return "current" if after == before else "upgraded"
 
 
 def revision(url: str, message: str, branch_label: str | None = None, head: str = "heads") -> None:

@@ -7,8 +7,19 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVED_URL_FILE = "public-url"
+
+
+def served_url(host: str, port: int) -> str:
+    """http://HOST:PORT, with a wildcard bind address shown as the loopback one a browser can open."""
+    wildcard = host in ("0.0.0.0", "", "::")  # noqa: S104  (a link to it, not a bind)
+    shown = "127.0.0.1" if wildcard else host
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
 
 
 class Settings(BaseSettings):
@@ -92,15 +103,31 @@ class Settings(BaseSettings):
     secrets_key: SecretStr = SecretStr("")
     secrets_old_keys: list[SecretStr] = Field(default_factory=list)
 
-    # The server.
+    # The server. `public_url` is the address people and services reach Haven at, used in every
+    # link Haven prints or sends (set-up links, terms, the demo's curl). Unset, it is the address
+    # the last `haven serve` on this var/ recorded (var/public-url), else http://HOST:PORT.
     host: str = "127.0.0.1"
-    port: int = 8000
-    public_url: str = "http://127.0.0.1:8000"
+    port: int = Field(8000, ge=1, le=65535)
+    public_url: str = ""
 
     @field_validator("var_dir")
     @classmethod
     def _absolute(cls, v: Path) -> Path:
         return v.resolve()
+
+    @model_validator(mode="after")
+    def _public_url(self) -> Settings:
+        if self.public_url:
+            if not self.public_url.startswith(("http://", "https://")):
+                raise ValueError(f"HAVEN_PUBLIC_URL must start with http:// or https://, not {self.public_url!r}")
+            self.public_url = self.public_url.rstrip("/")
+            return self
+        recorded = self.var_dir / SERVED_URL_FILE
+        if not {"host", "port"} & self.model_fields_set and recorded.is_file():
+            self.public_url = recorded.read_text().strip().rstrip("/")
+        else:
+            self.public_url = served_url(self.host, self.port)
+        return self
 
     @property
     def effective_database_url(self) -> str:

@@ -149,7 +149,8 @@ def record_message(
     if body.sender in body.recipients and len(set(body.recipients)) == 1:
         raise Invalid("a message needs at least one recipient other than its sender", code="invalid_recipients")
     stamp = now()
-    sent_at = body.sent_at or stamp
+    # A send time in the future (a skewed client clock) is clamped to when Haven received it.
+    sent_at = min(body.sent_at, stamp) if body.sent_at else stamp
     accounts = ensure_accounts(session, [body.sender, *body.recipients])
     bands = {i: a.age_band for i, a in accounts.items()}
     ctx = _context(session, body, bands, stamp)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from haven.accounts.service import touch_account
 from haven.banks.matcher import Hit, Matcher
 from haven.banks.models import Bank
-from haven.core.clock import new_id
+from haven.core.clock import new_id, now
 from haven.core.settings import Settings
 from haven.intake.schemas import ContentMetadata, ContentResult, Hashes, LookupResult, MatchOut, VerdictOut
 from haven.policy import Verdict
@@ -94,7 +94,7 @@ def record_content(
         uploader=meta.uploader,
         surface=meta.surface,
         recipients=meta.recipients,
-        created_at=meta.created_at,
+        created_at=min(meta.created_at, now()) if meta.created_at else None,  # never in the future
         ip=meta.ip,
         size_bytes=len(data),
         md5=signals.md5,

@@ -12,7 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from haven.core.cli import CLI_ACTOR, clear_errors, console, database, err, fail, handles_errors, settings
+from haven.core.cli import CLI_ACTOR, clear_errors, console, database, err, fail, file_error, handles_errors, settings
 from haven.screening.pipeline import ScreeningInput, screen
 from haven.screening.signals import Signals, compute_signals, perceptual_queries
 
@@ -51,8 +51,11 @@ def test(file: Annotated[Path, typer.Argument(help="examples file: rules: <path>
 
     try:
         rs, cases = load(file)
-    except (RulesError, OSError) as exc:
+    except RulesError as exc:
         fail(str(exc))
+        return
+    except OSError as exc:
+        fail(file_error(exc))
         return
     results = run(rs, cases)
     failed = [r for r in results if not r.ok]
@@ -160,6 +163,9 @@ def scan_command(
 ) -> None:
     """Scan files and folders against the banks. Exit 0: nothing matched; 1: something
     matched; 2: errors (unreadable or unsupported files)."""
+    from sqlalchemy import select
+
+    from haven.banks.models import Bank
     from haven.banks.runtime import MatcherRuntime
     from haven.core.errors import HavenError
     from haven.screening.rulesets import active_ruleset
@@ -182,6 +188,7 @@ def scan_command(
     )
     with progress, db.reading() as session:
         rules = active_ruleset(session)  # the installed rules, as the API decides
+        bank_names = dict(session.execute(select(Bank.id, Bank.name)).tuples().all()) if as_json else {}
         task = progress.add_task("scan", total=len(files))
         for path in files:
             progress.advance(task)
@@ -211,6 +218,7 @@ def scan_command(
                             "matches": [
                                 {
                                     "bank_id": h.entry.bank_id,
+                                    "bank": bank_names.get(h.entry.bank_id),
                                     "bank_kind": h.entry.bank_kind,
                                     "entry_id": h.entry.entry_id,
                                     "signal_type": h.entry.signal_type,

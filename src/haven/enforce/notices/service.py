@@ -291,6 +291,10 @@ def mark_unfounded(session: Session, reporter_id: str, *, actor: str, reason: st
         raise Invalid("say why the reports are manifestly unfounded", code="reason_required")
     t = now()
     st = session.get(ReporterStanding, reporter_id)
+    reported = select(UserReport.id).where(UserReport.reporter_id == reporter_id).limit(1)
+    if st is None and session.scalar(reported) is None:
+        # A mistyped id must not warn someone who never reported anything.
+        raise NotFound(f"no reports from reporter {reporter_id!r}: check the id", code="unknown_reporter")
     if st is None:
         st = ReporterStanding(reporter_id=reporter_id, unfounded_count=0)
         session.add(st)
