@@ -22,7 +22,8 @@ from haven.screening.models import QuarantineObject
 
 def _root(settings: Settings) -> Path:
     root = settings.var_dir / "quarantine"
-    root.mkdir(parents=True, exist_ok=True)
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    root.chmod(0o700)  # a directory made before this release keeps its mode otherwise
     return root
 
 
