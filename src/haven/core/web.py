@@ -197,6 +197,27 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
+_ADDRESS = re.compile(r"<([\w.]+) object at 0x[0-9a-fA-F]+>|<(?:class|function|built-in function) '?([\w.]+)'?(?: at 0x[0-9a-fA-F]+)?>")
+_BARE_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def scrub(text: str) -> str:
+    """A message without Python's reprs: `<x.Y object at 0x7f...>` and `<class 'str'>` become
+    `Y`/`str` (an address helps an attacker defeat ASLR and tells a caller nothing)."""
+    text = _ADDRESS.sub(lambda m: (m.group(1) or m.group(2) or "").rsplit(".", 1)[-1], text)
+    return _BARE_ADDRESS.sub("", text)
+
+
+def _scrub_all(value: Any) -> Any:
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {k: _scrub_all(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub_all(v) for v in value]
+    return value
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map every error to the one JSON shape, and never leak a traceback to the caller."""
 
@@ -207,12 +228,12 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         if exc.headers:
             headers = {**(headers or {}), **exc.headers}
-        return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
+        return JSONResponse(_scrub_all(exc.to_dict()), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors: list[dict[str, Any]] = [
-            {"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", ""), "type": e.get("type")}
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": scrub(str(e.get("msg", ""))), "type": e.get("type")}
             for e in exc.errors()
         ]
         first = errors[0] if errors else {"loc": [], "msg": "invalid request"}

@@ -63,6 +63,8 @@ def _metadata(raw: str | None) -> ContentMetadata:
         obj = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise Invalid(f"metadata is not valid JSON: {exc.msg}", code="invalid_metadata") from None
+    except RecursionError:
+        raise Invalid("metadata is nested too deeply", code="invalid_metadata") from None
     if not isinstance(obj, dict):
         raise Invalid("metadata must be a JSON object", code="invalid_metadata")
     try:
