@@ -13,7 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from haven import __version__
 from haven.core.db import Database
 from haven.core.logging import configure_logging
-from haven.core.metrics import observe_requests
+from haven.core.metrics import RequestMetrics
 from haven.core.settings import Settings, get_settings
 from haven.core.web import install_error_handlers
 
@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.db = db
     app.state.matcher = runtime
     install_error_handlers(app)
-    app.middleware("http")(observe_requests)
+    app.add_middleware(RequestMetrics)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

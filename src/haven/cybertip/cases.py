@@ -52,6 +52,7 @@ from haven.evidence.vault import Vault
 from haven.policy.categories import CATEGORIES
 from haven.screening import quarantine
 from haven.screening.models import ContentItem, QuarantineObject
+from haven.signals.image import sniff_media_kind
 
 #: Roles that may see and draft report cases; only `legal` may submit or cancel.
 DRAFT_ROLES = ("legal", "child_safety_reviewer")
@@ -302,6 +303,22 @@ def _items(session: Session, content_ids: list[str]) -> list[ContentItem]:
     return [rows[c] for c in content_ids if c in rows]
 
 
+#: File name extensions of the media types Haven sniffs (haven.signals.image.sniff_media_kind).
+_EXTENSIONS = {
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    "image/gif": "gif",
+    "image/bmp": "bmp",
+    "image/tiff": "tiff",
+    "image/webp": "webp",
+    "image/heif": "heif",
+    "image/avif": "avif",
+    "video/webm": "webm",
+    "video/x-msvideo": "avi",
+    "video/mp4": "mp4",
+}
+
+
 def preserve_item(
     session: Session, settings: Settings, vault: Vault, case: ReportCase, item: ContentItem
 ) -> EvidenceObject | None:
@@ -334,14 +351,16 @@ def preserve_item(
         )
         return None
     qrow = session.get(QuarantineObject, item.quarantine_id)
-    ext = (item.content_type or "application/octet-stream").split("/")[-1].split(";")[0]
+    # Named and typed by the bytes, never by the service's `content_type` (free text).
+    sniffed = sniff_media_kind(data)
+    mime = sniffed[1] if sniffed else "application/octet-stream"
     return vault.put(
         session,
         data,
         actor=Actor("system", "haven"),
         kind="media",
-        file_name=f"{item.id}.{ext}",
-        content_type=item.content_type,
+        file_name=f"{item.id}.{_EXTENSIONS.get(mime, 'bin')}",
+        content_type=mime,
         case_id=case.id,
         content_id=item.id,
         account_id=item.uploader,
