@@ -32,10 +32,7 @@ def _raw(server: LiveServer, head: str, first_chunk: bytes, timeout: float = 3.0
 
 def test_unauthenticated_huge_body_is_refused_before_it_is_read(server: LiveServer) -> None:
     for path in ("/v1/hashes/lookup", "/v1/messages", "/v1/content"):
-        head = (
-            f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {HUGE}\r\n\r\n"
-        )
+        head = f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {HUGE}\r\n\r\n"
         elapsed, answer = _raw(server, head, b'{"hashes": [' + b"1," * 100_000)
         assert answer.startswith(b"HTTP/1.1 401"), (path, answer[:200])
         assert b'"code":"missing_api_key"' in answer.replace(b" ", b"")

@@ -7,10 +7,10 @@ import os
 import stat
 from pathlib import Path
 
+from haven.core.actors import Actor
 from haven.core.db import Database
 from haven.core.settings import Settings
 from haven.evidence.vault import Vault
-from haven.core.actors import Actor
 from haven.screening import quarantine
 
 
@@ -24,7 +24,12 @@ def test_quarantine_and_evidence_files_are_0600(settings: Settings, db: Database
         with db.session() as s:
             q = quarantine.put(s, settings, content_id="C" * 26, data=b"bytes", content_type="image/jpeg")
             obj = Vault.from_settings(settings).put(
-                s, b"evidence", actor=Actor("system", "haven"), kind="media", file_name="x.jpg", content_type="image/jpeg"
+                s,
+                b"evidence",
+                actor=Actor("system", "haven"),
+                kind="media",
+                file_name="x.jpg",
+                content_type="image/jpeg",
             )
     finally:
         os.umask(old)

@@ -7,6 +7,7 @@ named and typed by its bytes."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
 from typing import Any
@@ -97,17 +98,17 @@ def test_reveal_that_was_not_sent_writes_no_view(server: LiveServer, api_key: st
             raise ConnectionResetError("the reviewer's connection dropped")
 
     async def call() -> None:
-        try:
+        with contextlib.suppress(ConnectionResetError):
             await server.app(scope, receive, send)  # type: ignore[operator]
-        except ConnectionResetError:
-            pass
 
     asyncio.run(call())
     assert sent and sent[0]["type"] == "http.response.start" and sent[0]["status"] == 200
     assert _views(db) == []  # the bytes never left: no media.view, so fileViewedByEsp stays false
 
 
-def test_evidence_file_is_named_by_its_bytes(server: LiveServer, api_key: str, db: Database, settings: Settings) -> None:
+def test_evidence_file_is_named_by_its_bytes(
+    server: LiveServer, api_key: str, db: Database, settings: Settings
+) -> None:
     _flagged_task(server, api_key, db)
     with db.session() as s:
         item = s.scalar(select(ContentItem))

@@ -197,7 +197,9 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-_ADDRESS = re.compile(r"<([\w.]+) object at 0x[0-9a-fA-F]+>|<(?:class|function|built-in function) '?([\w.]+)'?(?: at 0x[0-9a-fA-F]+)?>")
+_ADDRESS = re.compile(
+    r"<([\w.]+) object at 0x[0-9a-fA-F]+>|<(?:class|function|built-in function) '?([\w.]+)'?(?: at 0x[0-9a-fA-F]+)?>"
+)
 _BARE_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 

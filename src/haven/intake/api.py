@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
@@ -37,7 +37,7 @@ def observe_result(source: str, verdict: VerdictOut, matches: list[MatchOut]) ->
 router = APIRouter(prefix="/v1", tags=["intake"])
 Intake = Annotated[Principal, Depends(require_scope("intake"))]
 
-_ERRORS = {
+_ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"description": "the file is larger than HAVEN_MAX_UPLOAD_BYTES"},
     415: {"description": "not an image or video Haven can hash"},
     422: {"description": "undecodable media, image over the pixel limit, or invalid metadata"},
@@ -81,12 +81,12 @@ def _metadata(raw: str | None) -> ContentMetadata:
         ) from None
 
 
-_IDEMPOTENCY_ERRORS = {
+_IDEMPOTENCY_ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"description": "the Idempotency-Key was used for a different request in the last 24 h"},
 }
 
 
-@router.post("/content", response_model=ContentResult, responses={**_ERRORS, **_IDEMPOTENCY_ERRORS})  # type: ignore[arg-type]
+@router.post("/content", response_model=ContentResult, responses={**_ERRORS, **_IDEMPOTENCY_ERRORS})
 async def submit_content(
     request: Request,
     principal: Intake,
@@ -163,7 +163,7 @@ def check_hashes(body: LookupRequest) -> tuple[list[tuple[str, str, int | None]]
     return queries, problems
 
 
-@router.post("/hashes/lookup", response_model=LookupResponse, responses=_IDEMPOTENCY_ERRORS)  # type: ignore[arg-type]
+@router.post("/hashes/lookup", response_model=LookupResponse, responses=_IDEMPOTENCY_ERRORS)
 def lookup_hashes(body: LookupRequest, request: Request, principal: Intake) -> LookupResponse | JSONResponse:
     """Match up to 1,000 hashes computed on the service's side (the media never leaves it).
     `Idempotency-Key` works as on `POST /v1/content`."""

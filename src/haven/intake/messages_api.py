@@ -19,7 +19,9 @@ Intake = Annotated[Principal, Depends(require_scope("intake"))]
 
 
 @router.post(
-    "/messages", response_model=dict[str, Any], responses={409: {"description": "Idempotency-Key reused for another message"}}
+    "/messages",
+    response_model=dict[str, Any],
+    responses={409: {"description": "Idempotency-Key reused for another message"}},
 )
 def submit_message(body: MessageIn, request: Request, principal: Intake) -> dict[str, Any] | JSONResponse:
     """Update the conversation's detector with this message.

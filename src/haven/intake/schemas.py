@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 import re
+from datetime import datetime
 from ipaddress import ip_address
 from typing import Literal
 
@@ -41,7 +41,9 @@ class ContentMetadata(BaseModel):
     @classmethod
     def _mime(cls, v: str | None) -> str | None:
         if v is not None and not _MIME.fullmatch(v):
-            raise ValueError("content_type must be a MIME type such as image/jpeg (type/subtype, no control characters)")
+            raise ValueError(
+                "content_type must be a MIME type such as image/jpeg (type/subtype, no control characters)"
+            )
         return v
 
     @field_validator("ip")

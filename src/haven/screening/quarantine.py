@@ -107,7 +107,5 @@ def read(
     guarantees the audit record and integrity.
     """
     row, data = open_object(session, settings, object_id)
-    record_access(
-        session, object_id, row.content_id, actor=actor, purpose=purpose, action=action, source_ip=source_ip
-    )
+    record_access(session, object_id, row.content_id, actor=actor, purpose=purpose, action=action, source_ip=source_ip)
     return data

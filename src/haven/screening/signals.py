@@ -84,7 +84,7 @@ _slots_lock = threading.Lock()
 _slots: dict[int, threading.BoundedSemaphore] = {}
 
 
-class decode_slot:  # noqa: N801 (used as a context manager)
+class decode_slot:
     """One of `max_concurrent_decodes` slots of this process for decoding an image: an upload
     waits up to `decode_wait_seconds` for one, then gets 503 with Retry-After (so three large
     images at once cannot take three budgets' worth of memory)."""
