@@ -126,5 +126,5 @@ def test_evidence_file_is_named_by_its_bytes(
         s.flush()
         obj = preserve_item(s, settings, Vault.from_settings(settings), case, item)
         assert obj is not None
-        assert obj.file_name == f"{item.id}.jpg"
+        assert obj.file_name == f"{item.id}.jpeg"
         assert obj.content_type == "image/jpeg"

@@ -303,22 +303,6 @@ def _items(session: Session, content_ids: list[str]) -> list[ContentItem]:
     return [rows[c] for c in content_ids if c in rows]
 
 
-#: File name extensions of the media types Haven sniffs (haven.signals.image.sniff_media_kind).
-_EXTENSIONS = {
-    "image/jpeg": "jpg",
-    "image/png": "png",
-    "image/gif": "gif",
-    "image/bmp": "bmp",
-    "image/tiff": "tiff",
-    "image/webp": "webp",
-    "image/heif": "heif",
-    "image/avif": "avif",
-    "video/webm": "webm",
-    "video/x-msvideo": "avi",
-    "video/mp4": "mp4",
-}
-
-
 def preserve_item(
     session: Session, settings: Settings, vault: Vault, case: ReportCase, item: ContentItem
 ) -> EvidenceObject | None:
@@ -359,7 +343,7 @@ def preserve_item(
         data,
         actor=Actor("system", "haven"),
         kind="media",
-        file_name=f"{item.id}.{_EXTENSIONS.get(mime, 'bin')}",
+        file_name=f"{item.id}.{mime.split('/')[1] if sniffed else 'bin'}",  # e.g. .jpeg, .png, .mp4
         content_type=mime,
         case_id=case.id,
         content_id=item.id,
