@@ -14,7 +14,7 @@ from haven import __version__
 from haven.core.apidocs import install_api_docs
 from haven.core.db import Database
 from haven.core.logging import configure_logging
-from haven.core.metrics import observe_requests
+from haven.core.metrics import RequestMetrics
 from haven.core.settings import Settings, get_settings
 from haven.core.web import install_error_handlers
 
@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.db = db
     app.state.matcher = runtime
     install_error_handlers(app)
-    app.middleware("http")(observe_requests)
+    app.add_middleware(RequestMetrics)
 
     install_api_docs(app, "Haven")
 

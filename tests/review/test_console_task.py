@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 
 import numpy as np
 from PIL import Image, ImageFilter
@@ -73,6 +74,9 @@ def test_task_page_reveal_decide_budget_and_audit(server: LiveServer, api_key: s
     f = c.get(file_url)
     assert f.status_code == 200 and f.content == copy
     assert f.headers["cache-control"].startswith("no-store")
+    deadline = time.monotonic() + 5  # the view is recorded once the bytes were sent
+    while not _views(db, content_id) and time.monotonic() < deadline:
+        time.sleep(0.02)
     views = _views(db, content_id)
     assert len(views) == 1 and views[0].actor == f"staff:{cs_id}"
     with db.session() as s:

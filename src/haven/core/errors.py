@@ -18,8 +18,10 @@ class HavenError(Exception):
         code: str | None = None,
         status_code: int | None = None,
         details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
+        self.headers = headers or {}
         self.message = message
         if code is not None:
             self.code = code
@@ -69,3 +71,10 @@ class UnsupportedMediaType(HavenError):
 class UndecodableMedia(HavenError):
     status_code = 422
     code = "undecodable_media"
+
+
+class ServiceBusy(HavenError):
+    """The server is at its limit for this kind of work; retry after `Retry-After` seconds."""
+
+    status_code = 503
+    code = "busy"

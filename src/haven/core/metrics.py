@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
 
 from prometheus_client import Counter, Histogram
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("haven.http")
 
@@ -24,28 +22,45 @@ VERDICTS = Counter("haven_verdicts_total", "Verdicts given by intake", ["source"
 MATCHES = Counter("haven_matches_total", "Bank matches found by intake", ["signal_type", "status"])
 
 
-async def observe_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+class RequestMetrics:
     """Count and time every request by its route template (never by raw path: ids would
-    explode the label set)."""
-    start = time.perf_counter()
-    status = 500
-    try:
-        response = await call_next(request)
-        status = response.status_code
-        return response
-    finally:
-        elapsed = time.perf_counter() - start
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        REQUESTS.labels(request.method, route, str(status)).inc()
-        LATENCY.labels(request.method, route).observe(elapsed)
-        principal = getattr(request.state, "principal", None)
-        log.info(
-            "request",
-            extra={
-                "method": request.method,
-                "route": route,
-                "status": status,
-                "ms": round(elapsed * 1000, 2),
-                "integration": principal.integration_id if principal else None,
-            },
-        )
+    explode the label set).
+
+    Plain ASGI, not `BaseHTTPMiddleware`: a response's `send` reaches the server itself, so a
+    route can tell that its bytes were handed over (the reveal writes its `media.view` then)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def observed(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, observed)
+        finally:
+            elapsed = time.perf_counter() - start
+            method = scope.get("method", "")
+            route = getattr(scope.get("route"), "path", "unmatched")
+            REQUESTS.labels(method, route, str(status)).inc()
+            LATENCY.labels(method, route).observe(elapsed)
+            principal = scope.get("state", {}).get("principal")
+            log.info(
+                "request",
+                extra={
+                    "method": method,
+                    "route": route,
+                    "status": status,
+                    "ms": round(elapsed * 1000, 2),
+                    "integration": getattr(principal, "integration_id", None),
+                },
+            )

@@ -35,8 +35,22 @@ class Settings(BaseSettings):
 
     # Intake limits.
     max_upload_bytes: int = 50 * 1024 * 1024
-    max_image_pixels: int = 100_000_000
+    # 50 MP holds every photo a phone or camera writes by default (12-48 MP; 200 MP sensors
+    # bin to 12 MP unless the owner opts in) and a scan at 600 dpi of a letter page (~35 MP).
+    max_image_pixels: int = 50_000_000
     max_lookup_batch: int = 1000
+    # Memory one upload's decode may take (estimated from the header before decoding: pixels x
+    # bytes per pixel of the stored mode, 16-bit and alpha included, plus the working copies).
+    max_decode_bytes: int = 1024 * 1024 * 1024
+    # Decodes running at once in one process; an upload that waits longer than
+    # decode_wait_seconds for a slot gets 503 with Retry-After.
+    max_concurrent_decodes: int = 2
+    decode_wait_seconds: float = 5.0
+    # Request bodies of /v1 routes (JSON and forms other than the upload and the bank import),
+    # refused with 413 from Content-Length or while they stream, after authentication.
+    max_json_body_bytes: int = 1024 * 1024
+    # Idempotency-Key answers are kept this long.
+    idempotency_ttl_seconds: int = 24 * 3600
 
     # Matching.
     pdq_default_threshold: int = 31

@@ -3,7 +3,9 @@ principal with scope checks, and the error format."""
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
@@ -13,11 +15,13 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from haven.core.auth import Principal, authenticate
 from haven.core.db import Database
-from haven.core.errors import HavenError, Unauthorized
+from haven.core.errors import HavenError, PayloadTooLarge, Unauthorized
 from haven.core.settings import Settings
 
 log = logging.getLogger("haven.web")
@@ -67,10 +71,14 @@ def require_scope(scope: str) -> Callable[..., Principal]:
     def dependency(
         request: Request, _credentials: HTTPAuthorizationCredentials | None = Depends(bearer_scheme)
     ) -> Principal:
-        token = _bearer(request)
-        db = get_db(request)
-        with db.reading() as s:
-            principal = authenticate(s, token)
+        cached = request.scope.get("state", {}).get("haven_principal")
+        if isinstance(cached, Principal):  # authenticated by BodyGuard before the body was read
+            principal = cached
+        else:
+            token = _bearer(request)
+            db = get_db(request)
+            with db.reading() as s:
+                principal = authenticate(s, token)
         principal.require(scope)
         request.state.principal = principal
         return principal
@@ -79,22 +87,155 @@ def require_scope(scope: str) -> Callable[..., Principal]:
     return dependency
 
 
+_IMPORT = re.compile(r"^/v1/banks/[^/]+/import$")
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def body_limit(path: str, settings: Settings) -> int:
+    """The largest request body a `/v1` route takes: the upload (its file plus room for the form
+    fields), a bank import (a file of hashes), and every other route's JSON."""
+    if path == "/v1/content":
+        return settings.max_upload_bytes + 64 * 1024
+    if _IMPORT.match(path):
+        return settings.max_upload_bytes
+    return settings.max_json_body_bytes
+
+
+async def _send_error(send: Send, status: int, code: str, message: str, details: dict[str, Any]) -> None:
+    body = json.dumps({"error": {"code": code, "message": message, "details": details}}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if status == 401:
+        headers.append((b"www-authenticate", b"Bearer"))
+    # The body was not read: the connection cannot be reused for a next request.
+    headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class BodyGuard:
+    """ASGI middleware in front of every `/v1` request with a body: the API key is checked
+    before a byte of the body is read (401 without reading it), then the body is capped by
+    route: refused from Content-Length, or counted while it streams (413, the error shape)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not path.startswith("/v1/") or scope.get("method") not in _BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        app_state = scope["app"].state
+        settings: Settings = app_state.settings
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            await _send_error(
+                send,
+                401,
+                "missing_api_key",
+                "send 'Authorization: Bearer <API key>'; create a key with 'haven integration create'",
+                {},
+            )
+            return
+
+        def check() -> Principal:
+            with app_state.db.reading() as s:
+                return authenticate(s, token.strip())
+
+        try:
+            principal = await run_in_threadpool(check)
+        except HavenError as exc:
+            await _send_error(send, exc.status_code, exc.code, exc.message, exc.details)
+            return
+        scope.setdefault("state", {})["haven_principal"] = principal
+        limit = body_limit(path, settings)
+        too_large = (
+            "payload_too_large",
+            f"the request body is larger than the limit of {limit} bytes for this route",
+            {"max_bytes": limit},
+        )
+        length = headers.get("content-length", "")
+        if length.isdigit() and int(length) > limit:
+            await _send_error(send, 413, *too_large)
+            return
+        seen = 0
+        exceeded = False
+        started = False
+
+        async def counted() -> Message:
+            nonlocal seen, exceeded
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    exceeded = True
+                    raise PayloadTooLarge(too_large[1], details=too_large[2])
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if exceeded:  # whatever the app made of the interrupted body, the answer is 413
+                if message["type"] == "http.response.start" and not started:
+                    started = True
+                    await _send_error(send, 413, *too_large)
+                return
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted, guarded_send)
+        except Exception:
+            if not exceeded:
+                raise
+            if not started:
+                await _send_error(send, 413, *too_large)
+
+
 def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
+
+
+_ADDRESS = re.compile(
+    r"<([\w.]+) object at 0x[0-9a-fA-F]+>|<(?:class|function|built-in function) '?([\w.]+)'?(?: at 0x[0-9a-fA-F]+)?>"
+)
+_BARE_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def scrub(text: str) -> str:
+    """A message without Python's reprs: `<x.Y object at 0x7f...>` and `<class 'str'>` become
+    `Y`/`str` (an address helps an attacker defeat ASLR and tells a caller nothing)."""
+    text = _ADDRESS.sub(lambda m: (m.group(1) or m.group(2) or "").rsplit(".", 1)[-1], text)
+    return _BARE_ADDRESS.sub("", text)
+
+
+def _scrub_all(value: Any) -> Any:
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {k: _scrub_all(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub_all(v) for v in value]
+    return value
 
 
 def install_error_handlers(app: FastAPI) -> None:
     """Map every error to the one JSON shape, and never leak a traceback to the caller."""
 
+    app.add_middleware(BodyGuard)
+
     @app.exception_handler(HavenError)
     async def _haven(_: Request, exc: HavenError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
+        if exc.headers:
+            headers = {**(headers or {}), **exc.headers}
+        return JSONResponse(_scrub_all(exc.to_dict()), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors: list[dict[str, Any]] = [
-            {"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", ""), "type": e.get("type")}
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": scrub(str(e.get("msg", ""))), "type": e.get("type")}
             for e in exc.errors()
         ]
         first = errors[0] if errors else {"loc": [], "msg": "invalid request"}

@@ -52,6 +52,7 @@ from haven.evidence.vault import Vault
 from haven.policy.categories import CATEGORIES
 from haven.screening import quarantine
 from haven.screening.models import ContentItem, QuarantineObject
+from haven.signals.image import sniff_media_kind
 
 #: Roles that may see and draft report cases; only `legal` may submit or cancel.
 DRAFT_ROLES = ("legal", "child_safety_reviewer")
@@ -334,14 +335,16 @@ def preserve_item(
         )
         return None
     qrow = session.get(QuarantineObject, item.quarantine_id)
-    ext = (item.content_type or "application/octet-stream").split("/")[-1].split(";")[0]
+    # Named and typed by the bytes, never by the service's `content_type` (free text).
+    sniffed = sniff_media_kind(data)
+    mime = sniffed[1] if sniffed else "application/octet-stream"
     return vault.put(
         session,
         data,
         actor=Actor("system", "haven"),
         kind="media",
-        file_name=f"{item.id}.{ext}",
-        content_type=item.content_type,
+        file_name=f"{item.id}.{mime.split('/')[1] if sniffed else 'bin'}",  # e.g. .jpeg, .png, .mp4
+        content_type=mime,
         case_id=case.id,
         content_id=item.id,
         account_id=item.uploader,

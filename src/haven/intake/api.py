@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 
 from haven.core.auth import Principal
 from haven.core.errors import Invalid, PayloadTooLarge
 from haven.core.metrics import MATCHES, VERDICTS
 from haven.core.web import require_scope
-from haven.intake import service
+from haven.intake import idempotency, service
 from haven.intake.schemas import (
     ContentMetadata,
     ContentResult,
@@ -35,7 +37,7 @@ def observe_result(source: str, verdict: VerdictOut, matches: list[MatchOut]) ->
 router = APIRouter(prefix="/v1", tags=["intake"])
 Intake = Annotated[Principal, Depends(require_scope("intake"))]
 
-_ERRORS = {
+_ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"description": "the file is larger than HAVEN_MAX_UPLOAD_BYTES"},
     415: {"description": "not an image or video Haven can hash"},
     422: {"description": "undecodable media, image over the pixel limit, or invalid metadata"},
@@ -63,6 +65,8 @@ def _metadata(raw: str | None) -> ContentMetadata:
         obj = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise Invalid(f"metadata is not valid JSON: {exc.msg}", code="invalid_metadata") from None
+    except RecursionError:
+        raise Invalid("metadata is nested too deeply", code="invalid_metadata") from None
     if not isinstance(obj, dict):
         raise Invalid("metadata must be a JSON object", code="invalid_metadata")
     try:
@@ -77,7 +81,12 @@ def _metadata(raw: str | None) -> ContentMetadata:
         ) from None
 
 
-@router.post("/content", response_model=ContentResult, responses=_ERRORS)  # type: ignore[arg-type]
+_IDEMPOTENCY_ERRORS: dict[int | str, dict[str, Any]] = {
+    409: {"description": "the Idempotency-Key was used for a different request in the last 24 h"},
+}
+
+
+@router.post("/content", response_model=ContentResult, responses={**_ERRORS, **_IDEMPOTENCY_ERRORS})
 async def submit_content(
     request: Request,
     principal: Intake,
@@ -86,8 +95,12 @@ async def submit_content(
         str | None,
         Form(description="JSON object: external_id, content_type, uploader, surface, recipients, created_at, ip"),
     ] = None,
-) -> ContentResult:
-    """Hash an upload, match it against every enabled bank, and answer with a verdict."""
+) -> ContentResult | JSONResponse:
+    """Hash an upload, match it against every enabled bank, and answer with a verdict.
+
+    With an `Idempotency-Key` header, a retry of the same upload within 24 h gets the first
+    answer (header `Idempotent-Replayed: true`) and creates nothing; another upload under the
+    same key is 409."""
     settings = request.app.state.settings
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > settings.max_upload_bytes + 64 * 1024:
@@ -99,11 +112,15 @@ async def submit_content(
     data = await _read_limited(file, settings.max_upload_bytes)
     if not data:
         raise Invalid("the file is empty", code="empty_file")
+    db = request.app.state.db
+    attempt = idempotency.attempt(request, principal, "content", data, meta.model_dump_json().encode())
+    if (stored := await run_in_threadpool(idempotency.replay, db, attempt)) is not None:
+        return stored
     signals = await run_in_threadpool(compute_signals, data, settings, meta.surface, classify=True)
 
     def store() -> ContentResult:
-        with request.app.state.db.session() as s:
-            return service.record_content(
+        with db.session() as s:
+            result = service.record_content(
                 s,
                 settings,
                 request.app.state.matcher.matcher,
@@ -113,8 +130,16 @@ async def submit_content(
                 signals=signals,
                 meta=meta,
             )
+            idempotency.remember(s, attempt, result.model_dump(mode="json"))
+            return result
 
-    result = await run_in_threadpool(store)
+    try:
+        result = await run_in_threadpool(store)
+    except IntegrityError:
+        # A concurrent retry with the same key committed first: this one wrote nothing.
+        if (stored := await run_in_threadpool(idempotency.replay, db, attempt)) is None:
+            raise
+        return stored
     observe_result("content", result.verdict, result.matches)
     if any(m.status == "active" for m in result.matches):
         # Flood protection may just have quarantined an entry: apply it here at once (a cheap
@@ -138,9 +163,10 @@ def check_hashes(body: LookupRequest) -> tuple[list[tuple[str, str, int | None]]
     return queries, problems
 
 
-@router.post("/hashes/lookup", response_model=LookupResponse)
-def lookup_hashes(body: LookupRequest, request: Request, principal: Intake) -> LookupResponse:
-    """Match up to 1,000 hashes computed on the service's side (the media never leaves it)."""
+@router.post("/hashes/lookup", response_model=LookupResponse, responses=_IDEMPOTENCY_ERRORS)
+def lookup_hashes(body: LookupRequest, request: Request, principal: Intake) -> LookupResponse | JSONResponse:
+    """Match up to 1,000 hashes computed on the service's side (the media never leaves it).
+    `Idempotency-Key` works as on `POST /v1/content`."""
     queries, problems = check_hashes(body)
     if problems:
         raise Invalid(
@@ -149,14 +175,24 @@ def lookup_hashes(body: LookupRequest, request: Request, principal: Intake) -> L
             details={"problems": problems},
         )
     settings = request.app.state.settings
-    with request.app.state.db.session() as s:
-        results = service.lookup(
-            s,
-            settings,
-            request.app.state.matcher.matcher,
-            integration_id=principal.integration_id,
-            queries=queries,
-        )
+    db = request.app.state.db
+    attempt = idempotency.attempt(request, principal, "hashes/lookup", body.model_dump_json().encode())
+    if (stored := idempotency.replay(db, attempt)) is not None:
+        return stored
+    try:
+        with db.session() as s:
+            results = service.lookup(
+                s,
+                settings,
+                request.app.state.matcher.matcher,
+                integration_id=principal.integration_id,
+                queries=queries,
+            )
+            idempotency.remember(s, attempt, LookupResponse(results=results).model_dump(mode="json"))
+    except IntegrityError:
+        if (stored := idempotency.replay(db, attempt)) is None:
+            raise
+        return stored
     for r in results:
         observe_result("lookup", r.verdict, r.matches)
     return LookupResponse(results=results)

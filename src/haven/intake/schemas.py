@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from ipaddress import ip_address
 from typing import Literal
@@ -10,6 +11,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from haven.signals.types import REGISTRY
 from haven.signals.types.wire import LookupSignalType
+
+#: `type/subtype` with optional `; name=value` parameters, RFC 6838 token characters only: the
+#: service's claim is stored and shown, never put in a header, but a CR, LF or quote has no
+#: business in it.
+_MIME = re.compile(
+    r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,62}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,62}"
+    r"(?:[ \t]*;[ \t]*[A-Za-z0-9!#$&^_.+-]+=[A-Za-z0-9!#$&^_.+-]+)*"
+)
 
 #: Coarse value length bounds over the lookupable signal types (each type then checks its own).
 _MIN_VALUE, _MAX_VALUE = REGISTRY.length_bounds("lookup")
@@ -27,6 +36,15 @@ class ContentMetadata(BaseModel):
     recipients: list[str] = Field(default_factory=list, max_length=1000)
     created_at: datetime | None = None
     ip: str | None = Field(None, max_length=64)
+
+    @field_validator("content_type")
+    @classmethod
+    def _mime(cls, v: str | None) -> str | None:
+        if v is not None and not _MIME.fullmatch(v):
+            raise ValueError(
+                "content_type must be a MIME type such as image/jpeg (type/subtype, no control characters)"
+            )
+        return v
 
     @field_validator("ip")
     @classmethod

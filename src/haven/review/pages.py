@@ -4,6 +4,7 @@ deliberate reveals, decisions (keyboard-driven), the exposure page and the break
 from __future__ import annotations
 
 import io
+import logging
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,6 +12,7 @@ from fastapi import Depends, Form, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 
 from haven.accounts.models import Account
 from haven.banks.models import Bank, Match
@@ -57,9 +59,11 @@ from haven.review.service import (
 )
 from haven.screening import quarantine
 from haven.screening.models import ContentItem
+from haven.signals.image import sniff_media_kind
 from haven.staff import training, wellness
 from haven.staff.models import StaffSession
 
+log = logging.getLogger("haven.review")
 add_template_dir(Path(__file__).resolve().parent / "templates")
 router = console_router()
 Me = Annotated[StaffContext, Depends(current_staff())]
@@ -480,24 +484,31 @@ def media_preview(request: Request, me: Rev, task_id: str, content_id: str) -> R
 @router.get("/tasks/{task_id}/media/{content_id}/file")
 def media_file(request: Request, me: Rev, task_id: str, content_id: str) -> Response:
     """The file itself, for a deliberate reveal: each response is one audit record `media.view`
-    with purpose `review.reveal` (who, when, which file) — the record `fileViewedByEsp` uses."""
+    with purpose `review.reveal` (who, when, which file) — the record `fileViewedByEsp` uses.
+
+    The file is served as the type sniffed from its bytes (the service's `content_type` is only
+    its claim), and the record is written after the response was handed to the server: a reveal
+    that never reached the reviewer is not a view."""
     settings = request.app.state.settings
     with _db(request).session() as s:
         _task, item = _media_item(s, me, task_id, content_id)
         assert item.quarantine_id
-        data = quarantine.read(
-            s,
-            settings,
-            item.quarantine_id,
-            actor=me.actor.ref,
-            purpose=REVEAL_PURPOSE,
-            source_ip=client_ip(request),
-            action=quarantine.VIEW,
-        )
-        ctype = item.content_type or "application/octet-stream"
-    if not ctype.startswith(("image/", "video/")):
-        ctype = "application/octet-stream"
-    return Response(data, media_type=ctype, headers=NO_STORE)
+        row, data = quarantine.open_object(s, settings, item.quarantine_id)
+    sniffed = sniff_media_kind(data)
+    ctype = sniffed[1] if sniffed else "application/octet-stream"
+    actor, ip, object_id = me.actor.ref, client_ip(request), row.id
+
+    def record_view() -> None:
+        try:
+            with _db(request).session() as s:
+                quarantine.record_access(
+                    s, object_id, content_id, actor=actor, purpose=REVEAL_PURPOSE, source_ip=ip, action=quarantine.VIEW
+                )
+        except Exception:
+            log.exception("the media.view record of a sent reveal could not be written", extra={"object": object_id})
+            raise
+
+    return Response(data, media_type=ctype, headers=NO_STORE, background=BackgroundTask(record_view))
 
 
 @router.get("/tasks/{task_id}/media/{content_id}/exif")

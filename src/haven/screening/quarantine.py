@@ -22,7 +22,8 @@ from haven.screening.models import QuarantineObject
 
 def _root(settings: Settings) -> Path:
     root = settings.var_dir / "quarantine"
-    root.mkdir(parents=True, exist_ok=True)
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    root.chmod(0o700)  # a directory made before this release keeps its mode otherwise
     return root
 
 
@@ -53,6 +54,42 @@ PREVIEW = "media.preview_blurred"
 MACHINE_READ = "media.read"
 
 
+def open_object(session: Session, settings: Settings, object_id: str) -> tuple[QuarantineObject, bytes]:
+    """Decrypt an object and check its integrity, without an audit record: for a caller that
+    records the access itself once it happened (`record_access`), such as the reveal, whose
+    `media.view` is written only after the bytes were sent."""
+    row = session.get(QuarantineObject, object_id)
+    if row is None or row.deleted_at is not None:
+        raise NotFound(f"no quarantined object '{object_id}'", code="object_not_found")
+    data = read_sealed(Path(row.path), settings.quarantine_key_bytes(), object_id)
+    if hashlib.sha256(data).hexdigest() != row.sha256:
+        raise ValueError(f"quarantined object {object_id} failed its integrity check")
+    return row, data
+
+
+def record_access(
+    session: Session,
+    object_id: str,
+    content_id: str,
+    *,
+    actor: str,
+    purpose: str,
+    action: str,
+    source_ip: str | None = None,
+) -> None:
+    """The audit record of one read of a quarantined object."""
+    audit(
+        session,
+        actor=actor,
+        action=action,
+        object_type="quarantine_object",
+        object_id=object_id,
+        purpose=purpose,
+        source_ip=source_ip,
+        details={"content_id": content_id},
+    )
+
+
 def read(
     session: Session,
     settings: Settings,
@@ -69,20 +106,6 @@ def read(
     person sees the file as it is, PREVIEW, MACHINE_READ); this function
     guarantees the audit record and integrity.
     """
-    row = session.get(QuarantineObject, object_id)
-    if row is None or row.deleted_at is not None:
-        raise NotFound(f"no quarantined object '{object_id}'", code="object_not_found")
-    data = read_sealed(Path(row.path), settings.quarantine_key_bytes(), object_id)
-    if hashlib.sha256(data).hexdigest() != row.sha256:
-        raise ValueError(f"quarantined object {object_id} failed its integrity check")
-    audit(
-        session,
-        actor=actor,
-        action=action,
-        object_type="quarantine_object",
-        object_id=object_id,
-        purpose=purpose,
-        source_ip=source_ip,
-        details={"content_id": row.content_id},
-    )
+    row, data = open_object(session, settings, object_id)
+    record_access(session, object_id, row.content_id, actor=actor, purpose=purpose, action=action, source_ip=source_ip)
     return data

@@ -6,14 +6,16 @@ screening transaction starts.
 
 from __future__ import annotations
 
+import math
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from haven.classify import Content, registry_for
-from haven.core.errors import UnsupportedMediaType
+from haven.core.errors import ServiceBusy, UnsupportedMediaType
 from haven.core.settings import Settings
 from haven.signals.crypto import crypto_hashes
-from haven.signals.image import ImageHashes, decode_image, hash_image, sniff_media_kind
+from haven.signals.image import ImageHashes, decode_for_screening, hash_decoded, sniff_media_kind
 from haven.signals.video import VideoSignals, analyse_video, probe_duration
 
 
@@ -52,16 +54,20 @@ def compute_signals(data: bytes, settings: Settings, surface: str | None = None,
         )
     kind, mime = sniffed
     if kind == "image":
-        img = hash_image(
-            data,
-            max_pixels=settings.max_image_pixels,
-            dihedral=settings.query_dihedral,
-            trim_borders=settings.query_trim_borders,
-        )
-        c = img.crypto
-        out = Signals(kind, img.mime, c.md5, c.sha1, c.sha256, img)
-        if classify:
-            out.scores = classify_image(settings, surface, data)
+        with decode_slot(settings):
+            wants_rgb = classify and bool(registry_for(settings).names_for(surface))
+            # One decode for the hashes and the classifiers, within the upload's memory budget.
+            luma, rgb = decode_for_screening(
+                data, max_pixels=settings.max_image_pixels, max_bytes=settings.max_decode_bytes, rgb=wants_rgb
+            )
+            img = hash_decoded(
+                crypto_hashes(data), luma, dihedral=settings.query_dihedral, trim_borders=settings.query_trim_borders
+            )
+            del luma
+            c = img.crypto
+            out = Signals(kind, img.mime, c.md5, c.sha1, c.sha256, img)
+            if rgb is not None:
+                out.scores = registry_for(settings).run(surface, Content.of_image(rgb))
         return out
     c = crypto_hashes(data)
     out = Signals(kind, mime, c.md5, c.sha1, c.sha256)
@@ -74,13 +80,32 @@ def compute_signals(data: bytes, settings: Settings, surface: str | None = None,
     return out
 
 
-def classify_image(settings: Settings, surface: str | None, data: bytes) -> dict[str, Any]:
-    """The surface's classifiers on the decoded image (a second, fast decode: the hashing path
-    keeps no pixels)."""
-    if not registry_for(settings).names_for(surface):
-        return {}
-    decoded = decode_image(data, max_pixels=settings.max_image_pixels)
-    return registry_for(settings).run(surface, Content.of_image(decoded.rgb))
+_slots_lock = threading.Lock()
+_slots: dict[int, threading.BoundedSemaphore] = {}
+
+
+class decode_slot:
+    """One of `max_concurrent_decodes` slots of this process for decoding an image: an upload
+    waits up to `decode_wait_seconds` for one, then gets 503 with Retry-After (so three large
+    images at once cannot take three budgets' worth of memory)."""
+
+    def __init__(self, settings: Settings) -> None:
+        size = max(1, settings.max_concurrent_decodes)
+        with _slots_lock:
+            self.sem = _slots.setdefault(size, threading.BoundedSemaphore(size))
+        self.wait = settings.decode_wait_seconds
+
+    def __enter__(self) -> None:
+        if not self.sem.acquire(timeout=self.wait):
+            retry = max(1, math.ceil(self.wait))
+            raise ServiceBusy(
+                "every image decoding slot is busy; retry shortly",
+                details={"retry_after_seconds": retry},
+                headers={"Retry-After": str(retry)},
+            )
+
+    def __exit__(self, *exc: object) -> None:
+        self.sem.release()
 
 
 def video_frame_queries(video: VideoSignals, min_quality: int) -> tuple[tuple[str, str], ...]:

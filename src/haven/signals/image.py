@@ -1,7 +1,10 @@
 """Decoding images safely and fast, and the PDQ hashes Haven derives from them.
 
 Safety: the pixel count is read from the header and checked before any decoding, so a
-decompression bomb is refused without allocating its pixels.
+decompression bomb is refused without allocating its pixels; with `max_bytes`, so is an image
+whose decode would take more memory than that (`decode_cost`: pixels x the bytes per pixel of
+its stored mode, 16-bit and alpha included, plus the working copies of the conversion to luma
+and RGB).
 
 Speed (measured in `bench/hash.py`, see docs/signals.md): PDQ only needs luma, so JPEGs are
 decoded straight to their Y channel with `simplejpeg` (libjpeg-turbo: no chroma upsampling or
@@ -70,6 +73,45 @@ TRIM_TOLERANCE = 24
 TRIM_OUTLIER_FRACTION = 0.02
 #: Border trims smaller than this fraction of the side are noise, not letterboxing.
 TRIM_MIN_FRACTION = 0.02
+
+
+#: Bytes per pixel of the working copies made after the stored image is decoded, on the Pillow
+#: path: the converted RGB image (4: Pillow keeps RGB in 32-bit pixels), its numpy copy (3), the
+#: float32 luma (4) and the temporaries of border trimming (float32 difference and a mask: 5).
+#: An upper bound: hashing and classifying a 49 MP RGB PNG grew peak RSS by 701 MB (estimate
+#: 980 MB), a 36 MP 16-bit TIFF by 524 MB (estimate 792 MB).
+WORKING_BYTES_PER_PIXEL = 16
+#: ...and of a JPEG that libjpeg-turbo decodes itself (DCT-scaled luma, float32 copy, scaled RGB).
+JPEG_WORKING_BYTES_PER_PIXEL = 2
+
+
+def stored_bytes_per_pixel(mode: str) -> int:
+    """Bytes per pixel Pillow allocates for an image of `mode` (multi-band modes take 32 bits)."""
+    if mode in ("1", "L", "P"):
+        return 1
+    if mode.startswith("I;16"):
+        return 2
+    return 4
+
+
+def decode_cost(width: int, height: int, mode: str) -> int:
+    """Estimated peak bytes of decoding an image to luma and RGB, from its header alone. 16-bit
+    greyscale also takes a float32 plane for its rescaling to 8 bits."""
+    extra = 4 if mode.startswith("I") or mode == "F" else 0
+    return width * height * (stored_bytes_per_pixel(mode) + WORKING_BYTES_PER_PIXEL + extra)
+
+
+def _check_budget(width: int, height: int, mode: str, max_bytes: int | None, *, jpeg: bool = False) -> None:
+    if max_bytes is None:
+        return
+    cost = width * height * JPEG_WORKING_BYTES_PER_PIXEL if jpeg else decode_cost(width, height, mode)
+    if cost > max_bytes:
+        raise Invalid(
+            f"decoding this {width}x{height} {mode} image would take about {cost // 2**20} MiB, "
+            f"more than the limit of {max_bytes // 2**20} MiB per upload",
+            code="image_too_costly",
+            details={"width": width, "height": height, "mode": mode, "estimated_bytes": cost, "max_bytes": max_bytes},
+        )
 
 
 @dataclass(frozen=True)
@@ -151,7 +193,9 @@ def _undecodable(mime: str, exc: BaseException) -> UndecodableMedia:
     return UndecodableMedia(f"the {mime} file could not be decoded: {exc}")
 
 
-def _jpeg_luma(data: bytes, max_pixels: int, min_side: int) -> tuple[FloatArray, int, int] | None:
+def _jpeg_luma(
+    data: bytes, max_pixels: int, min_side: int, max_bytes: int | None = None
+) -> tuple[FloatArray, int, int] | None:
     """Y channel of a YCbCr/greyscale JPEG via libjpeg-turbo, or None to let Pillow handle it
     (CMYK/YCCK, or anything libjpeg-turbo's header parser rejects)."""
     try:
@@ -162,6 +206,9 @@ def _jpeg_luma(data: bytes, max_pixels: int, min_side: int) -> tuple[FloatArray,
     if colourspace not in ("YCbCr", "Gray"):
         return None
     m = min_side if min(width, height) > min_side else 0
+    scale = max(1, min(8, min(width, height) // min_side)) if m else 1
+    _check_budget(width // scale, height // scale, colourspace, max_bytes, jpeg=True)
+    m = min_side if min(width, height) > min_side else 0
     try:
         y = simplejpeg.decode_jpeg(data, colorspace="GRAY", min_height=m, min_width=m)
     except ValueError as exc:
@@ -169,7 +216,7 @@ def _jpeg_luma(data: bytes, max_pixels: int, min_side: int) -> tuple[FloatArray,
     return y[:, :, 0].astype(np.float32), width, height
 
 
-def _open_checked(data: bytes, mime: str, max_pixels: int) -> Image.Image:
+def _open_checked(data: bytes, mime: str, max_pixels: int, max_bytes: int | None = None) -> Image.Image:
     """Open with Pillow (header only) and refuse bombs before anything is decoded."""
     with warnings.catch_warnings():
         # Haven applies its own pixel limit; Pillow's warning threshold is lower.
@@ -183,6 +230,7 @@ def _open_checked(data: bytes, mime: str, max_pixels: int) -> Image.Image:
                 details={"max_pixels": max_pixels},
             ) from None
     _check_pixels(img.size[0], img.size[1], max_pixels)
+    _check_budget(img.size[0], img.size[1], img.mode, max_bytes)
     return img
 
 
@@ -194,11 +242,16 @@ def _to_rgb_or_l(img: Image.Image) -> Image.Image:
     if mode in ("RGB", "L"):
         return img
     if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
-        arr = np.asarray(img, dtype=np.float64)
-        top = 65535.0 if mode != "F" and arr.max() > 255 else 255.0
-        if mode == "F" and arr.max() <= 1.0:
+        # One float32 plane, scaled in place (float64 and temporaries took 3 GB at 100 MP).
+        arr = np.asarray(img, dtype=np.float32)
+        peak = float(arr.max()) if arr.size else 0.0
+        top = 65535.0 if mode != "F" and peak > 255 else 255.0
+        if mode == "F" and peak <= 1.0:
             top = 1.0
-        return Image.fromarray(np.clip(arr * (255.0 / top), 0, 255).round().astype(np.uint8), "L")
+        arr *= np.float32(255.0 / top)
+        np.clip(arr, 0, 255, out=arr)
+        np.rint(arr, out=arr)
+        return Image.fromarray(arr.astype(np.uint8), "L")
     if mode in ("RGBA", "LA", "PA", "RGBa", "La") or (mode == "P" and "transparency" in img.info):
         rgba = img.convert("RGBA")
         bg = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -208,8 +261,8 @@ def _to_rgb_or_l(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
-def _pillow_decode(data: bytes, mime: str, max_pixels: int) -> Image.Image:
-    img = _open_checked(data, mime, max_pixels)
+def _pillow_decode(data: bytes, mime: str, max_pixels: int, max_bytes: int | None = None) -> Image.Image:
+    img = _open_checked(data, mime, max_pixels, max_bytes)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -220,21 +273,57 @@ def _pillow_decode(data: bytes, mime: str, max_pixels: int) -> Image.Image:
         raise _undecodable(mime, exc) from None
 
 
-def decode_luma(data: bytes, *, max_pixels: int = 100_000_000, jpeg_min_side: int = JPEG_HASH_MIN_SIDE) -> LumaImage:
-    """Decode to PDQ's luma, refusing bombs before decoding; GIF gives its first frame."""
+def decode_luma(
+    data: bytes,
+    *,
+    max_pixels: int = 100_000_000,
+    jpeg_min_side: int = JPEG_HASH_MIN_SIDE,
+    max_bytes: int | None = None,
+) -> LumaImage:
+    """Decode to PDQ's luma, refusing bombs (and, with `max_bytes`, images whose decode would
+    take more memory) before decoding; GIF gives its first frame."""
+    return decode_for_screening(
+        data, max_pixels=max_pixels, jpeg_min_side=jpeg_min_side, max_bytes=max_bytes, rgb=False
+    )[0]
+
+
+def decode_for_screening(
+    data: bytes,
+    *,
+    max_pixels: int = 100_000_000,
+    jpeg_min_side: int = JPEG_HASH_MIN_SIDE,
+    max_bytes: int | None = None,
+    rgb: bool = True,
+) -> tuple[LumaImage, npt.NDArray[np.uint8] | None]:
+    """One decode for both consumers of an upload: PDQ's luma and, with `rgb`, the RGB pixels
+    the classifiers take. Through Pillow (PNG, TIFF, WebP, HEIF, ...) the image is decoded once
+    and both are derived from it. A YCbCr JPEG keeps libjpeg-turbo's luma-only decode for the
+    hash (bit-for-bit what `hash_image` always gave) and, with `rgb`, a second decode that is
+    DCT-scaled like it (no full-size RGB of a large photo is ever made)."""
     mime = _image_mime(data)
     if mime == "image/jpeg":
-        got = _jpeg_luma(data, max_pixels, jpeg_min_side)
+        got = _jpeg_luma(data, max_pixels, jpeg_min_side, max_bytes)
         if got is not None:
-            return LumaImage(got[0], got[1], got[2], mime)
+            luma = LumaImage(got[0], got[1], got[2], mime)
+            if not rgb:
+                return luma, None
+            return luma, decode_image(data, max_pixels=max_pixels, min_side=jpeg_min_side).rgb
     try:
-        img = _pillow_decode(data, mime, max_pixels)
+        img = _pillow_decode(data, mime, max_pixels, max_bytes)
+        pixels = np.asarray(img, dtype=np.uint8)
+        luma = LumaImage(luma_from_rgb(pixels), img.size[0], img.size[1], mime)
+        if not rgb:
+            return luma, None
+        if img.mode != "RGB":
+            pixels = np.asarray(img.convert("RGB"), dtype=np.uint8)
+        return luma, pixels
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
         raise _undecodable(mime, exc) from None
-    return LumaImage(luma_from_rgb(np.asarray(img, dtype=np.uint8)), img.size[0], img.size[1], mime)
 
 
-def decode_image(data: bytes, *, max_pixels: int = 100_000_000, min_side: int | None = None) -> DecodedImage:
+def decode_image(
+    data: bytes, *, max_pixels: int = 100_000_000, min_side: int | None = None, max_bytes: int | None = None
+) -> DecodedImage:
     """Decode to RGB uint8 for consumers that need colour, refusing bombs before decoding.
 
     With `min_side`, JPEGs larger than that are DCT-scaled while decoding (2-4x faster on
@@ -249,13 +338,15 @@ def decode_image(data: bytes, *, max_pixels: int = 100_000_000, min_side: int | 
         if colourspace in ("YCbCr", "Gray"):
             _check_pixels(width, height, max_pixels)
             m = min_side if min_side and min(width, height) > min_side else 0
+            scale = max(1, min(8, min(width, height) // m)) if m else 1
+            _check_budget(width // scale, height // scale, colourspace, max_bytes, jpeg=True)
             try:
                 rgb = simplejpeg.decode_jpeg(data, colorspace="RGB", min_height=m, min_width=m)
             except ValueError as exc:
                 raise _undecodable(mime, exc) from None
             return DecodedImage(rgb=rgb, width=width, height=height, mime=mime)
     try:
-        img = _pillow_decode(data, mime, max_pixels)
+        img = _pillow_decode(data, mime, max_pixels, max_bytes)
         rgb = np.asarray(img if img.mode == "RGB" else img.convert("RGB"), dtype=np.uint8)
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
         raise _undecodable(mime, exc) from None
@@ -326,9 +417,10 @@ def hash_image(
     dihedral: bool = True,
     trim_borders: bool = True,
     subregions: bool = True,
+    max_bytes: int | None = None,
 ) -> ImageHashes:
     """Crypto hashes, PDQ with quality, and the PDQ variants to query with."""
-    decoded = decode_luma(data, max_pixels=max_pixels)
+    decoded = decode_luma(data, max_pixels=max_pixels, max_bytes=max_bytes)
     return hash_decoded(
         crypto_hashes(data), decoded, dihedral=dihedral, trim_borders=trim_borders, subregions=subregions
     )
