@@ -31,10 +31,26 @@ def is_sealed(value: str) -> bool:
     return value.startswith(PREFIX)
 
 
+NONCE_BYTES = 12
+
+
+def seal_bytes(plaintext: str, key: bytes, context: str) -> bytes:
+    """nonce || AES-256-GCM(plaintext) with `context` as associated data: the one sealing primitive
+    for short secrets (webhook secrets here, staff TOTP secrets in `haven.staff.secrets`)."""
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce + AESGCM(key).encrypt(nonce, plaintext.encode(), context.encode())
+
+
+def open_bytes(blob: bytes, key: bytes, context: str) -> str | None:
+    """The plaintext of `seal_bytes`' output under `key`, or None when `key` did not seal it."""
+    try:
+        return AESGCM(key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], context.encode()).decode()
+    except InvalidTag:
+        return None
+
+
 def seal(plaintext: str, key: bytes, context: str) -> str:
-    nonce = os.urandom(12)
-    blob = nonce + AESGCM(key).encrypt(nonce, plaintext.encode(), context.encode())
-    return f"{PREFIX}{key_id(key)}:{base64.b64encode(blob).decode()}"
+    return f"{PREFIX}{key_id(key)}:{base64.b64encode(seal_bytes(plaintext, key, context)).decode()}"
 
 
 def unseal(value: str, keys: list[bytes], context: str) -> str:
@@ -45,10 +61,10 @@ def unseal(value: str, keys: list[bytes], context: str) -> str:
     blob = base64.b64decode(b64)
     for key in keys:
         if key_id(key) == kid:
-            try:
-                return AESGCM(key).decrypt(blob[:12], blob[12:], context.encode()).decode()
-            except InvalidTag:
-                break
+            opened = open_bytes(blob, key, context)
+            if opened is not None:
+                return opened
+            break
     raise SecretError("no configured secrets key opens this value (HAVEN_SECRETS_KEY / HAVEN_SECRETS_OLD_KEYS)")
 
 

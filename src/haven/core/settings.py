@@ -171,16 +171,21 @@ class Settings(BaseSettings):
             path.chmod(0o600)
         return base64.b64decode(path.read_text().strip())
 
+    def derived_key(self, info: bytes) -> bytes:
+        """A 32-byte key for one purpose (`info`), derived from the quarantine key with HKDF-SHA256:
+        the default of every sealing key, so a deployment needs no setting per purpose."""
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(self.quarantine_key_bytes())
+
     def secrets_keys(self) -> list[bytes]:
         """The secrets keys: the current one first, then the old ones (accepted for reading only).
         When HAVEN_SECRETS_KEY is empty the current key is derived from the quarantine key (HKDF),
         so a deployment needs no new setting; set it to rotate independently of the quarantine key."""
-        from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
         def derived() -> bytes:
-            hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"haven secrets at rest v1")
-            return hkdf.derive(self.quarantine_key_bytes())
+            return self.derived_key(b"haven secrets at rest v1")
 
         raw = self.secrets_key.get_secret_value().strip()
         keys = [base64.b64decode(raw) if raw else derived()]
@@ -194,14 +199,7 @@ class Settings(BaseSettings):
     def totp_keys(self) -> list[bytes]:
         """The TOTP sealing keys: the current one first, then previous ones (for reading only)."""
         raw = self.totp_key.get_secret_value().strip()
-        if raw:
-            current = base64.b64decode(raw)
-        else:
-            from cryptography.hazmat.primitives import hashes
-            from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
-            hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"haven staff totp secrets v1")
-            current = hkdf.derive(self.quarantine_key_bytes())
+        current = base64.b64decode(raw) if raw else self.derived_key(b"haven staff totp secrets v1")
         keys = [current] + [
             base64.b64decode(k.strip()) for k in self.totp_previous_keys.get_secret_value().split(",") if k.strip()
         ]

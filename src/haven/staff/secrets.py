@@ -6,13 +6,10 @@ sealed secret cannot be moved to another account. Stored as `v1.<base64url(nonce
 from __future__ import annotations
 
 import base64
-import os
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from haven.core.secretbox import open_bytes, seal_bytes
 
 PREFIX = "v1."
-NONCE_BYTES = 12
 
 
 def _keys(keys: list[bytes] | None) -> list[bytes]:
@@ -25,9 +22,7 @@ def _keys(keys: list[bytes] | None) -> list[bytes]:
 
 def seal(staff_id: str, secret: str, keys: list[bytes] | None = None) -> str:
     """Seal a base32 TOTP secret under the current key."""
-    nonce = os.urandom(NONCE_BYTES)
-    blob = nonce + AESGCM(_keys(keys)[0]).encrypt(nonce, secret.encode(), staff_id.encode())
-    return PREFIX + base64.urlsafe_b64encode(blob).decode()
+    return PREFIX + base64.urlsafe_b64encode(seal_bytes(secret, _keys(keys)[0], staff_id)).decode()
 
 
 def is_sealed(value: str) -> bool:
@@ -40,20 +35,15 @@ def unseal(staff_id: str, value: str, keys: list[bytes] | None = None) -> str:
         raise ValueError("this TOTP secret is not sealed (run the migrations)")
     blob = base64.urlsafe_b64decode(value[len(PREFIX) :])
     for key in _keys(keys):
-        try:
-            return AESGCM(key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], staff_id.encode()).decode()
-        except InvalidTag:
-            continue
+        opened = open_bytes(blob, key, staff_id)
+        if opened is not None:
+            return opened
     raise ValueError("no configured TOTP key opens this secret (HAVEN_TOTP_KEY / HAVEN_TOTP_PREVIOUS_KEYS)")
 
 
 def reseal(staff_id: str, value: str, keys: list[bytes] | None = None) -> str | None:
     """The value sealed under the current key, or None when it already is."""
     ks = _keys(keys)
-    secret = unseal(staff_id, value, ks)
-    blob = base64.urlsafe_b64decode(value[len(PREFIX) :])
-    try:
-        AESGCM(ks[0]).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], staff_id.encode())
+    if is_sealed(value) and open_bytes(base64.urlsafe_b64decode(value[len(PREFIX) :]), ks[0], staff_id):
         return None
-    except InvalidTag:
-        return seal(staff_id, secret, ks)
+    return seal(staff_id, unseal(staff_id, value, ks), ks)
