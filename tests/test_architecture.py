@@ -8,10 +8,13 @@ from __future__ import annotations
 import ast
 import importlib.util
 import sys
+import types
 from collections import Counter
 from pathlib import Path
 
 import pytest
+import typer
+from fastapi import APIRouter
 
 from haven.capabilities import CAPABILITIES
 from haven.core import events
@@ -97,5 +100,14 @@ def test_every_capability_folder_is_listed_once_and_its_references_load() -> Non
     assert declared == sorted(listed)
     for cap in CAPABILITIES:
         assert isinstance(cap, Capability) and cap.summary
-        for ref in (*cap.routers, *cap.pages, *cap.models, *cap.jobs, *cap.subscribers, *(r for _, r in cap.cli)):
-            assert load(ref) is not None, ref
+        for ref in (*cap.routers, *cap.pages):
+            assert isinstance(load(ref), APIRouter), ref
+        for ref in cap.models:  # a models module declares at least one table
+            assert any(
+                getattr(v, "__module__", None) == ref and hasattr(v, "__table__") for v in vars(load(ref)).values()
+            ), ref
+        for ref in (*cap.jobs, *cap.subscribers):
+            assert isinstance(load(ref), types.ModuleType), ref
+        for name, ref in cap.cli:
+            obj = load(ref)
+            assert isinstance(obj, typer.Typer) or callable(obj), (name, ref)

@@ -21,7 +21,7 @@ from haven.screening.models import ContentItem
 from haven.screening.pipeline import ScreeningInput, StatusHit, match, screen
 from haven.screening.rulesets import active_ruleset
 from haven.screening.settle import log_matches, settle
-from haven.screening.signals import Signals, perceptual_queries
+from haven.screening.signals import Signals
 from haven.screening.video import record_video
 from haven.signals.types import REGISTRY
 
@@ -54,22 +54,6 @@ def _verdict_out(v: Verdict) -> VerdictOut:
     return VerdictOut(action=v.action, rule=v.rule, reason=v.reason)
 
 
-def screening_input(signals: Signals, meta: ContentMetadata, settings: Settings) -> ScreeningInput:
-    """What screening needs of an upload: its hashes, PDQ queries, scores and context."""
-    img = signals.image
-    return ScreeningInput(
-        media_kind=signals.media_kind,
-        exact=signals.exact,
-        perceptual=perceptual_queries(signals, settings.pdq_min_quality),
-        pdq_quality=img.quality if img and signals.video is None else None,
-        scores=signals.scores,
-        uploader=meta.uploader,
-        recipients=tuple(meta.recipients),
-        surface=meta.surface,
-        pending_analysis=signals.video_deferred,
-    )
-
-
 def record_content(
     session: Session,
     settings: Settings,
@@ -84,7 +68,14 @@ def record_content(
     """Screen, settle and store one upload in the caller's transaction."""
     img = signals.image
     touch_account(session, meta.uploader)
-    screening = screen(session, settings, matcher, screening_input(signals, meta, settings))
+    screening = screen(
+        session,
+        settings,
+        matcher,
+        signals.screening_input(
+            settings.pdq_min_quality, uploader=meta.uploader, recipients=tuple(meta.recipients), surface=meta.surface
+        ),
+    )
     item = ContentItem(
         id=new_id(),
         integration_id=integration_id,

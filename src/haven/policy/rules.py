@@ -436,7 +436,7 @@ def _conversation(c: ConversationCond, inp: PolicyInput, out: _Fired) -> bool:
     v = inp.conversation
     if v is None:
         return False
-    families = [f for f in c.families]
+    families = c.families
     if c.warned is not None and any((f in v.warned) for f in families) != c.warned:
         return False
     if c.crossed is not None and any((f in v.crossed) for f in families) != c.crossed:

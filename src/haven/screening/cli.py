@@ -13,8 +13,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from haven.core.cli import CLI_ACTOR, clear_errors, console, database, err, fail, file_error, handles_errors, settings
-from haven.screening.pipeline import ScreeningInput, screen
-from haven.screening.signals import Signals, compute_signals, perceptual_queries
+from haven.screening.pipeline import screen
+from haven.screening.signals import compute_signals
 
 policy_app = typer.Typer(help="Policy rules: check, test, install, shadow rules and promotion.", no_args_is_help=True)
 
@@ -105,16 +105,6 @@ def show() -> None:
     console.print(table)
 
 
-def _scan_input(sig: Signals, min_quality: int) -> ScreeningInput:
-    img = sig.image
-    return ScreeningInput(
-        media_kind=sig.media_kind,
-        exact=sig.exact,
-        perceptual=perceptual_queries(sig, min_quality),
-        pdq_quality=img.quality if img else None,
-    )
-
-
 def hash_command(
     files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, readable=True)],
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per file")] = False,
@@ -202,7 +192,7 @@ def scan_command(
                 rows.append((str(path), "error", 0, message))
                 continue
             img = sig.image
-            screening = screen(session, s, runtime.matcher, _scan_input(sig, s.pdq_min_quality), rules=rules)
+            screening = screen(session, s, runtime.matcher, sig.screening_input(s.pdq_min_quality), rules=rules)
             hits, verdict = screening.hits, screening.decision.verdict
             if verdict.action != "allow":
                 matched += 1

@@ -14,6 +14,7 @@ from typing import Any
 from haven.classify import Content, registry_for
 from haven.core.errors import ServiceBusy, UnsupportedMediaType
 from haven.core.settings import Settings
+from haven.screening.pipeline import ScreeningInput
 from haven.signals.crypto import crypto_hashes
 from haven.signals.image import ImageHashes, decode_for_screening, hash_decoded, sniff_media_kind
 from haven.signals.video import VideoSignals, analyse_video, probe_duration
@@ -40,6 +41,27 @@ class Signals:
     def exact(self) -> tuple[tuple[str, str], ...]:
         """(signal type, value) of the exact hashes."""
         return (("md5", self.md5), ("sha1", self.sha1), ("sha256", self.sha256))
+
+    def screening_input(
+        self,
+        min_quality: int,
+        *,
+        uploader: str | None = None,
+        recipients: tuple[str, ...] = (),
+        surface: str | None = None,
+    ) -> ScreeningInput:
+        """What screening needs of these signals (uploads and `haven scan` alike), with the context."""
+        return ScreeningInput(
+            media_kind=self.media_kind,
+            exact=self.exact,
+            perceptual=perceptual_queries(self, min_quality),
+            pdq_quality=self.image.quality if self.image and self.video is None else None,
+            scores=self.scores,
+            uploader=uploader,
+            recipients=recipients,
+            surface=surface,
+            pending_analysis=self.video_deferred,
+        )
 
 
 def compute_signals(data: bytes, settings: Settings, surface: str | None = None, *, classify: bool = False) -> Signals:

@@ -44,6 +44,6 @@ def unseal(staff_id: str, value: str, keys: list[bytes] | None = None) -> str:
 def reseal(staff_id: str, value: str, keys: list[bytes] | None = None) -> str | None:
     """The value sealed under the current key, or None when it already is."""
     ks = _keys(keys)
-    if is_sealed(value) and open_bytes(base64.urlsafe_b64decode(value[len(PREFIX) :]), ks[0], staff_id):
+    if is_sealed(value) and open_bytes(base64.urlsafe_b64decode(value[len(PREFIX) :]), ks[0], staff_id) is not None:
         return None
     return seal(staff_id, unseal(staff_id, value, ks), ks)
