@@ -9,23 +9,32 @@ from __future__ import annotations
 
 from typing import Any
 
+from haven.core import i18n
+
+
+def N_(message: str) -> str:
+    """Marks a text for the `nudges` catalogue; translated when the nudge is built."""
+    return message
+
+
 TAKE_IT_DOWN = "https://takeitdown.ncmec.org"
 
 NUDGES: dict[str, dict[str, str]] = {
     "grooming": {
-        "title": "Something about this chat may not be safe",
-        "body": (
+        "title": N_("Something about this chat may not be safe"),
+        "body": N_(
             "Someone who asks you to keep secrets, to move to another app, to send pictures, or to meet, "
             "is showing warning signs, even if they are nice to you. You can block and report them here, "
             "and talk to an adult you trust. You are not in trouble."
         ),
     },
     "sextortion": {
-        "title": "If someone is threatening you, you are not alone",
-        "body": (
+        "title": N_("If someone is threatening you, you are not alone"),
+        "body": N_(
             "If someone threatens to share pictures of you unless you pay or send more: do not pay and do not "
             "send anything else. You are not in trouble and it is not your fault. Block and report them here, "
-            "keep the messages, and tell an adult you trust. Take It Down can help remove pictures: " + TAKE_IT_DOWN
+            "keep the messages, and tell an adult you trust. Take It Down can help remove pictures: "
+            "https://takeitdown.ncmec.org"
         ),
     },
 }
@@ -33,11 +42,11 @@ NUDGES: dict[str, dict[str, str]] = {
 ACTIONS = ["block", "report", "talk_to_trusted_adult"]
 
 
-def nudge_message(family: str) -> dict[str, Any]:
-    """The ready message for one family of risk."""
-    msg = dict(NUDGES[family])
+def nudge_message(family: str, lang: str = i18n.SOURCE_LANGUAGE) -> dict[str, Any]:
+    """The ready message for one family of risk, in `lang` (English where it has no catalogue)."""
+    msg = {k: i18n.gettext("nudges", lang, v) for k, v in NUDGES[family].items()}
     actions = ACTIONS + (["take_it_down"] if family == "sextortion" else [])
-    return {"family": family, **msg, "actions": actions, "links": {"take_it_down": TAKE_IT_DOWN}}
+    return {"family": family, **msg, "lang": lang, "actions": actions, "links": {"take_it_down": TAKE_IT_DOWN}}
 
 
 def conversation_priority(family: str, score: float, relationship: list[str] | dict[str, bool]) -> str:
