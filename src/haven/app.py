@@ -14,7 +14,7 @@ from haven import __version__
 from haven.core.apidocs import install_api_docs
 from haven.core.db import Database
 from haven.core.logging import configure_logging
-from haven.core.metrics import RequestMetrics
+from haven.core.metrics import RequestMetrics, run_scrape_hooks
 from haven.core.settings import Settings, get_settings
 from haven.core.web import install_error_handlers
 
@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     @app.get("/metrics", tags=["ops"], include_in_schema=False)
     def metrics() -> Response:
+        run_scrape_hooks(db)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     for router in _routers():

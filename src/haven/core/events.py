@@ -402,12 +402,23 @@ class ReviewTaskResolved(Payload):
     reason: str
 
 
+class ReviewTaskUnstaffed(Payload):
+    """A new task that no enabled staff member may take (roles, training, exclusions): admins
+    must give someone the role or training before its deadline."""
+
+    task_id: str
+    queue: str
+    reason: str
+    due_at: str | None
+
+
 REVIEW_TASK_CREATED = declare("review.task_created", REVIEWABLE, ReviewTaskCreated)
 REVIEW_TASK_RAISED = declare("review.task_raised", REVIEWABLE, ReviewTaskRaised)
 REVIEW_TASK_CLAIMED = declare("review.task_claimed", REVIEWABLE, ReviewTaskHandled)
 REVIEW_TASK_RELEASED = declare("review.task_released", REVIEWABLE, ReviewTaskHandled)
 REVIEW_DECISION = declare("review.decision", REVIEWABLE, ReviewDecided)
 REVIEW_TASK_RESOLVED = declare("review.task_resolved", REVIEWABLE, ReviewTaskResolved)
+REVIEW_TASK_UNSTAFFED = declare("review.task_unstaffed", REVIEWABLE, ReviewTaskUnstaffed)
 
 
 # --- policy -------------------------------------------------------------------------------------

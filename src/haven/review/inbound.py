@@ -201,3 +201,30 @@ def close_tasks_of_closed_case(session: Session, event: Event) -> None:
                 "reason": "the report case was closed by a decision on the same incident",
             },
         )
+
+
+@subscribe("review.task_created", name="review-staffing")
+def warn_when_nobody_may_take(session: Session, event: Event) -> None:
+    """A task nobody on staff may take is told at once (`review.task_unstaffed`, which Prometheus
+    alerting sees through `haven_review_unstaffed_tasks` and admins on the console's home page)."""
+    from haven.review.staffing import task_is_unstaffed
+
+    task = session.get(ReviewTask, (event.data or {}).get("task_id"))
+    if task is None or task.status != "open":
+        return
+    why = task_is_unstaffed(session, task)
+    if why is None:
+        return
+    record_event(
+        session,
+        "review.task_unstaffed",
+        subject_type=event.subject_type,
+        subject_id=event.subject_id,
+        actor="system:haven",
+        data={
+            "task_id": task.id,
+            "queue": task.queue,
+            "reason": why,
+            "due_at": task.due_at.isoformat() if task.due_at else None,
+        },
+    )

@@ -57,6 +57,7 @@ from haven.review.service import (
     read_exif,
     release,
 )
+from haven.review.staffing import not_offered, unstaffed
 from haven.screening import quarantine
 from haven.screening.models import ContentItem
 from haven.signals.image import sniff_media_kind
@@ -132,6 +133,9 @@ def home(request: Request, me: Me) -> Response:
     with _db(request).session() as s:
         r = reviewer_for(s, me)
         rows = _queue_rows(s, me, r)
+        # Admins are told when a queue holds tasks that nobody on staff may take (an appeal of a
+        # child-safety decision with no other trained senior, say): they are the ones who can fix it.
+        stuck = unstaffed(s) if "admin" in me.roles else []
     return render(
         request,
         "home.html",
@@ -140,6 +144,8 @@ def home(request: Request, me: Me) -> Response:
             "trained": r.trained,
             "cs_role": "child_safety_reviewer" in me.roles,
             "cs_allowed": r.child_safety_allowed,
+            "unstaffed": stuck,
+            "queue_titles": {q.id: q.title for q in QUEUES.values()},
         },
         me=me,
     )
@@ -160,6 +166,7 @@ def queue_page(request: Request, me: Rev, queue_id: str, empty: bool = False) ->
     with _db(request).session() as s:
         r = reviewer_for(s, me)
         c = queue_counts(s).get(q.id, {"open": 0, "next_due": None})
+        why_not = not_offered(s, r, q.id) if c["open"] else {}
         recent = list(
             s.scalars(
                 select(ReviewDecision)
@@ -169,7 +176,10 @@ def queue_page(request: Request, me: Rev, queue_id: str, empty: bool = False) ->
             )
         )
     return render(
-        request, "queue.html", {"queue": q, "count": c, "empty": empty, "reviewer": r, "recent": recent}, me=me
+        request,
+        "queue.html",
+        {"queue": q, "count": c, "empty": empty, "reviewer": r, "recent": recent, "why_not": why_not},
+        me=me,
     )
 
 
