@@ -6,9 +6,11 @@ The policy (documented in docs/youth.md, configured in `assurance:`):
 1. A signal counts while it is valid: not past its own `expires_at`, nor past its method's
    `valid_days` after `observed_at`. Its level is capped at its method's `max_level`.
 2. The strongest valid signal of a method that `decides` wins (highest level, then newest).
-3. A valid signal whose age range does not overlap the winner's *conflicts*. A conflict that is
-   newer than the winner or at least as strong lowers the assured level by one and asks for
-   re-assurance; an older, weaker one (a self-declaration before an ID check) is overruled.
+3. A valid signal whose age range does not overlap the winner's *conflicts*. A conflict at least
+   as strong as the winner, or newer than it (Haven's own inference of an age stated in chat,
+   another provider's result), lowers the assured level by one and asks for re-assurance. A
+   weaker self-declaration never does, whenever it was made (a teen re-declaring "adult" after an
+   ID check is overruled); nor does an older, weaker result.
 4. No deciding signal: the band is "unknown" at level "none".
 """
 
@@ -146,7 +148,8 @@ def derive(cfg: YouthConfig, signals: list[SignalView], at: datetime) -> Assured
         if s.id == win.id or overlaps(rng, (s.min_age, s.max_age)):
             continue
         s_level = effective_level(cfg, s.method, s.level)
-        if s.observed_at > win.observed_at or level_rank(s_level) >= level_rank(level):
+        newer = s.observed_at > win.observed_at and s.method != "self_declaration"
+        if newer or level_rank(s_level) >= level_rank(level):
             conflicts.append(s.id)
             why.append(
                 f"conflicts with {s.method} ({s.provider}, {s_level}, band {band_of_range(s.min_age, s.max_age)}, "
