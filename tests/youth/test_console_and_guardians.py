@@ -15,8 +15,13 @@ from tests.conftest import LiveServer
 from tests.review.console_client import ConsoleClient
 from tests.review.fixtures import PASSWORD, make_staff
 
-ID_13 = {"method": "id_document", "provider": "acme", "level": "enhanced", "age_band": "13_15",
-         "observed_at": "2026-12-01T10:00:00Z"}
+ID_13 = {
+    "method": "id_document",
+    "provider": "acme",
+    "level": "enhanced",
+    "age_band": "13_15",
+    "observed_at": "2026-12-01T10:00:00Z",
+}
 
 
 def test_console_override_and_purge(server: LiveServer, db: Database, api_key: str) -> None:
@@ -32,10 +37,16 @@ def test_console_override_and_purge(server: LiveServer, db: Database, api_key: s
     assert page.status_code == 200 and "id_document" in page.text and "enhanced" in page.text
     dash = admin.get("/console/youth")
     assert dash.status_code == 200 and "Re-assurance pending" in dash.text
-    assert admin.post("/console/youth/accounts/t1/override", {"age_band": "16_17", "level": "strict",
-                                                               "reason": ""}).status_code == 422
-    r = admin.post("/console/youth/accounts/t1/override", {"age_band": "16_17", "level": "strict",
-                                                           "reason": "passport seen at the help desk"})
+    assert (
+        admin.post(
+            "/console/youth/accounts/t1/override", {"age_band": "16_17", "level": "strict", "reason": ""}
+        ).status_code
+        == 422
+    )
+    r = admin.post(
+        "/console/youth/accounts/t1/override",
+        {"age_band": "16_17", "level": "strict", "reason": "passport seen at the help desk"},
+    )
     assert r.status_code in (200, 303), r.text
     age = c.get("/v1/accounts/t1/age").json()
     assert (age["age_band"], age["level"], age["method"]) == ("16_17", "strict", "staff_override")
@@ -52,16 +63,26 @@ def test_guardian_approvals_and_digest(server: LiveServer, db: Database, api_key
     c = server.client(api_key)
     c.post("/v1/accounts/t2/age-signals", json=ID_13)
     g = c.post("/v1/guardianships", json={"guardian_id": "dad", "teen_id": "t2"}).json()
-    assert c.post(f"/v1/guardianships/{g['id']}/approvals", json={"kind": "purchase", "amount": 500,
-                                                                 "currency": "EUR"}).status_code == 403  # pending link
+    assert (
+        c.post(
+            f"/v1/guardianships/{g['id']}/approvals", json={"kind": "purchase", "amount": 500, "currency": "EUR"}
+        ).status_code
+        == 403
+    )  # pending link
     c.post(f"/v1/guardianships/{g['id']}/confirm", json={"teen_id": "t2", "code": g["code"]})
-    small = c.post(f"/v1/guardianships/{g['id']}/approvals", json={"kind": "purchase", "amount": 500, "currency": "EUR"})
+    small = c.post(
+        f"/v1/guardianships/{g['id']}/approvals", json={"kind": "purchase", "amount": 500, "currency": "EUR"}
+    )
     assert small.status_code == 201 and small.json()["status"] == "not_required"
-    big = c.post(f"/v1/guardianships/{g['id']}/approvals", json={"kind": "purchase", "amount": 9900, "currency": "EUR",
-                                                                "description": "game pass"}).json()
+    big = c.post(
+        f"/v1/guardianships/{g['id']}/approvals",
+        json={"kind": "purchase", "amount": 9900, "currency": "EUR", "description": "game pass"},
+    ).json()
     assert big["status"] == "pending"
-    loosen = c.post(f"/v1/guardianships/{g['id']}/approvals",
-                    json={"kind": "loosen_default", "setting": "dm_from", "value": "everyone"}).json()
+    loosen = c.post(
+        f"/v1/guardianships/{g['id']}/approvals",
+        json={"kind": "loosen_default", "setting": "dm_from", "value": "everyone"},
+    ).json()
     assert loosen["status"] == "pending"
     assert c.get("/v1/accounts/t2/protections").json()["settings"]["dm_from"] == "connections"
     wrong = c.post(f"/v1/guardianships/{g['id']}/approvals/{loosen['id']}", json={"guardian_id": "t2", "approve": True})

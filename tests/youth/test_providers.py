@@ -29,11 +29,17 @@ def _b64(b: bytes) -> str:
     return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
 
 
-def _presentation(key: ec.EllipticCurvePrivateKey, over: bool, *, iss: str = ISSUER, exp_in: int = 3600,
-                  tamper: bool = False) -> str:
+def _presentation(
+    key: ec.EllipticCurvePrivateKey, over: bool, *, iss: str = ISSUER, exp_in: int = 3600, tamper: bool = False
+) -> str:
     disclosure = _b64(json.dumps(["salt-1", "age_over_18", over]).encode())
-    claims = {"iss": iss, "iat": int(time.time()) - 10, "exp": int(time.time()) + exp_in,
-              "vct": "eu.europa.ec.av.1", "_sd": [_b64(hashlib.sha256(disclosure.encode()).digest())]}
+    claims = {
+        "iss": iss,
+        "iat": int(time.time()) - 10,
+        "exp": int(time.time()) + exp_in,
+        "vct": "eu.europa.ec.av.1",
+        "_sd": [_b64(hashlib.sha256(disclosure.encode()).digest())],
+    }
     h = _b64(json.dumps({"alg": "ES256", "typ": "dc+sd-jwt"}).encode())
     p = _b64(json.dumps(claims).encode())
     r, s = decode_dss_signature(key.sign(f"{h}.{p}".encode(), ec.ECDSA(hashes.SHA256())))
@@ -81,38 +87,61 @@ def test_blueprint_presentations(server: LiveServer, db: Database, api_key: str,
 
 
 def test_provider_webhook_signatures(server: LiveServer, db: Database, issuer_key) -> None:
-    body = json.dumps({"account_id": "w-1", "result": {"method": "facial_estimation", "provider": "age-est",
-                                                        "level": "enhanced", "under": 16,
-                                                        "observed_at": "2026-12-01T09:00:00Z"}}).encode()
+    body = json.dumps(
+        {
+            "account_id": "w-1",
+            "result": {
+                "method": "facial_estimation",
+                "provider": "age-est",
+                "level": "enhanced",
+                "under": 16,
+                "observed_at": "2026-12-01T09:00:00Z",
+            },
+        }
+    ).encode()
     ts = int(time.time())
     good = hmac.new(b"whsec-test-1", f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
     with server.client() as c:
-        for header, code in [(f"t={ts},v1={'0' * 64}", "signature_invalid"), (None, "signature_invalid"),
-                             (f"t={ts - 3600},v1={good}", "signature_stale")]:
+        for header, code in [
+            (f"t={ts},v1={'0' * 64}", "signature_invalid"),
+            (None, "signature_invalid"),
+            (f"t={ts - 3600},v1={good}", "signature_stale"),
+        ]:
             h = {"content-type": "application/json", **({"haven-provider-signature": header} if header else {})}
             r = c.post("/hooks/age-providers/yoti", content=body, headers=h)
             assert r.status_code == 401 and r.json()["error"]["code"] == code, r.text
-        r = c.post("/hooks/age-providers/nobody", content=body, headers={"haven-provider-signature": f"t={ts},v1={good}"})
+        r = c.post(
+            "/hooks/age-providers/nobody", content=body, headers={"haven-provider-signature": f"t={ts},v1={good}"}
+        )
         assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_provider"
         assert _count(db) == 0
-        r = c.post("/hooks/age-providers/yoti", content=body,
-                   headers={"content-type": "application/json", "haven-provider-signature": f"t={ts},v1={good}"})
+        r = c.post(
+            "/hooks/age-providers/yoti",
+            content=body,
+            headers={"content-type": "application/json", "haven-provider-signature": f"t={ts},v1={good}"},
+        )
     assert r.status_code == 201, r.text
     assert r.json()["assured"]["age_band"] == "13_15" and r.json()["assured"]["method"] == "facial_estimation"
 
 
 def test_os_results(server: LiveServer, api_key: str) -> None:
     c = server.client(api_key)
-    r = c.post("/v1/accounts/ios-1/age-signals/apple",
-               json={"status": "sharing", "lowerBound": 13, "upperBound": 15, "ageRangeDeclaration": "guardianDeclared"})
-    assert r.status_code == 201 and r.json()["assured"] == {"age_band": "13_15", "level": "standard",
-                                                            "method": "os_declared_range"}
+    r = c.post(
+        "/v1/accounts/ios-1/age-signals/apple",
+        json={"status": "sharing", "lowerBound": 13, "upperBound": 15, "ageRangeDeclaration": "guardianDeclared"},
+    )
+    assert r.status_code == 201 and r.json()["assured"] == {
+        "age_band": "13_15",
+        "level": "standard",
+        "method": "os_declared_range",
+    }
     r = c.post("/v1/accounts/ios-2/age-signals/apple", json={"status": "declinedSharing"})
     assert r.status_code == 422 and r.json()["error"]["code"] == "age_not_shared"
     r = c.post("/v1/accounts/and-1/age-signals/google", json={"userStatus": "VERIFIED"})
     assert r.status_code == 201 and r.json()["assured"]["age_band"] == "adult"
-    r = c.post("/v1/accounts/and-2/age-signals/google",
-               json={"userStatus": "SUPERVISED", "ageLower": 16, "ageUpper": 17})
+    r = c.post(
+        "/v1/accounts/and-2/age-signals/google", json={"userStatus": "SUPERVISED", "ageLower": 16, "ageUpper": 17}
+    )
     assert r.json()["assured"]["age_band"] == "16_17"
     r = c.post("/v1/accounts/and-3/age-signals/google", json={"userStatus": "UNKNOWN"})
     assert r.status_code == 422 and r.json()["error"]["code"] == "no_age_signal"

@@ -27,8 +27,10 @@ def _drain(db: Database) -> None:
 
 
 def _msg(c: httpx.Client, conv: str, sender: str, to: str, text: str, i: int) -> dict[str, Any]:
-    r = c.post("/v1/messages", json={"message_id": f"{conv}-{i}", "conversation_id": conv, "sender": sender,
-                                     "recipients": [to], "text": text})
+    r = c.post(
+        "/v1/messages",
+        json={"message_id": f"{conv}-{i}", "conversation_id": conv, "sender": sender, "recipients": [to], "text": text},
+    )
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -63,9 +65,16 @@ def test_done_means_end_to_end(server: LiveServer, db: Database, api_key: str) -
     assert c.get("/v1/accounts/kid/protections").json()["settings"]["dm_from"] == "everyone"
 
     # An id_document result of band 13_15 makes protections strict.
-    r = c.post("/v1/accounts/kid/age-signals", json={"method": "id_document", "provider": "acme",
-                                                     "level": "enhanced", "age_band": "13_15",
-                                                     "observed_at": "2026-12-01T10:00:00Z"})
+    r = c.post(
+        "/v1/accounts/kid/age-signals",
+        json={
+            "method": "id_document",
+            "provider": "acme",
+            "level": "enhanced",
+            "age_band": "13_15",
+            "observed_at": "2026-12-01T10:00:00Z",
+        },
+    )
     assert r.status_code == 201, r.text
     assert r.json()["assured"] == {"age_band": "13_15", "level": "enhanced", "method": "id_document"}
     p = c.get("/v1/accounts/kid/protections").json()
@@ -101,7 +110,9 @@ def test_done_means_end_to_end(server: LiveServer, db: Database, api_key: str) -
     assert g.status_code == 201, g.text
     link, code = g.json()["id"], g.json()["code"]
     assert c.get(f"/v1/guardianships/{link}/summary", params={"guardian_id": "mum"}).status_code == 403
-    bad = c.post(f"/v1/guardianships/{link}/confirm", json={"teen_id": "kid", "code": "00000000" if code != "00000000" else "1"})
+    bad = c.post(
+        f"/v1/guardianships/{link}/confirm", json={"teen_id": "kid", "code": "00000000" if code != "00000000" else "1"}
+    )
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "wrong_code"
     assert c.post(f"/v1/guardianships/{link}/confirm", json={"teen_id": "mum", "code": code}).status_code == 403
     ok = c.post(f"/v1/guardianships/{link}/confirm", json={"teen_id": "kid", "code": code})
@@ -117,8 +128,11 @@ def test_done_means_end_to_end(server: LiveServer, db: Database, api_key: str) -
     for text in ("see you at dinner tonight", "hi there", "im 13"):
         assert text not in raw
     with db.session() as ses:
-        reads = ses.scalar(select(func.count()).select_from(AuditRecord).where(
-            AuditRecord.action == "guardian.summary_read", AuditRecord.object_id == "kid"))
+        reads = ses.scalar(
+            select(func.count())
+            .select_from(AuditRecord)
+            .where(AuditRecord.action == "guardian.summary_read", AuditRecord.object_id == "kid")
+        )
     assert reads == 1
     # The teen sees the link; revoking consent (by the teen) stops the summary.
     links = c.get("/v1/accounts/kid/guardianships").json()["guardianships"]
@@ -133,8 +147,13 @@ def test_done_means_end_to_end(server: LiveServer, db: Database, api_key: str) -
 
 def test_bad_signals_are_refused_and_nothing_is_stored(server: LiveServer, db: Database, api_key: str) -> None:
     c = server.client(api_key)
-    base = {"method": "id_document", "provider": "acme", "level": "enhanced", "age_band": "13_15",
-            "observed_at": "2026-12-01T10:00:00Z"}
+    base = {
+        "method": "id_document",
+        "provider": "acme",
+        "level": "enhanced",
+        "age_band": "13_15",
+        "observed_at": "2026-12-01T10:00:00Z",
+    }
     cases = [
         ({**base, "method": "palm_reading"}, "unknown_method"),
         ({**base, "expires_at": "2026-11-30T00:00:00Z"}, "signal_expired"),
@@ -160,6 +179,9 @@ def test_many_held_minors_raise_a_review_task(server: LiveServer, db: Database, 
         assert _msg(c, f"fan-{i}", "spammer", f"teen{i}", "hey", 1)["verdict"]["action"] == "hold"
     _drain(db)
     with db.session() as s:
-        tasks = list(s.scalars(select(ReviewTask).where(ReviewTask.subject_type == "account",
-                                                        ReviewTask.subject_id == "spammer")))
+        tasks = list(
+            s.scalars(
+                select(ReviewTask).where(ReviewTask.subject_type == "account", ReviewTask.subject_id == "spammer")
+            )
+        )
     assert len(tasks) == 1 and tasks[0].queue == "grooming" and "3 minors" in tasks[0].reason

@@ -31,9 +31,7 @@ def touch_account(session: Session, account_id: str | None) -> None:
         session.flush()
 
 
-def set_age_band(
-    session: Session, account_id: str, age_band: str, *, actor: str, source: str = "declared"
-) -> Account:
+def set_age_band(session: Session, account_id: str, age_band: str, *, actor: str, source: str = "declared") -> Account:
     """Set an account's age band: `declared` by the service, or `assured` (the youth capability,
     from age signals). A declaration never overrides an assured band: the event still tells of
     it (youth keeps it as a self-declaration signal, which may ask for re-assurance)."""

@@ -46,8 +46,13 @@ def statement(cfg: YouthConfig | None = None, service: str = "this service") -> 
         "|---|---|---|",
     ]
     out += [f"| {k} | {r.minimum_age} | {r.required_level} |" for k, r in cfg.regions.items()]
-    out += ["", "## Protections by age band", "", "| setting | " + " | ".join(cfg.protections) + " |",
-            "|---|" + "---|" * len(cfg.protections)]
+    out += [
+        "",
+        "## Protections by age band",
+        "",
+        "| setting | " + " | ".join(cfg.protections) + " |",
+        "|---|" + "---|" * len(cfg.protections),
+    ]
     for s in SETTINGS:
         out.append(f"| {s} | " + " | ".join(str(p[s]) for p in cfg.protections.values()) + " |")
     g = cfg.guardians

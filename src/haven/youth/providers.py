@@ -84,8 +84,15 @@ def _int(v: Any, field: str) -> int | None:
 class AppleDeclaredAgeRange:
     name = "apple"
     method = "os_declared_range"
-    CHECKED = {"guardianDeclared", "checkedByOtherMethod", "guardianCheckedByOtherMethod", "governmentIDChecked",
-               "guardianGovernmentIDChecked", "paymentChecked", "guardianPaymentChecked"}
+    CHECKED = {
+        "guardianDeclared",
+        "checkedByOtherMethod",
+        "guardianCheckedByOtherMethod",
+        "governmentIDChecked",
+        "guardianGovernmentIDChecked",
+        "paymentChecked",
+        "guardianPaymentChecked",
+    }
 
     def verify(self, payload: Mapping[str, Any]) -> SignalInput:
         status = payload.get("status")
@@ -99,9 +106,14 @@ class AppleDeclaredAgeRange:
         decl = payload.get("ageRangeDeclaration")
         if decl != "selfDeclared" and decl not in self.CHECKED:
             raise Rejected("unknown ageRangeDeclaration")
-        return SignalInput(method=self.method, provider="apple.declared_age_range",
-                           level="asserted" if decl == "selfDeclared" else "standard", observed_at=now(),
-                           over=lo if lo else None, under=hi + 1 if hi is not None else None)
+        return SignalInput(
+            method=self.method,
+            provider="apple.declared_age_range",
+            level="asserted" if decl == "selfDeclared" else "standard",
+            observed_at=now(),
+            over=lo if lo else None,
+            under=hi + 1 if hi is not None else None,
+        )
 
 
 class GooglePlayAgeSignals:
@@ -111,14 +123,21 @@ class GooglePlayAgeSignals:
     def verify(self, payload: Mapping[str, Any]) -> SignalInput:
         status = payload.get("userStatus")
         if status == "VERIFIED":
-            return SignalInput(method=self.method, provider="google.play_age_signals", level="standard",
-                               observed_at=now(), over=18)
+            return SignalInput(
+                method=self.method, provider="google.play_age_signals", level="standard", observed_at=now(), over=18
+            )
         if status in ("SUPERVISED", "SUPERVISED_APPROVAL_PENDING", "SUPERVISED_APPROVAL_DENIED"):
             lo, hi = _int(payload.get("ageLower"), "ageLower"), _int(payload.get("ageUpper"), "ageUpper")
             if lo is None or hi is None or hi < lo:
                 raise Rejected("a supervised user's result needs ageLower <= ageUpper")
-            return SignalInput(method=self.method, provider="google.play_age_signals", level="standard",
-                               observed_at=now(), over=lo or None, under=hi + 1)
+            return SignalInput(
+                method=self.method,
+                provider="google.play_age_signals",
+                level="standard",
+                observed_at=now(),
+                over=lo or None,
+                under=hi + 1,
+            )
         if status in ("UNKNOWN", "", None):
             raise Rejected("Google Play has no age signal for this user", code="no_age_signal")
         raise Rejected("unknown userStatus")
@@ -188,17 +207,24 @@ class EUBlueprintVerifier:
         if not isinstance(over, bool):
             raise Rejected("the presentation discloses no age_over_18", code="presentation_invalid")
         observed = datetime.fromtimestamp(int(claims.get("iat", now().timestamp())), UTC)
-        return SignalInput(method=self.method, provider=f"eu_blueprint:{iss}", level="strict",
-                           observed_at=min(observed, now()), expires_at=datetime.fromtimestamp(int(exp), UTC),
-                           over=18 if over else None, under=None if over else 18)
+        return SignalInput(
+            method=self.method,
+            provider=f"eu_blueprint:{iss}",
+            level="strict",
+            observed_at=min(observed, now()),
+            expires_at=datetime.fromtimestamp(int(exp), UTC),
+            over=18 if over else None,
+            under=None if over else 18,
+        )
 
 
 def verify_webhook(provider: str, body: bytes, header: str | None, *, at: float | None = None) -> None:
     """Check a provider webhook's `t=<unix>,v1=<hex HMAC-SHA256 of "t.body">` signature (401)."""
     secret = provider_settings().provider_secrets.get(provider)
     if secret is None:
-        raise Invalid(f"no webhook secret is configured for provider '{provider}'", code="unknown_provider",
-                      status_code=404)
+        raise Invalid(
+            f"no webhook secret is configured for provider '{provider}'", code="unknown_provider", status_code=404
+        )
     parts = dict(p.split("=", 1) for p in (header or "").split(",") if "=" in p)
     try:
         ts = int(parts.get("t", ""))

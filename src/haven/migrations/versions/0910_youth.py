@@ -14,7 +14,6 @@ from alembic import op
 
 import haven.core.db
 
-
 revision: str = "0910_youth"
 down_revision: str | Sequence[str] | None = "0001_foundation"
 branch_labels: str | Sequence[str] | None = ("youth",)
