@@ -27,3 +27,14 @@ def digest() -> None:
     with database().session() as s:
         n = send_digests(s)
     typer.echo(f"{n} digest(s) queued")
+
+
+@youth_app.command("purge-expired")
+@handles_errors
+def purge_expired_cmd() -> None:
+    """Delete age signals kept longer than the configured retention after they stopped counting."""
+    from haven.youth.service import purge_expired
+
+    with database().session() as s:
+        n = purge_expired(s)
+    typer.echo(f"{n} expired age signal(s) deleted")

@@ -27,6 +27,7 @@ from haven.youth.assurance import (
     band_range,
     derive,
     effective_level,
+    expiry,
     is_valid,
     threshold_range,
 )
@@ -369,3 +370,22 @@ def purge(session: Session, account_id: str) -> int:
     session.execute(delete(AgeSignal).where(AgeSignal.account_id == account_id))
     session.execute(delete(AssuredAge).where(AssuredAge.account_id == account_id))
     return n
+
+
+def purge_expired(session: Session, *, actor: str = "system:youth") -> int:
+    """Delete signals past their validity by more than `assurance.retention_days` (the configured
+    retention), re-deriving the accounts they belonged to; the number deleted."""
+    cfg = get_config()
+    at = now()
+    cutoff = at - timedelta(days=cfg.assurance.retention_days)
+    gone: dict[str, int] = {}
+    for r in session.scalars(select(AgeSignal).where(AgeSignal.observed_at < cutoff)):
+        view = SignalView(r.id, r.method, r.provider, r.level, r.min_age, r.max_age, r.observed_at, r.expires_at)
+        end = expiry(cfg, view)
+        if end is not None and end < cutoff:
+            session.delete(r)
+            gone[r.account_id] = gone.get(r.account_id, 0) + 1
+    session.flush()
+    for account_id in gone:
+        reassess(session, account_id, actor=actor)
+    return sum(gone.values())
