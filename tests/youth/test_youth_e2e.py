@@ -185,3 +185,32 @@ def test_many_held_minors_raise_a_review_task(server: LiveServer, db: Database, 
             )
         )
     assert len(tasks) == 1 and tasks[0].queue == "grooming" and "3 minors" in tasks[0].reason
+
+
+def test_a_minor_claiming_adulthood_and_a_child_report_ask_for_reassurance(
+    server: LiveServer, db: Database, api_key: str
+) -> None:
+    c = server.client(api_key)
+    r = c.post(
+        "/v1/accounts/teen-a/age-signals",
+        json={
+            "method": "facial_estimation",
+            "provider": "est",
+            "level": "enhanced",
+            "age_band": "13_15",
+            "observed_at": "2026-12-01T09:00:00Z",
+        },
+    )
+    assert r.status_code == 201
+    c.put("/v1/accounts/peer", json={"age_band": "13_15"})
+    _msg(c, "c-claim", "teen-a", "peer", "im 19 actually", 1)
+    _drain(db)
+    codes = {p["reason_code"] for p in c.get("/v1/accounts/teen-a/age").json()["reassurance_pending"]}
+    assert "age_stated_in_chat" in codes
+    assert c.get("/v1/accounts/teen-a/age").json()["age_band"] == "13_15"  # the claim changes nothing by itself
+    r = c.post("/v1/accounts/grown/child-reports", json={"reporter": "someone"})
+    assert r.status_code == 201 and r.json()["reassurance_requested"] is True
+    again = c.post("/v1/accounts/grown/child-reports", json={"reporter": "other"}).json()
+    assert again["reassurance_requested"] is False  # one pending request per reason
+    asks = [d.payload for d in _deliveries(db, "age.reassurance_requested") if d.payload["account_id"] == "grown"]
+    assert [a["reason_code"] for a in asks] == ["user_report_child"]
