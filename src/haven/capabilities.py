@@ -18,6 +18,7 @@ from haven.review import CAPABILITY as REVIEW
 from haven.screening import CAPABILITY as SCREENING
 from haven.staff import CAPABILITY as STAFF
 from haven.terms import CAPABILITY as TERMS
+from haven.youth import CAPABILITY as YOUTH
 
 #: In the order their routes are mounted and their commands listed.
 CAPABILITIES: tuple[Capability, ...] = (
@@ -34,4 +35,5 @@ CAPABILITIES: tuple[Capability, ...] = (
     CONSOLE,
     REVIEW,
     STAFF,
+    YOUTH,
 )

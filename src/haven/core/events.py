@@ -59,6 +59,7 @@ CONTENT = _kind("content", "content_items", "an uploaded or looked-up content it
 CONVERSATION = _kind("conversation", "conversations", "a conversation between accounts")
 DECISION = _kind("decision", "enforcement_decisions", "an enforcement decision")
 EVIDENCE = _kind("evidence", None, "the evidence vault as a whole (an export made outside a legal request)")
+GUARDIANSHIP = _kind("guardianship", "youth_guardianships", "a guardian's link to a teen (parental controls)")
 EVIDENCE_OBJECT = _kind("evidence_object", "evidence_objects", "one sealed object in the evidence vault")
 LEGAL_HOLD = _kind("legal_hold", "evidence_holds", "a legal hold on evidence")
 LEGAL_REQUEST = _kind("legal_request", "legal_requests", "a law-enforcement request")
@@ -344,6 +345,120 @@ class SafetyNudge(Payload):
 MESSAGE_RECEIVED = declare("message.received", CONVERSATION, MessageReceived)
 CONVERSATION_FLAGGED = declare("conversation.flagged", CONVERSATION, ConversationFlagged)
 SAFETY_NUDGE = declare("safety.nudge", ACCOUNT, SafetyNudge)
+
+
+# --- youth (age assurance, protections, guardians) ----------------------------------------------
+
+
+class AgeSignalReceived(Payload):
+    """An age-assurance result was stored for an account (a result only: no document or image)."""
+
+    signal_id: str
+    method: str
+    provider: str
+    level: str
+    age_band: str
+
+
+class AgeAssured(Payload):
+    """An account's assured age changed (band, level or method), derived from its signals."""
+
+    age_band: str
+    level: str
+    method: str | None
+    previous_band: str | None
+    previous_level: str | None
+
+
+class AgeReassuranceRequested(Payload):
+    """Haven asks the service to re-check an account's age, saying why."""
+
+    request_id: str
+    reason_code: str
+    reason: str
+    required_level: str | None
+
+
+class AgeOverride(Payload):
+    """A staff member set an account's assured age by hand (reason required)."""
+
+    age_band: str
+    level: str
+    previous_band: str | None
+    reason: str
+
+
+class AgePurged(Payload):
+    """A staff member purged an account's age data (signals and assured age)."""
+
+    signals: int
+    reason: str
+
+
+class ProtectionsChanged(Payload):
+    """The settings the service must apply to an account changed."""
+
+    age_band: str
+    profile: str
+    settings: dict[str, Any]
+    changed: list[str]
+
+
+class ConnectionChanged(Payload):
+    """The service told Haven that `other` is (or is no longer) among the account's connections."""
+
+    other: str
+    kind: str
+
+
+class GuardianLink(Payload):
+    """A guardian link was created, confirmed by the teen, or revoked by either side."""
+
+    guardian_id: str
+    teen_id: str
+    by: str | None = None
+
+
+class GuardianApprovalRequested(Payload):
+    """A guardian's approval was asked for (a purchase above the cap, or loosening a default)."""
+
+    approval_id: str
+    kind: str
+    setting: str | None
+    amount: int | None
+    currency: str | None
+
+
+class GuardianApprovalAnswered(Payload):
+    """A guardian approved or declined a request (or it needed no approval)."""
+
+    approval_id: str
+    kind: str
+    status: str
+
+
+class GuardianDigest(Payload):
+    """A weekly digest of a teen's activity metadata was sent to the guardian (no message text)."""
+
+    period_start: str
+    period_end: str
+    counts: dict[str, int]
+
+
+AGE_SIGNAL_RECEIVED = declare("age.signal_received", ACCOUNT, AgeSignalReceived)
+AGE_ASSURED = declare("age.assured", ACCOUNT, AgeAssured)
+AGE_REASSURANCE_REQUESTED = declare("age.reassurance_requested", ACCOUNT, AgeReassuranceRequested)
+AGE_OVERRIDE = declare("age.override", ACCOUNT, AgeOverride)
+AGE_PURGED = declare("age.purged", ACCOUNT, AgePurged)
+PROTECTIONS_CHANGED = declare("youth.protections_changed", ACCOUNT, ProtectionsChanged)
+CONNECTION_SET = declare("youth.connection_set", ACCOUNT, ConnectionChanged)
+CONNECTION_REMOVED = declare("youth.connection_removed", ACCOUNT, ConnectionChanged)
+GUARDIAN_LINK_CREATED = declare("guardian.link_created", GUARDIANSHIP, GuardianLink)
+GUARDIAN_LINK_CONFIRMED = declare("guardian.link_confirmed", GUARDIANSHIP, GuardianLink)
+GUARDIAN_LINK_REVOKED = declare("guardian.link_revoked", GUARDIANSHIP, GuardianLink)
+GUARDIAN_APPROVAL_REQUESTED = declare("guardian.approval_requested", GUARDIANSHIP, GuardianApprovalRequested)
+GUARDIAN_APPROVAL_ANSWERED = declare("guardian.approval_answered", GUARDIANSHIP, GuardianApprovalAnswered)
+GUARDIAN_DIGEST = declare("guardian.digest", GUARDIANSHIP, GuardianDigest)
 
 
 # --- review -------------------------------------------------------------------------------------

@@ -60,6 +60,12 @@ ACTION_TYPES = frozenset(
         "notice.deliver",
         "tos.updated",
         "safety.nudge",
+        # youth: age assurance, protections and guardian controls (docs/youth.md)
+        "age.reassurance_requested",
+        "youth.protections_changed",
+        "guardian.approval_requested",
+        "guardian.approval_answered",
+        "guardian.digest",
     }
 )
 FEATURES = ("messaging", "uploads", "live", "payments")
