@@ -78,6 +78,10 @@ EXPECTED: dict[tuple[str, str], Any] = {
     ("POST", "/console/tasks/{task_id}/release"): CS,
     ("GET", "/console/admin/staff"): ADMIN,
     ("POST", "/console/admin/staff"): ADMIN,
+    ("GET", "/console/youth"): {"admin", "senior"},
+    ("GET", "/console/youth/accounts/{account_id}"): {"admin", "senior"},
+    ("POST", "/console/youth/accounts/{account_id}/override"): ADMIN,
+    ("POST", "/console/youth/accounts/{account_id}/purge"): ADMIN,
     ("POST", "/console/admin/staff/{staff_id}/roles"): ADMIN,
     ("POST", "/console/admin/staff/{staff_id}/reset"): ADMIN,
     ("POST", "/console/admin/staff/{staff_id}/disable"): ADMIN,
@@ -149,6 +153,8 @@ def _form(path: str, role: str) -> dict[str, Any]:
         "/console/legal/{request_id}/produce": {"include": ["subscriber"], "purpose": "matrix test"},
         "/console/evidence/holds": {"scope": "account", "target": "acct-1", "reason": f"placed by {role}"},
         "/console/evidence/holds/{hold_id}/release": {"reason": "matrix test"},
+        "/console/youth/accounts/{account_id}/override": {"age_band": "13_15", "reason": f"matrix test by {role}"},
+        "/console/youth/accounts/{account_id}/purge": {"reason": f"matrix test by {role}"},
     }
     return forms.get(path, {})
 
@@ -216,6 +222,7 @@ def test_every_console_route_checks_roles_on_the_server(
         "task_id": task.id,
         "content_id": flagged["id"],
         "delivery_id": dead_id,
+        "account_id": "acct-1",
     }
 
     def concrete(path: str) -> list[tuple[str, str | None]]:
