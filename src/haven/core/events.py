@@ -665,6 +665,17 @@ class ReporterStandingChanged(Payload):
 
 
 USER_REPORT_RECEIVED = declare("user_report.received", NOTICE_CASE, UserReportReceived)
+
+
+class ConversationConsented(Payload):
+    """A reporter who reported from a chat agreed that the conversation be attached to the report
+    (hosted report form, `/report`): reviewers may read it for this case."""
+
+    report_id: str
+    conversation_id: str
+
+
+REPORT_CONVERSATION_CONSENTED = declare("user_report.conversation_consented", NOTICE_CASE, ConversationConsented)
 NOTICE_CASE_CLOSED = declare("notice_case.closed", NOTICE_CASE, NoticeCaseClosed)
 REPORTER_WARNED = declare("reporter.warned", REPORTER, ReporterStandingChanged)
 REPORTER_SUSPENDED = declare("reporter.suspended", REPORTER, ReporterStandingChanged)

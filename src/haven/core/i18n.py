@@ -55,6 +55,7 @@ DOMAINS: dict[str, Domain] = {
     d.name: d
     for d in (
         Domain("nudges", ("classify/interventions.py",)),
+        Domain("safety", ("safety/templates/*.html", "safety/labels.py")),
     )
 }
 
