@@ -14,6 +14,7 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 from haven.policy import dsa
 from haven.transparency.stats import Figure, Statistics, dsa_category_of
@@ -67,7 +68,7 @@ def rows(stats: Statistics, *, service: str = "") -> Iterator[Row]:
     p = stats.period
     yield Row("1.1", "service_name", "", service or "unspecified", ())
     yield Row("1.1", "reporting_period_start", "", p.start.date().isoformat(), ())
-    yield Row("1.1", "reporting_period_end", "", p.end.date().isoformat(), ())
+    yield Row("1.1", "reporting_period_end", "", (p.end - timedelta(seconds=1)).date().isoformat(), ())
 
     legal = figs["legal_requests"]
     ev = legal.events
