@@ -44,8 +44,16 @@ def _page(browser: Any, lang: str = "en-GB") -> tuple[Any, Any, list[str]]:
 
 def test_safety_pages_in_english_and_spanish(server: LiveServer, browser: Any, tmp_path: Any) -> None:
     ctx, page, foreign = _page(browser)
-    for path in ("/safety", "/safety/teens", "/safety/parents", "/safety/educators", "/safety/sextortion",
-                 "/safety/help?country=ES", "/safety/terms", "/safety/transparency"):
+    for path in (
+        "/safety",
+        "/safety/teens",
+        "/safety/parents",
+        "/safety/educators",
+        "/safety/sextortion",
+        "/safety/help?country=ES",
+        "/safety/terms",
+        "/safety/transparency",
+    ):
         resp = page.goto(server.url + path)
         assert resp is not None and resp.status == 200, path
         assert page.locator("h1").count() == 1
@@ -107,8 +115,15 @@ def test_non_child_safety_report_needs_a_reporter_and_bots_are_refused(
     with server.client() as c:
         form = c.get("/report").text
         token = form.split('name="token" value="')[1].split('"')[0]
-        data = {"token": token, "target_type": "content", "target_id": "x", "category": "csam",
-                "explanation": "x", "good_faith": "1", "website": "http://spam"}
+        data = {
+            "token": token,
+            "target_type": "content",
+            "target_id": "x",
+            "category": "csam",
+            "explanation": "x",
+            "good_faith": "1",
+            "website": "http://spam",
+        }
         assert c.post("/report", data=data).status_code == 400  # honeypot filled
         data["website"] = ""
         assert c.post("/report", data=data).status_code == 201

@@ -40,89 +40,234 @@ def seed(session: Session, *, n_content: int = 600, rng_seed: int = 15) -> None:
         t = START + timedelta(days=rng.uniform(-10, 40), seconds=i)
         cid = new_id()
         kind = rng.choice(["image", "image", "video", "text"])
-        ev(t, "content.received", "content", cid, {"media_kind": kind, "surface": "chat", "uploader": f"u{i % 97}", "matches": 0})
+        ev(
+            t,
+            "content.received",
+            "content",
+            cid,
+            {"media_kind": kind, "surface": "chat", "uploader": f"u{i % 97}", "matches": 0},
+        )
         matched = []
         if rng.random() < 0.3:
             matched = [rng.choice(rng.choice(banks))]
         action = rng.choice(["allow", "allow", "review", "block"]) if not matched else "block"
-        rule = rng.choice(["known_material", "classifier_explicit_minor", "nudity_review"]) if action != "allow" else "default"
-        ev(t + timedelta(seconds=1), "content.verdict", "content", cid, {
-            "action": action, "rule": rule, "labels": [], "matched_entries": matched, "uploader": f"u{i % 97}",
-            "priority": "HIGH", "pending_analysis": False, "analysis": None, "previous_action": None,
-            "ruleset_version": "1", "category": None, "actions": [], "shadow": [],
-        })
+        rule = (
+            rng.choice(["known_material", "classifier_explicit_minor", "nudity_review"])
+            if action != "allow"
+            else "default"
+        )
+        ev(
+            t + timedelta(seconds=1),
+            "content.verdict",
+            "content",
+            cid,
+            {
+                "action": action,
+                "rule": rule,
+                "labels": [],
+                "matched_entries": matched,
+                "uploader": f"u{i % 97}",
+                "priority": "HIGH",
+                "pending_analysis": False,
+                "analysis": None,
+                "previous_action": None,
+                "ruleset_version": "1",
+                "category": None,
+                "actions": [],
+                "shadow": [],
+            },
+        )
         if action in ("review", "block") and rng.random() < 0.7:
             td = t + timedelta(seconds=rng.randint(30, 200_000))
             verdict = rng.choice(["violation", "violation", "no_violation"])
-            ev(td, "review.decision", "content", cid, {
-                "decision_id": new_id(), "task_id": new_id(), "queue": "new_material", "decision": verdict,
-                "category": rng.choice(CATS) if verdict == "violation" else None, "classification": None,
-                "annotations": [], "reviewer": "staff1", "uploader": f"u{i % 97}", "content_ids": [cid],
-                "automated": False, "overturns": None,
-            }, actor="staff:s1")
+            ev(
+                td,
+                "review.decision",
+                "content",
+                cid,
+                {
+                    "decision_id": new_id(),
+                    "task_id": new_id(),
+                    "queue": "new_material",
+                    "decision": verdict,
+                    "category": rng.choice(CATS) if verdict == "violation" else None,
+                    "classification": None,
+                    "annotations": [],
+                    "reviewer": "staff1",
+                    "uploader": f"u{i % 97}",
+                    "content_ids": [cid],
+                    "automated": False,
+                    "overturns": None,
+                },
+                actor="staff:s1",
+            )
             if verdict == "violation":
                 cat = rng.choice(CATS)
                 did = new_id()
                 ladder = {"action": rng.choice(["warning", "restrict", "suspend", "terminate"])}
-                ev(td + timedelta(seconds=2), "enforcement.decided", "content", cid, {
-                    "decision_id": did, "source": "review", "source_ref": new_id(), "category": cat,
-                    "account_id": f"u{i % 97}", "content_ids": [cid],
-                    "source_type": rng.choice(["SOURCE_VOLUNTARY", "SOURCE_ARTICLE_16", "SOURCE_TRUSTED_FLAGGER"]),
-                    "automated_detection": bool(matched),
-                    "automated_decision": rng.choice(["AUTOMATED_DECISION_FULLY", "AUTOMATED_DECISION_NOT_AUTOMATED"]),
-                    "ladder": ladder, "restrictions": ["content.remove"],
-                })
+                ev(
+                    td + timedelta(seconds=2),
+                    "enforcement.decided",
+                    "content",
+                    cid,
+                    {
+                        "decision_id": did,
+                        "source": "review",
+                        "source_ref": new_id(),
+                        "category": cat,
+                        "account_id": f"u{i % 97}",
+                        "content_ids": [cid],
+                        "source_type": rng.choice(["SOURCE_VOLUNTARY", "SOURCE_ARTICLE_16", "SOURCE_TRUSTED_FLAGGER"]),
+                        "automated_detection": bool(matched),
+                        "automated_decision": rng.choice(
+                            ["AUTOMATED_DECISION_FULLY", "AUTOMATED_DECISION_NOT_AUTOMATED"]
+                        ),
+                        "ladder": ladder,
+                        "restrictions": ["content.remove"],
+                    },
+                )
                 if rng.random() < 0.15:
                     aid = new_id()
-                    ev(td + timedelta(days=1), "appeal.filed", "appeal", aid, {
-                        "appeal_id": aid, "decision_id": did, "source_ref": "x", "category": cat, "account_id": None,
-                        "content_ids": [cid], "original_deciders": [], "priority": 1, "automated_decision": "x",
-                    })
-                    ev(td + timedelta(days=2), "appeal.decided", "appeal", aid, {
-                        "appeal_id": aid, "decision_id": did, "outcome": rng.choice(["upheld", "rejected"]),
-                        "reversed": [], "category": cat, "filed_at": (td + timedelta(days=1)).isoformat(),
-                    })
+                    ev(
+                        td + timedelta(days=1),
+                        "appeal.filed",
+                        "appeal",
+                        aid,
+                        {
+                            "appeal_id": aid,
+                            "decision_id": did,
+                            "source_ref": "x",
+                            "category": cat,
+                            "account_id": None,
+                            "content_ids": [cid],
+                            "original_deciders": [],
+                            "priority": 1,
+                            "automated_decision": "x",
+                        },
+                    )
+                    ev(
+                        td + timedelta(days=2),
+                        "appeal.decided",
+                        "appeal",
+                        aid,
+                        {
+                            "appeal_id": aid,
+                            "decision_id": did,
+                            "outcome": rng.choice(["upheld", "rejected"]),
+                            "reversed": [],
+                            "category": cat,
+                            "filed_at": (td + timedelta(days=1)).isoformat(),
+                        },
+                    )
                 if cat in ("csam", "grooming") and rng.random() < 0.5:
                     rc = new_id()
-                    ev(td + timedelta(hours=3), "report.finished", "report_case", rc, {
-                        "environment": rng.choice(["production", "test"]), "ncmec_report_id": "1",
-                        "files": [], "seconds_since_knowledge": 3600.0, "category": cat,
-                    })
-                    ev(td + timedelta(hours=3), "evidence.preserved", "evidence_object", new_id(), {
-                        "case_id": rc, "kind": "media", "sha256": "0" * 64,
-                    })
+                    ev(
+                        td + timedelta(hours=3),
+                        "report.finished",
+                        "report_case",
+                        rc,
+                        {
+                            "environment": rng.choice(["production", "test"]),
+                            "ncmec_report_id": "1",
+                            "files": [],
+                            "seconds_since_knowledge": 3600.0,
+                            "category": cat,
+                        },
+                    )
+                    ev(
+                        td + timedelta(hours=3),
+                        "evidence.preserved",
+                        "evidence_object",
+                        new_id(),
+                        {
+                            "case_id": rc,
+                            "kind": "media",
+                            "sha256": "0" * 64,
+                        },
+                    )
     for i in range(300):
         t = START + timedelta(days=rng.uniform(-5, 35))
         case = new_id()
         cat = rng.choice(CATS)
-        ev(t, "user_report.received", "notice_case", case, {
-            "case_id": case, "report_id": new_id(), "merged": False, "priority": 1, "category": cat,
-            "report_category": cat, "child_safety": cat in ("csam", "grooming", "sextortion"),
-            "imminent_risk": rng.random() < 0.05, "trusted_flagger": rng.random() < 0.2,
-            "anonymous": rng.random() < 0.3, "target_type": "content", "target_id": new_id(), "reports_count": 1,
-            "verdict": "review", "rule": "user_report_review",
-        })
+        ev(
+            t,
+            "user_report.received",
+            "notice_case",
+            case,
+            {
+                "case_id": case,
+                "report_id": new_id(),
+                "merged": False,
+                "priority": 1,
+                "category": cat,
+                "report_category": cat,
+                "child_safety": cat in ("csam", "grooming", "sextortion"),
+                "imminent_risk": rng.random() < 0.05,
+                "trusted_flagger": rng.random() < 0.2,
+                "anonymous": rng.random() < 0.3,
+                "target_type": "content",
+                "target_id": new_id(),
+                "reports_count": 1,
+                "verdict": "review",
+                "rule": "user_report_review",
+            },
+        )
         if rng.random() < 0.6:
-            ev(t + timedelta(hours=rng.randint(1, 90)), "notice_case.closed", "notice_case", case, {
-                "outcome": rng.choice(["violation", "no_violation"]), "decision_id": None, "reports": 1,
-                "reporters_told": 0, "trusted_reports": 0, "priority": 1, "category": cat,
-            })
+            ev(
+                t + timedelta(hours=rng.randint(1, 90)),
+                "notice_case.closed",
+                "notice_case",
+                case,
+                {
+                    "outcome": rng.choice(["violation", "no_violation"]),
+                    "decision_id": None,
+                    "reports": 1,
+                    "reporters_told": 0,
+                    "trusted_reports": 0,
+                    "priority": 1,
+                    "category": cat,
+                },
+            )
     for i in range(40):
         t = START + timedelta(days=rng.uniform(-3, 30))
         lr = new_id()
         due = t + timedelta(days=5)
-        ev(t, "legal.request_received", "legal_request", lr, {
-            "kind": rng.choice(["preservation", "subpoena", "emergency"]), "targets": 1,
-            "country": rng.choice(["US", "DE", "ES"]), "due_at": due.isoformat(),
-        })
+        ev(
+            t,
+            "legal.request_received",
+            "legal_request",
+            lr,
+            {
+                "kind": rng.choice(["preservation", "subpoena", "emergency"]),
+                "targets": 1,
+                "country": rng.choice(["US", "DE", "ES"]),
+                "due_at": due.isoformat(),
+            },
+        )
         if rng.random() < 0.8:
-            ev(t + timedelta(days=rng.uniform(0.1, 8)), "legal.produced", "legal_request", lr, {
-                "categories": ["subscriber"], "objects": 1, "kind": "production",
-            })
+            ev(
+                t + timedelta(days=rng.uniform(0.1, 8)),
+                "legal.produced",
+                "legal_request",
+                lr,
+                {
+                    "categories": ["subscriber"],
+                    "objects": 1,
+                    "kind": "production",
+                },
+            )
     for i in range(120):
         t = START + timedelta(days=rng.uniform(0, 31))
-        ev(t, "safety.nudge", "account", f"m{i}", {
-            "account_id": f"m{i}", "conversation_id": f"c{i}", "turn": 3,
-            "message": {"family": rng.choice(["grooming", "sextortion"]), "title": "x"},
-        })
+        ev(
+            t,
+            "safety.nudge",
+            "account",
+            f"m{i}",
+            {
+                "account_id": f"m{i}",
+                "conversation_id": f"c{i}",
+                "turn": 3,
+                "message": {"family": rng.choice(["grooming", "sextortion"]), "title": "x"},
+            },
+        )
     session.flush()

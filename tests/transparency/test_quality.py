@@ -21,7 +21,11 @@ def test_rule_quality_matches_a_recount_from_review_decisions(db: Database) -> N
         rows = [EventRow(e.id, e.type, e.subject_type, e.subject_id, e.actor, e.created_at, e.data) for e in evs]
     table = rule_quality(rows)
     # recount: each content's flagging rule, then its reviewers' decisions
-    rule_of = {e.subject_id: e.data["rule"] for e in evs if e.type == "content.verdict" and e.data["action"] in ("review", "block")}
+    rule_of = {
+        e.subject_id: e.data["rule"]
+        for e in evs
+        if e.type == "content.verdict" and e.data["action"] in ("review", "block")
+    }
     expected: Counter[tuple[str, str]] = Counter()
     for e in evs:
         if e.type == "review.decision" and e.subject_id in rule_of:

@@ -79,7 +79,9 @@ def test_dsa_csv_matches_an_independent_recount(seeded: Database) -> None:
     for kind in {e.data["kind"] for e in received}:
         mine = [e for e in received if e.data["kind"] == kind]
         in_time = sum(
-            1 for e in mine if e.subject_id in produced and produced[e.subject_id] <= datetime.fromisoformat(e.data["due_at"])
+            1
+            for e in mine
+            if e.subject_id in produced and produced[e.subject_id] <= datetime.fromisoformat(e.data["due_at"])
         )
         assert rows[("1.2", "orders_received", kind)] == _pub(len(mine))
         assert rows[("1.2", "orders_answered_in_time", kind)] == _pub(in_time)

@@ -74,12 +74,16 @@ def _headers() -> dict[str, str]:
 def page(request: Request, template: str, status: int = 200, **ctx: Any) -> HTMLResponse:
     lang = _lang(request)
     cfg = safety_settings()
-    html = _env(lang).get_template(template).render(
-        lang=lang,
-        languages=[(code, i18n.language_name(code)) for code in i18n.available(DOMAIN)],
-        path=request.url.path,
-        theme=cfg,
-        **ctx,
+    html = (
+        _env(lang)
+        .get_template(template)
+        .render(
+            lang=lang,
+            languages=[(code, i18n.language_name(code)) for code in i18n.available(DOMAIN)],
+            path=request.url.path,
+            theme=cfg,
+            **ctx,
+        )
     )
     return HTMLResponse(html, status_code=status, headers=_headers())
 
@@ -89,7 +93,9 @@ def theme_css() -> Response:
     cfg = safety_settings()
     base = (HERE / "templates" / "safety.css").read_text(encoding="utf-8")
     css = f":root{{--accent:{cfg.accent};--bg:{cfg.background}}}\n" + base
-    return Response(css, media_type="text/css", headers={"Cache-Control": "max-age=300", "X-Content-Type-Options": "nosniff"})
+    return Response(
+        css, media_type="text/css", headers={"Cache-Control": "max-age=300", "X-Content-Type-Options": "nosniff"}
+    )
 
 
 @router.get("/safety", response_class=HTMLResponse)
@@ -102,8 +108,12 @@ def help_page(request: Request, country: str = "") -> HTMLResponse:
     data = hotlines()
     c = country.upper()[:2]
     return page(
-        request, "help.html", country=c, countries=sorted(k for k in data if k != "international"),
-        international=data.get("international", []), national=data.get(c, []),
+        request,
+        "help.html",
+        country=c,
+        countries=sorted(k for k in data if k != "international"),
+        international=data.get("international", []),
+        national=data.get(c, []),
     )
 
 
@@ -116,8 +126,12 @@ def terms_summary(request: Request, version: str | None = None) -> HTMLResponse:
         row = terms.get(s, version) if version else terms.current(s)
         sections = summarise(row.markdown)
         return page(
-            request, "terms.html", version=row.version, effective=row.effective_at.date().isoformat(),
-            sections=sections, grade=reading_grade(sections),
+            request,
+            "terms.html",
+            version=row.version,
+            effective=row.effective_at.date().isoformat(),
+            sections=sections,
+            grade=reading_grade(sections),
         )
 
 
@@ -149,10 +163,21 @@ def topic(name: str, request: Request) -> HTMLResponse:
 # --- the report form ----------------------------------------------------------------------------
 
 #: Categories offered on the form, child safety first (ids of haven.policy.categories).
-FORM_CATEGORIES = ("csam", "sextortion", "grooming", "child_trafficking", "obscene_to_minor", "ncii", "adult_nudity", "other")
+FORM_CATEGORIES = (
+    "csam",
+    "sextortion",
+    "grooming",
+    "child_trafficking",
+    "obscene_to_minor",
+    "ncii",
+    "adult_nudity",
+    "other",
+)
 
 
-def _form(request: Request, status: int = 200, error: str | None = None, values: dict[str, Any] | None = None) -> HTMLResponse:
+def _form(
+    request: Request, status: int = 200, error: str | None = None, values: dict[str, Any] | None = None
+) -> HTMLResponse:
     q = request.query_params
     v = {
         "target_type": q.get("target_type", "content"),
@@ -163,7 +188,12 @@ def _form(request: Request, status: int = 200, error: str | None = None, values:
         **(values or {}),
     }
     return page(
-        request, "report.html", status=status, error=error, v=v, token=guard.issue(request.app.state.settings),
+        request,
+        "report.html",
+        status=status,
+        error=error,
+        v=v,
+        token=guard.issue(request.app.state.settings),
         categories=[(c, CATEGORIES[c].title, CATEGORIES[c].child_safety) for c in FORM_CATEGORIES],
     )
 
@@ -205,8 +235,14 @@ def report_submit(
     from haven.enforce.notices.service import file_report
 
     values = {
-        "target_type": target_type, "target_id": target_id, "location_url": location_url, "category": category,
-        "explanation": explanation, "legal_basis": legal_basis, "name": name, "email": email,
+        "target_type": target_type,
+        "target_id": target_id,
+        "location_url": location_url,
+        "category": category,
+        "explanation": explanation,
+        "legal_basis": legal_basis,
+        "name": name,
+        "email": email,
         "conversation": conversation,
     }
     settings = request.app.state.settings
@@ -241,8 +277,12 @@ def report_submit(
             )
             if conversation.strip() and attach_conversation:
                 record_event(
-                    s, "user_report.conversation_consented", subject_type="notice_case", subject_id=case.id,
-                    actor="public:report-form", data={"report_id": report.id, "conversation_id": conversation.strip()},
+                    s,
+                    "user_report.conversation_consented",
+                    subject_type="notice_case",
+                    subject_id=case.id,
+                    actor="public:report-form",
+                    data={"report_id": report.id, "conversation_id": conversation.strip()},
                 )
             report_id = report.id
     except HavenError as exc:
@@ -265,4 +305,6 @@ def report_status(report_id: str, request: Request, t: str = "") -> HTMLResponse
             raise NotFound("no such report", code="report_not_found")
         case = s.get(NoticeCase, r.case_id)
         state = "received" if case is None or case.status == "open" else (case.outcome or "closed")
-        return page(request, "report_status.html", reference=report_id, state=state, received=r.received_at.date().isoformat())
+        return page(
+            request, "report_status.html", reference=report_id, state=state, received=r.received_at.date().isoformat()
+        )

@@ -50,7 +50,7 @@ def summarise(markdown: str) -> list[Section]:
                     points.append(_short(first))
         paragraph.clear()
 
-    for line in markdown.splitlines() + [""]:
+    for line in [*markdown.splitlines(), ""]:
         if line.startswith("## "):
             flush_paragraph()
             if heading is not None and points:

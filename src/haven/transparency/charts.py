@@ -37,7 +37,11 @@ def bar_svg(title: str, values: dict[str, Any], *, xlabel: str = "count") -> str
         if hidden:
             ax.annotate(
                 "not shown (suppressed): " + ", ".join(hidden),
-                xy=(0, 0), xycoords="figure fraction", xytext=(6, 4), textcoords="offset points", fontsize=7,
+                xy=(0, 0),
+                xycoords="figure fraction",
+                xytext=(6, 4),
+                textcoords="offset points",
+                fontsize=7,
             )
         fig.tight_layout()
         buf = io.StringIO()

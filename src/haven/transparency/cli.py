@@ -38,7 +38,9 @@ def report_command(
     end: Annotated[str, typer.Option("--to", help="last day, inclusive (YYYY-MM-DD, UTC)")],
     format: Annotated[str, typer.Option(help="dsa-csv, dsa-xlsx, html, json or pdf")] = "json",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="file to write (default: stdout)")] = None,
-    threshold: Annotated[int | None, typer.Option(help="suppress counts below this (default HAVEN_TRANSPARENCY_MIN_COUNT)")] = None,
+    threshold: Annotated[
+        int | None, typer.Option(help="suppress counts below this (default HAVEN_TRANSPARENCY_MIN_COUNT)")
+    ] = None,
 ) -> None:
     """Write a transparency report for a period (every figure from ledger events)."""
     from haven.transparency.config import transparency_settings

@@ -100,9 +100,9 @@ def rows(stats: Statistics, *, service: str = "") -> Iterator[Row]:
     yield Row("1.3", "actions_taken_on_notices", "", notice_actions, ev)
     yield Row("1.4", "own_initiative_decisions", "", by_source.get("SOURCE_VOLUNTARY", 0), ev)
     for dsa_cat in dsa.STATEMENT_CATEGORY:
-        n = _b(decisions, "dsa_category").get(dsa_cat)
-        if n:
-            yield Row("1.4", "decisions_by_category", dsa_cat, n, ev)
+        count = _b(decisions, "dsa_category").get(dsa_cat)
+        if count:
+            yield Row("1.4", "decisions_by_category", dsa_cat, count, ev)
     for ground in dsa.DECISION_GROUND:
         yield Row("1.4", "decisions_by_ground", ground, _b(decisions, "ground").get(ground, 0), ev)
     for restriction, n in sorted(_b(decisions, "restriction").items()):
@@ -111,20 +111,26 @@ def rows(stats: Statistics, *, service: str = "") -> Iterator[Row]:
     for value in dsa.AUTOMATED_DECISION:
         yield Row("1.4", "decisions_by_automation", value, _b(auto, "automated_decision").get(value, 0), auto.events)
     yield Row(
-        "1.4", "detected_by_automated_means", "", _b(auto, "automated_detection").get("yes", 0), ("enforcement.decided",)
+        "1.4",
+        "detected_by_automated_means",
+        "",
+        _b(auto, "automated_detection").get("yes", 0),
+        ("enforcement.decided",),
     )
 
     appeals = figs["appeals"]
     yield Row("1.5", "complaints_received", "", appeals.total, ("appeal.filed",))
     for outcome, n in sorted(_b(appeals, "outcome").items()):
         yield Row("1.5", "complaints_decided", outcome, n, ("appeal.decided",))
-    yield Row(
-        "1.5", "decisions_reversed", "", _b(appeals, "outcome").get("upheld", 0), ("appeal.decided",)
-    )
+    yield Row("1.5", "decisions_reversed", "", _b(appeals, "outcome").get("upheld", 0), ("appeal.decided",))
     actioned = figs["accounts_actioned"]
     for step in ("suspend", "terminate"):
         yield Row(
-            "1.5", "suspensions_art23_and_ladder", step, _b(actioned, "ladder_step").get(step, 0), ("enforcement.decided",)
+            "1.5",
+            "suspensions_art23_and_ladder",
+            step,
+            _b(actioned, "ladder_step").get(step, 0),
+            ("enforcement.decided",),
         )
 
     checked = figs["items_checked"]
@@ -135,9 +141,7 @@ def rows(stats: Statistics, *, service: str = "") -> Iterator[Row]:
     tta = figs["time_to_action"]
     overall = _b(tta, "overall")
     if tta.total:
-        yield Row(
-            "1.6", "median_seconds_to_action", "", overall.get("median", 0), tta.events, summary_of=tta.total
-        )
+        yield Row("1.6", "median_seconds_to_action", "", overall.get("median", 0), tta.events, summary_of=tta.total)
         yield Row("1.6", "p90_seconds_to_action", "", overall.get("p90", 0), tta.events, summary_of=tta.total)
 
 

@@ -91,7 +91,8 @@ def _stream(header_rows: Iterator[list[object]], name: str) -> StreamingResponse
 
     stamp = datetime.now(UTC).strftime("%Y%m%d")
     return StreamingResponse(
-        gen(), media_type="text/csv; charset=utf-8",
+        gen(),
+        media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}-{stamp}.csv"', "Cache-Control": "no-store"},
     )
 

@@ -88,4 +88,12 @@ def shadow_effects(rows: Iterable[EventRow]) -> dict[tuple[str, str], int]:
 def csv_rows(table: list[RuleQuality]) -> Iterator[list[object]]:
     yield ["rule", "week", "flags", "confirmed", "rejected", "precision", "overturned"]
     for r in table:
-        yield [r.rule, r.week, r.flags, r.confirmed, r.rejected, "" if r.precision is None else r.precision, r.overturned]
+        yield [
+            r.rule,
+            r.week,
+            r.flags,
+            r.confirmed,
+            r.rejected,
+            "" if r.precision is None else r.precision,
+            r.overturned,
+        ]

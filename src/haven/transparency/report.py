@@ -117,7 +117,8 @@ def render(stats: Statistics, fmt: str, opts: ReportOptions) -> bytes:
     if fmt == "dsa-csv":
         return dsa.to_csv(stats, opts.threshold, service=opts.service).encode()
     if fmt == "dsa-xlsx":
-        rows = [list(dsa.COLUMNS)] + [list(r.published(opts.threshold)) for r in dsa.rows(stats, service=opts.service)]
+        rows: list[list[object]] = [list(dsa.COLUMNS)]
+        rows += [list(r.published(opts.threshold)) for r in dsa.rows(stats, service=opts.service)]
         return xlsx.workbook({"DSA quantitative": rows})
     if fmt == "html":
         return to_html(stats, opts).encode()

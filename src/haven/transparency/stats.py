@@ -122,9 +122,9 @@ def bank_dimensions(session: Session, entry_ids: Iterable[str]) -> dict[str, tup
     for i in range(0, len(ids), 500):
         chunk = ids[i : i + 500]
         for entry_id, kind, provenance in session.execute(
-            select(BankEntry.id, Bank.kind, Bank.provenance).join(Bank, Bank.id == BankEntry.bank_id).where(
-                BankEntry.id.in_(chunk)
-            )
+            select(BankEntry.id, Bank.kind, Bank.provenance)
+            .join(Bank, Bank.id == BankEntry.bank_id)
+            .where(BankEntry.id.in_(chunk))
         ):
             out[entry_id] = (kind, provenance)
     return out
@@ -183,9 +183,7 @@ TO_WIRE: tuple[tuple[str, str, tuple[str, ...], str, str], ...] = (
 )
 
 
-def compute(
-    rows: Sequence[EventRow], period: Period, *, banks: dict[str, tuple[str, str]] | None = None
-) -> Statistics:
+def compute(rows: Sequence[EventRow], period: Period, *, banks: dict[str, tuple[str, str]] | None = None) -> Statistics:
     """Every figure for `period` from `rows` (the output of `load_events`). Pure."""
     banks = banks or {}
     inside = [e for e in rows if e.created_at in period]
@@ -209,8 +207,7 @@ def compute(
     )
     for e in by_type["content.received"]:
         f.add("media_kind", str(e.data.get("media_kind")))
-    for e in by_type["message.received"]:
-        f.add("media_kind", "message")
+    f.add("media_kind", "message", len(by_type["message.received"]))
     f.total = len(by_type["content.received"]) + len(by_type["message.received"])
 
     # 2. matches by bank kind and source
@@ -282,8 +279,13 @@ def compute(
     f = fig(
         "time_to_action",
         "Time to action (seconds)",
-        ("content.received", "user_report.received", "conversation.flagged", "enforcement.decided",
-         "enforcement.no_violation"),
+        (
+            "content.received",
+            "user_report.received",
+            "conversation.flagged",
+            "enforcement.decided",
+            "enforcement.no_violation",
+        ),
         "From the first content.received / user_report.received / conversation.flagged of a subject to its "
         "enforcement.decided or enforcement.no_violation in the period (earlier events read up to 90 days back). "
         "Median and 90th percentile, nearest rank.",
@@ -424,9 +426,9 @@ def compute(
         if not all(t in catalogue.CATALOGUE for t in types):
             f.status, f.total = "to_wire", None
             continue
-        for t in types:
-            for e in by_type[t]:
-                f.add(t, str(e.data.get(field_name)))
+        for type_name in types:
+            for e in by_type[type_name]:
+                f.add(type_name, str(e.data.get(field_name)))
         f.total = sum(len(by_type[t]) for t in types)
 
     return Statistics(period, figs, len(inside))

@@ -56,12 +56,16 @@ def workbook(sheets: dict[str, list[list[object]]]) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         names = list(sheets)
-        z.writestr("[Content_Types].xml", _CT.format(sheets="".join(_SHEET_CT.format(n=i + 1) for i in range(len(names)))))
+        z.writestr(
+            "[Content_Types].xml", _CT.format(sheets="".join(_SHEET_CT.format(n=i + 1) for i in range(len(names))))
+        )
         z.writestr("_rels/.rels", _RELS)
         z.writestr(
             "xl/workbook.xml",
             f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><workbook {_NS} {_R}><sheets>'
-            + "".join(f'<sheet name="{escape(n[:31])}" sheetId="{i + 1}" r:id="rId{i + 1}"/>' for i, n in enumerate(names))
+            + "".join(
+                f'<sheet name="{escape(n[:31])}" sheetId="{i + 1}" r:id="rId{i + 1}"/>' for i, n in enumerate(names)
+            )
             + "</sheets></workbook>",
         )
         z.writestr(
@@ -83,6 +87,7 @@ def workbook(sheets: dict[str, list[list[object]]]) -> bytes:
             )
             z.writestr(
                 f"xl/worksheets/sheet{i + 1}.xml",
-                f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet {_NS}><sheetData>{rows}</sheetData></worksheet>',
+                '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+                f"<worksheet {_NS}><sheetData>{rows}</sheetData></worksheet>",
             )
     return buf.getvalue()
