@@ -75,7 +75,10 @@ def test_consented_conversation_is_shown_on_the_report_task(
     _file(server, "acct-9", "chat-5")  # acct-9 is not: the chat is not attached
     jobs.work(db, once=True)
     with db.session() as s:
-        tasks = {t.details["target_id"]: t.id for t in s.scalars(select(ReviewTask).where(ReviewTask.queue == "user_reports"))}
+        tasks = {
+            t.details["target_id"]: t.id
+            for t in s.scalars(select(ReviewTask).where(ReviewTask.queue == "user_reports"))
+        }
     assert set(tasks) == {"acct-1", "acct-9"}
     assert _views(db) == []
 

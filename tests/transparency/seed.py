@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
-
 from typing import Any
 
 from sqlalchemy import insert
@@ -20,6 +19,7 @@ from haven.banks.models import Bank, BankEntry
 from haven.core.clock import new_id
 from haven.core.events import check
 from haven.core.models import Event
+from haven.screening.models import ContentItem
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 CATS = ["csam", "grooming", "sextortion", "adult_nudity", "other", "ncii"]
@@ -41,11 +41,21 @@ def seed(session: Session, *, n_content: int = 600, rng_seed: int = 15) -> None:
         banks.append(entries)
 
     rows: list[dict[str, Any]] = []
+    items: list[dict[str, Any]] = []
+    reviewers = [f"staff-{n}" for n in range(6)]
 
     def ev(t: datetime, type: str, st: str, sid: str, data: dict, actor: str = "system:haven") -> None:
         check(type, st, data)
         rows.append(
-            {"id": new_id(), "type": type, "subject_type": st, "subject_id": sid, "actor": actor, "data": data, "created_at": t}
+            {
+                "id": new_id(),
+                "type": type,
+                "subject_type": st,
+                "subject_id": sid,
+                "actor": actor,
+                "data": data,
+                "created_at": t,
+            }
         )
 
     # Some events fall before the period (March) and after it, so the period boundary matters.
@@ -90,8 +100,32 @@ def seed(session: Session, *, n_content: int = 600, rng_seed: int = 15) -> None:
                 "shadow": [],
             },
         )
+        if action in ("review", "block"):
+            # the screening results stored on the item: one classifier score (most items have one)
+            items.append(
+                {
+                    "id": cid,
+                    "integration_id": "seed",
+                    "media_kind": kind,
+                    "verdict": action,
+                    "verdict_rule": rule,
+                    "received_at": t,
+                    "scores": {"nsfw": {"version": "1", "scores": {"nsfw": round(rng.random(), 3)}}}
+                    if rng.random() < 0.9
+                    else {},
+                }
+            )
         if action in ("review", "block") and rng.random() < 0.7:
             td = t + timedelta(seconds=rng.randint(30, 200_000))
+            task_id = new_id()
+            reviewer = rng.choice(reviewers)
+            ev(
+                t + timedelta(seconds=2),
+                "review.task_created",
+                "content",
+                cid,
+                {"task_id": task_id, "queue": "new_material", "priority": 2, "child_safety": rng.random() < 0.6},
+            )
             verdict = rng.choice(["violation", "violation", "no_violation"])
             ev(
                 td,
@@ -100,19 +134,19 @@ def seed(session: Session, *, n_content: int = 600, rng_seed: int = 15) -> None:
                 cid,
                 {
                     "decision_id": new_id(),
-                    "task_id": new_id(),
+                    "task_id": task_id,
                     "queue": "new_material",
                     "decision": verdict,
                     "category": rng.choice(CATS) if verdict == "violation" else None,
                     "classification": None,
                     "annotations": [],
-                    "reviewer": "staff1",
+                    "reviewer": reviewer,
                     "uploader": f"u{i % 97}",
                     "content_ids": [cid],
                     "automated": False,
                     "overturns": None,
                 },
-                actor="staff:s1",
+                actor=f"staff:{reviewer}",
             )
             if verdict == "violation":
                 cat = rng.choice(CATS)
@@ -283,6 +317,8 @@ def seed(session: Session, *, n_content: int = 600, rng_seed: int = 15) -> None:
                 "message": {"family": rng.choice(["grooming", "sextortion"]), "title": "x"},
             },
         )
+    if items:
+        session.execute(insert(ContentItem), items)
     for i in range(0, len(rows), 1000):
         session.execute(insert(Event), rows[i : i + 1000])
     session.flush()

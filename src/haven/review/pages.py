@@ -321,7 +321,10 @@ def _consented_conversation(s: Session, case_id: str) -> dict[str, Any] | None:
             s.scalar(
                 select(MessageAttachment.id)
                 .join(ConversationMessage, ConversationMessage.id == MessageAttachment.message_id)
-                .where(ConversationMessage.conversation_id == conversation_id, MessageAttachment.content_id == case.target_id)
+                .where(
+                    ConversationMessage.conversation_id == conversation_id,
+                    MessageAttachment.content_id == case.target_id,
+                )
                 .limit(1)
             )
             is not None

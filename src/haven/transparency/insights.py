@@ -14,11 +14,12 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
 
 from haven.console import StaffContext, add_nav, add_template_dir, console_router, current_staff, render
 from haven.core.clock import now
-from haven.transparency import charts, quality
-from haven.transparency.stats import Period, compute, load_events
+from haven.transparency import charts, classifiers, exposure, quality
+from haven.transparency.stats import EventRow, Period, compute, load_events
 
 router = console_router()
 add_template_dir(Path(__file__).parent / "templates")
@@ -50,12 +51,24 @@ def _queues(request: Request) -> list[dict[str, object]]:
     return [{"queue": q, "open": n, "overdue": int(o or 0), "next_due": d} for q, n, o, d in rows]
 
 
+def _classifiers(s: Session, inside: list[EventRow]) -> list[classifiers.Bucket]:
+    outcome = classifiers.outcomes(inside)
+    return classifiers.classifier_quality(outcome, classifiers.load_scores(s, outcome))
+
+
+def _exposure(rows: list[EventRow], period: Period) -> list[exposure.ExposureWeek]:
+    from haven.staff.config import staff_settings
+
+    return exposure.exposure_weeks(rows, start=period.start, per_day_budget=staff_settings().exposure_per_day)
+
+
 @router.get("/insights", response_class=HTMLResponse)
 def insights(request: Request, me: Lead, days: int = 28) -> HTMLResponse:
     period = _period(days)
     with request.app.state.db.session() as s:
         rows = load_events(s, period)
-    inside = [e for e in rows if e.created_at in period]
+        inside = [e for e in rows if e.created_at in period]
+        buckets = _classifiers(s, inside)
     table = quality.rule_quality(inside)
     stats = compute(rows, period)
     by_rule: dict[str, list[int]] = {}
@@ -73,6 +86,9 @@ def insights(request: Request, me: Lead, days: int = 28) -> HTMLResponse:
             "quality": table,
             "shadow": sorted(quality.shadow_effects(inside).items()),
             "tta": stats.figures["time_to_action"],
+            "classifiers": buckets,
+            "exposure": _exposure(rows, period),
+            "min_reviewers": exposure.MIN_REVIEWERS,
             "nudges": stats.figures["nudges_shown"],
             "chart": charts.bar_svg("Precision by rule (confirmed / decided)", precision, xlabel="precision"),
         },
@@ -103,6 +119,22 @@ def rule_quality_csv(request: Request, me: Lead, days: int = 28) -> StreamingRes
     with request.app.state.db.session() as s:
         rows = [e for e in load_events(s, period) if e.created_at in period]
     return _stream(quality.csv_rows(quality.rule_quality(rows)), "rule-quality")
+
+
+@router.get("/insights/classifier-quality.csv")
+def classifier_quality_csv(request: Request, me: Lead, days: int = 28) -> StreamingResponse:
+    period = _period(days)
+    with request.app.state.db.session() as s:
+        table = _classifiers(s, [e for e in load_events(s, period) if e.created_at in period])
+    return _stream(classifiers.csv_rows(table), "classifier-quality")
+
+
+@router.get("/insights/exposure.csv")
+def exposure_csv(request: Request, me: Lead, days: int = 28) -> StreamingResponse:
+    period = _period(days)
+    with request.app.state.db.session() as s:
+        rows = load_events(s, period)
+    return _stream(exposure.csv_rows(_exposure(rows, period)), "reviewer-exposure")
 
 
 @router.get("/insights/queues.csv")
