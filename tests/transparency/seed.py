@@ -305,18 +305,59 @@ def seed(session: Session, *, n_content: int = 600, rng_seed: int = 15) -> None:
             )
     for i in range(120):
         t = START + timedelta(days=rng.uniform(0, 31))
-        ev(
-            t,
+        nid, family = new_id(), rng.choice(["grooming", "sextortion"])
+        check(
             "safety.nudge",
             "account",
-            f"m{i}",
-            {
+            data := {
                 "account_id": f"m{i}",
                 "conversation_id": f"c{i}",
                 "turn": 3,
-                "message": {"family": rng.choice(["grooming", "sextortion"]), "title": "x"},
+                "message": {"family": family, "title": "x", "library": rng.choice(["shipped", "operator"])},
             },
         )
+        rows.append(
+            {"id": nid, "type": "safety.nudge", "subject_type": "account", "subject_id": f"m{i}"}
+            | {"actor": "system:haven", "data": data, "created_at": t}
+        )
+        # what the child did (told by the service), and reports and blocks, some long after the nudge
+        for action in ("clicked", "dismissed", "reported", "blocked"):
+            if rng.random() < 0.25:
+                ev(
+                    t + timedelta(minutes=rng.randint(1, 60)),
+                    "safety.nudge_outcome",
+                    "account",
+                    f"m{i}",
+                    {"nudge_event_id": nid, "action": action, "conversation_id": f"c{i}", "family": family},
+                )
+        if rng.random() < 0.3:
+            ev(t + timedelta(hours=rng.uniform(0.1, 60)), "account.blocked", "account", f"m{i}", {"blocked": "x"})
+        if rng.random() < 0.3:
+            case = new_id()
+            ev(
+                t + timedelta(hours=rng.uniform(0.1, 60)),
+                "user_report.received",
+                "notice_case",
+                case,
+                {
+                    "case_id": case,
+                    "report_id": new_id(),
+                    "merged": False,
+                    "priority": 1,
+                    "category": family,
+                    "report_category": family,
+                    "child_safety": True,
+                    "imminent_risk": False,
+                    "trusted_flagger": False,
+                    "anonymous": False,
+                    "target_type": "account",
+                    "target_id": "x",
+                    "reports_count": 1,
+                    "verdict": "review",
+                    "rule": "user_report_review",
+                    "reporter_id": f"m{i}",
+                },
+            )
     if items:
         session.execute(insert(ContentItem), items)
     for i in range(0, len(rows), 1000):

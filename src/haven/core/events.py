@@ -341,9 +341,20 @@ class SafetyNudge(Payload):
     message: dict[str, Any]
 
 
+class SafetyNudgeOutcome(Payload):
+    """The service told Haven what the child did with a safety message (`POST
+    /v1/nudges/{event_id}/outcome`): opened it, dismissed it, or reported or blocked from it."""
+
+    nudge_event_id: str
+    action: Literal["clicked", "dismissed", "reported", "blocked"]
+    conversation_id: str
+    family: str
+
+
 MESSAGE_RECEIVED = declare("message.received", CONVERSATION, MessageReceived)
 CONVERSATION_FLAGGED = declare("conversation.flagged", CONVERSATION, ConversationFlagged)
 SAFETY_NUDGE = declare("safety.nudge", ACCOUNT, SafetyNudge)
+SAFETY_NUDGE_OUTCOME = declare("safety.nudge_outcome", ACCOUNT, SafetyNudgeOutcome)
 
 
 # --- review -------------------------------------------------------------------------------------
@@ -642,6 +653,9 @@ class UserReportReceived(Payload):
     reports_count: int
     verdict: str
     rule: str
+    #: The reporter's account at the service, when the report names one (to tell that a safety
+    #: message was followed by a report from the same account; haven.transparency.nudges).
+    reporter_id: str | None = None
 
 
 class NoticeCaseClosed(Payload):

@@ -319,7 +319,7 @@ def _consented_conversation(s: Session, case_id: str) -> dict[str, Any] | None:
     if case.target_type == "content":
         related = (
             s.scalar(
-                select(MessageAttachment.id)
+                select(MessageAttachment.message_id)
                 .join(ConversationMessage, ConversationMessage.id == MessageAttachment.message_id)
                 .where(
                     ConversationMessage.conversation_id == conversation_id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -19,6 +20,8 @@ class TransparencySettings(BaseSettings):
     #: Where `haven transparency publish` writes reports the safety centre lists (default:
     #: `<var_dir>/transparency`).
     transparency_dir: Path | None = None
+    #: A safety nudge counts as followed by a report or a block within this many hours of it.
+    transparency_nudge_follow_hours: float = Field(24.0, gt=0, le=24 * 30)
 
 
 @lru_cache(maxsize=1)

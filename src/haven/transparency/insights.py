@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from haven.console import StaffContext, add_nav, add_template_dir, console_router, current_staff, render
 from haven.core.clock import now
-from haven.transparency import charts, classifiers, exposure, quality
+from haven.transparency import charts, classifiers, exposure, nudges, quality
+from haven.transparency.config import transparency_settings
 from haven.transparency.stats import EventRow, Period, compute, load_events
 
 router = console_router()
@@ -62,6 +63,11 @@ def _exposure(rows: list[EventRow], period: Period) -> list[exposure.ExposureWee
     return exposure.exposure_weeks(rows, start=period.start, per_day_budget=staff_settings().exposure_per_day)
 
 
+def _nudges(rows: list[EventRow], period: Period) -> list[nudges.NudgeRow]:
+    window = timedelta(hours=transparency_settings().transparency_nudge_follow_hours)
+    return nudges.nudge_numbers(rows, start=period.start, window=window)
+
+
 @router.get("/insights", response_class=HTMLResponse)
 def insights(request: Request, me: Lead, days: int = 28) -> HTMLResponse:
     period = _period(days)
@@ -89,7 +95,9 @@ def insights(request: Request, me: Lead, days: int = 28) -> HTMLResponse:
             "classifiers": buckets,
             "exposure": _exposure(rows, period),
             "min_reviewers": exposure.MIN_REVIEWERS,
-            "nudges": stats.figures["nudges_shown"],
+            "nudges": _nudges(rows, period),
+            "nudge_actions": nudges.ACTIONS,
+            "follow_hours": transparency_settings().transparency_nudge_follow_hours,
             "chart": charts.bar_svg("Precision by rule (confirmed / decided)", precision, xlabel="precision"),
         },
         me=me,
@@ -135,6 +143,14 @@ def exposure_csv(request: Request, me: Lead, days: int = 28) -> StreamingRespons
     with request.app.state.db.session() as s:
         rows = load_events(s, period)
     return _stream(exposure.csv_rows(_exposure(rows, period)), "reviewer-exposure")
+
+
+@router.get("/insights/nudges.csv")
+def nudges_csv(request: Request, me: Lead, days: int = 28) -> StreamingResponse:
+    period = _period(days)
+    with request.app.state.db.session() as s:
+        rows = load_events(s, period, lookback=timedelta(0))
+    return _stream(nudges.csv_rows(_nudges(rows, period)), "nudges")
 
 
 @router.get("/insights/queues.csv")
