@@ -153,3 +153,9 @@ def test_insights_page_and_streamed_csv(server: LiveServer, seeded: Database) ->
         assert int(row["confirmed"]) == expected[(i, "violation")]
     r = c.get("/console/insights/exposure.csv?days=400")
     assert r.status_code == 200 and r.text.startswith("week,reviewers,child_safety_decisions")
+    for table in ("rule-quality", "classifier-quality", "exposure", "nudges"):
+        assert page.text.count(f'<table id="{table}">') == 1, table
+    assert page.text.count("<h2>") == len(set(page.text.split("<h2>")[1:]))  # no section twice
+    r = c.get("/console/insights/nudges.csv?days=400")
+    shown = sum(int(row["shown"]) for row in csv.DictReader(io.StringIO(r.text)))
+    assert r.status_code == 200 and shown == sum(1 for e in _events(seeded) if e.type == "safety.nudge") == 120

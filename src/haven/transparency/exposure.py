@@ -5,7 +5,7 @@ items decided. From the ledger: a `review.decision` whose task was created child
 (`review.task_created` with `child_safety`, looked up by `task_id`; the lookback of the period
 covers tasks opened before it). Per ISO week: reviewers who decided any, child-safety decisions,
 and the per-reviewer distribution (median, p90, highest), with reviewer-days above the daily
-exposure budget (`HAVEN_STAFF_EXPOSURE_PER_DAY`). No reviewer is named; a week with fewer than
+exposure budget (`HAVEN_EXPOSURE_PER_DAY`). No reviewer is named; a week with fewer than
 `min_reviewers` reviewers shows only its total, so a lead cannot read one person's load off it.
 """
 
