@@ -24,7 +24,7 @@ def quick_form(monkeypatch: pytest.MonkeyPatch) -> None:
     guard.reset()
 
 
-def _file(server: LiveServer, target: str, conversation: str) -> None:
+def _file(server: LiveServer, target: str, conversation: str, target_type: str = "account") -> None:
     with server.client() as c:
         form = c.get("/report").text
         token = form.split('name="token" value="')[1].split('"')[0]
@@ -32,7 +32,7 @@ def _file(server: LiveServer, target: str, conversation: str) -> None:
             "/report",
             data={
                 "token": token,
-                "target_type": "account",
+                "target_type": target_type,
                 "target_id": target,
                 "category": "csam",
                 "explanation": "This account asked a child for pictures.",
@@ -73,13 +73,14 @@ def test_consented_conversation_is_shown_on_the_report_task(
             assert r.status_code == 200, r.text
     _file(server, "acct-1", "chat-5")  # the reported account is in chat-5
     _file(server, "acct-9", "chat-5")  # acct-9 is not: the chat is not attached
+    _file(server, "post-1", "chat-5", "content")  # an item never sent in chat-5: not attached either
     jobs.work(db, once=True)
     with db.session() as s:
         tasks = {
             t.details["target_id"]: t.id
             for t in s.scalars(select(ReviewTask).where(ReviewTask.queue == "user_reports"))
         }
-    assert set(tasks) == {"acct-1", "acct-9"}
+    assert set(tasks) == {"acct-1", "acct-9", "post-1"}
     assert _views(db) == []
 
     staff_id, secret = make_staff(db, "cs@example.org", ["child_safety_reviewer"])
@@ -91,6 +92,8 @@ def test_consented_conversation_is_shown_on_the_report_task(
     views = _views(db)
     assert [(v.actor, v.object_id, v.purpose) for v in views] == [(f"staff:{staff_id}", "chat-5", "review.task")]
 
-    html = cs.get(f"/console/tasks/{tasks['acct-9']}").text
-    assert 'id="conv-unrelated"' in html and "line-3 ok" not in html
+    for target in ("acct-9", "post-1"):
+        html = cs.get(f"/console/tasks/{tasks[target]}").text
+        assert 'id="conv-unrelated"' in html and "line-3 ok" not in html
+    assert "reported item was not sent in it" in html
     assert len(_views(db)) == 1
