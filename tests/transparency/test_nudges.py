@@ -76,15 +76,17 @@ def test_a_bad_library_is_one_clear_error_naming_file_and_field(library: Path, t
     assert str(library) in str(exc.value) and error in str(exc.value), str(exc.value)
 
 
-def test_the_application_refuses_to_start_with_a_bad_library(library: Path, settings: Settings, db: Database) -> None:
+def test_the_application_refuses_to_start_with_a_bad_library(library: Path, tmp_path: Path) -> None:
     from haven.app import create_app
+
+    settings = Settings(var_dir=tmp_path / "var", database_url=f"sqlite:///{tmp_path / 'unused.db'}")
 
     library.write_text("grooming:\n  title: Hi there\n  body: too short? no, long enough\n")
     with pytest.raises(ValueError, match=r"grooming\.research"):
-        create_app(settings, db)
+        create_app(settings)
     library.unlink()
     with pytest.raises(ValueError, match="cannot read it"):
-        create_app(settings, db)
+        create_app(settings)
 
 
 def _msg(i: int, text: str) -> dict[str, object]:

@@ -108,7 +108,7 @@ def test_same_ledger_same_numbers_and_formats_agree(seeded: Database, tmp_path: 
     assert "own_initiative_decisions" in sheet
 
 
-def test_small_counts_are_suppressed(db: Database) -> None:
+def test_small_counts_are_suppressed() -> None:
     from haven.transparency.suppress import breakdown, cell
 
     assert cell(0, 10) == 0 and cell(9, 10) == "<10" and cell(10, 10) == 10
