@@ -28,6 +28,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     db = db or Database(settings.effective_database_url)
 
     import haven.models  # noqa: F401  (every table and event subscriber)
+    from haven.classify.nudge_library import load_library
+
+    load_library()  # an operator's nudge library is validated at start, with a clear error
     from haven.banks.runtime import MatcherRuntime
     from haven.worker import InlineWorker
 

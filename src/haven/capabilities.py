@@ -15,9 +15,11 @@ from haven.evidence import CAPABILITY as EVIDENCE
 from haven.intake import CAPABILITY as INTAKE
 from haven.legal import CAPABILITY as LEGAL
 from haven.review import CAPABILITY as REVIEW
+from haven.safety import CAPABILITY as SAFETY
 from haven.screening import CAPABILITY as SCREENING
 from haven.staff import CAPABILITY as STAFF
 from haven.terms import CAPABILITY as TERMS
+from haven.transparency import CAPABILITY as TRANSPARENCY
 from haven.youth import CAPABILITY as YOUTH
 
 #: In the order their routes are mounted and their commands listed.
@@ -36,4 +38,6 @@ CAPABILITIES: tuple[Capability, ...] = (
     REVIEW,
     STAFF,
     YOUTH,
+    TRANSPARENCY,
+    SAFETY,
 )

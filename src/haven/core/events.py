@@ -342,9 +342,20 @@ class SafetyNudge(Payload):
     message: dict[str, Any]
 
 
+class SafetyNudgeOutcome(Payload):
+    """The service told Haven what the child did with a safety message (`POST
+    /v1/nudges/{event_id}/outcome`): opened it, dismissed it, or reported or blocked from it."""
+
+    nudge_event_id: str
+    action: Literal["clicked", "dismissed", "reported", "blocked"]
+    conversation_id: str
+    family: str
+
+
 MESSAGE_RECEIVED = declare("message.received", CONVERSATION, MessageReceived)
 CONVERSATION_FLAGGED = declare("conversation.flagged", CONVERSATION, ConversationFlagged)
 SAFETY_NUDGE = declare("safety.nudge", ACCOUNT, SafetyNudge)
+SAFETY_NUDGE_OUTCOME = declare("safety.nudge_outcome", ACCOUNT, SafetyNudgeOutcome)
 
 
 # --- youth (age assurance, protections, guardians) ----------------------------------------------
@@ -779,6 +790,9 @@ class UserReportReceived(Payload):
     reports_count: int
     verdict: str
     rule: str
+    #: The reporter's account at the service, when the report names one (to tell that a safety
+    #: message was followed by a report from the same account; haven.transparency.nudges).
+    reporter_id: str | None = None
 
 
 class NoticeCaseClosed(Payload):
@@ -802,6 +816,17 @@ class ReporterStandingChanged(Payload):
 
 
 USER_REPORT_RECEIVED = declare("user_report.received", NOTICE_CASE, UserReportReceived)
+
+
+class ConversationConsented(Payload):
+    """A reporter who reported from a chat agreed that the conversation be attached to the report
+    (hosted report form, `/report`): reviewers may read it for this case."""
+
+    report_id: str
+    conversation_id: str
+
+
+REPORT_CONVERSATION_CONSENTED = declare("user_report.conversation_consented", NOTICE_CASE, ConversationConsented)
 NOTICE_CASE_CLOSED = declare("notice_case.closed", NOTICE_CASE, NoticeCaseClosed)
 REPORTER_WARNED = declare("reporter.warned", REPORTER, ReporterStandingChanged)
 REPORTER_SUSPENDED = declare("reporter.suspended", REPORTER, ReporterStandingChanged)

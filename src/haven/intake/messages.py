@@ -315,7 +315,7 @@ def _act(
             if account == body.sender or not is_minor(bands.get(account)):
                 continue
             message = nudge_message(family)
-            record_event(
+            nudge = record_event(
                 session,
                 "safety.nudge",
                 subject_type="account",
@@ -323,5 +323,6 @@ def _act(
                 actor=actor,
                 data={"account_id": account, "conversation_id": conv.id, "turn": result.turn, "message": message},
             )
-            nudges.append({"account_id": account, **message})
+            # event_id: what the service sends back in POST /v1/nudges/{event_id}/outcome
+            nudges.append({"account_id": account, "event_id": nudge.id, **message})
     return nudges

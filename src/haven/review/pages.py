@@ -255,8 +255,16 @@ def _conversation(s: Session, request: Request, me: StaffContext, task: ReviewTa
     access check has already run: whoever may see the task may see its conversation."""
 
     around: dict[str, Any] = {}
+    consented: dict[str, Any] | None = None
     if task.subject_type == "conversation":
         conversation_id = task.subject_id
+    elif task.subject_type == "notice_case":
+        consented = _consented_conversation(s, task.subject_id)
+        if consented is None:
+            return None
+        if consented.get("unrelated"):
+            return {"unrelated": True, **consented}
+        conversation_id = consented["conversation_id"]
     else:
         found = _attachment_message(s, list(task.content_ids))
         if found is None:
@@ -283,12 +291,55 @@ def _conversation(s: Session, request: Request, me: StaffContext, task: ReviewTa
     except NotFound:  # purged: the task can still be read and decided
         return {"missing": True, "conversation_id": conversation_id}
     conv["around"] = around or None
+    conv["consented"] = consented
     for m in conv["messages"]:
         m["segments"] = _segments(m["text"] or "", m["highlights"])
         m["behaviour_names"] = sorted({h["behaviour"].replace("_", " ") for h in m["highlights"]})
     bands = {p["account_id"]: p["age_band"] for p in conv["participants"]}
     conv["bands"] = bands
     return conv
+
+
+def _consented_conversation(s: Session, case_id: str) -> dict[str, Any] | None:
+    """The conversation a reporter of this case agreed to attach (`user_report.conversation_consented`,
+    hosted report form), the first one if several did. It is shown only when the case's target
+    is in it (the reported account a participant, or the reported item sent in one of its
+    messages): a reporter cannot make a reviewer read an unrelated chat by typing its id."""
+    from haven.classify.models import Conversation
+    from haven.core.ledger import events_for
+    from haven.enforce.notices.models import NoticeCase
+
+    reports = set(s.scalars(select(UserReport.id).where(UserReport.case_id == case_id)))
+    consents = [
+        e
+        for e in events_for(s, "notice_case", case_id)
+        if e.type == "user_report.conversation_consented" and e.data.get("report_id") in reports
+    ]
+    if not consents:
+        return None
+    conversation_id = str(consents[0].data["conversation_id"])
+    found = {"conversation_id": conversation_id, "report_ids": sorted({str(e.data["report_id"]) for e in consents})}
+    others = sorted({str(e.data["conversation_id"]) for e in consents} - {conversation_id})
+    found["others"] = others
+    case = s.get(NoticeCase, case_id)
+    conv = s.get(Conversation, conversation_id)
+    if case is None or conv is None:
+        return found  # purged or never sent to Haven: conversation_for_review says it is missing
+    related = case.target_type == "account" and case.target_id in (conv.participants or [])
+    if case.target_type == "content":
+        related = (
+            s.scalar(
+                select(MessageAttachment.message_id)
+                .join(ConversationMessage, ConversationMessage.id == MessageAttachment.message_id)
+                .where(
+                    ConversationMessage.conversation_id == conversation_id,
+                    MessageAttachment.content_id == case.target_id,
+                )
+                .limit(1)
+            )
+            is not None
+        )
+    return found if related else {**found, "unrelated": True, "target_type": case.target_type}
 
 
 def _appeal(s: Session, task: ReviewTask) -> dict[str, Any] | None:
