@@ -171,7 +171,39 @@ def configure_endpoint(session: Session, *, url: str, secret: str, actor: str) -
         data={"url": outbound.redact_url(url)},
     )
     audit(session, actor=actor, action="webhook.configure", object_type="webhook_endpoint", object_id=row.id)
+    resume_waiting(session, reason=row.id)
     return row
+
+
+_told_no_endpoint: list[bool] = []
+
+
+def resume_waiting(session: Session, *, reason: str) -> int:
+    """Queue again every action that waited for an endpoint (in the caller's transaction); the
+    dedupe key carries `reason` (the new endpoint's id, or "start"), so each is queued once per
+    configuration. Called when an endpoint is configured and when a worker starts."""
+    waiting = list(
+        session.scalars(select(Delivery.id).where(Delivery.status == "pending", Delivery.last_error == "no_endpoint"))
+    )
+    for delivery_id in waiting:
+        enqueue(
+            session,
+            JOB_KIND,
+            {"delivery_id": delivery_id},
+            dedupe_key=f"deliver:{delivery_id}:resume:{reason}",
+            max_attempts=1000,
+        )
+    if waiting:
+        _told_no_endpoint.clear()
+        log.info("webhook actions resumed", extra={"count": len(waiting)})
+    return len(waiting)
+
+
+def resume_on_start(db: Database) -> None:
+    """At worker start: if an endpoint exists now (HAVEN_WEBHOOK_URL set since), send what waited."""
+    with db.session() as s:
+        if endpoint(s) is not None:
+            resume_waiting(s, reason=f"start:{new_id()}")
 
 
 def endpoint(session: Session) -> tuple[str, str] | None:
@@ -283,6 +315,19 @@ def _run_delivery(db: Database, job: Job) -> None:
         if row is None or row.status != "pending":
             return
         target = endpoint(s)
+        if target is None:
+            # Nobody to send to: the action waits in the outbox without an attempt (none is
+            # counted towards dead-lettering), and is sent when an endpoint is configured
+            # (`resume_waiting`). Said once per process, not once per action.
+            row.last_error = "no_endpoint"
+            row.next_attempt_at = None
+            if not _told_no_endpoint:
+                _told_no_endpoint.append(True)
+                log.warning(
+                    "webhook actions wait in the outbox: no endpoint is configured "
+                    "(PUT /v1/webhook or HAVEN_WEBHOOK_URL); they are sent once one is"
+                )
+            return
         row.attempts += 1
         attempt = row.attempts
         snapshot = Delivery(
