@@ -16,9 +16,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from standardwebhooks import Webhook, WebhookVerificationError
-
 from haven_client import Client
+from standardwebhooks import Webhook, WebhookVerificationError
 
 received: list[tuple[dict[str, str], bytes]] = []
 secret = ""
