@@ -28,6 +28,10 @@ def load_handlers() -> None:
 
 def run(db: Database, *, once: bool = False) -> int:
     load_handlers()
+    from haven.core import tracing
+    from haven.core.settings import get_settings
+
+    tracing.configure(get_settings().otel_exporter, "haven-worker")
     stopping = threading.Event()
     if not once and threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):

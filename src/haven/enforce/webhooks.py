@@ -43,7 +43,7 @@ from prometheus_client import Counter
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from haven.core import outbound, secretbox
+from haven.core import outbound, secretbox, tracing
 from haven.core.clock import new_id, now
 from haven.core.db import Database
 from haven.core.errors import Invalid, NotFound
@@ -364,8 +364,19 @@ def send(url: str, secret: str | list[str], row: Delivery, *, timeout: float) ->
         "Haven-Delivery": row.id,
         "User-Agent": "Haven-Webhooks/1",
     }
-    with outbound.guarded_client(timeout=timeout) as client:
-        return client.post(url, content=body, headers=headers)
+    with (
+        tracing.span(
+            "webhook.deliver",
+            kind=tracing.SpanKind.CLIENT,
+            delivery_id=row.id,
+            action=row.action_type,
+            signatures=len(active),
+        ) as sp,
+        outbound.guarded_client(timeout=timeout) as client,
+    ):
+        resp = client.post(url, content=body, headers=tracing.inject_headers(headers))
+        sp.set_attribute("http.response.status_code", resp.status_code)
+        return resp
 
 
 #: A delivery is one POST with a timeout of HAVEN_WEBHOOK_TIMEOUT_SECONDS (10 s): a minute's lease
