@@ -1,9 +1,7 @@
-"""integrators: Standard Webhooks secret rotation, test-mode integrations, trace context on jobs
+"""integrators: Standard Webhooks secret rotation, trace context on jobs
 
 - `webhook_endpoints.previous_secret` / `previous_until`: the secret a rotation replaced, sealed
   like `secret`, still used to sign (a second `v1,` signature) until `previous_until`.
-- `integrations.mode`: `live` (every existing row) or `test` (the whole pipeline, no real
-  exchanges, NCMEC production or payment actions; every answer says `"mode": "test"`).
 - `jobs.trace_context`: the W3C `traceparent` of the span that queued the job, so the job's span
   continues the request's trace (haven.core.tracing). Never content, only ids.
 
@@ -29,8 +27,6 @@ def upgrade() -> None:
     with op.batch_alter_table("webhook_endpoints") as batch_op:
         batch_op.add_column(sa.Column("previous_secret", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("previous_until", haven.core.db.UTCDateTime(timezone=True), nullable=True))
-    with op.batch_alter_table("integrations") as batch_op:
-        batch_op.add_column(sa.Column("mode", sa.String(length=8), nullable=False, server_default="live"))
     with op.batch_alter_table("jobs") as batch_op:
         batch_op.add_column(sa.Column("trace_context", sa.String(length=128), nullable=True))
 
@@ -38,8 +34,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("jobs") as batch_op:
         batch_op.drop_column("trace_context")
-    with op.batch_alter_table("integrations") as batch_op:
-        batch_op.drop_column("mode")
     with op.batch_alter_table("webhook_endpoints") as batch_op:
         batch_op.drop_column("previous_until")
         batch_op.drop_column("previous_secret")
