@@ -392,11 +392,22 @@ class ReviewDecided(Payload):
     appeal_id: str | None = None
 
 
+class ReviewTaskResolved(Payload):
+    """An open task was closed without a decision of its own, because a decision on another
+    task already settled its subject (a report case closed by the conversation's decision)."""
+
+    task_id: str
+    queue: str
+    resolved_by: str | None
+    reason: str
+
+
 REVIEW_TASK_CREATED = declare("review.task_created", REVIEWABLE, ReviewTaskCreated)
 REVIEW_TASK_RAISED = declare("review.task_raised", REVIEWABLE, ReviewTaskRaised)
 REVIEW_TASK_CLAIMED = declare("review.task_claimed", REVIEWABLE, ReviewTaskHandled)
 REVIEW_TASK_RELEASED = declare("review.task_released", REVIEWABLE, ReviewTaskHandled)
 REVIEW_DECISION = declare("review.decision", REVIEWABLE, ReviewDecided)
+REVIEW_TASK_RESOLVED = declare("review.task_resolved", REVIEWABLE, ReviewTaskResolved)
 
 
 # --- policy -------------------------------------------------------------------------------------
@@ -699,9 +710,11 @@ class ReportConversationAttached(Payload):
 
 
 class ReportCaseUpdated(Payload):
-    """Staff changed fields of a report case."""
+    """Fields of a report case changed: by staff, or by a further decision on the same incident
+    merged into the open draft (`decision_id`)."""
 
     fields: list[str]
+    decision_id: str | None = None
 
 
 class ReportQueued(Payload):

@@ -51,12 +51,7 @@ class Domain:
 
 
 #: Every catalogue. A capability that says something to users adds its domain here.
-DOMAINS: dict[str, Domain] = {
-    d.name: d
-    for d in (
-        Domain("nudges", ("classify/interventions.py",)),
-    )
-}
+DOMAINS: dict[str, Domain] = {d.name: d for d in (Domain("nudges", ("classify/interventions.py",)),)}
 
 _JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "trimmed": "true"}
 #: Marks in Python: `_()` / `N_()` around an English literal, or this module's
@@ -171,7 +166,10 @@ def extract(domain: str) -> Catalog:
         options = _JINJA_OPTIONS if method == "jinja2" else {}
         keywords = _JINJA_KEYWORDS if method == "jinja2" else _PY_KEYWORDS
         for lineno, message, comments, context in extract_from_file(
-            method, str(path), keywords=keywords, options=options  # type: ignore[arg-type]
+            method,
+            str(path),
+            keywords=keywords,
+            options=options,  # type: ignore[arg-type]
         ):
             rel = str(path.relative_to(HAVEN))
             catalog.add(message, None, [(rel, lineno)], auto_comments=comments, context=context)
