@@ -27,6 +27,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from babel.messages.catalog import Catalog
@@ -56,8 +57,8 @@ DOMAINS: dict[str, Domain] = {d.name: d for d in (Domain("nudges", ("classify/in
 _JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "trimmed": "true"}
 #: Marks in Python: `_()` / `N_()` around an English literal, or this module's
 #: `gettext(domain, lang, "...")` / `ngettext(domain, lang, "...", "...", n)`.
-_PY_KEYWORDS: dict[str, object] = {"_": None, "N_": None, "gettext": (3,), "ngettext": (3, 4)}
-_JINJA_KEYWORDS: dict[str, object] = {"_": None, "gettext": None, "ngettext": (1, 2)}
+_PY_KEYWORDS: dict[str, Any] = {"_": None, "N_": None, "gettext": (3,), "ngettext": (3, 4)}
+_JINJA_KEYWORDS: dict[str, Any] = {"_": None, "gettext": None, "ngettext": (1, 2)}
 
 
 def _po_path(lang: str, domain: str) -> Path:

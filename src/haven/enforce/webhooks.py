@@ -23,6 +23,8 @@ receiver verifies them with that project's library in its own language. Request 
     Haven-Delivery: <delivery id>
 
     {"id": <delivery id>, "type": <action type>, "idempotency_key": ..., "created_at": ..., "data": {...}}
+
+An action about traffic of a test-mode key carries `"mode": "test"` in `data`.
 """
 
 from __future__ import annotations
@@ -51,8 +53,9 @@ from haven.core.jobs import RetryLater, backoff_seconds, enqueue, handler
 from haven.core.ledger import audit, record_event
 from haven.core.models import Job
 from haven.core.settings import Settings
-from haven.enforce.models import Delivery, WebhookEndpoint
+from haven.enforce.models import Delivery, EnforcementDecision, WebhookEndpoint
 from haven.enforce.settings import get_enforce_settings
+from haven.screening.mode import traffic_is_test
 
 log = logging.getLogger("haven.enforce.webhooks")
 
@@ -309,6 +312,8 @@ def deliver(
     existing = session.scalar(select(Delivery).where(Delivery.idempotency_key == key))
     if existing is not None:
         return existing
+    if _about_test_traffic(session, subject_type, subject_id, decision_id):
+        payload = {**payload, "mode": "test"}
     row = Delivery(
         id=new_id(),
         action_type=action_type,
@@ -335,6 +340,22 @@ def deliver(
         data={"delivery_id": row.id, "action": action_type, "decision_id": decision_id},
     )
     return row
+
+
+def _about_test_traffic(session: Session, subject_type: str, subject_id: str, decision_id: str | None) -> bool:
+    """Whether an action is about traffic of a test-mode key: its payload then says
+    `"mode": "test"`, so the service's receiver can tell a test action from a real one."""
+    content_ids: list[str] = [subject_id] if subject_type == "content" else []
+    conversations: list[str] = [subject_id] if subject_type == "conversation" else []
+    if decision_id:
+        decision = session.get(EnforcementDecision, decision_id)
+        if decision is not None:
+            content_ids += list(decision.content_ids or [])
+            if decision.subject_type == "content":
+                content_ids.append(decision.subject_id)
+            elif decision.subject_type == "conversation":
+                conversations.append(decision.subject_id)
+    return traffic_is_test(session, content_ids=content_ids, conversation_ids=conversations)
 
 
 def envelope(row: Delivery) -> bytes:

@@ -164,11 +164,13 @@ def screen(
     *,
     rules: RuleSet | None = None,
     hits: list[StatusHit] | None = None,
+    exclude_bank: str | None = None,
 ) -> Screening:
     """Screen one item with the active rules (or `rules`, loaded once for a batch).
 
     `hits` lets a caller match before its transaction starts (the lookup path, which must not
-    hold SQLite's write lock while it matches a thousand hashes).
+    hold SQLite's write lock while it matches a thousand hashes). `exclude_bank` drops one
+    bank's matches (the test-mode bank for a live key's traffic: haven.intake.testmode).
     """
     with tracing.span("screening.screen", media_kind=inp.media_kind, surface=inp.surface) as sp:
         if rules is None:
@@ -176,6 +178,8 @@ def screen(
         if hits is None:
             with tracing.span("screening.match"):
                 hits = match(matcher, inp, min_quality=settings.pdq_min_quality)
+        if exclude_bank is not None:
+            hits = [h for h in hits if h[0].entry.bank_id != exclude_bank]
         sp.set_attribute("haven.matches", len(hits))
         with tracing.span("screening.score"):
             scores, priority = scores_with_priority(session, settings, inp, has_matches=bool(hits))
