@@ -52,7 +52,13 @@ class Domain:
 
 
 #: Every catalogue. A capability that says something to users adds its domain here.
-DOMAINS: dict[str, Domain] = {d.name: d for d in (Domain("nudges", ("classify/interventions.py",)),)}
+DOMAINS: dict[str, Domain] = {
+    d.name: d
+    for d in (
+        Domain("nudges", ("classify/interventions.py",)),
+        Domain("statements", ("enforce/statements.py", "enforce/templates/notices/*.j2")),
+    )
+}
 
 _JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "trimmed": "true"}
 #: Marks in Python: `_()` / `N_()` around an English literal, or this module's
