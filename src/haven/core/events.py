@@ -733,11 +733,19 @@ class WebhookReplayed(Payload):
     replay: int
 
 
+class WebhookSecretRotated(Payload):
+    """The endpoint's signing secret was replaced; the old one signs too until `previous_until`
+    (ISO time, or None when it stopped at once). Never the secrets."""
+
+    previous_until: str | None
+
+
 WEBHOOK_CONFIGURED = declare("webhook.configured", WEBHOOK_ENDPOINT, WebhookConfigured)
 WEBHOOK_QUEUED = declare("webhook.queued", WEBHOOK_SUBJECTS, WebhookQueued)
 WEBHOOK_DELIVERED = declare("webhook.delivered", WEBHOOK_SUBJECTS, WebhookDelivered)
 WEBHOOK_DEAD_LETTERED = declare("webhook.dead_lettered", WEBHOOK_SUBJECTS, WebhookDeadLettered)
 WEBHOOK_REPLAYED = declare("webhook.replayed", WEBHOOK_SUBJECTS, WebhookReplayed)
+WEBHOOK_SECRET_ROTATED = declare("webhook.secret_rotated", WEBHOOK_ENDPOINT, WebhookSecretRotated)
 
 
 # --- appeals and user reports (DSA notices) -----------------------------------------------------

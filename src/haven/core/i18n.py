@@ -57,6 +57,7 @@ DOMAINS: dict[str, Domain] = {
     for d in (
         Domain("nudges", ("classify/interventions.py",)),
         Domain("safety", ("safety/templates/*.html", "safety/labels.py")),
+        Domain("statements", ("enforce/statements.py", "enforce/templates/notices/*.j2")),
     )
 }
 

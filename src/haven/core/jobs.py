@@ -26,6 +26,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from haven.core import tracing
 from haven.core.clock import now
 from haven.core.db import Database
 from haven.core.models import Job
@@ -82,6 +83,7 @@ def enqueue(
         dedupe_key=dedupe_key,
         run_at=now() + timedelta(seconds=delay),
         max_attempts=max_attempts,
+        trace_context=tracing.current_traceparent(),
     )
     try:
         with session.begin_nested():
@@ -198,18 +200,25 @@ def run_job(db: Database, job: Job) -> str:
     if fn is None:
         status, error = "dead", f"no handler for job kind '{job.kind}'"
     else:
-        try:
-            with _Heartbeat(db, job, lease_for(job.kind)):
-                fn(db, job)
-            status = "done"
-        except RetryLater as exc:
-            status, error, delay = "queued", str(exc), exc.delay
-        except Exception as exc:  # a handler's failure must not kill the worker
-            error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-            if job.attempts >= job.max_attempts:
-                status = "dead"
-            else:
-                status, delay = "queued", backoff_seconds(job.attempts)
+        # The job's span continues the trace of the request (or job) that queued it.
+        with (
+            tracing.continued(job.trace_context),
+            tracing.span(f"job {job.kind}", job_kind=job.kind, job_id=job.id, job_attempt=job.attempts) as sp,
+        ):
+            try:
+                with _Heartbeat(db, job, lease_for(job.kind)):
+                    fn(db, job)
+                status = "done"
+            except RetryLater as exc:
+                status, error, delay = "queued", str(exc), exc.delay
+            except Exception as exc:  # a handler's failure must not kill the worker
+                error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+                if job.attempts >= job.max_attempts:
+                    status = "dead"
+                else:
+                    status, delay = "queued", backoff_seconds(job.attempts)
+                sp.set_status(tracing.Status(tracing.StatusCode.ERROR, type(exc).__name__))
+            sp.set_attribute("haven.job_status", status)
     with db.session() as s:
         row = s.get(Job, job.id)
         if row is None:

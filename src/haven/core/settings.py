@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     environment: str = Field("development", description="development or production")
     log_format: str = Field("auto", description="json, console, or auto (json in production)")
     log_level: str = "INFO"
+    otel_exporter: str = Field(
+        "", description="OpenTelemetry traces: otlp (OTEL_EXPORTER_OTLP_* variables), console, or empty for none"
+    )
 
     # Intake limits.
     max_upload_bytes: int = 50 * 1024 * 1024

@@ -31,6 +31,7 @@ from haven.core.ledger import audit, record_event
 from haven.core.models import AuditRecord, Event
 from haven.core.settings import Settings, get_settings
 from haven.cybertip.config import CybertipSettings
+from haven.cybertip.mode import settings_for_case
 from haven.cybertip.models import ReportCase, ReportFile, Submission
 from haven.cybertip.xml import (
     EVENT_NAMES,
@@ -783,6 +784,8 @@ def queue_submission(
     """Validate the case and queue it for the worker, bound to the configured environment."""
     require(actor, SUBMIT_ROLES, "submitting a CyberTipline report")
     case = get_case(session, case_id, actor)
+    # Test-mode traffic is only ever reported to the test environment (haven.cybertip.mode).
+    cfg = settings_for_case(session, case, cfg)
     if case.status not in ("draft", "failed", "credential_alert"):
         raise Conflict(f"report case {case.id} is {case.status}", code="report_not_submittable")
     if (

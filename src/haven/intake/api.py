@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from haven.core.auth import Principal
+from haven.core.auth import Principal, is_test_mode
 from haven.core.errors import Invalid, PayloadTooLarge
 from haven.core.metrics import MATCHES, VERDICTS
 from haven.core.web import require_scope
@@ -129,6 +129,7 @@ async def submit_content(
                 data=data,
                 signals=signals,
                 meta=meta,
+                test_mode=is_test_mode(principal),
             )
             idempotency.remember(s, attempt, result.model_dump(mode="json"))
             return result
@@ -187,6 +188,7 @@ def lookup_hashes(body: LookupRequest, request: Request, principal: Intake) -> L
                 request.app.state.matcher.matcher,
                 integration_id=principal.integration_id,
                 queries=queries,
+                test_mode=is_test_mode(principal),
             )
             idempotency.remember(s, attempt, LookupResponse(results=results).model_dump(mode="json"))
     except IntegrityError:

@@ -16,6 +16,7 @@ from haven.banks.models import Bank
 from haven.core.clock import new_id, now
 from haven.core.settings import Settings
 from haven.intake.schemas import ContentMetadata, ContentResult, Hashes, LookupResult, MatchOut, VerdictOut
+from haven.intake.testmode import excluded_bank
 from haven.policy import Verdict
 from haven.screening.models import ContentItem
 from haven.screening.pipeline import ScreeningInput, StatusHit, match, screen
@@ -64,6 +65,7 @@ def record_content(
     data: bytes,
     signals: Signals,
     meta: ContentMetadata,
+    test_mode: bool = False,
 ) -> ContentResult:
     """Screen, settle and store one upload in the caller's transaction."""
     img = signals.image
@@ -75,6 +77,7 @@ def record_content(
         signals.screening_input(
             settings.pdq_min_quality, uploader=meta.uploader, recipients=tuple(meta.recipients), surface=meta.surface
         ),
+        exclude_bank=excluded_bank(session, test_mode),
     )
     item = ContentItem(
         id=new_id(),
@@ -124,6 +127,7 @@ def lookup(
     *,
     integration_id: str,
     queries: list[tuple[str, str, int | None]],
+    test_mode: bool = False,
 ) -> list[LookupResult]:
     """Match hashes a service computed itself (the privacy-preserving path) and log the matches.
 
@@ -140,7 +144,11 @@ def lookup(
         inputs.append((signal_type, value, inp))
     matched = [(st, v, inp, match(matcher, inp, min_quality=settings.pdq_min_quality)) for st, v, inp in inputs]
     rules = active_ruleset(session)  # once per batch, not once per hash
-    results = [(st, v, screen(session, settings, matcher, inp, rules=rules, hits=hits)) for st, v, inp, hits in matched]
+    skip = excluded_bank(session, test_mode)
+    results = [
+        (st, v, screen(session, settings, matcher, inp, rules=rules, hits=hits, exclude_bank=skip))
+        for st, v, inp, hits in matched
+    ]
     all_hits: list[StatusHit] = [h for _, _, sc in results for h in sc.hits]
     names = _bank_names(session, [h for h, _ in all_hits])
     log_matches(session, all_hits, integration_id=integration_id, source="lookup")
