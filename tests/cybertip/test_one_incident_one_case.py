@@ -80,6 +80,18 @@ def test_report_and_conversation_of_one_account_make_one_case(
         # The reporter was told once.
         told = s.scalars(select(Event).where(Event.type == "notice_case.closed")).all()
         assert [e.data["reporters_told"] for e in told] == [1]
+        # What followed the decision, as the console's decision page lists it (issue 18 item 5).
+        from haven.review.followups import what_followed
+        from haven.review.models import ReviewDecision
+
+        made = s.get(ReviewDecision, decision_id)
+        assert made is not None
+        follow = what_followed(s, made)
+        kinds = [f.kind for f in follow]
+        assert {"report_case", "enforcement", "notice_case", "task"} <= set(kinds), follow
+        case_link = next(f.link for f in follow if f.kind == "report_case")
+        assert case_link == f"/console/reports/{cases[0].id}"
+        assert any("closed with it" in f.text for f in follow if f.kind == "task")
         task = s.get(ReviewTask, report_task_id)
         assert task is not None
         # The reviewer who held it cannot decide it a second time.

@@ -85,6 +85,7 @@ EXPECTED: dict[tuple[str, str], Any] = {
     ("GET", "/console/insights/nudges.csv"): {"admin", "senior"},
     ("GET", "/console/insights/queues.csv"): {"admin", "senior"},
     ("GET", "/console/youth"): {"admin", "senior"},
+    ("GET", "/console/decisions/{decision_id}"): {"child_safety_reviewer", "senior", "admin"},  # its decider
     ("GET", "/console/youth/accounts/{account_id}"): {"admin", "senior"},
     ("POST", "/console/youth/accounts/{account_id}/override"): ADMIN,
     ("POST", "/console/youth/accounts/{account_id}/purge"): ADMIN,
@@ -216,6 +217,21 @@ def test_every_console_route_checks_roles_on_the_server(
         task = claim_next(s, reviewer(db, ids["child_safety_reviewer"][0]), "known_material")
         assert task is not None and task.content_ids == [flagged["id"]]
     case_id, request_id, object_id, hold_id = _reporting_objects(db, settings)
+    from haven.core.clock import new_id
+    from haven.review.models import ReviewDecision
+
+    with db.session() as s:  # a decision by the child-safety reviewer: theirs to look back at
+        earlier = ReviewDecision(
+            id=new_id(),
+            task_id=new_id(),
+            queue="known_material",
+            subject_type="content",
+            subject_id="c-old",
+            decision="no_violation",
+            reviewer=ids["child_safety_reviewer"][0],
+        )
+        s.add(earlier)
+        decision_id = earlier.id
     params = {
         "case_id": case_id,
         "request_id": request_id,
@@ -229,6 +245,7 @@ def test_every_console_route_checks_roles_on_the_server(
         "content_id": flagged["id"],
         "delivery_id": dead_id,
         "account_id": "acct-1",
+        "decision_id": decision_id,
     }
 
     def concrete(path: str) -> list[tuple[str, str | None]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import mimetypes
+import re
 import secrets
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -208,13 +209,26 @@ def render(
         if me and me.stage == "full"
         else []
     )
-    ctx = {"request": request, "me": me, "csrf_token": csrf, "nav": nav, "path": request.url.path, "prefix": PREFIX}
+    decided = request.query_params.get("decided", "")
+    ctx = {
+        "request": request,
+        "me": me,
+        "csrf_token": csrf,
+        "nav": nav,
+        "path": request.url.path,
+        "prefix": PREFIX,
+        # A decision just submitted: the next page links to what followed it (ids only, checked).
+        "decided": decided if me is not None and _DECISION_ID.fullmatch(decided) else "",
+    }
     ctx.update(context or {})
     html = env.get_template(template).render(ctx)
     resp = HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
     if new_preauth:
         resp.set_cookie(PREAUTH_COOKIE, new_preauth, **_cookie_kwargs())
     return resp
+
+
+_DECISION_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
 
 
 def redirect(path: str, request: Request | None = None) -> Response:

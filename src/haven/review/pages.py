@@ -38,6 +38,7 @@ from haven.enforce import strikes
 from haven.enforce.models import Appeal
 from haven.enforce.notices.models import UserReport
 from haven.policy.categories import CATEGORIES, MEDIA_CLASSIFICATIONS
+from haven.review.followups import what_followed
 from haven.review.models import ReviewDecision, ReviewTask
 from haven.review.queues import ANNOTATIONS, QUEUES, get_queue, may_work_queue
 from haven.review.service import (
@@ -602,7 +603,7 @@ def decide_page(
     with _db(request).session() as s:
         task = get_task(s, task_id)
         r = reviewer_for(s, me)
-        decide(
+        made = decide(
             s,
             settings,
             task,
@@ -614,14 +615,40 @@ def decide_page(
             note=note,
         )
         queue = task.queue
+        decided = made.id
     if then == "next":
         try:
-            return _next(request, me, queue)
+            return _with_decided(_next(request, me, queue), decided)
         except BreakNeeded:
-            return redirect(f"{PREFIX}/break", request)
+            return redirect(f"{PREFIX}/break?decided={decided}", request)
         except Forbidden:
-            return redirect(f"{PREFIX}/", request)
-    return redirect(f"{PREFIX}/queues/{queue}", request)
+            return redirect(f"{PREFIX}/?decided={decided}", request)
+    return redirect(f"{PREFIX}/queues/{queue}?decided={decided}", request)
+
+
+def _with_decided(resp: Response, decision_id: str) -> Response:
+    """The page after a decision links to what followed it."""
+    for header in ("location", "hx-redirect"):
+        target = resp.headers.get(header)
+        if target:
+            resp.headers[header] = f"{target}{'&' if '?' in target else '?'}decided={decision_id}"
+    return resp
+
+
+@router.get("/decisions/{decision_id}")
+def decision_page(request: Request, me: Me, decision_id: str) -> Response:
+    """What a decision led to: the report case, banked hashes, enforcement, notices, webhooks and
+    tasks. For the person who made it and for seniors and admins."""
+    with _db(request).session() as s:
+        row = s.get(ReviewDecision, decision_id)
+        if row is None:
+            raise NotFound(f"no decision '{decision_id}'", code="decision_not_found")
+        if row.reviewer != me.staff_id and not me.has_any("senior", "admin"):
+            raise Forbidden(
+                "only the reviewer who made it, seniors and admins see a decision", code="decision_forbidden"
+            )
+        follow = what_followed(s, row, PREFIX)
+    return render(request, "decision.html", {"decision": row, "followups": follow}, me=me)
 
 
 @router.post("/tasks/{task_id}/release", dependencies=CSRF)
