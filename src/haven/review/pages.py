@@ -457,6 +457,7 @@ def task_page(request: Request, me: Rev, task_id: str, reveal: str | None = None
         reports = _reports(s, task)
         appeal = _appeal(s, task)
         parent = s.get(ReviewDecision, task.parent_decision_id) if task.parent_decision_id else None
+        automated = _automated_actions(s, task)
     prefs = wellness.preferences(me.preferences)
     classes = sorted({m.classification for m in matches if m.classification})
     ctx = {
@@ -471,6 +472,7 @@ def task_page(request: Request, me: Rev, task_id: str, reveal: str | None = None
         "history": history,
         "others": others,
         "violations": sum(1 for h in history if h.decision == "violation"),
+        "automated": automated,
         "conversation": conversation,
         "strikes": strikes,
         "reports": reports,
@@ -585,6 +587,33 @@ def media_exif(request: Request, me: Rev, task_id: str, content_id: str) -> Resp
     if request.headers.get("hx-request"):
         return render(request, "exif_table.html", ctx, me=me)
     return render(request, "exif.html", ctx, me=me)
+
+
+def _automated_actions(s: Session, task: ReviewTask) -> list[dict[str, Any]]:
+    """What a rule already did about this task's media before anyone looked (zero tolerance for
+    known material terminates at once): the reviewer's decision confirms or reverses it."""
+    from haven.enforce.models import EnforcementAction, EnforcementDecision
+
+    if not task.content_ids:
+        return []
+    out = []
+    rows = s.scalars(
+        select(EnforcementDecision).where(
+            EnforcementDecision.source == "policy",
+            EnforcementDecision.subject_type == "content",
+            EnforcementDecision.subject_id.in_(task.content_ids),
+            EnforcementDecision.overturned_at.is_(None),
+        )
+    )
+    for d in rows:
+        actions = [
+            a.action_type
+            for a in s.scalars(select(EnforcementAction).where(EnforcementAction.decision_id == d.id))
+            if a.reversed_at is None
+        ]
+        if actions:
+            out.append({"rule": d.rule or "a rule", "actions": actions, "at": d.created_at})
+    return out
 
 
 @router.post("/tasks/{task_id}/decide", dependencies=CSRF)
