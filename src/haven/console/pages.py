@@ -147,7 +147,7 @@ def setup(
         request,
         "login.html",
         {
-            "message": "Password set. Sign in to set up two-factor authentication.",
+            "notice": "Password set. Sign in to set up two-factor authentication.",
             "email": staff.email,
             "next": f"{PREFIX}/",
         },

@@ -325,9 +325,10 @@ def current_staff(*roles: str, stage: str = "full") -> Callable[[Request], Staff
             raise SignInRequired("finish signing in", details={"location": f"{PREFIX}/mfa"})
         if stage == "password" and me.stage == "full":
             raise SignInRequired("already signed in", details={"location": f"{PREFIX}/"})
+        # Known before the role check, so a 403 page keeps the person's navigation.
+        request.state.staff = me
         if roles and not me.has_any(*roles):
             raise Forbidden(f"this page needs one of the roles: {', '.join(roles)}", code="role_required")
-        request.state.staff = me
         return me
 
     dependency.__name__ = f"current_staff_{'_'.join(roles) or 'any'}"
