@@ -325,7 +325,7 @@ def apply_page(session: Session, exchange: Exchange, page: Page, *, actor: str) 
                     BankEntry.variant_of.is_(None),
                     BankEntry.value.in_({i.value for _, i in items}),
                 )
-            ).tuples()
+            ).all()
         )
         for row, item in items:
             row.bank_entry_id = by_value.get(item.value)
