@@ -147,7 +147,8 @@ def ncmec_double(state: NCMECState) -> _Server:
             chunk_records = state.records[start - 1 : start - 1 + size]
             nxt = ""
             if start - 1 + size < len(state.records):
-                nxt = f"/v2/entries?from={q['from']}&to={q['to']}&start={start + size}&size={size}&max={len(state.records)}"
+                window = f"from={q['from']}&to={q['to']}"
+                nxt = f"/v2/entries?{window}&start={start + size}&size={size}&max={len(state.records)}"
             self._send(200, _ncmec_xml(chunk_records, nxt))
 
         def do_PUT(self) -> None:

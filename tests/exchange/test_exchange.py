@@ -18,7 +18,7 @@ from haven.core.jobs import work
 from haven.core.ledger import record_event
 from haven.exchange import http as exchange_http
 from haven.exchange.base import ExchangeError
-from haven.exchange.models import Exchange, ExchangeEntry, ExchangeFeedback
+from haven.exchange.models import ExchangeEntry, ExchangeFeedback
 from haven.exchange.service import create_exchange, fetch, get_exchange
 from haven.review.models import ReviewTask
 from haven.screening.models import ContentItem
@@ -40,8 +40,14 @@ def _ncmec(db: Database, url: str, **kw: object) -> str:
     with db.session() as s:
         create_bank(s, name="ncmec-csam", kind="known_csam", actor="test", default_classification="A1")
         ex = create_exchange(
-            s, name="ncmec", kind="ncmec", base_url=url, credentials={"username": "esp-user", "password": "esp-pass"},
-            lists={"*": "ncmec-csam"}, actor="test", **kw,  # type: ignore[arg-type]
+            s,
+            name="ncmec",
+            kind="ncmec",
+            base_url=url,
+            credentials={"username": "esp-user", "password": "esp-pass"},
+            lists={"*": "ncmec-csam"},
+            actor="test",
+            **kw,  # type: ignore[arg-type]
         )
         return ex.id
 
@@ -129,8 +135,14 @@ def test_bad_input_is_refused_whole(db: Database, monkeypatch: pytest.MonkeyPatc
 def _upload(db: Database, *, md5: str | None = None, pdq: str | None = None, days_ago: int = 1) -> str:
     with db.session() as s:
         item = ContentItem(
-            integration_id="i" * 26, media_kind="image", uploader="acct-9", md5=md5, pdq=pdq, verdict="allow",
-            verdict_rule="default", received_at=datetime.now(UTC) - timedelta(days=days_ago),
+            integration_id="i" * 26,
+            media_kind="image",
+            uploader="acct-9",
+            md5=md5,
+            pdq=pdq,
+            verdict="allow",
+            verdict_rule="default",
+            received_at=datetime.now(UTC) - timedelta(days=days_ago),
         )
         s.add(item)
         s.flush()
@@ -157,17 +169,35 @@ def test_retroaction_opens_task_and_confirmation_sends_feedback_once(db: Databas
             assert set(tasks) == {past_md5, past_pdq}  # not the upload outside the window
             assert too_old not in tasks
             prov = tasks[past_pdq].details["provenance"]
-            assert prov["exchange"] == "ncmec" and prov["upstream_id"] == "42-1001" and tasks[past_pdq].details["distance"] == 5
+            assert (
+                prov["exchange"] == "ncmec"
+                and prov["upstream_id"] == "42-1001"
+                and tasks[past_pdq].details["distance"] == 5
+            )
             assert s.scalar(select(func.count()).select_from(Match).where(Match.source == "retro")) == 2
         # Two reviewers confirm the md5 match: feedback is sent once.
         for n in range(2):
             with db.session() as s:
                 record_event(
-                    s, "review.decision", subject_type="content", subject_id=past_md5, actor="staff:x",
-                    data={"decision_id": f"d{n}", "task_id": tasks[past_md5].id, "queue": "known_material",
-                          "decision": "violation", "category": "csam", "classification": "A1", "annotations": [],
-                          "reviewer": "x", "uploader": "acct-9", "content_ids": [past_md5], "automated": False,
-                          "overturns": None},
+                    s,
+                    "review.decision",
+                    subject_type="content",
+                    subject_id=past_md5,
+                    actor="staff:x",
+                    data={
+                        "decision_id": f"d{n}",
+                        "task_id": tasks[past_md5].id,
+                        "queue": "known_material",
+                        "decision": "violation",
+                        "category": "csam",
+                        "classification": "A1",
+                        "annotations": [],
+                        "reviewer": "x",
+                        "uploader": "acct-9",
+                        "content_ids": [past_md5],
+                        "automated": False,
+                        "overturns": None,
+                    },
                 )
             work(db, once=True)
         assert len(state.feedback) == 1
@@ -179,18 +209,39 @@ def test_retroaction_opens_task_and_confirmation_sends_feedback_once(db: Databas
 
 
 def test_overturns_dispute_and_disable(db: Database) -> None:
-    state = StopNCIIState(pages=[[{"lastModtimestamp": 1, "signalType": "ImagePDQ", "hashValue": _hex(32),
-                                   "hashStatus": "Active", "caseNumbers": {"c-1": "Active"}, "CSPFeedbacks": []}]])
+    state = StopNCIIState(
+        pages=[
+            [
+                {
+                    "lastModtimestamp": 1,
+                    "signalType": "ImagePDQ",
+                    "hashValue": _hex(32),
+                    "hashStatus": "Active",
+                    "caseNumbers": {"c-1": "Active"},
+                    "CSPFeedbacks": [],
+                }
+            ]
+        ]
+    )
     pdq = state.pages[0][0]["hashValue"]
     past = _upload(db, pdq=pdq)
     with stopncii_double(state) as srv:
         with db.session() as s:
             create_bank(s, name="ncii", kind="ncii", actor="test")
             create_exchange(
-                s, name="stopncii", kind="stopncii", base_url=srv.url, lists={"*": "ncii"}, actor="test",
-                credentials={"subscription_key": "sub-key", "fetch_function_key": "fetch-key",
-                             "feedback_function_key": "feedback-key"},
-                dispute_threshold=2, trust_mode="quarantine",
+                s,
+                name="stopncii",
+                kind="stopncii",
+                base_url=srv.url,
+                lists={"*": "ncii"},
+                actor="test",
+                credentials={
+                    "subscription_key": "sub-key",
+                    "fetch_function_key": "fetch-key",
+                    "feedback_function_key": "feedback-key",
+                },
+                dispute_threshold=2,
+                trust_mode="quarantine",
             )
         assert fetch(db, "stopncii")["added"] == 1
         work(db, once=True)
@@ -201,11 +252,25 @@ def test_overturns_dispute_and_disable(db: Database) -> None:
         for n in range(2):
             with db.session() as s:
                 record_event(
-                    s, "review.decision", subject_type="content", subject_id=past, actor="staff:x",
-                    data={"decision_id": f"o{n}", "task_id": task.id, "queue": "known_material",
-                          "decision": "no_violation", "category": None, "classification": None, "annotations": [],
-                          "reviewer": "x", "uploader": "acct-9", "content_ids": [past], "automated": False,
-                          "overturns": None},
+                    s,
+                    "review.decision",
+                    subject_type="content",
+                    subject_id=past,
+                    actor="staff:x",
+                    data={
+                        "decision_id": f"o{n}",
+                        "task_id": task.id,
+                        "queue": "known_material",
+                        "decision": "no_violation",
+                        "category": None,
+                        "classification": None,
+                        "annotations": [],
+                        "reviewer": "x",
+                        "uploader": "acct-9",
+                        "content_ids": [past],
+                        "automated": False,
+                        "overturns": None,
+                    },
                 )
             work(db, once=True)
         with db.session() as s:

@@ -16,11 +16,11 @@ from haven.banks.models import BankEntry
 from haven.banks.service import add_entries, create_bank
 from haven.core.auth import create_integration
 from haven.core.db import Database
+from haven.core.settings import Settings
 from haven.exchange.base import ExchangeError
 from haven.exchange.feed import parse_page
 from haven.exchange.publish import add_partner, feed_page, get_partner, public_key, set_sharing
 from haven.exchange.service import create_exchange, fetch, get_exchange
-from haven.core.settings import Settings
 from tests.conftest import LiveServer
 
 
@@ -49,8 +49,14 @@ def test_publish_subscribe_verify(server: LiveServer, db: Database, subscriber: 
     with subscriber.session() as s:
         create_bank(s, name="from-partner", kind="known_csam", actor="test")
         create_exchange(
-            s, name="partner", kind="haven_feed", base_url=server.url, credentials={"api_key": key},
-            lists={"*": "from-partner"}, actor="test", config={"public_key": pinned, "page_size": 2},
+            s,
+            name="partner",
+            kind="haven_feed",
+            base_url=server.url,
+            credentials={"api_key": key},
+            lists={"*": "from-partner"},
+            actor="test",
+            config={"public_key": pinned, "page_size": 2},
         )
     summary = fetch(subscriber, "partner")
     assert summary["added"] == 3 and summary["pages"] == 2

@@ -16,7 +16,9 @@ from rich.table import Table
 
 from haven.core.cli import CLI_ACTOR, console, database, fail, handles_errors
 
-exchange_app = typer.Typer(help="Hash-sharing exchanges: NCMEC, StopNCII, ThreatExchange, Haven feeds.", no_args_is_help=True)
+exchange_app = typer.Typer(
+    help="Hash-sharing exchanges: NCMEC, StopNCII, ThreatExchange, Haven feeds.", no_args_is_help=True
+)
 
 
 def _pairs(values: list[str], what: str) -> dict[str, str]:
@@ -60,8 +62,17 @@ def add(
             cfg[k] = v
     with database().session() as s:
         ex = create_exchange(
-            s, name=name, kind=kind, base_url=url, credentials=creds, lists=_pairs(bank, "--list"), actor=CLI_ACTOR,
-            config=cfg, trust_mode=trust_mode, fetch_interval_seconds=interval, dispute_threshold=dispute_threshold,
+            s,
+            name=name,
+            kind=kind,
+            base_url=url,
+            credentials=creds,
+            lists=_pairs(bank, "--list"),
+            actor=CLI_ACTOR,
+            config=cfg,
+            trust_mode=trust_mode,
+            fetch_interval_seconds=interval,
+            dispute_threshold=dispute_threshold,
         )
         queue_fetch(s, ex.id)
         console.print(f"exchange [bold]{ex.name}[/bold] added ({ex.id}); first fetch queued")
@@ -83,8 +94,15 @@ def list_(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         return
     table = Table("name", "kind", "enabled", "last success", "live", "deleted", "error")
     for r in rows:
-        table.add_row(r["name"], r["kind"], str(r["enabled"]), str(r["last_success_at"] or "-"),
-                      str(r["live_entries"]), str(r["deleted_entries"]), str(r["last_error_code"] or ""))
+        table.add_row(
+            r["name"],
+            r["kind"],
+            str(r["enabled"]),
+            str(r["last_success_at"] or "-"),
+            str(r["live_entries"]),
+            str(r["deleted_entries"]),
+            str(r["last_error_code"] or ""),
+        )
     console.print(table)
 
 
@@ -170,7 +188,7 @@ def share(
     from sqlalchemy import select
 
     from haven.exchange.publish import get_partner, set_sharing
-    from haven.staff.models import Staff
+    from haven.staff.models import StaffMember as Staff
 
     with database().session() as s:
         member = s.get(Staff, staff) or s.scalar(select(Staff).where(Staff.email == staff))

@@ -81,7 +81,11 @@ def render_page(
     has_more: bool,
 ) -> str:
     pub = public_key_b64(key)
-    lines = [json.dumps({"type": "header", "format": FORMAT, "publisher": publisher, "key_id": key_id(pub), "public_key": pub})]
+    lines = [
+        json.dumps(
+            {"type": "header", "format": FORMAT, "publisher": publisher, "key_id": key_id(pub), "public_key": pub}
+        )
+    ]
     lines += [json.dumps(sign_entry({"type": "entry", **e}, key)) for e in entries]
     lines.append(json.dumps({"type": "end", "next_after": next_after, "has_more": has_more}))
     return "\n".join(lines) + "\n"
@@ -145,7 +149,7 @@ def parse_page(body: bytes, pinned_public_b64: str, *, now: datetime) -> tuple[l
                 deleted=gone,
                 contributor=str(obj.get("publisher") or header.get("publisher") or ""),
                 classification=obj.get("classification"),
-                labels=tuple(str(x) for x in obj.get("labels") or ()) + (f"confidence:{obj.get('confidence')}",),
+                labels=(*(str(x) for x in obj.get("labels") or ()), f"confidence:{obj.get('confidence')}"),
                 expires_at=expires,
             )
         )

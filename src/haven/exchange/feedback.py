@@ -93,7 +93,7 @@ def on_review_decision(session: Session, event: Event) -> None:
                     release_entry(session, entry, actor="system:exchange")
             continue
         # An overturn counts once per decision (the ledger job may run again).
-        seen = set((xe.labels or []))
+        seen = set(xe.labels or [])
         marker = f"overturned-by:{decision_id}"
         if marker in seen:
             continue

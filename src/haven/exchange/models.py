@@ -84,9 +84,7 @@ class ExchangeEntry(Base):
     signal_type: Mapped[str] = mapped_column(String(40))
     upstream_type: Mapped[str] = mapped_column(String(40))
     value: Mapped[str] = mapped_column(Text)
-    bank_entry_id: Mapped[str | None] = mapped_column(
-        ForeignKey("bank_entries.id", ondelete="SET NULL"), nullable=True
-    )
+    bank_entry_id: Mapped[str | None] = mapped_column(ForeignKey("bank_entries.id", ondelete="SET NULL"), nullable=True)
     contributor: Mapped[str | None] = mapped_column(String(200), nullable=True)
     classification: Mapped[str | None] = mapped_column(String(80), nullable=True)
     labels: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -57,8 +57,14 @@ def add_partner(
     partner = ExchangePartner(name=name, bank_ids=bank_ids, integration_id=integration_id, entry_ttl_days=ttl_days)
     session.add(partner)
     session.flush()
-    audit(session, actor=actor, action="exchange.partner_add", object_type="exchange_partner", object_id=partner.id,
-          details={"banks": bank_ids, "sharing_enabled": False})
+    audit(
+        session,
+        actor=actor,
+        action="exchange.partner_add",
+        object_type="exchange_partner",
+        object_id=partner.id,
+        details={"banks": bank_ids, "sharing_enabled": False},
+    )
     return partner
 
 
@@ -71,19 +77,35 @@ def get_partner(session: Session, name_or_id: str) -> ExchangePartner:
     return row
 
 
-def set_sharing(session: Session, partner: ExchangePartner, enabled: bool, *, actor: str, reason: str) -> ExchangePartner:
+def set_sharing(
+    session: Session, partner: ExchangePartner, enabled: bool, *, actor: str, reason: str
+) -> ExchangePartner:
     """The staff decision to share (or stop sharing) with a partner: audited with its reason."""
     if not actor.startswith("staff:"):
-        raise Forbidden("sharing with a partner is a staff decision (haven exchange share --staff ...)", code="staff_required")
+        raise Forbidden(
+            "sharing with a partner is a staff decision (haven exchange share --staff ...)", code="staff_required"
+        )
     if enabled and not reason.strip():
         raise Invalid("say why this partner may receive the hashes (--reason)", code="reason_required")
     partner.sharing_enabled = enabled
     partner.approved_by = actor if enabled else None
     partner.approved_at = now() if enabled else None
-    audit(session, actor=actor, action="exchange.sharing_" + ("enabled" if enabled else "disabled"),
-          object_type="exchange_partner", object_id=partner.id, details={"reason": reason, "banks": partner.bank_ids})
-    record_event(session, "exchange.sharing_changed", subject_type="exchange_partner", subject_id=partner.id,
-                 actor=actor, data={"enabled": enabled, "banks": list(partner.bank_ids)})
+    audit(
+        session,
+        actor=actor,
+        action="exchange.sharing_" + ("enabled" if enabled else "disabled"),
+        object_type="exchange_partner",
+        object_id=partner.id,
+        details={"reason": reason, "banks": partner.bank_ids},
+    )
+    record_event(
+        session,
+        "exchange.sharing_changed",
+        subject_type="exchange_partner",
+        subject_id=partner.id,
+        actor=actor,
+        data={"enabled": enabled, "banks": list(partner.bank_ids)},
+    )
     return partner
 
 
@@ -96,7 +118,9 @@ def _cursor(raw: str) -> tuple[int, str]:
     return int(seq), entry_id
 
 
-def feed_page(session: Session, partner: ExchangePartner, *, after: str, limit: int, settings: Settings | None = None) -> str:
+def feed_page(
+    session: Session, partner: ExchangePartner, *, after: str, limit: int, settings: Settings | None = None
+) -> str:
     """One signed page of the partner's feed after the cursor."""
     if not partner.sharing_enabled:
         raise Forbidden("sharing with this partner has not been enabled by staff", code="sharing_disabled")
@@ -141,6 +165,14 @@ def feed_page(session: Session, partner: ExchangePartner, *, after: str, limit: 
         )
     next_after = entries[-1]["seq"] if entries else after
     if rows:
-        audit(session, actor=f"partner:{partner.id}", action="exchange.feed_served", object_type="exchange_partner",
-              object_id=partner.id, details={"entries": len(rows), "after": after})
-    return render_page(publisher=str(publisher), key=signing_key(s), entries=entries, next_after=next_after, has_more=has_more)
+        audit(
+            session,
+            actor=f"partner:{partner.id}",
+            action="exchange.feed_served",
+            object_type="exchange_partner",
+            object_id=partner.id,
+            details={"entries": len(rows), "after": after},
+        )
+    return render_page(
+        publisher=str(publisher), key=signing_key(s), entries=entries, next_after=next_after, has_more=has_more
+    )

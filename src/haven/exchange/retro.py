@@ -16,7 +16,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
-import numpy as np
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 

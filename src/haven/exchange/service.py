@@ -127,7 +127,10 @@ def create_exchange(
         bank = get_bank(session, bank_ref)
         session.add(
             ExchangeList(
-                exchange_id=exchange.id, list_name=list_name, bank_id=bank.id, classification=bank.default_classification
+                exchange_id=exchange.id,
+                list_name=list_name,
+                bank_id=bank.id,
+                classification=bank.default_classification,
             )
         )
     build(kind, exchange.base_url, credentials, exchange.config)  # refuses missing credentials/config now
@@ -152,16 +155,22 @@ def set_enabled(session: Session, exchange: Exchange, enabled: bool, *, actor: s
         subject_id=exchange.id,
         actor=actor,
     )
-    audit(session, actor=actor, action="exchange.enable" if enabled else "exchange.disable", object_type="exchange", object_id=exchange.id)
+    audit(
+        session,
+        actor=actor,
+        action="exchange.enable" if enabled else "exchange.disable",
+        object_type="exchange",
+        object_id=exchange.id,
+    )
     return exchange
 
 
 def state(session: Session, exchange: Exchange) -> dict[str, Any]:
     """What the API, the CLI and the console show (never the credentials)."""
     lists = session.execute(
-        select(ExchangeList.list_name, Bank.name, Bank.kind).join(Bank, Bank.id == ExchangeList.bank_id).where(
-            ExchangeList.exchange_id == exchange.id
-        )
+        select(ExchangeList.list_name, Bank.name, Bank.kind)
+        .join(Bank, Bank.id == ExchangeList.bank_id)
+        .where(ExchangeList.exchange_id == exchange.id)
     ).all()
     counts = dict(
         session.execute(
@@ -171,7 +180,9 @@ def state(session: Session, exchange: Exchange) -> dict[str, Any]:
         ).all()
     )
     unmatched = session.scalar(
-        select(func.count()).where(ExchangeEntry.exchange_id == exchange.id, ExchangeEntry.unmatched_reason.is_not(None))
+        select(func.count()).where(
+            ExchangeEntry.exchange_id == exchange.id, ExchangeEntry.unmatched_reason.is_not(None)
+        )
     )
     return {
         "id": exchange.id,
@@ -219,9 +230,9 @@ class Applied:
 
 def _routes(session: Session, exchange: Exchange) -> dict[str, Bank]:
     rows = session.execute(
-        select(ExchangeList.list_name, Bank).join(Bank, Bank.id == ExchangeList.bank_id).where(
-            ExchangeList.exchange_id == exchange.id
-        )
+        select(ExchangeList.list_name, Bank)
+        .join(Bank, Bank.id == ExchangeList.bank_id)
+        .where(ExchangeList.exchange_id == exchange.id)
     ).all()
     return {n: b for n, b in rows}
 
@@ -255,19 +266,19 @@ def apply_page(session: Session, exchange: Exchange, page: Page, *, actor: str) 
     existing: dict[tuple[str, str], ExchangeEntry] = {}
     ids = sorted({k[0] for k in keys})
     for start in range(0, len(ids), 2000):
-        for row in session.scalars(
+        for found in session.scalars(
             select(ExchangeEntry).where(
                 ExchangeEntry.exchange_id == exchange.id, ExchangeEntry.upstream_id.in_(ids[start : start + 2000])
             )
         ):
-            existing[(row.upstream_id, row.signal_type)] = row
+            existing[(found.upstream_id, found.signal_type)] = found
     stamp = now()
     to_disable: list[str] = []
     to_enable: list[str] = []
     new_by_bank: dict[str, list[tuple[ExchangeEntry, EntryIn]]] = {}
     for e, stored, haven_type, reason, value in prepared:
         bank = routes.get(e.list_name) or routes.get("*")
-        row = existing.get((e.upstream_id, stored))
+        row: ExchangeEntry | None = existing.get((e.upstream_id, stored))
         if e.deleted:
             if row is not None and row.deleted_at is None:
                 row.deleted_at = stamp
@@ -343,7 +354,10 @@ def apply_page(session: Session, exchange: Exchange, page: Page, *, actor: str) 
     set_entries_state(session, to_enable, enabled=True, actor=actor)
     if exchange.trust_mode == "quarantine" and result.new_bank_entries:
         set_entries_state(
-            session, result.new_bank_entries, quarantine_reason=QUARANTINE_REASON.format(name=exchange.name), actor=actor
+            session,
+            result.new_bank_entries,
+            quarantine_reason=QUARANTINE_REASON.format(name=exchange.name),
+            actor=actor,
         )
     exchange.checkpoint = dict(page.checkpoint)
     exchange.entries_in += result.added + result.updated
@@ -383,12 +397,11 @@ def fetch(
     with db.session() as s:
         ex = get_exchange(s, exchange_id)
         exchange_id, name, kind = ex.id, ex.name, ex.kind
+        failure: ExchangeError | None = None
         try:
             conn = connector or connector_for(ex)
         except ExchangeError as exc:
             failure = exc
-        else:
-            failure = None
     if failure is not None:
         _record_failure(db, exchange_id, failure, actor=actor)
         raise failure

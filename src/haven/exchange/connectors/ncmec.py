@@ -108,7 +108,9 @@ def parse_entries(body: bytes) -> tuple[list[UpstreamEntry], str, int]:
             if not member_id.isdigit():
                 raise ExchangeError(f"a <{tag}> with a member without a numeric id", code="malformed_response")
             upstream_id = f"{member_id}-{fields['id'].text.strip()}"  # type: ignore[union-attr]
-            classification = (fields["classification"].text or "").strip() or None if "classification" in fields else None
+            classification = (
+                (fields["classification"].text or "").strip() or None if "classification" in fields else None
+            )
             fps = fields.get("fingerprints")
             for fp in fps if fps is not None else []:
                 if fp.text is None or not fp.text.strip():

@@ -52,7 +52,7 @@ def parse_fetch(body: bytes) -> tuple[list[UpstreamEntry], dict[str, Any]]:
                 list_name="stopncii",
                 deleted=status in REMOVED,
                 contributor="StopNCII.org",
-                labels=("ncii", status) + tuple(sorted(str(c) for c in cases)),
+                labels=("ncii", status, *sorted(str(c) for c in cases)),
             )
         )
     return entries, data
