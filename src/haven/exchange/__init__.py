@@ -8,6 +8,7 @@ CAPABILITY = Capability(
     name="exchange",
     summary="Hash lists in from the industry, retroaction, feedback and confirmed hashes out.",
     routers=("haven.exchange.api:router",),
+    pages=("haven.exchange.pages:router",),
     models=("haven.exchange.models",),
     jobs=("haven.exchange.jobs", "haven.exchange.feedback"),
     subscribers=("haven.exchange.retro", "haven.exchange.feedback"),
