@@ -1,6 +1,7 @@
 """Local doubles of the providers, on loopback, validating requests as the providers document:
-NCMEC hash sharing XML v2 (Basic auth, from/to, paging `next` with start/size/max, feedback PUT)
-and StopNCII (subscription + function key headers, FetchHashes paging, SubmitFeedback)."""
+NCMEC hash sharing XML v2 (Basic auth, from/to, paging `next` with start/size/max, feedback PUT),
+StopNCII (subscription + function key headers, FetchHashes paging, SubmitFeedback) and Meta
+ThreatExchange (Graph API: access_token, cursor paging, error JSON, throttling, reactions)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from lxml import etree
 
@@ -234,5 +235,186 @@ def stopncii_double(state: StopNCIIState) -> _Server:
                 return self._json(400, {"message": "count mismatch"})
             state.feedback.extend(body["hashFeedbacks"])
             self._json(200, {})
+
+    return _Server(Handler)
+
+
+# --- Meta ThreatExchange (Graph API) -------------------------------------------------------------
+
+#: The reaction types the Graph API's ThreatExchange reacting reference lists.
+TE_REACTIONS = {"HELPFUL", "NOT_HELPFUL", "OUTDATED", "SAW_THIS_TOO", "WANT_MORE_INFO", "DISAGREE_WITH_TAGS"}
+
+
+@dataclass
+class TEIndicator:
+    id: str
+    type: str  # HASH_PDQ, HASH_VIDEO_MD5, HASH_TMK, ...
+    indicator: str
+    last_updated: int
+    #: descriptor id -> (owner app id, tags, status); empty when every descriptor was deleted
+    descriptors: dict[str, tuple[str, list[str], str]] = field(default_factory=dict)
+    should_delete: bool = False
+    #: True: the update has no `descriptors` field (a tombstone, ThreatExchange issue #834)
+    omit_descriptors: bool = False
+
+
+@dataclass
+class TEState:
+    token: str = "1234567890|app-secret-abcdefghijklmnopqrstuvwxyz"
+    privacy_group: str = "303636684709969"
+    updates: list[TEIndicator] = field(default_factory=list)
+    throttle_once: bool = False
+    fail_page_once: int | None = None  # HTTP 500 (Graph code 2) on this page number the first time
+    requests: list[dict[str, str]] = field(default_factory=list)
+    reactions: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _graph_error(code: int, kind: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"error": {"message": message, "type": kind, "code": code, "fbtrace_id": "AbCdEf123", **extra}}
+
+
+def threatexchange_double(state: TEState) -> _Server:
+    """`GET /{privacy group}/threat_updates/` and `POST /{descriptor id}/` as the Graph API
+    answers them: `access_token` checked on every call (error 190 otherwise), cursor paging
+    (`paging.cursors.after`, `paging.next` carrying the query and token; a cursor is valid only
+    with the query it came from), updates within [start_time, stop_time], Graph error JSON, and
+    throttling with HTTP 429, error 4 and `x-business-use-case-usage`."""
+
+    def query_key(q: dict[str, str]) -> str:
+        return "|".join(q.get(k, "") for k in ("start_time", "stop_time", "limit", "fields", "types"))
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *_: Any) -> None:
+            pass
+
+        def _json(self, status: int, obj: Any, headers: dict[str, str] | None = None) -> None:
+            body = json.dumps(obj).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=UTF-8")
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _token_ok(self, q: dict[str, str]) -> bool:
+            if q.get("access_token") != state.token:
+                self._json(
+                    400, _graph_error(190, "OAuthException", "Invalid OAuth access token - Cannot parse access token")
+                )
+                return False
+            return True
+
+        def do_GET(self) -> None:
+            parts = urlsplit(self.path)
+            q = {k: v[0] for k, v in parse_qs(parts.query).items()}
+            state.requests.append(q)
+            if not self._token_ok(q):
+                return
+            if parts.path.rstrip("/") != f"/{state.privacy_group}/threat_updates":
+                return self._json(
+                    400,
+                    _graph_error(
+                        100,
+                        "GraphMethodException",
+                        f"Unsupported get request. Object with ID '{parts.path}' does not exist",
+                    ),
+                )
+            if state.throttle_once:
+                state.throttle_once = False
+                usage = {
+                    "1234567890": [
+                        {
+                            "type": "threat_exchange",
+                            "call_count": 100,
+                            "total_cputime": 30,
+                            "total_time": 40,
+                            "estimated_time_to_regain_access": 2,
+                        }
+                    ]
+                }
+                return self._json(
+                    429,
+                    _graph_error(4, "OAuthException", "(#4) Application request limit reached", is_transient=True),
+                    {"x-business-use-case-usage": json.dumps(usage), "x-app-usage": '{"call_count":100}'},
+                )
+            fields = set(q.get("fields", "").replace("{", ",").replace("}", ",").split(","))
+            missing = {"id", "indicator", "type", "should_delete", "last_updated", "descriptors"} - fields
+            try:
+                start, stop, limit = int(q["start_time"]), int(q["stop_time"]), int(q.get("limit", "25"))
+            except (KeyError, ValueError):
+                return self._json(
+                    400, _graph_error(100, "OAuthException", "(#100) start_time and stop_time are required")
+                )
+            if missing or not 1 <= limit <= 1000:
+                return self._json(
+                    400, _graph_error(100, "OAuthException", f"(#100) bad fields/limit: {sorted(missing)}")
+                )
+            offset = 0
+            if "after" in q:
+                try:
+                    cursor = json.loads(base64.urlsafe_b64decode(q["after"]))
+                    offset = int(cursor["o"])
+                    if cursor["q"] != query_key(q):
+                        raise ValueError("cursor of another query")
+                except (ValueError, KeyError, TypeError):
+                    return self._json(400, _graph_error(100, "OAuthException", "(#100) Invalid cursor"))
+            page_no = offset // limit + 1
+            if state.fail_page_once == page_no:
+                state.fail_page_once = None
+                return self._json(
+                    500, _graph_error(2, "OAuthException", "An unexpected error has occurred.", is_transient=True)
+                )
+            window = sorted(
+                (u for u in state.updates if start <= u.last_updated <= stop), key=lambda u: (u.last_updated, u.id)
+            )
+            chunk = window[offset : offset + limit]
+            data = []
+            for u in chunk:
+                row: dict[str, Any] = {
+                    "id": u.id,
+                    "indicator": u.indicator,
+                    "type": u.type,
+                    "last_updated": str(u.last_updated),
+                    "should_delete": u.should_delete,
+                }
+                if not u.omit_descriptors:
+                    row["descriptors"] = {
+                        "data": [
+                            {"id": d, "owner": {"id": owner}, "tags": tags, "status": status, "reactions": []}
+                            for d, (owner, tags, status) in u.descriptors.items()
+                        ]
+                    }
+                data.append(row)
+            body: dict[str, Any] = {"data": data}
+            if chunk:
+
+                def cur(o: int) -> str:
+                    return base64.urlsafe_b64encode(json.dumps({"o": o, "q": query_key(q)}).encode()).decode()
+
+                body["paging"] = {"cursors": {"before": cur(offset), "after": cur(offset + len(chunk))}}
+                if offset + len(chunk) < len(window):
+                    nq = {k: v for k, v in q.items() if k != "after"} | {"after": cur(offset + len(chunk))}
+                    body["paging"]["next"] = f"http://{self.headers['Host']}{parts.path}?{urlencode(nq)}"
+            self._json(200, body)
+
+        def do_POST(self) -> None:
+            parts = urlsplit(self.path)
+            q = {k: v[0] for k, v in parse_qs(parts.query).items()}
+            length = int(self.headers.get("Content-Length", "0"))
+            form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+            if not self._token_ok(q | form):
+                return
+            td = parts.path.strip("/")
+            known = {d for u in state.updates for d in u.descriptors}
+            if td not in known:
+                return self._json(
+                    400, _graph_error(100, "GraphMethodException", f"Object with ID '{td}' does not exist")
+                )
+            reaction = form.get("reactions") or q.get("reactions")
+            if reaction not in TE_REACTIONS:
+                return self._json(400, _graph_error(100, "OAuthException", f"(#100) invalid reactions '{reaction}'"))
+            state.reactions.append((td, reaction))
+            self._json(200, {"success": True})
 
     return _Server(Handler)

@@ -70,6 +70,8 @@ class FeedbackItem:
     value: str
     contributor: str | None
     sentiment: Sentiment
+    #: The entry's upstream labels (ThreatExchange keeps the descriptor ids to react to here).
+    labels: tuple[str, ...] = ()
 
 
 class Connector(Protocol):

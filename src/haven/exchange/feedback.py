@@ -125,7 +125,14 @@ def send_feedback(db: Database, job: Job) -> None:
         ex = s.get(Exchange, fb.exchange_id)
         if xe is None or ex is None:
             return
-        item = FeedbackItem(xe.upstream_id, xe.upstream_type, xe.value, xe.contributor, fb.sentiment)  # type: ignore[arg-type]
+        item = FeedbackItem(
+            xe.upstream_id,
+            xe.upstream_type,
+            xe.value,
+            xe.contributor,
+            fb.sentiment,  # type: ignore[arg-type]
+            tuple(xe.labels or ()),
+        )
         kind, fb_id = ex.kind, fb.id
         try:
             connector = connector_for(ex)

@@ -6,6 +6,7 @@ the providers' status codes become `ExchangeError` codes the exchange's state sh
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -15,6 +16,12 @@ from haven.exchange.base import ExchangeError
 
 #: Largest response body read from a provider (a NCMEC page of 1,000 entries is about 1 MB).
 MAX_BODY_BYTES = 64 * 1024 * 1024
+#: Largest error body read (a provider's error JSON/XML is a few hundred bytes).
+MAX_ERROR_BYTES = 64 * 1024
+
+#: A connector's reading of a provider's error answer (status, headers, first bytes of the body),
+#: e.g. the Graph API's `{"error": {"code", "type"}}`; None falls back to the status code.
+ErrorHook = Callable[[int, httpx.Headers, bytes], ExchangeError | None]
 
 
 def _retry_after(resp: httpx.Response) -> float | None:
@@ -36,6 +43,7 @@ def request(
     auth: tuple[str, str] | None = None,
     timeout: float = 60.0,
     max_bytes: int = MAX_BODY_BYTES,
+    on_error: ErrorHook | None = None,
 ) -> bytes:
     """The body of a successful response, or `ExchangeError`."""
     try:
@@ -44,6 +52,15 @@ def request(
             client.stream(method, url, headers=headers, params=params, content=content, json=json, auth=auth) as resp,
         ):
             if resp.status_code >= 400:
+                if on_error is not None:
+                    head = bytearray()
+                    for chunk in resp.iter_bytes():
+                        head.extend(chunk)
+                        if len(head) >= MAX_ERROR_BYTES:
+                            break
+                    mapped = on_error(resp.status_code, resp.headers, bytes(head[:MAX_ERROR_BYTES]))
+                    if mapped is not None:
+                        raise mapped
                 code = (
                     "auth_failed"
                     if resp.status_code in (401, 403)

@@ -48,7 +48,15 @@ TYPE_MAP: dict[str, dict[str, str | None]] = {
         "video:ssvh_safer_hash": None,
     },
     "stopncii": {"ImagePDQ": "pdq", "VideoMD5": "md5", "VideoTMK": None},
-    "threatexchange": {"PDQ": "pdq", "VIDEO_MD5": "md5", "TMK_PDQF": None},
+    # python-threatexchange's INDICATOR_TYPE names (signal_type/pdq, md5, sha256).
+    "threatexchange": {
+        "HASH_PDQ": "pdq",
+        "HASH_VIDEO_MD5": "md5",
+        "HASH_MD5": "md5",
+        "HASH_VIDEO_SHA256": "sha256",
+        "HASH_SHA256": "sha256",
+        "HASH_TMK": None,
+    },
     "haven_feed": {"md5": "md5", "sha1": "sha1", "sha256": "sha256", "pdq": "pdq", "vpdq": None},
 }
 
