@@ -17,13 +17,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from haven.banks.formats import EntryIn, normalise, validate_signal
 from haven.banks.models import Bank, BankEntry, Provenance
 from haven.banks.service import add_entries, get_bank, set_entries_state
-from haven.core.clock import now
+from haven.core.clock import new_id, now
 from haven.core.db import Database
 from haven.core.errors import Conflict, Invalid, NotFound
 from haven.core.ledger import audit, record_event
@@ -80,12 +80,15 @@ def create_exchange(
     lists: Mapping[str, str],
     actor: str,
     config: Mapping[str, Any] | None = None,
+    classifications: Mapping[str, str] | None = None,
     trust_mode: str = "active",
     fetch_interval_seconds: int = 3600,
     dispute_threshold: int = 3,
     enabled: bool = True,
 ) -> Exchange:
-    """`lists` maps an upstream list name ("*" for all) to a bank name or id."""
+    """`lists` maps an upstream list name ("*" for all) to a bank name or id; `classifications`
+    gives a list's classification (applied to its entries when the upstream sends none; the
+    bank's default otherwise)."""
     name = name.strip()
     if not name or len(name) > 120:
         raise Invalid("an exchange needs a name of 1 to 120 characters", code="invalid_exchange_name")
@@ -107,6 +110,12 @@ def create_exchange(
         raise Invalid(f"base URL refused: {exc}", code=exc.code) from None
     if not lists:
         raise Invalid("map at least one upstream list to a bank (e.g. '*=ncmec-csam')", code="no_lists")
+    classifications = dict(classifications or {})
+    stray = sorted(set(classifications) - set(lists))
+    if stray:
+        raise Invalid(f"a classification for a list that is not mapped: {', '.join(stray)}", code="invalid_classification")
+    if any(not c.strip() or len(c) > 80 for c in classifications.values()):
+        raise Invalid("a classification has 1 to 80 characters", code="invalid_classification")
     if session.scalar(select(Exchange.id).where(Exchange.name == name)) is not None:
         raise Conflict(f"an exchange named '{name}' exists", code="exchange_exists")
     exchange = Exchange(
@@ -130,7 +139,7 @@ def create_exchange(
                 exchange_id=exchange.id,
                 list_name=list_name,
                 bank_id=bank.id,
-                classification=bank.default_classification,
+                classification=(classifications.get(list_name) or "").strip() or bank.default_classification,
             )
         )
     build(kind, exchange.base_url, credentials, exchange.config)  # refuses missing credentials/config now
@@ -168,7 +177,7 @@ def set_enabled(session: Session, exchange: Exchange, enabled: bool, *, actor: s
 def state(session: Session, exchange: Exchange) -> dict[str, Any]:
     """What the API, the CLI and the console show (never the credentials)."""
     lists = session.execute(
-        select(ExchangeList.list_name, Bank.name, Bank.kind)
+        select(ExchangeList.list_name, Bank.name, Bank.kind, ExchangeList.classification)
         .join(Bank, Bank.id == ExchangeList.bank_id)
         .where(ExchangeList.exchange_id == exchange.id)
     ).all()
@@ -193,7 +202,7 @@ def state(session: Session, exchange: Exchange) -> dict[str, Any]:
         "trust_mode": exchange.trust_mode,
         "fetch_interval_seconds": exchange.fetch_interval_seconds,
         "dispute_threshold": exchange.dispute_threshold,
-        "lists": [{"list": n, "bank": b, "bank_kind": k} for n, b, k in lists],
+        "lists": [{"list": n, "bank": b, "bank_kind": k, "classification": c} for n, b, k, c in lists],
         "config": exchange.config,
         "has_credentials": bool(exchange.credentials_sealed),
         "checkpoint": exchange.checkpoint,
@@ -228,18 +237,36 @@ class Applied:
         self.new_bank_entries += other.new_bank_entries
 
 
-def _routes(session: Session, exchange: Exchange) -> dict[str, Bank]:
+@dataclass(frozen=True)
+class Route:
+    """Where one upstream list goes: its bank and the classification its entries get when the
+    upstream gives none (the list's, else the bank's default)."""
+
+    bank: Bank
+    classification: str | None
+
+
+def _routes(session: Session, exchange: Exchange) -> dict[str, Route]:
     rows = session.execute(
-        select(ExchangeList.list_name, Bank)
+        select(ExchangeList.list_name, ExchangeList.classification, Bank)
         .join(Bank, Bank.id == ExchangeList.bank_id)
         .where(ExchangeList.exchange_id == exchange.id)
     ).all()
-    return {n: b for n, b in rows}
+    return {n: Route(b, c or b.default_classification) for n, c, b in rows}
+
+
+#: Upstream ids looked up per query (one query for any page of the documented sizes).
+LOOKUP_CHUNK = 10_000
 
 
 def apply_page(session: Session, exchange: Exchange, page: Page, *, actor: str) -> Applied:
     """Apply one page (in the caller's transaction) and store its checkpoint. Refuses the whole
-    page, before writing anything, when one fingerprint does not validate."""
+    page, before writing anything, when one fingerprint does not validate.
+
+    Written in bulk: the page's existing provenance rows are read in one query (columns, not ORM
+    objects), new rows go in with one executemany insert, changed rows with one executemany
+    update by primary key; bank entries are added per bank with `add_entries` (itself bulk)
+    before the provenance rows, so those are inserted with their `bank_entry_id`."""
     routes = _routes(session, exchange)
     result = Applied(skipped=page.skipped)
     # 1. map and validate everything first: nothing is half-applied.
@@ -262,85 +289,117 @@ def apply_page(session: Session, exchange: Exchange, page: Page, *, actor: str) 
         raise ExchangeError(
             f"{len(problems)} invalid fingerprint(s) in the page; first: {problems[0]}", code="invalid_fingerprint"
         )
-    keys = {(e.upstream_id, stored) for e, stored, *_ in prepared}
-    existing: dict[tuple[str, str], ExchangeEntry] = {}
-    ids = sorted({k[0] for k in keys})
-    for start in range(0, len(ids), 2000):
-        for found in session.scalars(
-            select(ExchangeEntry).where(
-                ExchangeEntry.exchange_id == exchange.id, ExchangeEntry.upstream_id.in_(ids[start : start + 2000])
+    # 2. the page's existing provenance rows, in one query.
+    cols = (ExchangeEntry.id, ExchangeEntry.upstream_id, ExchangeEntry.signal_type, ExchangeEntry.bank_entry_id)
+    existing: dict[tuple[str, str], dict[str, Any]] = {}
+    ids = sorted({e.upstream_id for e, *_ in prepared})
+    for start in range(0, len(ids), LOOKUP_CHUNK):
+        for row_id, up_id, st, be_id, deleted_at, disputed_at in session.execute(
+            select(*cols, ExchangeEntry.deleted_at, ExchangeEntry.disputed_at).where(
+                ExchangeEntry.exchange_id == exchange.id, ExchangeEntry.upstream_id.in_(ids[start : start + LOOKUP_CHUNK])
             )
         ):
-            existing[(found.upstream_id, found.signal_type)] = found
+            existing[(up_id, st)] = {
+                "id": row_id,
+                "bank_entry_id": be_id,
+                "deleted": deleted_at is not None,
+                "disputed": disputed_at is not None,
+            }
     stamp = now()
     to_disable: list[str] = []
     to_enable: list[str] = []
-    new_by_bank: dict[str, list[tuple[ExchangeEntry, EntryIn]]] = {}
+    updates: list[dict[str, Any]] = []
+    inserts: list[dict[str, Any]] = []
+    new_by_bank: dict[str, list[tuple[dict[str, Any], EntryIn]]] = {}
+    banks: dict[str, Bank] = {}
     for e, stored, haven_type, reason, value in prepared:
-        bank = routes.get(e.list_name) or routes.get("*")
-        row: ExchangeEntry | None = existing.get((e.upstream_id, stored))
+        route = routes.get(e.list_name) or routes.get("*")
+        old = existing.get((e.upstream_id, stored))
         if e.deleted:
-            if row is not None and row.deleted_at is None:
-                row.deleted_at = stamp
-                row.updated_at = stamp
-                if row.bank_entry_id:
-                    to_disable.append(row.bank_entry_id)
+            if old is not None and not old["deleted"]:
+                old["deleted"] = True
+                updates.append({"id": old["id"], "deleted_at": stamp, "updated_at": stamp})
+                if old["bank_entry_id"]:
+                    to_disable.append(old["bank_entry_id"])
                 result.deleted += 1
             continue
-        if bank is None:
+        if route is None:
             result.unrouted += 1
             continue
-        if row is not None:
-            row.labels, row.classification, row.updated_at = list(e.labels), e.classification, stamp
-            row.expires_at = e.expires_at
-            if row.deleted_at is not None:  # re-added upstream
-                row.deleted_at = None
-                if row.bank_entry_id and row.disputed_at is None:
-                    to_enable.append(row.bank_entry_id)
+        classification = e.classification or route.classification
+        if old is not None:
+            change: dict[str, Any] = {
+                "id": old["id"],
+                "labels": list(e.labels),
+                "classification": classification,
+                "updated_at": stamp,
+                "expires_at": e.expires_at,
+            }
+            if old["deleted"]:  # re-added upstream
+                old["deleted"] = False
+                change["deleted_at"] = None
+                if old["bank_entry_id"] and not old["disputed"]:
+                    to_enable.append(old["bank_entry_id"])
+            updates.append(change)
             result.updated += 1
             continue
-        row = ExchangeEntry(
-            exchange_id=exchange.id,
-            list_name=e.list_name,
-            upstream_id=e.upstream_id,
-            signal_type=stored,
-            upstream_type=e.upstream_type,
-            value=value,
-            contributor=e.contributor,
-            classification=e.classification,
-            labels=list(e.labels),
-            unmatched_reason=reason,
-            fetched_at=stamp,
-            updated_at=stamp,
-            expires_at=e.expires_at,
-        )
-        session.add(row)
-        existing[(e.upstream_id, stored)] = row
+        row: dict[str, Any] = {
+            "id": new_id(),
+            "exchange_id": exchange.id,
+            "list_name": e.list_name,
+            "upstream_id": e.upstream_id,
+            "signal_type": stored,
+            "upstream_type": e.upstream_type,
+            "value": value,
+            "bank_entry_id": None,
+            "contributor": e.contributor,
+            "classification": classification,
+            "labels": list(e.labels),
+            "unmatched_reason": reason,
+            "fetched_at": stamp,
+            "updated_at": stamp,
+            "expires_at": e.expires_at,
+            "deleted_at": None,
+            "confirmed": 0,
+            "overturned": 0,
+            "disputed_at": None,
+        }
+        inserts.append(row)
+        # The same (upstream id, type) twice in one page is one entry.
+        existing[(e.upstream_id, stored)] = {"id": row["id"], "bank_entry_id": None, "deleted": False, "disputed": False}
         result.added += 1
         if haven_type is None:
             result.unmatched += 1
             continue
         ref = f"{exchange.name}:{e.upstream_id}"[:400]
-        new_by_bank.setdefault(bank.id, []).append(
-            (row, EntryIn(haven_type, value, e.classification or bank.default_classification, ref))
-        )
-    session.flush()
+        banks[route.bank.id] = route.bank
+        new_by_bank.setdefault(route.bank.id, []).append((row, EntryIn(haven_type, value, classification, ref)))
+    # 3. bank entries first (bulk, per bank), so the provenance rows carry their bank_entry_id.
     for bank_id, items in new_by_bank.items():
-        bank = session.get(Bank, bank_id)
-        assert bank is not None
-        new_ids = add_entries(session, bank, [i for _, i in items], actor=actor)
-        by_value = dict(
-            session.execute(
-                select(BankEntry.value, BankEntry.id).where(
+        result.new_bank_entries += add_entries(session, banks[bank_id], [i for _, i in items], actor=actor)
+        values = sorted({i.value for _, i in items})
+        by_value: dict[tuple[str, str], str] = {}
+        for start in range(0, len(values), LOOKUP_CHUNK):
+            for st, v, be_id in session.execute(
+                select(BankEntry.signal_type, BankEntry.value, BankEntry.id).where(
                     BankEntry.bank_id == bank_id,
                     BankEntry.variant_of.is_(None),
-                    BankEntry.value.in_({i.value for _, i in items}),
+                    BankEntry.value.in_(values[start : start + LOOKUP_CHUNK]),
                 )
-            ).all()
-        )
+            ):
+                by_value[(st, v)] = be_id
         for row, item in items:
-            row.bank_entry_id = by_value.get(item.value)
-        result.new_bank_entries += new_ids
+            row["bank_entry_id"] = by_value.get((item.signal_type, item.value))
+    # 4. provenance rows: one executemany insert and one executemany update per column set. Core
+    # statements on the table: the ORM's bulk insert drops None values and splits the batch at
+    # every change of key set (md5, pdq, pdna rows alternate), one statement per run.
+    table = ExchangeEntry.__table__
+    if inserts:
+        session.execute(insert(table), inserts)
+    for keys in sorted({tuple(sorted(u)) for u in updates}):
+        rows = [{f"b_{k}": u[k] for k in keys} for u in updates if tuple(sorted(u)) == keys]
+        stmt = update(table).where(table.c.id == bindparam("b_id"))
+        session.execute(stmt.values({k: bindparam(f"b_{k}") for k in keys if k != "id"}), rows)
     # Deletions disable a bank entry only when no other live provenance still holds it.
     if to_disable:
         still = set(
