@@ -178,6 +178,8 @@ class StopNCIIState:
     feedback_key: str = "feedback-key"
     pages: list[list[dict[str, Any]]] = field(default_factory=list)
     feedback: list[dict[str, Any]] = field(default_factory=list)
+    requests: list[dict[str, str]] = field(default_factory=list)
+    fail_page_once: int | None = None  # HTTP 503 on this page index the first time
 
 
 def stopncii_double(state: StopNCIIState) -> _Server:
@@ -211,7 +213,11 @@ def stopncii_double(state: StopNCIIState) -> _Server:
             q = {k: v[0] for k, v in parse_qs(parts.query).items()}
             if "startTimestamp" not in q or "pageSize" not in q:
                 return self._json(400, {"message": "startTimestamp and pageSize required"})
+            state.requests.append(q)
             idx = int(q.get("nextPageToken", "0"))
+            if state.fail_page_once == idx:
+                state.fail_page_once = None
+                return self._json(503, {"message": "Service Unavailable"})
             records = state.pages[idx] if idx < len(state.pages) else []
             more = idx + 1 < len(state.pages)
             self._json(

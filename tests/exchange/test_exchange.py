@@ -278,3 +278,53 @@ def test_overturns_dispute_and_disable(db: Database) -> None:
             assert xe.overturned == 2 and xe.disputed_at is not None
             assert s.scalars(select(BankEntry)).one().enabled is False
     assert [f["feedbackValue"] for f in state.feedback] == ["NotBlocked", "NotBlocked"]  # overturn, dispute
+
+
+def _ncii(value: str, status: str = "Active") -> dict[str, object]:
+    return {
+        "lastModtimestamp": 1,
+        "signalType": "ImagePDQ",
+        "hashValue": value,
+        "hashStatus": status,
+        "caseNumbers": {"c-1": status},
+        "CSPFeedbacks": [],
+    }
+
+
+def test_stopncii_pages_resume_and_classification(db: Database) -> None:
+    """Three FetchHashes pages (nextPageToken), a 503 on the second resumes from the stored
+    token with no duplicate; the list's classification is applied (StopNCII sends none)."""
+    values = [_hex(32) for _ in range(5)]
+    state = StopNCIIState(pages=[[_ncii(v) for v in values[:2]], [_ncii(values[2])], [_ncii(v) for v in values[3:]]])
+    state.fail_page_once = 1
+    with stopncii_double(state) as srv:
+        with db.session() as s:
+            create_bank(s, name="ncii", kind="ncii", actor="test")
+            ex_id = create_exchange(
+                s,
+                name="stopncii",
+                kind="stopncii",
+                base_url=srv.url,
+                lists={"*": "ncii"},
+                classifications={"*": "ncii-adult"},
+                actor="test",
+                credentials={"subscription_key": "sub-key", "fetch_function_key": "fetch-key"},
+                config={"page_size": 2},
+            ).id
+        with pytest.raises(ExchangeError):
+            fetch(db, ex_id)
+        with db.session() as s:
+            assert get_exchange(s, ex_id).checkpoint == {"start": 10, "next": "1"}
+        summary = fetch(db, ex_id)  # resumes on token "1": pages 2 and 3
+        assert (summary["pages"], summary["added"], summary["complete"]) == (2, 3, True)
+        again = fetch(db, ex_id)  # from nextSetTimestamp; the double re-delivers everything
+        assert (again["pages"], again["added"], again["updated"]) == (3, 0, 5)
+    tokens = [r.get("nextPageToken") for r in state.requests]
+    assert tokens[:5] == [None, "1", "1", "2", None] and all(r["pageSize"] == "2" for r in state.requests)
+    assert state.requests[4]["startTimestamp"] == "1790000000"  # the next fetch starts at nextSetTimestamp
+    with db.session() as s:
+        rows = list(s.scalars(select(ExchangeEntry)))
+        assert sorted(r.value for r in rows) == sorted(values)
+        assert {r.classification for r in rows} == {"ncii-adult"}
+        assert {e.classification for e in s.scalars(select(BankEntry))} == {"ncii-adult"}
+    assert _live(db) == 5

@@ -43,6 +43,9 @@ def add(
     trust_mode: Annotated[str, typer.Option(help="active or quarantine (until a first confirmed match)")] = "active",
     interval: Annotated[int, typer.Option(help="seconds between fetches")] = 3600,
     dispute_threshold: Annotated[int, typer.Option(help="overturns that disable an entry")] = 3,
+    classification: Annotated[
+        list[str], typer.Option(help="upstream list=classification for entries the upstream does not classify")
+    ] = [],  # noqa: B006
 ) -> None:
     """Configure an exchange."""
     from haven.exchange.jobs import queue_fetch
@@ -73,6 +76,7 @@ def add(
             trust_mode=trust_mode,
             fetch_interval_seconds=interval,
             dispute_threshold=dispute_threshold,
+            classifications=_pairs(classification, "--classification"),
         )
         queue_fetch(s, ex.id)
         console.print(f"exchange [bold]{ex.name}[/bold] added ({ex.id}); first fetch queued")
@@ -135,6 +139,20 @@ def disable(name: str) -> None:
     with database().session() as s:
         set_enabled(s, get_exchange(s, name), False, actor=CLI_ACTOR)
     console.print(f"exchange {name} disabled")
+
+
+@exchange_app.command("enable")
+@handles_errors
+def enable(name: str) -> None:
+    """Fetch an exchange again on its interval (the next fetch is queued now)."""
+    from haven.exchange.jobs import queue_fetch
+    from haven.exchange.service import get_exchange, set_enabled
+
+    with database().session() as s:
+        ex = get_exchange(s, name)
+        set_enabled(s, ex, True, actor=CLI_ACTOR)
+        queue_fetch(s, ex.id)
+    console.print(f"exchange {name} enabled; a fetch is queued")
 
 
 @exchange_app.command("feedback")

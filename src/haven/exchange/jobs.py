@@ -17,19 +17,38 @@ from haven.exchange.service import fetch
 JOB = "exchange.fetch"
 
 
-def queue_fetch(session: object, exchange_id: str, *, delay: float = 0.0, reason: str = "scheduled") -> None:
+def queue_fetch(session: object, exchange_id: str, *, delay: float = 0.0, reason: str = "scheduled") -> bool:
+    """Queue a fetch; False when one for the same reason is already waiting. A scheduled run is
+    deduplicated per minute bucket; "fetch now" only against a fetch still queued (a second
+    press after the first one ran queues another)."""
+    from sqlalchemy import func, select
     from sqlalchemy.orm import Session
 
+    from haven.core.clock import new_id
+
     assert isinstance(session, Session)
-    bucket = int((time.time() + delay) // 60)
+    if reason == "scheduled":
+        key = f"exchange-fetch:{exchange_id}:{reason}:{int((time.time() + delay) // 60)}"
+    else:
+        waiting = session.scalar(
+            select(func.count()).where(
+                Job.kind == JOB,
+                Job.status == "queued",
+                Job.dedupe_key.like(f"exchange-fetch:{exchange_id}:{reason}:%"),
+            )
+        )
+        if waiting:
+            return False
+        key = f"exchange-fetch:{exchange_id}:{reason}:{new_id()}"
     enqueue(
         session,
         JOB,
         {"exchange_id": exchange_id, "reason": reason},
-        dedupe_key=f"exchange-fetch:{exchange_id}:{reason}:{bucket}",
+        dedupe_key=key,
         delay=delay,
         max_attempts=3,
     )
+    return True
 
 
 @handler(JOB, lease_seconds=600)

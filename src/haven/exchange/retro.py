@@ -3,9 +3,11 @@ against the stored hashes of past uploads (`content_items` keeps hashes, never t
 allowed media) received within `HAVEN_EXCHANGE_RETRO_DAYS`, and every hit opens a review task
 with the entry's provenance.
 
-The pure part, `retro_match`, takes the new entries and an iterator of upload hashes: exact types
-by dictionary, PDQ by building the exact multi-index `PDQIndex` over the new entries and
-querying it with the uploads in batches (one pass over the uploads however many entries came).
+The pure part, `RetroIndex`, is the match index built over the new entries (exact types by
+dictionary, PDQ in the banks' multi-index `PDQIndex`) and queried with the stored upload hashes
+a batch of columns at a time, vectorised (`PDQIndex.search_flat`): no Python work per upload
+beyond the batch's columns. In the database, MD5 and SHA-256 are looked up through the indexed
+`content_items` columns instead of being scanned; only SHA-1 and PDQ need the pass over uploads.
 The I/O part walks the banks' change counter with a cursor of its own (`counters` row
 `exchange_retro`), claimed by compare-and-set so two workers never process one range twice.
 """
@@ -14,8 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+import numpy as np
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -44,12 +47,15 @@ class NewEntry:
 
 
 @dataclass(frozen=True)
-class Upload:
-    content_id: str
-    md5: str | None
-    sha1: str | None
-    sha256: str | None
-    pdq: str | None
+class UploadBatch:
+    """Stored hashes of a batch of past uploads, as columns (one list per hash type, aligned
+    with `content_ids`; None where the upload has no such hash)."""
+
+    content_ids: list[str]
+    md5: list[str | None]
+    sha1: list[str | None]
+    sha256: list[str | None]
+    pdq: list[str | None]
 
 
 @dataclass(frozen=True)
@@ -60,57 +66,115 @@ class RetroHit:
     distance: int
 
 
-def retro_match(entries: list[NewEntry], uploads: Iterable[Upload], *, batch: int = BATCH) -> Iterator[RetroHit]:
-    exact: dict[tuple[str, str], list[str]] = {}
-    pdq: list[NewEntry] = []
-    for e in entries:
-        if e.signal_type in EXACT:
-            exact.setdefault((e.signal_type, e.value), []).append(e.entry_id)
-        elif e.signal_type == "pdq":
-            pdq.append(e)
-    index: PDQIndex | None = None
-    radius = 0
-    if pdq:
-        index = PDQIndex(capacity=len(pdq))
-        index.add(hex_to_words([e.value for e in pdq]))
-        index.merge()
-        radius = max(e.threshold for e in pdq)
-    buf: list[Upload] = []
+class RetroIndex:
+    """The match index over the *new* entries (exact types by dictionary, PDQ in the banks'
+    multi-index `PDQIndex` with each slot's threshold in an array), queried with past uploads'
+    hashes a batch at a time: PDQ through `PDQIndex.search_flat` (one vectorised search per batch,
+    thresholds applied as an array operation; Python objects only for hits), exact types by set
+    lookup over the batch's column."""
 
-    def flush() -> Iterator[RetroHit]:
-        if index is None or not buf:
+    def __init__(self, entries: list[NewEntry]) -> None:
+        self.exact: dict[str, dict[str, list[str]]] = {t: {} for t in EXACT}
+        pdq = [e for e in entries if e.signal_type == "pdq"]
+        for e in entries:
+            if e.signal_type in EXACT:
+                self.exact[e.signal_type].setdefault(e.value, []).append(e.entry_id)
+        self.pdq_ids = [e.entry_id for e in pdq]
+        self.index: PDQIndex | None = None
+        self.radius = 0
+        if pdq:
+            self.index = PDQIndex(capacity=len(pdq))
+            self.index.add(hex_to_words([e.value for e in pdq]))
+            self.index.merge()
+            self.thresholds = np.array([e.threshold for e in pdq], dtype=np.int64)
+            self.radius = int(self.thresholds.max())
+
+    def exact_types(self) -> list[str]:
+        return [t for t in EXACT if self.exact[t]]
+
+    def match_exact(self, signal_type: str, content_ids: list[str], values: list[str | None]) -> Iterator[RetroHit]:
+        table = self.exact[signal_type]
+        if not table:
             return
-        queries = hex_to_words([u.pdq or "" for u in buf])
-        for u, (slots, dists) in zip(buf, index.search_many(queries, radius), strict=True):
-            for slot, dist in zip(slots.tolist(), dists.tolist(), strict=True):
-                e = pdq[slot]
-                if dist <= e.threshold:
-                    yield RetroHit(u.content_id, e.entry_id, "pdq", int(dist))
+        for cid, v in zip(content_ids, values, strict=True):
+            found = table.get(v) if v else None
+            if found:
+                for entry_id in found:
+                    yield RetroHit(cid, entry_id, signal_type, 0)
 
-    for u in uploads:
+    def match_pdq(self, content_ids: list[str], values: list[str | None]) -> Iterator[RetroHit]:
+        if self.index is None:
+            return
+        keep = [i for i, v in enumerate(values) if v is not None and len(v) == 64]
+        if not keep:
+            return
+        words = hex_to_words([values[i] for i in keep])  # type: ignore[misc]
+        owners, slots, dists = self.index.search_flat(words, self.radius)
+        ok = dists <= self.thresholds[slots]
+        for o, slot, d in zip(owners[ok].tolist(), slots[ok].tolist(), dists[ok].tolist(), strict=True):
+            yield RetroHit(content_ids[keep[o]], self.pdq_ids[slot], "pdq", int(d))
+
+    def match_batch(self, batch: UploadBatch, *, exact: bool = True) -> Iterator[RetroHit]:
         if exact:
-            for st in EXACT:
-                v = getattr(u, st)
-                if v:
-                    for entry_id in exact.get((st, v), ()):
-                        yield RetroHit(u.content_id, entry_id, st, 0)
-        if index is not None and u.pdq and len(u.pdq) == 64:
-            buf.append(u)
-            if len(buf) >= batch:
-                yield from flush()
-                buf.clear()
-    yield from flush()
+            for st in self.exact_types():
+                yield from self.match_exact(st, batch.content_ids, getattr(batch, st))
+        yield from self.match_pdq(batch.content_ids, batch.pdq)
 
 
-def _uploads(session: Session, days: int) -> Iterator[Upload]:
-    since = now() - timedelta(days=days)
-    q = (
-        select(ContentItem.id, ContentItem.md5, ContentItem.sha1, ContentItem.sha256, ContentItem.pdq)
-        .where(ContentItem.received_at >= since)
-        .execution_options(yield_per=10_000)
+def retro_match(entries: list[NewEntry], batches: Iterable[UploadBatch]) -> Iterator[RetroHit]:
+    """Every (past upload, new entry) pair that matches, one pass over the upload batches."""
+    index = RetroIndex(entries)
+    for batch in batches:
+        yield from index.match_batch(batch)
+
+
+def _since(days: int) -> datetime:
+    return now() - timedelta(days=days)
+
+
+def _upload_batches(session: Session, days: int, *, only_pdq: bool, batch: int = BATCH) -> Iterator[UploadBatch]:
+    """The window's uploads, a batch of columns at a time (only those with a PDQ when the exact
+    types are looked up by index instead)."""
+    q = select(ContentItem.id, ContentItem.md5, ContentItem.sha1, ContentItem.sha256, ContentItem.pdq).where(
+        ContentItem.received_at >= _since(days)
     )
-    for row in session.execute(q):
-        yield Upload(*row)
+    if only_pdq:
+        q = q.where(ContentItem.pdq.is_not(None))
+    for part in session.execute(q.execution_options(yield_per=batch)).partitions(batch):
+        ids, md5, sha1, sha256, pdq = (list(c) for c in zip(*part, strict=True))
+        yield UploadBatch(ids, md5, sha1, sha256, pdq)
+
+
+#: Exact types whose `content_items` column is indexed: looked up by value, never scanned.
+INDEXED_EXACT = {"md5": ContentItem.md5, "sha256": ContentItem.sha256}
+LOOKUP_CHUNK = 5_000
+
+
+def _indexed_exact_hits(session: Session, index: RetroIndex, days: int) -> Iterator[RetroHit]:
+    since = _since(days)
+    for st, column in INDEXED_EXACT.items():
+        values = sorted(index.exact[st])
+        for start in range(0, len(values), LOOKUP_CHUNK):
+            rows = session.execute(
+                select(ContentItem.id, column).where(
+                    column.in_(values[start : start + LOOKUP_CHUNK]), ContentItem.received_at >= since
+                )
+            ).all()
+            yield from index.match_exact(st, [r[0] for r in rows], [r[1] for r in rows])
+
+
+def find_hits(session: Session, entries: list[NewEntry], days: int) -> Iterator[RetroHit]:
+    """MD5 and SHA-256 by the indexed columns (one query per 5,000 new values); SHA-1 and PDQ in
+    one pass over the window's uploads in batches (only when such entries came)."""
+    index = RetroIndex(entries)
+    yield from _indexed_exact_hits(session, index, days)
+    scan_sha1 = bool(index.exact["sha1"])
+    if index.index is None and not scan_sha1:
+        return
+    for batch in _upload_batches(session, days, only_pdq=not scan_sha1):
+        if scan_sha1:
+            yield from index.match_exact("sha1", batch.content_ids, batch.sha1)
+        yield from index.match_pdq(batch.content_ids, batch.pdq)
 
 
 def _claim_range(session: Session) -> tuple[int, int] | None:
@@ -172,7 +236,7 @@ def run_retro(session: Session, *, days: int | None = None) -> int:
         return 0
     entries = [NewEntry(e.id, e.signal_type, e.value, b.pdq_threshold) for e, b in rows]
     meta = {e.id: (e, b) for e, b in rows}
-    hits = list(retro_match(entries, _uploads(session, days)))
+    hits = list(find_hits(session, entries, days))
     if not hits:
         return 0
     roots = sorted({meta[h.entry_id][0].variant_of or h.entry_id for h in hits})

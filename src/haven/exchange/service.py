@@ -15,9 +15,9 @@ import time
 from collections import Counter as Tally
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from haven.banks.formats import EntryIn, normalise, validate_signal
@@ -113,7 +113,9 @@ def create_exchange(
     classifications = dict(classifications or {})
     stray = sorted(set(classifications) - set(lists))
     if stray:
-        raise Invalid(f"a classification for a list that is not mapped: {', '.join(stray)}", code="invalid_classification")
+        raise Invalid(
+            f"a classification for a list that is not mapped: {', '.join(stray)}", code="invalid_classification"
+        )
     if any(not c.strip() or len(c) > 80 for c in classifications.values()):
         raise Invalid("a classification has 1 to 80 characters", code="invalid_classification")
     if session.scalar(select(Exchange.id).where(Exchange.name == name)) is not None:
@@ -296,7 +298,8 @@ def apply_page(session: Session, exchange: Exchange, page: Page, *, actor: str) 
     for start in range(0, len(ids), LOOKUP_CHUNK):
         for row_id, up_id, st, be_id, deleted_at, disputed_at in session.execute(
             select(*cols, ExchangeEntry.deleted_at, ExchangeEntry.disputed_at).where(
-                ExchangeEntry.exchange_id == exchange.id, ExchangeEntry.upstream_id.in_(ids[start : start + LOOKUP_CHUNK])
+                ExchangeEntry.exchange_id == exchange.id,
+                ExchangeEntry.upstream_id.in_(ids[start : start + LOOKUP_CHUNK]),
             )
         ):
             existing[(up_id, st)] = {
@@ -366,7 +369,12 @@ def apply_page(session: Session, exchange: Exchange, page: Page, *, actor: str) 
         }
         inserts.append(row)
         # The same (upstream id, type) twice in one page is one entry.
-        existing[(e.upstream_id, stored)] = {"id": row["id"], "bank_entry_id": None, "deleted": False, "disputed": False}
+        existing[(e.upstream_id, stored)] = {
+            "id": row["id"],
+            "bank_entry_id": None,
+            "deleted": False,
+            "disputed": False,
+        }
         result.added += 1
         if haven_type is None:
             result.unmatched += 1
@@ -393,7 +401,7 @@ def apply_page(session: Session, exchange: Exchange, page: Page, *, actor: str) 
     # 4. provenance rows: one executemany insert and one executemany update per column set. Core
     # statements on the table: the ORM's bulk insert drops None values and splits the batch at
     # every change of key set (md5, pdq, pdna rows alternate), one statement per run.
-    table = ExchangeEntry.__table__
+    table = cast(Table, ExchangeEntry.__table__)
     if inserts:
         session.execute(insert(table), inserts)
     for keys in sorted({tuple(sorted(u)) for u in updates}):

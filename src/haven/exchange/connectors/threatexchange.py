@@ -74,8 +74,8 @@ def graph_error(token: str) -> http.ErrorHook:
     def hook(status: int, headers: httpx.Headers, body: bytes) -> ExchangeError | None:
         try:
             err = json.loads(body).get("error") or {}
-            code = int(err.get("code"))
-        except (ValueError, AttributeError, TypeError):
+            code = int(err["code"])
+        except (ValueError, AttributeError, TypeError, KeyError):
             return None
         kind = str(err.get("type") or "")
         message = str(err.get("message") or "").replace(token, "***")[:300] if token else ""
@@ -175,8 +175,10 @@ class ThreatExchangeConnector:
             "GET", f"{self.base_url}/{self.group}/threat_updates/", params=params, on_error=graph_error(self.token)
         )
         entries, data = parse_updates(body, self.group)
-        paging = data.get("paging") if isinstance(data.get("paging"), dict) else {}
-        after = (paging.get("cursors") or {}).get("after") if isinstance(paging.get("cursors"), dict) else None
+        raw_paging = data.get("paging")
+        paging: dict[str, Any] = raw_paging if isinstance(raw_paging, dict) else {}
+        cursors = paging.get("cursors")
+        after = cursors.get("after") if isinstance(cursors, dict) else None
         if paging.get("next") and isinstance(after, str) and after:
             return Page(entries, {"start_time": start, "stop_time": stop, "after": after}, has_more=True)
         return Page(entries, {"start_time": stop}, has_more=False)
