@@ -259,6 +259,8 @@ def _routes(session: Session, exchange: Exchange) -> dict[str, Route]:
 
 #: Upstream ids looked up per query (one query for any page of the documented sizes).
 LOOKUP_CHUNK = 10_000
+#: Rows per multi-row INSERT (19 columns: under SQLite's 32,766 and PostgreSQL's 65,535 binds).
+INSERT_ROWS = 1_000
 
 
 def apply_page(session: Session, exchange: Exchange, page: Page, *, actor: str) -> Applied:
@@ -398,12 +400,13 @@ def apply_page(session: Session, exchange: Exchange, page: Page, *, actor: str) 
                 by_value[(st, v)] = be_id
         for row, item in items:
             row["bank_entry_id"] = by_value.get((item.signal_type, item.value))
-    # 4. provenance rows: one executemany insert and one executemany update per column set. Core
+    # 4. provenance rows: multi-row INSERT ... VALUES (one statement per 1,000 rows: PostgreSQL
+    # gets one round trip, not one per row) and one executemany update per column set. Core
     # statements on the table: the ORM's bulk insert drops None values and splits the batch at
     # every change of key set (md5, pdq, pdna rows alternate), one statement per run.
     table = cast(Table, ExchangeEntry.__table__)
-    if inserts:
-        session.execute(insert(table), inserts)
+    for start in range(0, len(inserts), INSERT_ROWS):  # one multi-row INSERT ... VALUES per 1,000
+        session.execute(insert(table).values(inserts[start : start + INSERT_ROWS]))
     for keys in sorted({tuple(sorted(u)) for u in updates}):
         rows = [{f"b_{k}": u[k] for k in keys} for u in updates if tuple(sorted(u)) == keys]
         stmt = update(table).where(table.c.id == bindparam("b_id"))
