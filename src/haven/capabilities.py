@@ -12,6 +12,7 @@ from haven.core.capability import Capability
 from haven.cybertip import CAPABILITY as CYBERTIP
 from haven.enforce import CAPABILITY as ENFORCE
 from haven.evidence import CAPABILITY as EVIDENCE
+from haven.exchange import CAPABILITY as EXCHANGE
 from haven.intake import CAPABILITY as INTAKE
 from haven.legal import CAPABILITY as LEGAL
 from haven.review import CAPABILITY as REVIEW
@@ -26,6 +27,7 @@ from haven.youth import CAPABILITY as YOUTH
 CAPABILITIES: tuple[Capability, ...] = (
     INTAKE,
     BANKS,
+    EXCHANGE,
     ACCOUNTS,
     TERMS,
     SCREENING,

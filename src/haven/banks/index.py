@@ -349,13 +349,34 @@ class PDQIndex:
         nq = qs.shape[0]
         if nq == 0:
             return []
+        owners, slots, dists = self.search_flat(qs, radius)
+        bounds = np.searchsorted(owners, np.arange(nq + 1))
+        return [(slots[bounds[i] : bounds[i + 1]], dists[bounds[i] : bounds[i + 1]]) for i in range(nq)]
+
+    def search_flat(self, queries: U64, radius: int) -> tuple[I64, I64, I64]:
+        """`search_many` as three flat arrays (query number, slot, distance), ordered by query then
+        slot: no Python object per query, for callers that scan many queries with few hits
+        (retroaction queries a million past uploads against the new entries)."""
+        qs = np.atleast_2d(np.asarray(queries, dtype=np.uint64)).reshape(-1, 4)
+        nq = qs.shape[0]
+        empty = np.zeros(0, np.int64)
+        if nq == 0:
+            return empty, empty, empty
         plan = _probe_plan(self._layout, min(max(radius, 0), HASH_BITS))
-        if radius < 0 or self._size == 0 or self._indexed == 0 or plan is None:
-            return [self.search(q, radius) for q in qs]
-        starts, lengths = self._ranges(self._query_chunks(qs), plan)
-        totals = lengths.sum(axis=1)
-        if totals.sum() > BRUTE_FORCE_SHARE * self._indexed * nq:
-            return [self.search(q, radius) for q in qs]
+        fallback = radius < 0 or self._size == 0 or self._indexed == 0 or plan is None
+        if not fallback:
+            assert plan is not None
+            starts, lengths = self._ranges(self._query_chunks(qs), plan)
+            totals = lengths.sum(axis=1)
+            fallback = bool(totals.sum() > BRUTE_FORCE_SHARE * self._indexed * nq)
+        if fallback:
+            found = [self.search(q, radius) for q in qs]
+            owners_list = [np.full(len(s), i, dtype=np.int64) for i, (s, _) in enumerate(found)]
+            return (
+                np.concatenate(owners_list) if owners_list else empty,
+                np.concatenate([s for s, _ in found]).astype(np.int64),
+                np.concatenate([d for _, d in found]).astype(np.int64),
+            )
         # Split the batch so each part verifies about BATCH_PAIRS candidate pairs.
         ends = np.cumsum(totals)
         cuts = [0]
@@ -386,9 +407,7 @@ class PDQIndex:
         owners = np.concatenate(owner_parts)
         dists = np.concatenate(dist_parts)
         _, first = np.unique(owners * max(self._size, 1) + slots, return_index=True)
-        slots, owners, dists = slots[first], owners[first], dists[first]
-        bounds = np.searchsorted(owners, np.arange(nq + 1))
-        return [(slots[bounds[i] : bounds[i + 1]], dists[bounds[i] : bounds[i + 1]]) for i in range(nq)]
+        return owners[first], slots[first], dists[first]
 
     # -- persistence -----------------------------------------------------------------------------
 

@@ -30,6 +30,9 @@ SCOPES: dict[str, str] = {
     "reports": "read, draft and submit CyberTipline report cases (acts with the legal role)",
     "evidence": "list evidence objects and legal holds, place and release holds (never decrypt)",
     "legal": "record and follow law-enforcement requests",
+    "exchanges:read": "list hash-sharing exchanges and their state",
+    "exchanges:write": "configure exchanges, fetch now, queue feedback",
+    "exchanges:feed": "read the signed Haven feed published to this partner",
     "admin": "everything",
 }
 

@@ -58,6 +58,8 @@ BANK_ENTRY = _kind("bank_entry", "bank_entries", "one entry (hash) of a bank")
 CONTENT = _kind("content", "content_items", "an uploaded or looked-up content item")
 CONVERSATION = _kind("conversation", "conversations", "a conversation between accounts")
 DECISION = _kind("decision", "enforcement_decisions", "an enforcement decision")
+EXCHANGE = _kind("exchange", "exchanges", "a hash-sharing exchange (NCMEC, StopNCII, ThreatExchange, a Haven feed)")
+EXCHANGE_PARTNER = _kind("exchange_partner", "exchange_partners", "a partner Haven's confirmed hashes are published to")
 EVIDENCE = _kind("evidence", None, "the evidence vault as a whole (an export made outside a legal request)")
 GUARDIANSHIP = _kind("guardianship", "youth_guardianships", "a guardian's link to a teen (parental controls)")
 EVIDENCE_OBJECT = _kind("evidence_object", "evidence_objects", "one sealed object in the evidence vault")
@@ -235,6 +237,95 @@ BANK_ENTRY_ENABLED = declare("bank.entry_enabled", BANK_ENTRY, BankEntryChanged)
 BANK_ENTRY_DISABLED = declare("bank.entry_disabled", BANK_ENTRY, BankEntryChanged)
 BANK_ENTRY_RELEASED = declare("bank.entry_released", BANK_ENTRY, BankEntryChanged)
 BANK_ENTRY_QUARANTINED = declare("bank.entry_quarantined", BANK_ENTRY, BankEntryQuarantined)
+
+
+# --- exchange -----------------------------------------------------------------------------------
+
+
+class ExchangeCreated(Payload):
+    """An exchange was configured: its kind, which upstream list feeds which bank, its trust mode."""
+
+    name: str
+    kind: str
+    lists: dict[str, str]
+    trust_mode: str
+
+
+class ExchangeFetched(Payload):
+    """A fetch ran: pages applied and entries added, updated, deleted (disabled), stored without a
+    matcher (PhotoDNA, ...), without a bank for their list, or skipped (expired feed entries)."""
+
+    pages: int
+    added: int
+    updated: int
+    deleted: int
+    unmatched: int
+    unrouted: int
+    skipped: int
+    complete: bool
+    seconds: float
+
+
+class ExchangeFetchFailed(Payload):
+    """A fetch failed; nothing of the failing page was applied and the checkpoint stayed."""
+
+    code: str
+    message: str
+
+
+class ExchangeRetroMatched(Payload):
+    """A past upload matched an entry that arrived later (retroaction): a review task was opened."""
+
+    entry_id: str
+    bank_id: str
+    signal_type: str
+    distance: int
+    exchange: str | None
+
+
+class ExchangeFeedbackQueued(Payload):
+    """Feedback on an exchange entry was queued for the provider (confirm, overturn, dispute)."""
+
+    entry_id: str
+    sentiment: str
+    decision_id: str | None
+
+
+class ExchangeFeedbackDone(Payload):
+    """Feedback was sent to the provider, or recorded as unsupported by its API."""
+
+    entry_id: str
+    sentiment: str
+    attempts: int
+
+
+class ExchangeEntryDisputed(Payload):
+    """Reviewers overturned matches of an entry as often as the exchange's threshold: the entry is
+    disabled here and reported back as disputed."""
+
+    entry_id: str
+    upstream_id: str
+    overturned: int
+
+
+class ExchangeSharingChanged(Payload):
+    """A staff member turned sharing with a partner on or off (the audit log keeps the reason)."""
+
+    enabled: bool
+    banks: list[str]
+
+
+EXCHANGE_CREATED = declare("exchange.created", EXCHANGE, ExchangeCreated)
+EXCHANGE_ENABLED = declare("exchange.enabled", EXCHANGE, NoData)
+EXCHANGE_DISABLED = declare("exchange.disabled", EXCHANGE, NoData)
+EXCHANGE_FETCHED = declare("exchange.fetched", EXCHANGE, ExchangeFetched)
+EXCHANGE_FETCH_FAILED = declare("exchange.fetch_failed", EXCHANGE, ExchangeFetchFailed)
+EXCHANGE_RETRO_MATCHED = declare("exchange.retro_matched", CONTENT, ExchangeRetroMatched)
+EXCHANGE_FEEDBACK_QUEUED = declare("exchange.feedback_queued", EXCHANGE, ExchangeFeedbackQueued)
+EXCHANGE_FEEDBACK_SENT = declare("exchange.feedback_sent", EXCHANGE, ExchangeFeedbackDone)
+EXCHANGE_FEEDBACK_UNSUPPORTED = declare("exchange.feedback_unsupported", EXCHANGE, ExchangeFeedbackDone)
+EXCHANGE_ENTRY_DISPUTED = declare("exchange.entry_disputed", EXCHANGE, ExchangeEntryDisputed)
+EXCHANGE_SHARING_CHANGED = declare("exchange.sharing_changed", EXCHANGE_PARTNER, ExchangeSharingChanged)
 
 
 # --- content (written only by haven.screening.settle) -------------------------------------------

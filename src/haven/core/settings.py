@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     flood_max_distinct: int = 50
     flood_window_seconds: int = 3600
 
+    # Cross-industry exchange (haven.exchange): entries that arrive are matched against the
+    # hashes of uploads received within this many days (retroaction); 0 turns it off.
+    exchange_retro_days: int = 90
+
     # Quarantine of blocked or held media: AES-256-GCM key, base64 of 32 bytes. When empty in
     # development a key is generated once into var/ so that a local run works; production must set it.
     quarantine_key: SecretStr = SecretStr("")
