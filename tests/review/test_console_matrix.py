@@ -85,6 +85,8 @@ EXPECTED: dict[tuple[str, str], Any] = {
     ("GET", "/console/insights/nudges.csv"): {"admin", "senior"},
     ("GET", "/console/insights/queues.csv"): {"admin", "senior"},
     ("GET", "/console/youth"): {"admin", "senior"},
+    ("GET", "/console/admin/exchanges"): ADMIN,
+    ("POST", "/console/admin/exchanges/{exchange_id}/fetch"): ADMIN,
     ("GET", "/console/decisions/{decision_id}"): {"child_safety_reviewer", "senior", "admin"},  # its decider
     ("GET", "/console/youth/accounts/{account_id}"): {"admin", "senior"},
     ("POST", "/console/youth/accounts/{account_id}/override"): ADMIN,
@@ -246,6 +248,7 @@ def test_every_console_route_checks_roles_on_the_server(
         "delivery_id": dead_id,
         "account_id": "acct-1",
         "decision_id": decision_id,
+        "exchange_id": "no-such-exchange",
     }
 
     def concrete(path: str) -> list[tuple[str, str | None]]:
