@@ -1216,10 +1216,11 @@ class TrainingModuleEdited(Payload):
 
 
 class TrainingCompleted(Payload):
-    """A staff member completed a training module."""
+    """A staff member completed a training module (passing its quiz, when it has one)."""
 
     module: str
     version_id: str | None
+    score: float | None = None
 
 
 class TermsPublished(Payload):
