@@ -17,6 +17,7 @@ from haven.legal import CAPABILITY as LEGAL
 from haven.review import CAPABILITY as REVIEW
 from haven.screening import CAPABILITY as SCREENING
 from haven.staff import CAPABILITY as STAFF
+from haven.streams import CAPABILITY as STREAMS
 from haven.terms import CAPABILITY as TERMS
 
 #: In the order their routes are mounted and their commands listed.
@@ -34,4 +35,5 @@ CAPABILITIES: tuple[Capability, ...] = (
     CONSOLE,
     REVIEW,
     STAFF,
+    STREAMS,
 )
