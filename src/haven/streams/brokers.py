@@ -107,13 +107,22 @@ class Link:
             )(on_record)
 
     async def declare(self, topic: str) -> None:
-        """Make sure the dead-letter topic can receive (RabbitMQ routes only to a declared queue;
-        JetStream's stream is declared with both subjects by `subscribe`)."""
+        """Make sure the topic and its dead-letter topic can receive: RabbitMQ routes only to a
+        declared queue, JetStream stores only subjects of a stream (made here if missing)."""
         if self.scheme.startswith("amqp"):
             from faststream.rabbit import RabbitQueue
 
             await self.broker.declare_queue(RabbitQueue(dlq_topic(topic), durable=True))
             await self.broker.declare_queue(RabbitQueue(topic, durable=True))
+        elif self.scheme == "nats":
+            from nats.js.errors import BadRequestError
+
+            base = _base(topic)
+            js = self.broker.config.connection_state.stream
+            try:
+                await js.add_stream(name=nats_stream(base), subjects=[base, dlq_topic(base)])
+            except BadRequestError:  # exists with another configuration: kept as it is
+                pass
 
     async def publish(self, topic: str, body: Any, headers: dict[str, str] | None = None) -> None:
         if self.scheme == "nats":

@@ -33,10 +33,12 @@ def consume(
     record_kind = get_kind(kind)
     db = database()
     with db.reading() as session:
-        row = session.scalar(
-            select(Integration).where(or_(Integration.id == integration, Integration.name == integration))
-        )
-    if row is None or row.revoked_at is not None:
+        row = session.execute(
+            select(Integration.id, Integration.name, Integration.scopes).where(
+                or_(Integration.id == integration, Integration.name == integration), Integration.revoked_at.is_(None)
+            )
+        ).first()
+    if row is None:
         fail(f"no active integration '{integration}' (haven integration list)")
         return
     if not {"intake", "admin"} & set(row.scopes):
