@@ -44,11 +44,11 @@ def _records(n: int, tag: str) -> tuple[list[tuple[bytes | dict[str, object], No
             )
         )
         if i % 97 == 50:
-            out.append((b"\x00not json", None))
+            out.append((b"\x00not json %d" % i, None))
             out.append(({"message_id": f"{tag}-bad-{i}", "conversation_id": "c", "sender": "s"}, None))
             bad += 2
         if i % 131 == 7:
-            out.append(out[-1] if out[-1][0] != b"\x00not json" else out[0])  # a duplicate publish
+            out.append(out[-3] if bad and i % 97 == 50 else out[-1])  # a duplicate publish of a good record
     return out, bad
 
 
