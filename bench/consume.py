@@ -19,12 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import psycopg  # noqa: E402
-
-from haven.core.db import Database  # noqa: E402
-from haven.core.migrate import upgrade  # noqa: E402
-from haven.core.settings import Settings  # noqa: E402
-from tests.scale.streams_helpers import (  # noqa: E402
+import psycopg
+from tests.scale.streams_helpers import (
     BROKERS,
     Running,
     message_consumer,
@@ -32,7 +28,11 @@ from tests.scale.streams_helpers import (  # noqa: E402
     topic_name,
     wait_until,
 )
-from haven.streams.runner import ConsumeOptions  # noqa: E402
+
+from haven.core.db import Database
+from haven.core.migrate import upgrade
+from haven.core.settings import Settings
+from haven.streams.runner import ConsumeOptions
 
 
 def messages(n: int, tag: str) -> list[tuple[dict[str, object], None]]:
@@ -87,14 +87,18 @@ def main() -> None:
             running.stop()
             assert ok, consumer.counts
             results[broker] = round(args.messages / elapsed, 1)
-            print(f"{broker:9s} {args.database}: {results[broker]:7.1f} messages/s ({args.messages} in {elapsed:.1f} s)")
+            print(
+                f"{broker:9s} {args.database}: {results[broker]:7.1f} messages/s ({args.messages} in {elapsed:.1f} s)"
+            )
     finally:
         db.dispose()
         if args.database == "postgres":
             with psycopg.connect(pg_admin.replace("+psycopg", ""), autocommit=True) as c:
                 c.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (dbname,))
                 c.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
-    print("RESULT " + json.dumps({"messages": args.messages, "database": args.database, "messages_per_second": results}))
+    print(
+        "RESULT " + json.dumps({"messages": args.messages, "database": args.database, "messages_per_second": results})
+    )
 
 
 if __name__ == "__main__":

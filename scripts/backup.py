@@ -52,7 +52,9 @@ def backup(out: Path) -> dict[str, int]:
         dst.close()
         src.close()
     else:
-        subprocess.run(["pg_dump", "--format=custom", "--no-owner", "--file", str(out / "haven.dump"), _libpq(url)], check=True)
+        subprocess.run(
+            ["pg_dump", "--format=custom", "--no-owner", "--file", str(out / "haven.dump"), _libpq(url)], check=True
+        )
     store = storage_for(settings)
     db = Database(url)
     manifest: list[dict[str, str]] = []
@@ -61,15 +63,20 @@ def backup(out: Path) -> dict[str, int]:
             for oid, ref in s.execute(text(f"SELECT id, path FROM {table}")).all():  # noqa: S608 (fixed names)
                 try:
                     blob = store.get(ref)
-                except Exception:  # deleted or destroyed: the row says so, nothing to copy
+                except Exception as exc:  # deleted or destroyed: the row says so, nothing to copy
+                    print(f"skipped {table} {oid}: {exc}", file=sys.stderr)
                     continue
                 key = f"{prefix}/{oid}.bin"
                 (out / key).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
                 (out / key).write_bytes(blob)
                 (out / key).chmod(0o600)
-                manifest.append({"table": table, "id": oid, "key": key, "ref": ref, "sha256": hashlib.sha256(blob).hexdigest()})
+                manifest.append(
+                    {"table": table, "id": oid, "key": key, "ref": ref, "sha256": hashlib.sha256(blob).hexdigest()}
+                )
     db.dispose()
-    (out / "manifest.json").write_text(json.dumps({"database": "sqlite" if url.startswith("sqlite") else "postgresql", "objects": manifest}, indent=1))
+    (out / "manifest.json").write_text(
+        json.dumps({"database": "sqlite" if url.startswith("sqlite") else "postgresql", "objects": manifest}, indent=1)
+    )
     return {"objects": len(manifest)}
 
 
@@ -96,7 +103,10 @@ def restore(src: Path) -> dict[str, int]:
         dst.close()
         dump.close()
     else:
-        subprocess.run(["pg_restore", "--no-owner", "--exit-on-error", "--dbname", _libpq(url), str(src / "haven.dump")], check=True)
+        subprocess.run(
+            ["pg_restore", "--no-owner", "--exit-on-error", "--dbname", _libpq(url), str(src / "haven.dump")],
+            check=True,
+        )
     store = storage_for(settings)
     db = Database(url)
     restored = 0

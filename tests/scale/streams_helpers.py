@@ -91,7 +91,9 @@ def message_consumer(db: Database, settings: Settings, integration_id: str) -> C
     return Consumer(get_kind("message"), StreamContext(settings, db, integration_id))
 
 
-async def _publish_all(url: str, topic: str, records: list[tuple[bytes | dict[str, Any], dict[str, str] | None]]) -> None:
+async def _publish_all(
+    url: str, topic: str, records: list[tuple[bytes | dict[str, Any], dict[str, str] | None]]
+) -> None:
     link = connect(url)
     await link.start()
     await link.declare(topic)

@@ -53,8 +53,15 @@ def test_backup_then_restore_into_an_empty_database_and_bucket(
         "HAVEN_VAR_DIR": str(s3_settings.var_dir),
     }
     out = tmp_path / "backup"
-    _run({**common, "HAVEN_DATABASE_URL": s3_settings.effective_database_url, "HAVEN_STORAGE_URL": s3_settings.storage_url},
-         "backup", str(out))
+    _run(
+        {
+            **common,
+            "HAVEN_DATABASE_URL": s3_settings.effective_database_url,
+            "HAVEN_STORAGE_URL": s3_settings.storage_url,
+        },
+        "backup",
+        str(out),
+    )
     assert (out / "haven.dump").stat().st_size > 0
     assert b"held upload" not in (out / "quarantine" / f"{q.id}.bin").read_bytes()  # ciphertext only
 
@@ -65,8 +72,11 @@ def test_backup_then_restore_into_an_empty_database_and_bucket(
     target_url = PG_URL.rsplit("/", 1)[0] + f"/{name}"
     bucket = s3.bucket(lock=True)
     try:
-        _run({**common, "HAVEN_DATABASE_URL": target_url, "HAVEN_STORAGE_URL": f"s3://{bucket}/restored"},
-             "restore", str(out))
+        _run(
+            {**common, "HAVEN_DATABASE_URL": target_url, "HAVEN_STORAGE_URL": f"s3://{bucket}/restored"},
+            "restore",
+            str(out),
+        )
         restored_settings = s3_settings.model_copy(
             update={"database_url": target_url, "storage_url": f"s3://{bucket}/restored"}
         )
@@ -75,8 +85,17 @@ def test_backup_then_restore_into_an_empty_database_and_bucket(
             with target.session() as s:
                 row = s.get(type(q), q.id)
                 assert row is not None and row.path.startswith(f"s3://{bucket}/restored/")
-                assert quarantine.read(s, restored_settings, q.id, actor="cli:op", purpose="restore check",
-                                       action=quarantine.MACHINE_READ) == b"held upload"
+                assert (
+                    quarantine.read(
+                        s,
+                        restored_settings,
+                        q.id,
+                        actor="cli:op",
+                        purpose="restore check",
+                        action=quarantine.MACHINE_READ,
+                    )
+                    == b"held upload"
+                )
                 rv = Vault.from_settings(restored_settings)
                 assert rv.read(s, ev.id, actor=CLI, purpose="restore check") == b"preserved report file"
                 assert [r["action"] for r in custody_record(s, ev.id)][:2] == ["evidence.store", "evidence.preserved"]

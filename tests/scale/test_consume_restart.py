@@ -61,8 +61,22 @@ def _consume(settings: Settings, topic: str, integration: str) -> subprocess.Pop
         "HAVEN_INLINE_WORKER": "false",
         "HAVEN_LOG_LEVEL": "WARNING",
     }
-    cmd = [sys.executable, "-c", "from haven.cli import app; app()", "consume", "--broker", "nats://127.0.0.1:4222",
-           "--topic", topic, "--integration", integration, "--prefetch", "32", "--ack-wait", "2"]
+    cmd = [
+        sys.executable,
+        "-c",
+        "from haven.cli import app; app()",
+        "consume",
+        "--broker",
+        "nats://127.0.0.1:4222",
+        "--topic",
+        topic,
+        "--integration",
+        integration,
+        "--prefetch",
+        "32",
+        "--ack-wait",
+        "2",
+    ]
     return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 

@@ -38,23 +38,30 @@ def test_quarantine_in_s3_holds_only_ciphertext(db: Database, s3_settings: Setti
     # A swapped object (another object's ciphertext under this key) fails to open.
     with db.session() as s:
         other = quarantine.put(s, s3_settings, content_id="c-2", data=b"other", content_type=None)
-    s3.client().put_object(Bucket=bucket, Key=key, Body=s3.client().get_object(
-        Bucket=bucket, Key=_bucket_key(other.path)[1])["Body"].read())
+    s3.client().put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=s3.client().get_object(Bucket=bucket, Key=_bucket_key(other.path)[1])["Body"].read(),
+    )
     with db.session() as s, pytest.raises(InvalidTag):
         quarantine.read(s, s3_settings, row.id, actor="staff:x", purpose="t", action=quarantine.PREVIEW)
 
 
-def test_rows_on_disk_stay_readable_after_the_switch_to_s3(db: Database, settings: Settings, s3_settings: Settings) -> None:
+def test_rows_on_disk_stay_readable_after_the_switch_to_s3(
+    db: Database, settings: Settings, s3_settings: Settings
+) -> None:
     with db.session() as s:
         row = quarantine.put(s, settings, content_id="c-1", data=b"old bytes", content_type=None)
     assert row.path.startswith(str(settings.var_dir))
     with db.session() as s:
-        assert quarantine.read(s, s3_settings, row.id, actor="staff:x", purpose="t", action=quarantine.MACHINE_READ) == (
-            b"old bytes"
-        )
+        assert quarantine.read(
+            s, s3_settings, row.id, actor="staff:x", purpose="t", action=quarantine.MACHINE_READ
+        ) == (b"old bytes")
 
 
-def test_evidence_is_locked_by_the_store_until_retention_ends(db: Database, s3_settings: Settings, s3: S3Endpoint) -> None:
+def test_evidence_is_locked_by_the_store_until_retention_ends(
+    db: Database, s3_settings: Settings, s3: S3Endpoint
+) -> None:
     vault = Vault.from_settings(s3_settings)
     with db.session() as s:
         obj = vault.put(s, b"preserved", actor=SYSTEM, kind="media", file_name="a.jpg", content_type="image/jpeg")
@@ -105,7 +112,9 @@ def test_compliance_lock_keeps_ciphertext_but_the_key_is_gone(db: Database, s3_s
     assert store.get(obj.path)  # the store kept the ciphertext; nobody holds its key
 
 
-def test_a_bucket_without_object_lock_stores_without_retention(db: Database, settings: Settings, s3: S3Endpoint) -> None:
+def test_a_bucket_without_object_lock_stores_without_retention(
+    db: Database, settings: Settings, s3: S3Endpoint
+) -> None:
     plain = settings.model_copy(update={"storage_url": f"s3://{s3.bucket(lock=False)}", "s3_endpoint_url": s3.url})
     vault = Vault.from_settings(plain)
     with db.session() as s:

@@ -17,7 +17,15 @@ from haven.streams.consumer import Consumer
 from haven.streams.kinds import StreamContext, get_kind
 from haven.streams.runner import ConsumeOptions
 from tests.conftest import make_key
-from tests.scale.streams_helpers import Running, message_consumer, publish, read_topic, require_broker, topic_name, wait_until
+from tests.scale.streams_helpers import (
+    Running,
+    message_consumer,
+    publish,
+    read_topic,
+    require_broker,
+    topic_name,
+    wait_until,
+)
 
 
 def _integration(db: Database) -> str:
@@ -70,7 +78,9 @@ def test_consume_screens_each_message_once_and_dead_letters_bad_records(
     running = Running(url, consumer, ConsumeOptions(topic, prefetch=8, ack_wait=5))
     try:
         publish(url, topic, records)
-        assert wait_until(lambda: sum(consumer.counts.values()) - consumer.counts["retried"] >= len(records), 30), consumer.counts
+        assert wait_until(lambda: sum(consumer.counts.values()) - consumer.counts["retried"] >= len(records), 30), (
+            consumer.counts
+        )
     finally:
         counts = running.stop()
     assert _recorded(db) == {f"m-{i}": 1 for i in range(20)}
@@ -107,8 +117,11 @@ def test_a_retryable_failure_is_redelivered_then_dead_lettered(db: Database, set
             consumer.process(raw)
     assert consumer.process(raw).status == "done" and _recorded(db) == {"m-1": 1}
     assert consumer.process(raw).replayed  # a later redelivery does nothing
-    always = Consumer(replace(kind, handle=lambda *_: (_ for _ in ()).throw(OSError("down"))),
-                      StreamContext(settings, db, integration), max_failures=2)
+    always = Consumer(
+        replace(kind, handle=lambda *_: (_ for _ in ()).throw(OSError("down"))),
+        StreamContext(settings, db, integration),
+        max_failures=2,
+    )
     with pytest.raises(OSError):
         always.process(json.dumps(_message(2)).encode())
     out = always.process(json.dumps(_message(2)).encode())

@@ -47,7 +47,7 @@ class SlowReceiver(http.server.ThreadingHTTPServer):
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("content-length", 0)))
         time.sleep(0.15)
         self.server.received.append(self.headers["Haven-Delivery"])  # type: ignore[attr-defined]
@@ -118,7 +118,7 @@ def test_two_api_processes_and_a_killed_worker_on_postgres_and_s3(
     with db.session() as s:
         configure_endpoint(s, url=f"http://127.0.0.1:{receiver.server_address[1]}/hook", secret="s" * 32, actor="test")
     key = make_key(db, ["intake", "banks:write", "banks:read"])
-    cs_id, secret = make_staff(db, "cs@example.org", ["child_safety_reviewer"])
+    _, secret = make_staff(db, "cs@example.org", ["child_safety_reviewer"])
 
     procs: list[subprocess.Popen[bytes]] = []
     urls = []

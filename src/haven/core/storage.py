@@ -241,7 +241,9 @@ class S3Store:
         pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self._key(prefix))
         for page in pages:
             for o in page.get("Contents", []):
-                yield StoredObject(f"{S3_SCHEME}{self.bucket}/{o['Key']}", o["Key"].rsplit("/", 1)[-1], o["LastModified"])
+                yield StoredObject(
+                    f"{S3_SCHEME}{self.bucket}/{o['Key']}", o["Key"].rsplit("/", 1)[-1], o["LastModified"]
+                )
 
     def owns(self, ref: str) -> bool:
         return ref.startswith(S3_SCHEME)

@@ -2,8 +2,9 @@
 
 AES-256-GCM with a key from settings; the object id is bound as associated data so a file
 cannot be swapped for another object's. The sealed bytes go to the configured store
-(`haven.core.storage`: `var/quarantine/` on disk, or an S3 bucket shared by every API host). The evidence vault takes over from this store for
-reported material. Every read is authorised by the caller and written to the audit log here.
+(`haven.core.storage`: `var/quarantine/` on disk, or an S3 bucket shared by every API host).
+The evidence vault takes over from this store for reported material. Every read is authorised
+by the caller and written to the audit log here.
 """
 
 from __future__ import annotations

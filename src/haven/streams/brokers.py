@@ -1,12 +1,13 @@
 """The four brokers behind one interface, through FastStream: subscribe to a topic as a durable
 consumer group, publish a record, start, stop. The URL's scheme picks the broker:
 
-| scheme | broker | topic is | consumer group | redelivery of unacknowledged records |
-|---|---|---|---|---|
-| `nats://` | NATS JetStream | a subject in stream `HAVEN_<TOPIC>` (made if missing) | durable pull consumer | after `ack_wait` |
-| `amqp://` | RabbitMQ | a durable queue | competing consumers | when the channel closes |
-| `redis://` | Redis Streams | a stream | XREADGROUP group (a new group reads from the start) | XAUTOCLAIM after `ack_wait` idle |
-| `kafka://` | Kafka | a topic | `group_id`, offsets committed after each record | from the last commit |
+- `nats://` NATS JetStream: the topic is a subject of stream `HAVEN_<TOPIC>` (made if missing),
+  read by a durable pull consumer; unacknowledged records are redelivered after `ack_wait`.
+- `amqp://` RabbitMQ: a durable queue with competing consumers; redelivered when the channel closes.
+- `redis://` Redis Streams: an XREADGROUP group (a new group reads from the stream's start);
+  records a dead consumer left pending are claimed (XAUTOCLAIM) after `ack_wait` idle.
+- `kafka://` Kafka: a topic and `group_id`, offsets committed after each record (a new group
+  starts at the earliest offset); redelivered from the last commit.
 
 Back-pressure is the broker's: a consumer holds at most `prefetch` unacknowledged records (pull
 batch, channel prefetch, max records) and handles them one at a time, so a slow database slows
@@ -15,6 +16,7 @@ the reading, not the memory. The dead-letter topic is `<topic>.dlq` on the same 
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -48,8 +50,10 @@ class Link:
     scheme: str
     _groups: list[tuple[str, str]] = field(default_factory=list)
 
-    def subscribe(self, topic: str, group: str, handler: Handler, *, prefetch: int = 64, ack_wait: float = 30.0) -> None:
-        async def on_record(message: StreamMessage[Any] = Context("message")) -> None:  # noqa: B008
+    def subscribe(
+        self, topic: str, group: str, handler: Handler, *, prefetch: int = 64, ack_wait: float = 30.0
+    ) -> None:
+        async def on_record(message: StreamMessage[Any] = Context("message")) -> None:
             await handler(bytes(message.body), {str(k): str(v) for k, v in (message.headers or {}).items()})
 
         # Acknowledged when the handler returns, redelivered when it raises (retryable failures).
@@ -119,10 +123,8 @@ class Link:
 
             base = _base(topic)
             js = self.broker.config.connection_state.stream
-            try:
+            with contextlib.suppress(BadRequestError):  # exists with another configuration: kept as it is
                 await js.add_stream(name=nats_stream(base), subjects=[base, dlq_topic(base)])
-            except BadRequestError:  # exists with another configuration: kept as it is
-                pass
 
     async def publish(self, topic: str, body: Any, headers: dict[str, str] | None = None) -> None:
         if self.scheme == "nats":
@@ -184,7 +186,7 @@ def connect(url: str, *, graceful_timeout: float = 15.0) -> Link:
     elif scheme.startswith("redis"):
         from faststream.redis import RedisBroker
 
-        broker = RedisBroker(url, graceful_timeout=graceful_timeout, logger=None)
+        broker = RedisBroker(url, graceful_timeout=graceful_timeout, logger=None)  # type: ignore[arg-type]
     else:
         from faststream.kafka import KafkaBroker
 

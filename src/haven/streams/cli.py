@@ -11,13 +11,19 @@ from haven.core.cli import console, database, fail, settings
 
 
 def consume(
-    broker: Annotated[str, typer.Option(envvar="HAVEN_CONSUME_BROKER", help="nats://, amqp://, redis:// or kafka:// URL")],
+    broker: Annotated[
+        str, typer.Option(envvar="HAVEN_CONSUME_BROKER", help="nats://, amqp://, redis:// or kafka:// URL")
+    ],
     topic: Annotated[str, typer.Option(help="subject, queue, stream or topic to read; bad records go to TOPIC.dlq")],
     integration: Annotated[str, typer.Option(help="the integration (name or id) the records come from")],
     kind: Annotated[str, typer.Option(help="record kind: message (POST /v1/messages) or hash_lookup")] = "message",
-    group: Annotated[str, typer.Option(help="consumer group / durable name shared by every consumer of the topic")] = "haven",
+    group: Annotated[
+        str, typer.Option(help="consumer group / durable name shared by every consumer of the topic")
+    ] = "haven",
     prefetch: Annotated[int, typer.Option(min=1, max=10_000, help="unacknowledged records held at most")] = 64,
-    ack_wait: Annotated[float, typer.Option(min=1, help="seconds before an unacknowledged record is redelivered")] = 30.0,
+    ack_wait: Annotated[
+        float, typer.Option(min=1, help="seconds before an unacknowledged record is redelivered")
+    ] = 30.0,
 ) -> None:
     """Consume a topic: each record in the REST door's schema, idempotent by its external id,
     acknowledged once committed; invalid records go to the dead-letter topic with their error."""

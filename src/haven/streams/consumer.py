@@ -30,7 +30,7 @@ KEY_HEADER = "Idempotency-Key"
 
 
 @dataclass(frozen=True)
-class Outcome:
+class RecordOutcome:
     """`done`: acknowledge (`replayed` when an earlier delivery already did the work);
     `dead`: publish `error` to the dead-letter topic, then acknowledge."""
 
@@ -48,14 +48,14 @@ class Consumer:
     _failures: dict[str, int] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=lambda: {"done": 0, "replayed": 0, "dead": 0, "retried": 0})
 
-    def process(self, raw: bytes, headers: dict[str, str] | None = None) -> Outcome:
+    def process(self, raw: bytes, headers: dict[str, str] | None = None) -> RecordOutcome:
         """Handle one delivery; raises only for failures the broker should redeliver."""
         headers = headers or {}
         outcome = self._process(raw, headers)
         self.counts["replayed" if outcome.replayed else outcome.status] += 1
         return outcome
 
-    def _process(self, raw: bytes, headers: dict[str, str]) -> Outcome:
+    def _process(self, raw: bytes, headers: dict[str, str]) -> RecordOutcome:
         try:
             obj = json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -76,7 +76,9 @@ class Consumer:
         attempt = None
         if key:
             if not 1 <= len(key) <= idempotency.MAX_KEY:
-                return _dead("invalid_idempotency_key", f"the record's key must be 1 to {idempotency.MAX_KEY} characters")
+                return _dead(
+                    "invalid_idempotency_key", f"the record's key must be 1 to {idempotency.MAX_KEY} characters"
+                )
             attempt = idempotency.Attempt(
                 self.ctx.integration_id,
                 self.kind.route,
@@ -101,16 +103,16 @@ class Consumer:
             self._failures.pop(key, None)
         return outcome
 
-    def _screen(self, body: Any, attempt: idempotency.Attempt | None) -> Outcome:
+    def _screen(self, body: Any, attempt: idempotency.Attempt | None) -> RecordOutcome:
         db = self.ctx.db
         for tries in range(3):
             if (stored := idempotency.replay(db, attempt)) is not None:
-                return Outcome("done", answer=json.loads(bytes(stored.body)), replayed=True)
+                return RecordOutcome("done", answer=json.loads(bytes(stored.body)), replayed=True)
             try:
                 with db.session() as session:
                     answer = self.kind.handle(session, self.ctx, body)
                     idempotency.remember(session, attempt, answer)
-                return Outcome("done", answer=answer)
+                return RecordOutcome("done", answer=answer)
             except IntegrityError:
                 # A twin delivery committed first (its answer is replayed above), or two first
                 # messages raced to create the same row: retried, as the REST door does.
@@ -119,13 +121,13 @@ class Consumer:
         raise AssertionError("unreachable")
 
 
-def _dead(code: str, message: str, **details: Any) -> Outcome:
+def _dead(code: str, message: str, **details: Any) -> RecordOutcome:
     err: dict[str, Any] = {"code": code, "message": message}
     if details.get("details"):
         err["details"] = details["details"]
     if details.get("errors"):
         err["errors"] = details["errors"]
-    return Outcome("dead", error=err)
+    return RecordOutcome("dead", error=err)
 
 
 def dead_letter(raw: bytes, headers: dict[str, str], error: dict[str, Any], kind: str) -> dict[str, Any]:
