@@ -84,6 +84,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--jobs", type=int, default=3000)
     ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--workers", default="1,2,4", help="worker counts, comma-separated")
     args = ap.parse_args()
     admin_url = os.environ.get("PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     admin = admin_url.replace("postgresql+psycopg://", "postgresql://")
@@ -95,7 +96,7 @@ def main() -> None:
     try:
         upgrade(url)
         # Interleaved, so that the shared machine's load falls on both methods alike.
-        for w in (1, 2, 4):
+        for w in [int(x) for x in args.workers.split(",")]:
             for method in ("skip_locked", "conditional"):
                 best = max(run(url, args.jobs, w, method) for _ in range(args.repeats))
                 results.setdefault(method, {})[w] = round(best, 1)
