@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,7 +23,9 @@ from sqlalchemy.orm import Session
 
 from haven.core.ledger import subscribe
 from haven.core.models import Event
-from haven.streams.brokers import Link, connect
+
+if TYPE_CHECKING:  # FastStream is imported only by a process that publishes
+    from haven.streams.brokers import Link
 
 NAME = "streams-publish"
 
@@ -64,6 +66,8 @@ class Publisher:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="haven-stream-publish", daemon=True)
         self._thread.start()
+        from haven.streams.brokers import connect
+
         self.link: Link = connect(url)
         self._run(self.link.start())
 
