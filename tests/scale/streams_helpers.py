@@ -137,3 +137,35 @@ def wait_until(check: Callable[[], bool], timeout: float) -> bool:
             return True
         time.sleep(0.05)
     return check()
+
+
+def cleanup(url: str, topic: str) -> None:
+    """Remove a test's topic and its dead-letter topic from the shared loopback broker."""
+
+    async def main() -> None:
+        link = connect(url, graceful_timeout=2)
+        await link.start()
+        try:
+            if link.scheme == "nats":
+                from haven.streams.brokers import nats_stream
+
+                await link.broker.config.connection_state.stream.delete_stream(nats_stream(topic))
+            elif link.scheme.startswith("amqp"):
+                from faststream.rabbit import RabbitQueue
+
+                for name in (topic, f"{topic}.dlq"):
+                    q = await link.broker.declare_queue(RabbitQueue(name, durable=True))
+                    await q.delete(if_unused=False, if_empty=False)
+            else:
+                import redis.asyncio as aioredis
+
+                client = aioredis.from_url(url)
+                await client.delete(topic, f"{topic}.dlq")
+                await client.aclose()
+        finally:
+            await link.stop()
+
+    try:
+        asyncio.run(main())
+    except Exception as exc:  # a leftover topic is untidy, not a failure of the test
+        print(f"cleanup of {topic} failed: {exc}")

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from haven.classify.models import ConversationMessage
 from haven.core.db import Database
 from haven.core.settings import Settings
-from tests.scale.streams_helpers import publish, read_topic, require_broker, topic_name, wait_until
+from tests.scale.streams_helpers import cleanup, publish, read_topic, require_broker, topic_name, wait_until
 
 N = int(os.environ.get("HAVEN_TEST_STREAM_MESSAGES", "150"))
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -144,3 +144,4 @@ def test_every_message_is_scored_exactly_once_across_a_kill(backend: str, db: Da
     # A record killed after its dead letter was published and before its ack is dead-lettered
     # twice (at-least-once): never a scored message twice.
     assert len({(d["error"]["code"], str(d["record"])) for d in dead}) == bad
+    cleanup(url, topic)

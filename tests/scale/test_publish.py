@@ -16,7 +16,7 @@ from haven.core.models import Event, Job
 from haven.core.settings import Settings
 from haven.streams import publish
 from tests.conftest import make_key
-from tests.scale.streams_helpers import message_consumer, read_topic, require_broker, topic_name
+from tests.scale.streams_helpers import cleanup, message_consumer, read_topic, require_broker, topic_name
 
 
 @pytest.fixture
@@ -59,6 +59,7 @@ def test_events_are_published_to_the_topic_by_the_worker(
     assert len(got) == 1
     assert got[0]["id"] == event.id and got[0]["type"] == "message.received"
     assert got[0]["data"]["message_id"] == "pub-1" and got[0]["subject_id"] == "c-pub"
+    cleanup("redis://127.0.0.1:6379/0", publishing)
 
 
 def test_without_a_url_nothing_is_subscribed(monkeypatch: pytest.MonkeyPatch) -> None:

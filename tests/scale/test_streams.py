@@ -19,6 +19,7 @@ from haven.streams.runner import ConsumeOptions
 from tests.conftest import make_key
 from tests.scale.streams_helpers import (
     Running,
+    cleanup,
     message_consumer,
     publish,
     read_topic,
@@ -97,6 +98,7 @@ def test_consume_screens_each_message_once_and_dead_letters_bad_records(
     bad_schema = next(d for d in dead if d["error"]["code"] == "invalid_record")
     assert "recipients" in bad_schema["error"]["message"] and bad_schema["record"]["sender"] == "x"
     assert next(d for d in dead if d["error"]["code"] == "invalid_json")["record"] == "{not json"
+    cleanup(url, topic)
 
 
 def test_a_retryable_failure_is_redelivered_then_dead_lettered(db: Database, settings: Settings) -> None:
