@@ -19,6 +19,7 @@ from haven.review import CAPABILITY as REVIEW
 from haven.safety import CAPABILITY as SAFETY
 from haven.screening import CAPABILITY as SCREENING
 from haven.staff import CAPABILITY as STAFF
+from haven.streams import CAPABILITY as STREAMS
 from haven.terms import CAPABILITY as TERMS
 from haven.transparency import CAPABILITY as TRANSPARENCY
 from haven.youth import CAPABILITY as YOUTH
@@ -42,4 +43,5 @@ CAPABILITIES: tuple[Capability, ...] = (
     YOUTH,
     TRANSPARENCY,
     SAFETY,
+    STREAMS,
 )
