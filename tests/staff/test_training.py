@@ -21,7 +21,18 @@ T0 = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 def test_modules_ship_in_the_package_and_edits_are_versions(db: Database) -> None:
     with db.session() as s:
         mods = training.list_modules(s)
-        assert [m.slug for m in mods] == ["policy", "legal-duties", "reporting", "wellness"]
+        assert [m.slug for m in mods] == [
+            "policy",
+            "legal-duties",
+            "reporting",
+            "wellness",
+            "legal-requests",
+            "evidence-handling",
+            "financial-review",
+        ]
+        # Each person reads the core and their roles' own modules.
+        assert training.modules_for(["reviewer"]) == ("policy", "legal-duties", "reporting", "wellness")
+        assert training.modules_for(["legal"])[-2:] == ("legal-requests", "evidence-handling")
         assert all(m.version_id is None and m.body.startswith("# ") for m in mods)
         assert "fileViewedByEsp" in training.get_module(s, "legal-duties").body
         with pytest.raises(NotFound):

@@ -295,7 +295,7 @@ def wellness_save(
 @router.get("/training")
 def training_list(request: Request, me: Me) -> Response:
     with _db(request).session() as s:
-        status = training.status(s, me.staff_id)
+        status = training.status(s, me.staff_id, roles=me.roles)
     return render(
         request, "training_list.html", {"status": status, "months": staff_settings().training_refresh_months}, me=me
     )

@@ -23,9 +23,28 @@ from haven.staff.config import StaffSettings, staff_settings
 from haven.staff.models import StaffMember, TrainingCompletion, TrainingModuleVersion
 
 MODULES_DIR = Path(__file__).resolve().parent / "training_modules"
-#: slug -> file, in reading order. All are required for child-safety work.
-MODULES = ("policy", "legal-duties", "reporting", "wellness")
-REQUIRED_FOR_CHILD_SAFETY = MODULES
+#: Modules everyone reads, in reading order; all are required for child-safety work.
+CORE_MODULES = ("policy", "legal-duties", "reporting", "wellness")
+REQUIRED_FOR_CHILD_SAFETY = CORE_MODULES
+#: Modules of one role's work, read by those who hold it (after the core ones).
+ROLE_MODULES: dict[str, tuple[str, ...]] = {
+    "legal": ("legal-requests", "evidence-handling"),
+    "admin": ("evidence-handling",),
+    "senior": ("financial-review",),
+    "child_safety_reviewer": ("financial-review",),
+}
+#: slug -> file, in reading order: the core, then each role's.
+MODULES: tuple[str, ...] = CORE_MODULES + tuple(
+    dict.fromkeys(slug for slugs in ROLE_MODULES.values() for slug in slugs)
+)
+
+
+def modules_for(roles: list[str] | frozenset[str] | set[str] | None) -> tuple[str, ...]:
+    """The modules a person with these roles must read: the core ones and their roles' own."""
+    if roles is None:
+        return MODULES
+    own = {slug for r in roles for slug in ROLE_MODULES.get(r, ())}
+    return tuple(m for m in MODULES if m in CORE_MODULES or m in own)
 
 
 @dataclass
@@ -227,9 +246,14 @@ class ModuleStatus:
 
 
 def status(
-    session: Session, staff_id: str, *, config: StaffSettings | None = None, modules: list[Module] | None = None
+    session: Session,
+    staff_id: str,
+    *,
+    config: StaffSettings | None = None,
+    modules: list[Module] | None = None,
+    roles: list[str] | frozenset[str] | set[str] | None = None,
 ) -> list[ModuleStatus]:
-    """Each module's state for one person."""
+    """Each module's state for one person (with `roles`: only the modules of those roles)."""
     cfg = config or staff_settings()
     period = timedelta(days=round(cfg.training_refresh_months * 365.25 / 12))
     last: dict[str, datetime] = {
@@ -242,7 +266,10 @@ def status(
     }
     t = now()
     out = []
+    wanted = set(modules_for(roles))
     for m in modules or list_modules(session):
+        if m.slug not in wanted:
+            continue
         done = last.get(m.slug)
         if done is not None and done.tzinfo is None:
             from datetime import UTC
@@ -269,7 +296,7 @@ def who_is_due(
     for staff in session.scalars(
         select(StaffMember).where(StaffMember.disabled_at.is_(None)).order_by(StaffMember.email)
     ):
-        st = status(session, staff.id, config=config, modules=modules)
+        st = status(session, staff.id, config=config, modules=modules, roles=staff.roles or [])
         if not all(s.current for s in st):
             rows.append((staff, st))
     return rows
