@@ -115,3 +115,29 @@ def test_small_counts_are_suppressed() -> None:
     # One hidden cell would be recoverable from the total: the next smallest is hidden too.
     out = breakdown({"a": 4, "b": 50, "c": 12}, 10)
     assert out == {"a": "<10", "b": 50, "c": "suppressed"}
+
+
+def test_exchange_signals_and_age_checks_are_counted_from_their_events() -> None:
+    """The figures once "to wire": exchange fetches and feedback, age-assurance results by method."""
+    from haven.transparency.stats import EventRow, Period, compute
+
+    t = datetime(2026, 11, 5, tzinfo=UTC)
+
+    def row(i: int, type_: str, data: dict) -> EventRow:
+        return EventRow(str(i), type_, "x", "x", "system:haven", t, data)
+
+    rows = [
+        row(1, "exchange.fetched", {"added": 40, "updated": 2, "deleted": 3}),
+        row(2, "exchange.fetched", {"added": 10, "updated": 0, "deleted": 0}),
+        row(3, "exchange.feedback_sent", {"sentiment": "confirm"}),
+        row(4, "exchange.entry_disputed", {}),
+        row(5, "age.signal_received", {"method": "id_document"}),
+        row(6, "age.signal_received", {"method": "id_document"}),
+        row(7, "age.signal_received", {"method": "facial_estimation"}),
+    ]
+    figs = compute(rows, Period(datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC))).to_dict()
+    ex = figs["figures"]["exchange_signals"]
+    assert ex["status"] == "ok" and ex["breakdowns"]["received"] == {"added": 50, "deleted": 3, "updated": 2}
+    assert ex["breakdowns"]["feedback"] == {"confirm": 1, "disputed": 1} and ex["total"] == 56
+    age = figs["figures"]["age_assurance_checks"]
+    assert age["total"] == 3 and age["breakdowns"]["age.signal_received"] == {"facial_estimation": 1, "id_document": 2}
