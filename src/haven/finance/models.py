@@ -120,7 +120,7 @@ class Link(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 
-class Restriction(Base):
+class FinanceRestriction(Base):
     """A financial restriction in force on an account: `payouts_frozen` (a payee) or
     `new_payees_limited` (a minor who paid a suspected extorter)."""
 

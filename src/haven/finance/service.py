@@ -27,7 +27,7 @@ from haven.core.ledger import record_event
 from haven.enforce.webhooks import deliver
 from haven.finance import aggregates
 from haven.finance.lists import Lists
-from haven.finance.models import Corridor, Link, Restriction, Transaction
+from haven.finance.models import Corridor, Link, FinanceRestriction, Transaction
 from haven.finance.money import MoneyError, check_country, parse_amount, to_reference_minor
 from haven.finance.rules import FinanceRules
 from haven.finance.schemas import TransactionIn
@@ -98,8 +98,8 @@ def links(session: Session, payer: str, payee: str, lists: Lists) -> tuple[str, 
     for acc, other, kind in rows:
         out.add(kind if other else f"{'payer' if acc == payer else 'payee'}.{kind}")
     for acc, kind in session.execute(
-        select(Restriction.account_id, Restriction.kind).where(
-            Restriction.account_id.in_((payer, payee)), Restriction.status == "active"
+        select(FinanceRestriction.account_id, FinanceRestriction.kind).where(
+            FinanceRestriction.account_id.in_((payer, payee)), FinanceRestriction.status == "active"
         )
     ).all():
         if (acc, kind) in ((payee, "payouts_frozen"), (payer, "new_payees_limited")):
@@ -269,11 +269,11 @@ def sextortion_intervention(settings: FinanceSettings) -> dict[str, Any]:
 
 
 def _restrict(session: Session, account: str, kind: str, tx: Transaction, reason: str, actor: str) -> bool:
-    row = session.get(Restriction, (account, kind))
+    row = session.get(FinanceRestriction, (account, kind))
     if row is not None and row.status == "active":
         return False
     if row is None:
-        row = Restriction(account_id=account, kind=kind)
+        row = FinanceRestriction(account_id=account, kind=kind)
         session.add(row)
     row.status, row.transaction_id, row.reason, row.created_at, row.lifted_at = "active", tx.id, reason, now(), None
     session.flush()

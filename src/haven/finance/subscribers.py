@@ -12,7 +12,7 @@ from haven.core.clock import now
 from haven.core.ledger import record_event, subscribe
 from haven.core.models import Event
 from haven.enforce.webhooks import deliver
-from haven.finance.models import Link, Restriction, Transaction
+from haven.finance.models import Link, FinanceRestriction, Transaction
 
 CSAM_CATEGORIES = frozenset({"csam", "csam_generated"})
 
@@ -102,7 +102,7 @@ def on_review_decision(session: Session, event: Event) -> None:
     for acc, kind, action in [(payee, "payouts_frozen", "account.unfreeze_payouts")] + [
         (p, "new_payees_limited", "account.unlimit_new_payees") for p in sorted(payers)
     ]:
-        row = session.get(Restriction, (acc, kind))
+        row = session.get(FinanceRestriction, (acc, kind))
         if row is None or row.status != "active":
             continue
         row.status, row.lifted_at = "lifted", now()
