@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from haven.core.db import Database
-from haven.finance.models import Pair, FinanceRestriction, Transaction
+from haven.finance.models import FinanceRestriction, Pair, Transaction
 from haven.review.models import ReviewTask
 from tests.conftest import LiveServer, make_key
 from tests.enforce.doubles import receiver
@@ -42,8 +42,13 @@ def test_sextortion_pattern_held_adult_approved_fan_in(server: LiveServer, api_k
         for i, text in enumerate(SEXTORTION, 1):
             r = c.post(
                 "/v1/messages",
-                json={"message_id": f"m{i}", "conversation_id": "conv-s", "sender": "x-1", "recipients": ["kid-14"],
-                      "text": text},
+                json={
+                    "message_id": f"m{i}",
+                    "conversation_id": "conv-s",
+                    "sender": "x-1",
+                    "recipients": ["kid-14"],
+                    "text": text,
+                },
             )
             assert r.status_code == 200
         drain(db)  # the flagged conversation reaches finance's links (and the grooming queue)
@@ -52,30 +57,56 @@ def test_sextortion_pattern_held_adult_approved_fan_in(server: LiveServer, api_k
         for i, amount in enumerate(["50.00", "80.00", "120.00"]):
             r = c.post(
                 "/v1/transactions",
-                json=_tx(f"k{i}", "kid-14", "mule-ng", amount, t0 + timedelta(minutes=10 * i),
-                         payer_country="US", payee_country="NG", method="gift_card"),
+                json=_tx(
+                    f"k{i}",
+                    "kid-14",
+                    "mule-ng",
+                    amount,
+                    t0 + timedelta(minutes=10 * i),
+                    payer_country="US",
+                    payee_country="NG",
+                    method="gift_card",
+                ),
             )
             assert r.status_code == 200, r.text
             outcomes.append(r.json())
         assert outcomes[0]["outcome"] == "approve"
-        assert "minor_payer" in outcomes[0]["indicators"] and "linked:payer.sextortion_target" in outcomes[0]["indicators"]
+        assert (
+            "minor_payer" in outcomes[0]["indicators"] and "linked:payer.sextortion_target" in outcomes[0]["indicators"]
+        )
         assert outcomes[0]["shadow"] and outcomes[0]["shadow"][0]["rule"] == "finance.shadow.minor_first_abroad"
         assert outcomes[1]["outcome"] == "hold" and outcomes[1]["rules"] == ["finance.sextortion.minor_flagged_burst"]
         assert "payee.freeze" in outcomes[1]["actions"]
         assert outcomes[2]["outcome"] == "hold"  # the payee is frozen now
         # The minor may not pay a new payee while the review is open.
-        r = c.post("/v1/transactions", json=_tx("k9", "kid-14", "other-ph", "20.00", t0 + timedelta(minutes=40),
-                                                 payer_country="US", payee_country="PH"))
+        r = c.post(
+            "/v1/transactions",
+            json=_tx(
+                "k9", "kid-14", "other-ph", "20.00", t0 + timedelta(minutes=40), payer_country="US", payee_country="PH"
+            ),
+        )
         assert r.json()["outcome"] == "decline" and r.json()["rules"] == ["finance.restriction.new_payee_limited"]
 
         # An adult paying a friend the same amounts at home is approved.
         for i, amount in enumerate(["50.00", "80.00", "120.00"]):
-            r = c.post("/v1/transactions", json=_tx(f"d{i}", "dad-1", "friend-1", amount, t0 + timedelta(minutes=10 * i),
-                                                     payer_country="US", payee_country="US"))
+            r = c.post(
+                "/v1/transactions",
+                json=_tx(
+                    f"d{i}",
+                    "dad-1",
+                    "friend-1",
+                    amount,
+                    t0 + timedelta(minutes=10 * i),
+                    payer_country="US",
+                    payee_country="US",
+                ),
+            )
             assert r.json()["outcome"] == "approve", r.json()
 
         # A hundred senders paying one payee small sums trips fan-in review (batch form).
-        batch = [_tx(f"f{i}", f"sender-{i}", "collector", "5.00", t0 + timedelta(seconds=i), kind="p2p") for i in range(100)]
+        batch = [
+            _tx(f"f{i}", f"sender-{i}", "collector", "5.00", t0 + timedelta(seconds=i), kind="p2p") for i in range(100)
+        ]
         r = c.post("/v1/transactions/batch", json={"transactions": batch})
         results = r.json()["results"]
         assert [x["outcome"] for x in results[:49]] == ["approve"] * 49
@@ -106,6 +137,7 @@ def test_sextortion_pattern_held_adult_approved_fan_in(server: LiveServer, api_k
 def test_bad_input_and_idempotent_external_id(server: LiveServer, api_key: str, db: Database) -> None:
     now = datetime.now(UTC)
     with server.client(api_key) as c:
+
         def post(**over: object) -> tuple[int, str]:
             body = _tx("b1", "p-1", "q-1", "10.00", now - timedelta(minutes=1), kind="p2p") | over
             r = c.post("/v1/transactions", json=body)

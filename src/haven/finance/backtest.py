@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from haven.accounts.models import Account
-from haven.finance.aggregates import BUCKETS, window_seconds, width
+from haven.finance.aggregates import BUCKETS, width, window_seconds
 from haven.finance.lists import Lists
 from haven.finance.models import Transaction
 from haven.finance.rules import FinanceRules

@@ -27,7 +27,7 @@ from haven.core.ledger import record_event
 from haven.enforce.webhooks import deliver
 from haven.finance import aggregates
 from haven.finance.lists import Lists
-from haven.finance.models import Corridor, Link, FinanceRestriction, Transaction
+from haven.finance.models import Corridor, FinanceRestriction, Link, Transaction
 from haven.finance.money import MoneyError, check_country, parse_amount, to_reference_minor
 from haven.finance.rules import FinanceRules
 from haven.finance.schemas import TransactionIn

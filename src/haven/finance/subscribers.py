@@ -12,7 +12,7 @@ from haven.core.clock import now
 from haven.core.ledger import record_event, subscribe
 from haven.core.models import Event
 from haven.enforce.webhooks import deliver
-from haven.finance.models import Link, FinanceRestriction, Transaction
+from haven.finance.models import FinanceRestriction, Link, Transaction
 
 CSAM_CATEGORIES = frozenset({"csam", "csam_generated"})
 

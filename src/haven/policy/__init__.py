@@ -31,7 +31,7 @@ __all__ = [
     "RuleSet",
     "TransactionView",
     "Verdict",
-    "decide_matches",
     "WindowView",
+    "decide_matches",
     "evaluate",
 ]

@@ -398,7 +398,9 @@ def check(rs: RuleSet) -> list[str]:
                 f"{', '.join(sorted(MESSAGE_ALLOW_ACTIONS))})"
             )
         if r.verdict == "hold" and not (is_message_rule or is_payment_rule):
-            problems.append(f"{where}: hold is a message verdict (or a payment's): it needs a conversation or transaction condition")
+            problems.append(
+                f"{where}: hold is a message verdict (or a payment's): it needs a conversation or transaction condition"
+            )
         if "nudge" in r.actions and not (is_message_rule or is_payment_rule):
             problems.append(
                 f"{where}: nudge needs a conversation condition or a transaction one (nudges go to the minors in it)"
