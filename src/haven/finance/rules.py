@@ -47,7 +47,8 @@ def load(text: str, windows: list[str]) -> FinanceRules:
         missing = _windows_of(r.when) - set(windows)
         if missing:
             problems.append(
-                f"{r.name}: window(s) {', '.join(sorted(missing))} not kept (HAVEN_FINANCE_WINDOWS: {', '.join(windows)})"
+                f"{r.name}: window(s) {', '.join(sorted(missing))} not kept "
+                f"(HAVEN_FINANCE_WINDOWS: {', '.join(windows)})"
             )
     if problems:
         raise RulesError(problems)
