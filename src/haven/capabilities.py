@@ -11,8 +11,8 @@ from haven.console import CAPABILITY as CONSOLE
 from haven.core.capability import Capability
 from haven.cybertip import CAPABILITY as CYBERTIP
 from haven.enforce import CAPABILITY as ENFORCE
-from haven.finance import CAPABILITY as FINANCE
 from haven.evidence import CAPABILITY as EVIDENCE
+from haven.finance import CAPABILITY as FINANCE
 from haven.intake import CAPABILITY as INTAKE
 from haven.legal import CAPABILITY as LEGAL
 from haven.review import CAPABILITY as REVIEW

@@ -12,7 +12,6 @@ from alembic import op
 
 import haven.core.db
 
-
 revision: str = "0910_finance"
 down_revision: str | Sequence[str] | None = "0001_foundation"
 branch_labels: str | Sequence[str] | None = ("finance",)
