@@ -36,8 +36,21 @@ class MemoryAggregates:
         self.pairs: dict[tuple[str, str], dict[str, Any]] = {}
         self.last_by: dict[tuple[str, str], dict[str, datetime]] = defaultdict(dict)
         self.corridors: set[tuple[str, str, str]] = set()
+        self.widths = sorted({width(w) for w in windows})
 
-    def add(self, payer: str, payee: str, amount: int, at: datetime, pc: str | None, qc: str | None) -> dict[str, Any]:
+    def add(
+        self,
+        payer: str,
+        payee: str,
+        amount: int,
+        at: datetime,
+        pc: str | None,
+        qc: str | None,
+        *,
+        answer: bool = True,
+    ) -> dict[str, Any]:
+        """Count one payment; with `answer`, also the features it is screened with (a replay's
+        history before `since`, or the bench's seed, only counts)."""
         t = int(at.timestamp())
         pair = self.pairs.get((payer, payee))
         new_payee = pair is None
@@ -53,11 +66,13 @@ class MemoryAggregates:
         if pc and qc:
             new_corridor = (payer, pc, qc) not in self.corridors
             self.corridors.add((payer, pc, qc))
-        for wd in {width(w) for w in self.windows}:
+        for wd in self.widths:
             for scope, acc, cp in (("o", payer, ""), ("i", payee, ""), ("p", payer, payee)):
                 b = self.buckets[(scope, acc, cp, wd, t // wd)]
                 b[0] += 1
                 b[1] += amount
+        if not answer:
+            return {"new_payee": new_payee, "new_corridor": new_corridor, "escalation": pair["rising"]}
 
         def sums(scope: str, acc: str, cp: str, distinct_key: tuple[str, str] | None) -> dict[str, WindowView]:
             out = {}
@@ -110,8 +125,11 @@ def backtest(
         .execution_options(yield_per=2000)
     )
     for tx in session.scalars(q):
-        f = agg.add(tx.payer, tx.payee, tx.amount_ref_minor, tx.occurred_at, tx.payer_country, tx.payee_country)
-        if tx.occurred_at < since:
+        replay = tx.occurred_at >= since
+        f = agg.add(
+            tx.payer, tx.payee, tx.amount_ref_minor, tx.occurred_at, tx.payer_country, tx.payee_country, answer=replay
+        )
+        if not replay:
             continue
         for acc in (tx.payer, tx.payee):
             if acc not in bands:
