@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -55,7 +56,7 @@ def _ts(db: Database, at: datetime) -> object:
     """A timestamp as UTCDateTime stores it (naive UTC text on SQLite, timestamptz on PostgreSQL)."""
     if db.engine.dialect.name == "postgresql":
         return at
-    return at.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 TX_COLS = [
@@ -170,7 +171,8 @@ def seed(db: Database, n: int, accounts: int, start: datetime) -> dict[str, int]
 
 def recount(db: Database, accounts: set[str], windows: list[str], at: datetime) -> tuple[int, int]:
     """Brute force from finance_transactions: count, total and distinct counterparties per window,
-    compared with what the kept aggregates answer. Returns (checked, mismatches)."""
+    compared with what the request path reads from the kept aggregates
+    (`haven.finance.aggregates.windows_of`). Returns (checked, mismatches)."""
     from haven.finance import aggregates as agg
     from haven.finance.models import Transaction
 
@@ -178,26 +180,31 @@ def recount(db: Database, accounts: set[str], windows: list[str], at: datetime) 
     t = int(at.timestamp())
     with db.session() as s:
         for acc in sorted(accounts):
+            paying, paid, _ = agg.windows_of(s, acc, acc, at, windows)
             for w in windows:
                 wd = agg.width(w)
                 lo = datetime.fromtimestamp((t // wd - agg.BUCKETS + 1) * wd, UTC)
-                for col, scope in ((Transaction.payer, "o"), (Transaction.payee, "i")):
+                lo_d = at - timedelta(seconds=agg.window_seconds(w))
+                for col, other, kept in (
+                    (Transaction.payer, Transaction.payee, paying[w]),
+                    (Transaction.payee, Transaction.payer, paid[w]),
+                ):
                     c, tot = s.execute(
                         select(func.count(), func.coalesce(func.sum(Transaction.amount_ref_minor), 0)).where(
                             col == acc, Transaction.occurred_at >= lo, Transaction.occurred_at <= at
                         )
                     ).one()
-                    kept = agg._sums(s, scope, acc, "", t, [w])[w]
-                    other = Transaction.payee if scope == "o" else Transaction.payer
-                    lo_d = at - timedelta(seconds=agg.window_seconds(w))
                     distinct = s.scalar(
                         select(func.count(func.distinct(other))).where(
                             col == acc, Transaction.occurred_at > lo_d, Transaction.occurred_at <= at
                         )
                     )
-                    kept_d = agg._distinct(s, "payer" if scope == "o" else "payee", acc, at, [w])[w]
                     checked += 1
-                    if (int(c), int(tot), int(distinct or 0)) != (kept[0], kept[1], kept_d):
+                    if (int(c), Decimal(int(tot)) / 100, int(distinct or 0)) != (
+                        kept.count,
+                        kept.total,
+                        kept.counterparties,
+                    ):
                         bad += 1
     return checked, bad
 

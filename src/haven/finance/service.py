@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, insert, or_, select
 from sqlalchemy.orm import Session
 
 from haven.accounts.bands import MINOR_BANDS
@@ -66,12 +66,13 @@ def check(body: TransactionIn, lists: Lists, settings: FinanceSettings, at: date
     return amount, to_reference_minor(amount, body.currency, lists)
 
 
+_STORED = select(Transaction.id, Transaction.fingerprint, Transaction.response).where(
+    Transaction.integration_id == bindparam("integration"), Transaction.external_id == bindparam("external")
+)
+
+
 def stored_answer(session: Session, integration_id: str, body: TransactionIn, fp: str) -> dict[str, Any] | None:
-    row = session.scalar(
-        select(Transaction).where(
-            Transaction.integration_id == integration_id, Transaction.external_id == body.external_id
-        )
-    )
+    row = session.execute(_STORED, {"integration": integration_id, "external": body.external_id}).first()
     if row is None:
         return None
     if row.fingerprint != fp:
@@ -83,28 +84,42 @@ def stored_answer(session: Session, integration_id: str, body: TransactionIn, fp
     return dict(row.response)
 
 
+# Built once: the hot path binds values into statements SQLAlchemy has already compiled.
+_LINKS = select(Link.account_id, Link.other, Link.kind).where(
+    or_(
+        (Link.account_id == bindparam("payer")) & Link.other.in_((bindparam("payee"), "")),
+        (Link.account_id == bindparam("payee")) & Link.other.in_((bindparam("payer"), "")),
+    )
+)
+_RESTRICTIONS = select(FinanceRestriction.account_id, FinanceRestriction.kind).where(
+    FinanceRestriction.account_id.in_((bindparam("payer"), bindparam("payee"))), FinanceRestriction.status == "active"
+)
+_CORRIDORS_TO = select(Corridor.to_country).where(Corridor.account_id == bindparam("payer"))
+_CONTACT = (
+    select(Contact.sender)
+    .where(
+        or_(
+            (Contact.sender == bindparam("payer")) & (Contact.recipient == bindparam("payee")),
+            (Contact.sender == bindparam("payee")) & (Contact.recipient == bindparam("payer")),
+        )
+    )
+    .limit(1)
+)
+_PAYER_LOCK = select(Account.id).where(Account.id == bindparam("payer")).with_for_update()
+_INSERT_TX = insert(Transaction)
+
+
 def links(session: Session, payer: str, payee: str, lists: Lists) -> tuple[str, ...]:
     """What Haven's detectors and restrictions say of the two accounts: pair-level kinds as they
     are (`sextortion_conversation`), account-level ones by role (`payee.bank_hit`)."""
     out: set[str] = set()
-    rows = session.execute(
-        select(Link.account_id, Link.other, Link.kind).where(
-            or_(
-                (Link.account_id == payer) & Link.other.in_((payee, "")),
-                (Link.account_id == payee) & Link.other.in_((payer, "")),
-            )
-        )
-    ).all()
-    for acc, other, kind in rows:
+    ids = {"payer": payer, "payee": payee}
+    for acc, other, kind in session.execute(_LINKS, ids).all():
         out.add(kind if other else f"{'payer' if acc == payer else 'payee'}.{kind}")
-    for acc, kind in session.execute(
-        select(FinanceRestriction.account_id, FinanceRestriction.kind).where(
-            FinanceRestriction.account_id.in_((payer, payee)), FinanceRestriction.status == "active"
-        )
-    ).all():
+    for acc, kind in session.execute(_RESTRICTIONS, ids).all():
         if (acc, kind) in ((payee, "payouts_frozen"), (payer, "new_payees_limited")):
             out.add(f"{'payer' if acc == payer else 'payee'}.{kind}")
-    to = {c for (c,) in session.execute(select(Corridor.to_country).where(Corridor.account_id == payer)).all()}
+    to = set(session.scalars(_CORRIDORS_TO, ids).all())
     for name, codes in lists.country_lists.items():
         if to & codes:
             out.add(f"payer.corridor_{name}")
@@ -112,19 +127,7 @@ def links(session: Session, payer: str, payee: str, lists: Lists) -> tuple[str, 
 
 
 def prior_contact(session: Session, payer: str, payee: str) -> bool:
-    return (
-        session.scalar(
-            select(Contact.sender)
-            .where(
-                or_(
-                    (Contact.sender == payer) & (Contact.recipient == payee),
-                    (Contact.sender == payee) & (Contact.recipient == payer),
-                )
-            )
-            .limit(1)
-        )
-        is not None
-    )
+    return session.scalar(_CONTACT, {"payer": payer, "payee": payee}) is not None
 
 
 def indicators(v: TransactionView) -> list[str]:
@@ -172,7 +175,7 @@ def screen(
         return stored
     accounts = ensure_accounts(session, [body.payer, body.payee])
     # The payer's lock: one payment of an account at a time (new payee, rising run, limits).
-    session.execute(select(Account.id).where(Account.id == body.payer).with_for_update()).first()
+    session.execute(_PAYER_LOCK, {"payer": body.payer}).first()
     feats = aggregates.record(
         session,
         payer=body.payer,
@@ -215,7 +218,7 @@ def screen(
         "actions": sorted(set(decision.actions) - {"review"}),
         "shadow": [{"rule": h.rule, "verdict": h.verdict, "would_decide": h.would_decide} for h in decision.shadow],
     }
-    row = Transaction(
+    values: dict[str, Any] = dict(
         id=tx_id,
         integration_id=integration_id,
         external_id=body.external_id,
@@ -242,10 +245,10 @@ def screen(
         fingerprint=fp,
         response=answer,
     )
-    session.add(row)
-    session.flush()
+    session.execute(_INSERT_TX, values)
     if outcome != "approve" or "review" in decision.actions:
-        act(session, row, view, decision, actor=actor, settings=settings)
+        # Only flagged payments become an object (for the actions and events that name them).
+        act(session, Transaction(**values), view, decision, actor=actor, settings=settings)
     return answer
 
 
