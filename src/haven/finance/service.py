@@ -173,7 +173,9 @@ def screen(
     fp = fingerprint(body)
     if (stored := stored_answer(session, integration_id, body, fp)) is not None:
         return stored
-    accounts = ensure_accounts(session, [body.payer, body.payee])
+    # Sorted: two payments that first name the same two accounts insert them in one order (no
+    # deadlock between their inserts on PostgreSQL).
+    accounts = ensure_accounts(session, sorted([body.payer, body.payee]))
     # The payer's lock: one payment of an account at a time (new payee, rising run, limits).
     session.execute(_PAYER_LOCK, {"payer": body.payer}).first()
     feats = aggregates.record(
