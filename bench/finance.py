@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -310,6 +311,8 @@ def main() -> None:
         "aggregate_mismatches": bad,
     }
     print("RESULT " + json.dumps(res))
+    db.engine.dispose()
+    shutil.rmtree(var, ignore_errors=True)  # the SQLite file of a 1M run is a few GB
     sys.exit(1 if bad else 0)
 
 

@@ -89,11 +89,11 @@ def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Non
 
 
 def _one_line_error(argv: list[str], expected: str) -> None:
-    r = runner.invoke(app, argv)
-    assert r.exit_code == 2, (argv, r.output)
-    assert r.exception is None or isinstance(r.exception, SystemExit)
-    lines = [x for x in r.output.splitlines() if x.strip()]
-    assert len(lines) == 1 and expected in lines[0], (argv, r.output)
+    res = runner.invoke(app, argv)
+    assert res.exit_code == 2, (argv, res.output)
+    assert res.exception is None or isinstance(res.exception, SystemExit)
+    lines = [x for x in res.output.splitlines() if x.strip()]
+    assert len(lines) == 1 and expected in lines[0], (argv, res.output)
 
 
 def test_task_page_money_trail_release_keep_and_sar(
@@ -200,8 +200,8 @@ def test_task_page_money_trail_release_keep_and_sar(
 
     # The confirmed case's SAR/STR support package (FINTRAC), for the minor's account.
     out = tmp_path / "sar"
-    r = runner.invoke(app, ["finance", "sar", f"kid-{q}", "--out", str(out), "--regime", "fintrac"])
-    assert r.exit_code == 0, r.output
+    res = runner.invoke(app, ["finance", "sar", f"kid-{q}", "--out", str(out), "--regime", "fintrac"])
+    assert res.exit_code == 0, res.output
     assert sorted(p.name for p in out.iterdir()) == [
         "manifest.json",
         "package.json",
@@ -276,22 +276,22 @@ def test_backtest_replays_stored_payments(
 
     # The shipped rules change nothing; the shadow rule's matches are reported.
     shipped = _rules(tmp_path, "same")
-    r = runner.invoke(app, ["finance", "backtest", str(shipped), "--since", "1d"])
-    assert r.exit_code == 0, r.output
-    assert "replayed 31 transactions since 1d" in r.output and "outcome changed for 0" in r.output
-    assert "shadow finance.shadow.minor_first_abroad: matched 1, would decide 1" in r.output
+    res = runner.invoke(app, ["finance", "backtest", str(shipped), "--since", "1d"])
+    assert res.exit_code == 0, res.output
+    assert "replayed 31 transactions since 1d" in res.output and "outcome changed for 0" in res.output
+    assert "shadow finance.shadow.minor_first_abroad: matched 1, would decide 1" in res.output
 
     # Fan-in at 20 payers: the 20th to the 30th payer would have been reviewed; the promoted
     # shadow rule reviews the minor's payment.
     tuned = _rules(tmp_path, "tuned", fan_in=20, promote=True)
-    r = runner.invoke(app, ["finance", "backtest", str(tuned), "--since", "1d"])
-    assert r.exit_code == 0, r.output
-    assert "outcome changed for 12" in r.output and "approve -> review: 12" in r.output
-    assert "finance.typology.fan_in: 11" in r.output and "finance.shadow.minor_first_abroad: 1" in r.output
-    assert "e.g. f19: approve (finance.approve) -> review (finance.typology.fan_in)" in r.output
+    res = runner.invoke(app, ["finance", "backtest", str(tuned), "--since", "1d"])
+    assert res.exit_code == 0, res.output
+    assert "outcome changed for 12" in res.output and "approve -> review: 12" in res.output
+    assert "finance.typology.fan_in: 11" in res.output and "finance.shadow.minor_first_abroad: 1" in res.output
+    assert "e.g. f19: approve (finance.approve) -> review (finance.typology.fan_in)" in res.output
     # --since 1h replays only the minor's payment, the older ones still count as its history.
-    r = runner.invoke(app, ["finance", "backtest", str(tuned), "--since", "1h"])
-    assert "replayed 1 transactions since 1h" in r.output and "approve -> review: 1" in r.output
+    res = runner.invoke(app, ["finance", "backtest", str(tuned), "--since", "1h"])
+    assert "replayed 1 transactions since 1h" in res.output and "approve -> review: 1" in res.output
     # Read-only: nothing changed but the audit records of the runs.
     with db.session() as s:
         assert {t.outcome for t in s.scalars(select(Transaction))} == {"approve"}

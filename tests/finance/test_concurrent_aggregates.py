@@ -62,10 +62,10 @@ def test_concurrent_payments_are_counted_exactly_once(server: LiveServer, api_ke
                         answers[str(body["external_id"])].append(r.json())
 
     threads = [threading.Thread(target=run, args=(work[i::THREADS],)) for i in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
     assert errors == []
     # A retry gets the first answer, whichever thread came second.
     assert len(answers) == len(bodies) and all(a[0] == a[1] for a in answers.values())
@@ -89,9 +89,9 @@ def test_concurrent_payments_are_counted_exactly_once(server: LiveServer, api_ke
                     expected = (len(rows), Decimal(sum(x.amount_ref_minor for x in rows)) / 100, len(distinct))
                     assert (kept.count, kept.total, kept.counterparties) == expected, (acc, w, mine)
         for p in s.scalars(select(Pair)):
-            mine = [x for x in txs if (x.payer, x.payee) == (p.payer, p.payee)]
-            assert (p.count, p.total) == (len(mine), sum(x.amount_ref_minor for x in mine))
-            assert p.last_at == max(x.occurred_at for x in mine)
+            of_pair = [x for x in txs if (x.payer, x.payee) == (p.payer, p.payee)]
+            assert (p.count, p.total) == (len(of_pair), sum(x.amount_ref_minor for x in of_pair))
+            assert p.last_at == max(x.occurred_at for x in of_pair)
         assert len(s.scalars(select(Pair)).all()) == len({(x.payer, x.payee) for x in txs})
         for c in s.scalars(select(Corridor)):
             assert c.count == sum(
