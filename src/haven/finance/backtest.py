@@ -23,7 +23,7 @@ from haven.finance.aggregates import BUCKETS, width, window_seconds
 from haven.finance.lists import Lists
 from haven.finance.models import Transaction
 from haven.finance.rules import FinanceRules
-from haven.finance.service import OUTCOMES, links, prior_contact
+from haven.finance.service import OUTCOMES, relations
 from haven.policy import PolicyInput, TransactionView, WindowView, evaluate
 
 
@@ -135,6 +135,7 @@ def backtest(
             if acc not in bands:
                 row = session.get(Account, acc)
                 bands[acc] = row.age_band if row else "unknown"
+        linked, contact = relations(session, tx.payer, tx.payee, lists)
         view = TransactionView(
             kind=tx.kind,
             amount=Decimal(tx.amount_ref_minor) / 100,
@@ -143,11 +144,11 @@ def backtest(
             cross_border=bool(tx.payer_country and tx.payee_country and tx.payer_country != tx.payee_country),
             payee_country_lists=lists.countries_lists(tx.payee_country),
             new_payee=f["new_payee"],
-            prior_contact=prior_contact(session, tx.payer, tx.payee),
+            prior_contact=contact,
             new_corridor=f["new_corridor"],
             memo=lists.memo_categories(tx.memo),
             merchant=lists.merchant_lists(tx.merchant_category, tx.merchant),
-            linked=tuple(k for k in links(session, tx.payer, tx.payee, lists) if k not in restricted),
+            linked=tuple(k for k in linked if k not in restricted),
             payer=f["payer"],
             payee=f["payee"],
             pair=f["pair"],

@@ -15,11 +15,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, insert, or_, select
+from sqlalchemy import bindparam, insert, select, text
 from sqlalchemy.orm import Session
 
 from haven.accounts.bands import MINOR_BANDS
-from haven.accounts.models import Account, Contact
+from haven.accounts.models import Account
 from haven.accounts.service import ensure_accounts
 from haven.core.clock import new_id, now
 from haven.core.errors import Conflict, Invalid
@@ -27,7 +27,7 @@ from haven.core.ledger import record_event
 from haven.enforce.webhooks import deliver
 from haven.finance import aggregates
 from haven.finance.lists import Lists
-from haven.finance.models import Corridor, FinanceRestriction, Link, Transaction
+from haven.finance.models import FinanceRestriction, Link, Transaction
 from haven.finance.money import MoneyError, check_country, parse_amount, to_reference_minor
 from haven.finance.rules import FinanceRules
 from haven.finance.schemas import TransactionIn
@@ -85,49 +85,44 @@ def stored_answer(session: Session, integration_id: str, body: TransactionIn, fp
 
 
 # Built once: the hot path binds values into statements SQLAlchemy has already compiled.
-_LINKS = select(Link.account_id, Link.other, Link.kind).where(
-    or_(
-        (Link.account_id == bindparam("payer")) & Link.other.in_((bindparam("payee"), "")),
-        (Link.account_id == bindparam("payee")) & Link.other.in_((bindparam("payer"), "")),
-    )
-)
-_RESTRICTIONS = select(FinanceRestriction.account_id, FinanceRestriction.kind).where(
-    FinanceRestriction.account_id.in_((bindparam("payer"), bindparam("payee"))), FinanceRestriction.status == "active"
-)
-_CORRIDORS_TO = select(Corridor.to_country).where(Corridor.account_id == bindparam("payer"))
-_CONTACT = (
-    select(Contact.sender)
-    .where(
-        or_(
-            (Contact.sender == bindparam("payer")) & (Contact.recipient == bindparam("payee")),
-            (Contact.sender == bindparam("payee")) & (Contact.recipient == bindparam("payer")),
-        )
-    )
-    .limit(1)
+_RELATIONS = text(
+    # What the detectors linked (per account and per pair), the restrictions in force, the
+    # payer's corridors and whether the two ever messaged: one round trip, index lookups only.
+    "SELECT 'link', account_id, other, kind FROM finance_links WHERE account_id = :payer AND other IN (:payee, '')"
+    " UNION ALL SELECT 'link', account_id, other, kind FROM finance_links"
+    " WHERE account_id = :payee AND other IN (:payer, '')"
+    " UNION ALL SELECT 'restriction', account_id, kind, '' FROM finance_restrictions"
+    " WHERE account_id IN (:payer, :payee) AND status = 'active'"
+    " UNION ALL SELECT 'corridor', to_country, '', '' FROM finance_corridors WHERE account_id = :payer"
+    " UNION ALL SELECT 'contact', '', '', '' WHERE EXISTS (SELECT 1 FROM contacts"
+    " WHERE sender = :payer AND recipient = :payee) OR EXISTS (SELECT 1 FROM contacts"
+    " WHERE sender = :payee AND recipient = :payer)"
 )
 _PAYER_LOCK = select(Account.id).where(Account.id == bindparam("payer")).with_for_update()
 _INSERT_TX = insert(Transaction)
 
 
-def links(session: Session, payer: str, payee: str, lists: Lists) -> tuple[str, ...]:
-    """What Haven's detectors and restrictions say of the two accounts: pair-level kinds as they
-    are (`sextortion_conversation`), account-level ones by role (`payee.bank_hit`)."""
+def relations(session: Session, payer: str, payee: str, lists: Lists) -> tuple[tuple[str, ...], bool]:
+    """What Haven's detectors and restrictions say of the two accounts (`linked`: pair-level kinds
+    as they are, `sextortion_conversation`; account-level ones by role, `payee.bank_hit`), and
+    whether they were in contact before (messages either way)."""
     out: set[str] = set()
-    ids = {"payer": payer, "payee": payee}
-    for acc, other, kind in session.execute(_LINKS, ids).all():
-        out.add(kind if other else f"{'payer' if acc == payer else 'payee'}.{kind}")
-    for acc, kind in session.execute(_RESTRICTIONS, ids).all():
-        if (acc, kind) in ((payee, "payouts_frozen"), (payer, "new_payees_limited")):
-            out.add(f"{'payer' if acc == payer else 'payee'}.{kind}")
-    to = set(session.scalars(_CORRIDORS_TO, ids).all())
+    to: set[str] = set()
+    contact = False
+    for tag, a, b, c in session.execute(_RELATIONS, {"payer": payer, "payee": payee}).all():
+        if tag == "link":
+            out.add(c if b else f"{'payer' if a == payer else 'payee'}.{c}")
+        elif tag == "restriction":
+            if (a, b) in ((payee, "payouts_frozen"), (payer, "new_payees_limited")):
+                out.add(f"{'payer' if a == payer else 'payee'}.{b}")
+        elif tag == "corridor":
+            to.add(a)
+        else:
+            contact = True
     for name, codes in lists.country_lists.items():
         if to & codes:
             out.add(f"payer.corridor_{name}")
-    return tuple(sorted(out))
-
-
-def prior_contact(session: Session, payer: str, payee: str) -> bool:
-    return session.scalar(_CONTACT, {"payer": payer, "payee": payee}) is not None
+    return tuple(sorted(out)), contact
 
 
 def indicators(v: TransactionView) -> list[str]:
@@ -188,6 +183,7 @@ def screen(
         payee_country=body.payee_country,
         windows=rules.windows,
     )
+    linked, contact = relations(session, body.payer, body.payee, lists)
     view = TransactionView(
         kind=body.kind,
         amount=Decimal(ref_minor) / 100,
@@ -196,11 +192,11 @@ def screen(
         cross_border=bool(body.payer_country and body.payee_country and body.payer_country != body.payee_country),
         payee_country_lists=lists.countries_lists(body.payee_country),
         new_payee=feats.new_payee,
-        prior_contact=prior_contact(session, body.payer, body.payee),
+        prior_contact=contact,
         new_corridor=feats.new_corridor,
         memo=lists.memo_categories(body.memo),
         merchant=lists.merchant_lists(body.merchant_category, body.merchant),
-        linked=links(session, body.payer, body.payee, lists),
+        linked=linked,
         payer=feats.payer,
         payee=feats.payee,
         pair=feats.pair,
