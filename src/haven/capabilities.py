@@ -13,6 +13,7 @@ from haven.cybertip import CAPABILITY as CYBERTIP
 from haven.enforce import CAPABILITY as ENFORCE
 from haven.evidence import CAPABILITY as EVIDENCE
 from haven.exchange import CAPABILITY as EXCHANGE
+from haven.finance import CAPABILITY as FINANCE
 from haven.intake import CAPABILITY as INTAKE
 from haven.legal import CAPABILITY as LEGAL
 from haven.review import CAPABILITY as REVIEW
@@ -34,6 +35,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     SCREENING,
     CLASSIFY,
     ENFORCE,
+    FINANCE,
     CYBERTIP,
     EVIDENCE,
     LEGAL,

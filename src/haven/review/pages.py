@@ -37,6 +37,7 @@ from haven.core.web import client_ip
 from haven.enforce import strikes
 from haven.enforce.models import Appeal
 from haven.enforce.notices.models import UserReport
+from haven.finance.review import money_trail_for_review
 from haven.policy.categories import CATEGORIES, MEDIA_CLASSIFICATIONS
 from haven.review.followups import what_followed
 from haven.review.models import ReviewDecision, ReviewTask
@@ -266,6 +267,12 @@ def _conversation(s: Session, request: Request, me: StaffContext, task: ReviewTa
         if consented.get("unrelated"):
             return {"unrelated": True, **consented}
         conversation_id = consented["conversation_id"]
+    elif task.queue == "financial":
+        # The conversation Haven flagged between the same accounts (linked when the payment was
+        # screened): the one subject view of a financial task.
+        if not task.details.get("conversation_id"):
+            return None
+        conversation_id = str(task.details["conversation_id"])
     else:
         found = _attachment_message(s, list(task.content_ids))
         if found is None:
@@ -453,6 +460,18 @@ def task_page(request: Request, me: Rev, task_id: str, reveal: str | None = None
             else []
         )
         conversation = _conversation(s, request, me, task)
+        trail = (
+            money_trail_for_review(
+                s,
+                task.subject_id,
+                [str(t) for t in task.details.get("transaction_ids") or []],
+                actor=me.actor.ref,
+                purpose=CONVERSATION_PURPOSE,
+                source_ip=client_ip(request),
+            )
+            if task.queue == "financial"
+            else None
+        )
         strikes = _strikes(s, task.uploader)
         reports = _reports(s, task)
         appeal = _appeal(s, task)
@@ -474,6 +493,7 @@ def task_page(request: Request, me: Rev, task_id: str, reveal: str | None = None
         "violations": sum(1 for h in history if h.decision == "violation"),
         "automated": automated,
         "conversation": conversation,
+        "trail": trail,
         "strikes": strikes,
         "reports": reports,
         "appeal": appeal,
