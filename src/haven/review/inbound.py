@@ -20,10 +20,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from haven.accounts.bands import MINOR_BANDS
 from haven.core.clock import now
 from haven.core.ledger import record_event, subscribe
-from haven.accounts.bands import MINOR_BANDS
-from haven.core.ledger import subscribe
 from haven.core.models import Event
 from haven.enforce.decisions import find_decision
 from haven.enforce.models import Appeal
@@ -231,6 +230,9 @@ def warn_when_nobody_may_take(session: Session, event: Event) -> None:
             "reason": why,
             "due_at": task.due_at.isoformat() if task.due_at else None,
         },
+    )
+
+
 #: transaction.flagged: a held or declined payment of a minor to a suspected extorter is the most
 #: urgent; other holds high; reviews (fan-in, typologies) medium.
 FINANCIAL_CHILD_CATEGORIES = frozenset({"sextortion", "csam", "grooming", "child_trafficking"})
