@@ -228,7 +228,7 @@ def main() -> None:
 
     from haven.app import create_app
     from haven.core.auth import create_integration
-    from haven.finance.models import Bucket, Transaction
+    from haven.finance.models import Transaction, WindowBucket
     from haven.finance.settings import get_finance_settings
 
     if a.reuse and not a.url:
@@ -247,7 +247,7 @@ def main() -> None:
         with db.session() as s:
             counts = {
                 "transactions": int(s.scalar(select(func.count()).select_from(Transaction)) or 0),
-                "buckets": int(s.scalar(select(func.count()).select_from(Bucket)) or 0),
+                "buckets": int(s.scalar(select(func.count()).select_from(WindowBucket)) or 0),
             }
     else:
         counts = seed(db, a.stored, a.accounts, start)

@@ -154,6 +154,9 @@ class Database:
             try:
                 yield s
             finally:
+                # Rows read here are rendered after the block: detach them first, or the rollback
+                # expires them and the page fails with DetachedInstanceError.
+                s.expunge_all()
                 s.rollback()
 
     def dispose(self) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from haven.core.auth import Principal
 from haven.core.errors import HavenError
 from haven.core.web import require_scope
+from haven.finance import review as _task_panel  # noqa: F401  (registers the money trail on the task page)
 from haven.finance import service
 from haven.finance.lists import lists
 from haven.finance.rules import active

@@ -59,7 +59,7 @@ class Transaction(Base):
     response: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-class Bucket(Base):
+class WindowBucket(Base):
     """Count and total of transactions in one time bucket: scope `o` (an account paying), `i` (an
     account paid) or `p` (a payer to a payee, `counterpart` the payee). Each window W is kept at
     a resolution of W/60 seconds; its aggregate is the sum of the last 60 buckets of that width."""
@@ -106,7 +106,7 @@ class Corridor(Base):
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class Link(Base):
+class DetectorLink(Base):
     """Something Haven's own detectors said about an account (`other` empty) or about two
     accounts together: a flagged grooming or sextortion conversation, a bank hit, a confirmed
     uploader of child sexual abuse material. Written by finance's subscribers from the events."""

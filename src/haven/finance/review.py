@@ -15,6 +15,8 @@ from haven.accounts.bands import MINOR_BANDS
 from haven.accounts.models import Account
 from haven.core.ledger import audit
 from haven.finance.models import FinanceRestriction, Transaction
+from haven.review.models import ReviewTask
+from haven.review.panels import register
 
 #: How many payments of the account the page shows (newest first); the flagged ones always.
 TRAIL_LIMIT = 100
@@ -96,3 +98,18 @@ def money_trail_for_review(
         "bands": bands,
         "truncated": len(rows) >= limit,
     }
+
+
+@register("financial")
+def trail_panel(
+    session: Session, task: ReviewTask, *, actor: str, purpose: str, source_ip: str | None
+) -> dict[str, Any] | None:
+    """The financial task page's money trail (registered with review's task page)."""
+    return money_trail_for_review(
+        session,
+        task.subject_id,
+        [str(t) for t in (task.details or {}).get("transaction_ids") or []],
+        actor=actor,
+        purpose=purpose,
+        source_ip=source_ip,
+    )

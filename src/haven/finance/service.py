@@ -27,7 +27,7 @@ from haven.core.ledger import record_event
 from haven.enforce.webhooks import deliver
 from haven.finance import aggregates
 from haven.finance.lists import Lists
-from haven.finance.models import FinanceRestriction, Link, Transaction
+from haven.finance.models import DetectorLink, FinanceRestriction, Transaction
 from haven.finance.money import MoneyError, check_country, parse_amount, to_reference_minor
 from haven.finance.rules import FinanceRules
 from haven.finance.schemas import TransactionIn
@@ -292,9 +292,9 @@ def _restrict(session: Session, account: str, kind: str, tx: Transaction, reason
 def conversation_links(session: Session, payer: str, payee: str) -> list[str]:
     """Conversations Haven flagged that involve the payer or the payee (for the reviewer)."""
     rows = session.scalars(
-        select(Link.ref).where(
-            Link.account_id.in_((payer, payee)),
-            Link.kind.in_(
+        select(DetectorLink.ref).where(
+            DetectorLink.account_id.in_((payer, payee)),
+            DetectorLink.kind.in_(
                 (
                     "sextortion_conversation",
                     "grooming_conversation",

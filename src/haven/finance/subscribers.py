@@ -12,14 +12,14 @@ from haven.core.clock import now
 from haven.core.ledger import record_event, subscribe
 from haven.core.models import Event
 from haven.enforce.webhooks import deliver
-from haven.finance.models import FinanceRestriction, Link, Transaction
+from haven.finance.models import DetectorLink, FinanceRestriction, Transaction
 
 CSAM_CATEGORIES = frozenset({"csam", "csam_generated"})
 
 
 def _link(session: Session, account: str, other: str, kind: str, ref: str) -> None:
-    if account and session.get(Link, (account, other, kind, ref)) is None:
-        session.add(Link(account_id=account, other=other, kind=kind, ref=ref, created_at=now()))
+    if account and session.get(DetectorLink, (account, other, kind, ref)) is None:
+        session.add(DetectorLink(account_id=account, other=other, kind=kind, ref=ref, created_at=now()))
         session.flush()
 
 

@@ -37,10 +37,10 @@ from haven.core.web import client_ip
 from haven.enforce import strikes
 from haven.enforce.models import Appeal
 from haven.enforce.notices.models import UserReport
-from haven.finance.review import money_trail_for_review
 from haven.policy.categories import CATEGORIES, MEDIA_CLASSIFICATIONS
 from haven.review.followups import what_followed
 from haven.review.models import ReviewDecision, ReviewTask
+from haven.review.panels import panel_for
 from haven.review.queues import ANNOTATIONS, QUEUES, get_queue, may_work_queue
 from haven.review.service import (
     PREVIEW_PURPOSE,
@@ -460,16 +460,10 @@ def task_page(request: Request, me: Rev, task_id: str, reveal: str | None = None
             else []
         )
         conversation = _conversation(s, request, me, task)
+        panel = panel_for(task.queue)  # e.g. finance's money trail for the financial queue
         trail = (
-            money_trail_for_review(
-                s,
-                task.subject_id,
-                [str(t) for t in task.details.get("transaction_ids") or []],
-                actor=me.actor.ref,
-                purpose=CONVERSATION_PURPOSE,
-                source_ip=client_ip(request),
-            )
-            if task.queue == "financial"
+            panel(s, task, actor=me.actor.ref, purpose=CONVERSATION_PURPOSE, source_ip=client_ip(request))
+            if panel is not None
             else None
         )
         strikes = _strikes(s, task.uploader)
