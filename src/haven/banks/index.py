@@ -360,7 +360,7 @@ class PDQIndex:
 
     def search(self, query: U64, radius: int) -> Result:
         """Slots (ascending) and distances of live hashes within `radius` of one query (4 uint64 words)."""
-        bounds, slots, dists = self.search_batch(np.asarray(query, dtype=np.uint64).reshape(1, 4), radius)
+        _, slots, dists = self.search_batch(np.asarray(query, dtype=np.uint64).reshape(1, 4), radius)
         return slots, dists
 
     def search_many(self, queries: U64, radius: int) -> list[Result]:
@@ -373,9 +373,15 @@ class PDQIndex:
         """Every query's hits as flat arrays: query i's slots (ascending) and distances are
         `slots[bounds[i]:bounds[i + 1]]`. Runs the compiled kernel when it is built (without the
         GIL), else NumPy; both give the same answer. `use_kernel` forces one (for tests)."""
+        return self.search_batch_view(self._v, queries, radius, use_kernel=use_kernel)
+
+    @staticmethod
+    def search_batch_view(
+        v: IndexView, queries: U64, radius: int, *, use_kernel: bool | None = None
+    ) -> tuple[I64, I64, I64]:
+        """`search_batch` on a view taken earlier (the matcher reads its tables with the view)."""
         qs = np.ascontiguousarray(np.atleast_2d(np.asarray(queries, dtype=np.uint64)).reshape(-1, 4))
         nq = qs.shape[0]
-        v = self._v
         if nq == 0 or radius < 0 or v.size == 0:
             return np.zeros(nq + 1, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
         radius = min(radius, HASH_BITS)

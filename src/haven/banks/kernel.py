@@ -37,7 +37,8 @@ class Kernel:
     def __init__(self, lib: ctypes.CDLL) -> None:
         fn = lib.haven_pdq_search
         fn.restype = _I64
-        fn.argtypes = [_P, _I64, _P, _I64, _P, _I32, _P, _P, _P, _P, _I64, _P, _P, _P, _I64, _I32, _I64, _P, _P, _P, _I64]
+        fn.argtypes = [_P, _I64, _P, _I64, _P, _I32, _P, _P, _P, _P, _I64, _P, _P, _P, _I64, _I32, _I64]
+        fn.argtypes += [_P, _P, _P, _I64]
         self._fn = fn
 
     def search(

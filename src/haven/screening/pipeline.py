@@ -78,8 +78,19 @@ def match(matcher: Matcher, inp: ScreeningInput, *, min_quality: int) -> list[St
     PDQ suppresses only the perceptual ones (a known false positive of the perceptual hash
     must not hide a byte-identical copy of known material).
     """
-    exact_hits = [h for st, v in inp.exact for h in matcher.match_exact(st, v)]
-    pdq_hits = matcher.match_pdq(list(inp.perceptual)) if inp.perceptual else []
+    return match_many(matcher, [inp], min_quality=min_quality)[0]
+
+
+def match_many(matcher: Matcher, inputs: list[ScreeningInput], *, min_quality: int) -> list[list[StatusHit]]:
+    """`match` for a batch of items: every PDQ variant of every item in one index search."""
+    pdq = matcher.match_pdq_groups([list(inp.perceptual) for inp in inputs])
+    return [
+        _with_status(inp, [h for st, v in inp.exact for h in matcher.match_exact(st, v)], p, min_quality)
+        for inp, p in zip(inputs, pdq, strict=True)
+    ]
+
+
+def _with_status(inp: ScreeningInput, exact_hits: list[Hit], pdq_hits: list[Hit], min_quality: int) -> list[StatusHit]:
     allow_exact = any(h.entry.bank_kind == "allowlist" for h in exact_hits)
     allow_pdq = allow_exact or any(h.entry.bank_kind == "allowlist" for h in pdq_hits)
     low_quality = inp.pdq_quality is not None and inp.pdq_quality < min_quality
@@ -163,17 +174,25 @@ def screen(
     *,
     rules: RuleSet | None = None,
     hits: list[StatusHit] | None = None,
+    decisions: dict[tuple[Any, ...], Decision] | None = None,
 ) -> Screening:
     """Screen one item with the active rules (or `rules`, loaded once for a batch).
 
     `hits` lets a caller match before its transaction starts (the lookup path, which must not
-    hold SQLite's write lock while it matches a thousand hashes).
+    hold SQLite's write lock while it matches a thousand hashes). `decisions`, shared across a
+    batch, evaluates the rules once per distinct pattern of matches: rules are pure, and an item
+    without scores or an uploader is decided by its matches, surface and media kind alone.
     """
     if rules is None:
         rules = active_ruleset(session)
     if hits is None:
         hits = match(matcher, inp, min_quality=settings.pdq_min_quality)
     scores, priority = scores_with_priority(session, settings, inp, has_matches=bool(hits))
+    key: tuple[Any, ...] | None = None
+    if decisions is not None and not scores and not inp.uploader:
+        key = (match_views(hits), inp.surface, inp.media_kind)
+        if (known := decisions.get(key)) is not None:
+            return Screening(inp, hits, scores, priority, known)
     decision = evaluate(
         rules,
         PolicyInput(
@@ -186,4 +205,6 @@ def screen(
         ),
         near_band=NEAR_THRESHOLD_BAND,
     )
+    if key is not None and decisions is not None:
+        decisions[key] = decision
     return Screening(inp, hits, scores, priority, decision)
