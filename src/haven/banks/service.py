@@ -28,6 +28,8 @@ from haven.signals.robust import Robustness, keep_for_level, variant_level
 KINDS = tuple(k.value for k in BankKind)
 PROVENANCES = tuple(p.value for p in Provenance)
 ROBUSTNESS = tuple(r.value for r in Robustness)
+#: Entries per statement of an import (the duplicate check binds one parameter per value).
+IMPORT_BATCH = 5000
 
 
 def bump_counter(session: Session) -> int:
@@ -215,32 +217,27 @@ def add_entries(
     items = check_entries(enumerate(entries, start=1))
     if not items:
         return []
-    existing: set[tuple[str, str]] = set(
-        session.execute(
-            select(BankEntry.signal_type, BankEntry.value).where(
-                BankEntry.bank_id == bank.id,
-                BankEntry.variant_of.is_(None),
-                BankEntry.value.in_({e.value for e in items}),
-            )
-        ).tuples()
-    )
     seq = bump_counter(session)
     stamp = now()
-    rows: list[dict[str, Any]] = []
     new_ids: list[str] = []
-    for pos, e in enumerate(items):
-        if (e.signal_type, e.value) in existing:
-            continue
-        existing.add((e.signal_type, e.value))
-        entry_id = new_id()
-        new_ids.append(entry_id)
-        classification = e.classification or bank.default_classification
-        rows.append(
-            dict(
-                id=entry_id,
+    robustness = bank.robustness or Robustness.strong
+    # In batches: the duplicate check binds at most IMPORT_BATCH values per statement (SQLite
+    # allows 32,766 and PostgreSQL 65,535 parameters), and memory beyond the parsed file stays
+    # bounded by one batch. Rows inserted by earlier batches are in the transaction, so the
+    # check also finds duplicates within the file; all-or-nothing is the caller's transaction.
+    for lo in range(0, len(items), IMPORT_BATCH):
+        batch = items[lo : lo + IMPORT_BATCH]
+        existing = _existing_values(session, bank.id, batch)
+        rows: list[dict[str, Any]] = []
+        for pos, e in enumerate(batch, start=lo):
+            if (e.signal_type, e.value) in existing:
+                continue
+            existing.add((e.signal_type, e.value))
+            entry_id = new_id()
+            new_ids.append(entry_id)
+            classification = e.classification or bank.default_classification
+            common = dict(
                 bank_id=bank.id,
-                signal_type=e.signal_type,
-                value=e.value,
                 classification=classification,
                 source_ref=e.source_ref,
                 added_by=actor,
@@ -248,26 +245,13 @@ def add_entries(
                 enabled=True,
                 change_seq=seq,
             )
-        )
-        for variant, value in keep_for_level((variants or {}).get(pos, []), bank.robustness or Robustness.strong):
-            rows.append(
-                dict(
-                    id=new_id(),
-                    bank_id=bank.id,
-                    signal_type="pdq",
-                    value=value,
-                    classification=classification,
-                    source_ref=e.source_ref,
-                    added_by=actor,
-                    created_at=stamp,
-                    enabled=True,
-                    change_seq=seq,
-                    variant_of=entry_id,
-                    variant=variant,
+            rows.append(dict(id=entry_id, signal_type=e.signal_type, value=e.value, **common))
+            for variant, value in keep_for_level((variants or {}).get(pos, []), robustness):
+                rows.append(
+                    dict(id=new_id(), signal_type="pdq", value=value, variant_of=entry_id, variant=variant, **common)
                 )
-            )
-    for start in range(0, len(rows), 5000):
-        session.execute(insert(BankEntry), rows[start : start + 5000])
+        if rows:
+            session.execute(insert(BankEntry), rows)
     record_event(
         session,
         "bank.entries_added",
@@ -285,6 +269,28 @@ def add_entries(
         details={"count": len(new_ids)},
     )
     return new_ids
+
+
+def _existing_values(session: Session, bank_id: str, batch: list[EntryIn]) -> set[tuple[str, str]]:
+    """(type, value) pairs of the batch already banked in the bank (its own entries, not variants);
+    one statement per signal type, so the (signal_type, value) index serves it."""
+    by_type: dict[str, set[str]] = {}
+    for e in batch:
+        by_type.setdefault(e.signal_type, set()).add(e.value)
+    found: set[tuple[str, str]] = set()
+    for signal_type, values in by_type.items():
+        found.update(
+            (signal_type, v)
+            for v in session.scalars(
+                select(BankEntry.value).where(
+                    BankEntry.signal_type == signal_type,
+                    BankEntry.value.in_(values),
+                    BankEntry.bank_id == bank_id,
+                    BankEntry.variant_of.is_(None),
+                )
+            )
+        )
+    return found
 
 
 def get_entry(session: Session, entry_id: str) -> BankEntry:
