@@ -118,7 +118,9 @@ async def submit_content(
     attempt = idempotency.attempt(request, principal, "content", data, meta.model_dump_json().encode())
     if (stored := await run_in_threadpool(idempotency.replay, db, attempt)) is not None:
         return stored
-    signals = await run_in_threadpool(compute_signals, data, settings, meta.surface, classify=True)
+    signals = await run_in_threadpool(
+        compute_signals, data, settings, meta.surface, classify=True, defer=not settings.classify_inline
+    )
 
     def store() -> ContentResult:
         with db.session() as s:
