@@ -245,13 +245,15 @@ def add_entries(
                 enabled=True,
                 change_seq=seq,
             )
-            rows.append(dict(id=entry_id, signal_type=e.signal_type, value=e.value, **common))
+            rows.append(
+                dict(id=entry_id, signal_type=e.signal_type, value=e.value, variant_of=None, variant=None, **common)
+            )
             for variant, value in keep_for_level((variants or {}).get(pos, []), robustness):
                 rows.append(
                     dict(id=new_id(), signal_type="pdq", value=value, variant_of=entry_id, variant=variant, **common)
                 )
-        if rows:
-            session.execute(insert(BankEntry), rows)
+        if rows:  # Core executemany: no per-row ORM bookkeeping (every row has the same keys)
+            session.execute(insert(BankEntry.__table__), rows)
     record_event(
         session,
         "bank.entries_added",
