@@ -26,6 +26,7 @@ from haven.intake.schemas import (
     MatchOut,
     VerdictOut,
 )
+from haven.screening import deferred
 from haven.screening.signals import compute_signals
 from haven.signals.types import REGISTRY
 
@@ -144,6 +145,12 @@ async def submit_content(
         if (stored := await run_in_threadpool(idempotency.replay, db, attempt)) is None:
             raise
         return stored
+    if signals.classify_deferred and not deferred.defer(
+        db, settings, request.app.state.matcher.matcher, result.id, data
+    ):  # the backlog is full: classify now, as HAVEN_CLASSIFY_INLINE would
+        await run_in_threadpool(
+            deferred.classify_settled, db, settings, request.app.state.matcher.matcher, result.id, data
+        )
     observe_result("content", result.verdict, result.matches)
     if any(m.status == "active" for m in result.matches):
         # Flood protection may just have quarantined an entry: apply it here at once (a cheap

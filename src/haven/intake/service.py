@@ -19,7 +19,6 @@ from haven.core.clock import new_id, now
 from haven.core.settings import Settings
 from haven.intake.schemas import ContentMetadata, ContentResult, Hashes, MatchOut, VerdictOut
 from haven.policy import Verdict
-from haven.screening.deferred import defer_classification
 from haven.screening.models import ContentItem
 from haven.screening.pipeline import ScreeningInput, StatusHit, match_many, screen
 from haven.screening.rulesets import active_ruleset
@@ -100,8 +99,6 @@ def record_content(
         height=img.height if img else None,
     )
     settle(session, settings, item, screening, actor=actor, data=data, content_type=signals.mime)
-    if signals.classify_deferred:
-        defer_classification(session, settings, item, data)
     if signals.video is not None or signals.video_deferred:
         record_video(session, settings, item.id, signals.video, data=data if signals.video_deferred else None)
     hits = screening.hits

@@ -15,7 +15,7 @@ CAPABILITY = Capability(
     name="screening",
     summary="One pipeline from signals to a verdict, and the only writer of verdict events.",
     models=("haven.screening.models",),
-    jobs=("haven.screening.video", "haven.screening.deferred"),
+    jobs=("haven.screening.video",),
     cli=(
         ("hash", "haven.screening.cli:hash_command"),
         ("scan", "haven.screening.cli:scan_command"),

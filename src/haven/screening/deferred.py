@@ -1,78 +1,99 @@
 """Image classifiers after the answer (the default): an upload is answered on its hashes and
-matches, and the worker runs the surface's classifiers and settles again.
+matches, then a background thread of the same process runs the surface's classifiers on the
+bytes it still holds in memory and settles the item again.
 
 Why: classifier scores only ever propose a review (never a block), yet they were most of an
-upload's time (decode to RGB, two ONNX models). The bytes wait encrypted in the quarantine store
-until the job has run (deleted then if the item stays allowed), as for a long video; the verdict
-can only rise (`settle`), and a raised verdict opens its review task through the usual events.
-`HAVEN_CLASSIFY_INLINE=true` keeps them in the request for services that want the scores in
-the answer.
+upload's time (decode to RGB, two ONNX models). The verdict can only rise (`settle`), and a
+raised verdict opens its review task through the usual events; the bytes are quarantined then
+(settle does it for held items), and never written for items that stay allowed.
+
+The backlog is bounded (`MAX_BACKLOG` uploads' bytes per process): past it, an upload is
+classified in its request as with `HAVEN_CLASSIFY_INLINE=true`, so nothing is skipped and memory
+stays bounded. Work still queued when the process stops is lost: those uploads keep the
+verdict they were answered with (their scores would only have proposed a review).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 
-from sqlalchemy.orm import Session
-
+from haven.banks.matcher import Matcher
 from haven.core.db import Database
-from haven.core.jobs import enqueue, handler
-from haven.core.models import Job
-from haven.core.settings import Settings, get_settings
-from haven.screening import quarantine
+from haven.core.settings import Settings
 from haven.screening.models import ContentItem
 from haven.screening.pipeline import screen
 from haven.screening.settle import settle
 from haven.screening.signals import compute_signals
-from haven.screening.video import _matcher, _settings, _url_of
 
 log = logging.getLogger("haven.screening.deferred")
 WORKER_ACTOR = "system:classify"
-JOB = "classify.image"
+MAX_BACKLOG = 64
+
+_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="haven-classify")
+_lock = threading.Lock()
+_pending: set[Future[str]] = set()
 
 
-def defer_classification(session: Session, settings: Settings, item: ContentItem, data: bytes) -> None:
-    """Keep the upload's bytes for the worker (unless a match already quarantined them) and queue
-    its classification, in the upload's transaction."""
-    _settings[_url_of(session)] = settings
-    if item.quarantine_id is None:
-        obj = quarantine.put(session, settings, content_id=item.id, data=data, content_type=item.content_type)
-        item.quarantine_id = obj.id
-    session.flush()
-    enqueue(session, JOB, {"content_id": item.id}, dedupe_key=f"{JOB}:{item.id}")
+def defer(db: Database, settings: Settings, matcher: Matcher, content_id: str, data: bytes) -> bool:
+    """Queue the classification of a settled upload; False when the backlog is full (the caller
+    then classifies in the request)."""
+    with _lock:
+        if len(_pending) >= MAX_BACKLOG:
+            return False
+        future = _executor.submit(_run, db, settings, matcher, content_id, data)
+        _pending.add(future)
+    future.add_done_callback(_done)
+    return True
 
 
-def classify_pending(db: Database, settings: Settings, content_id: str) -> str:
-    """Classify one upload and settle its screening again; returns the final action."""
+def _done(future: Future[str]) -> None:
+    with _lock:
+        _pending.discard(future)
+
+
+def _run(db: Database, settings: Settings, matcher: Matcher, content_id: str, data: bytes) -> str:
+    try:
+        return classify_settled(db, settings, matcher, content_id, data)
+    except Exception:
+        log.exception("deferred classification failed", extra={"content_id": content_id})
+        raise
+
+
+def classify_settled(db: Database, settings: Settings, matcher: Matcher, content_id: str, data: bytes) -> str:
+    """Classify one settled upload and settle its screening again; returns the final action."""
     with db.session() as s:
         item = s.get(ContentItem, content_id)
-        if item is None or item.quarantine_id is None:
+        if item is None:
             return "gone"
-        data = quarantine.read(
-            s,
-            settings,
-            item.quarantine_id,
-            actor=WORKER_ACTOR,
-            purpose="classification",
-            action=quarantine.MACHINE_READ,
-        )
         uploader, recipients, surface = item.uploader, tuple(item.recipients or ()), item.surface
     signals = compute_signals(data, settings, surface, classify=True)
     inp = replace(
         signals.screening_input(settings.pdq_min_quality, uploader=uploader, recipients=recipients, surface=surface),
         analysis="classify",
     )
-    matcher = _matcher(db, settings)
     with db.session() as s:
         item = s.get(ContentItem, content_id)
         if item is None:
             return "gone"
-        settle(s, settings, item, screen(s, settings, matcher, inp), actor=WORKER_ACTOR)
+        settle(
+            s,
+            settings,
+            item,
+            screen(s, settings, matcher, inp),
+            actor=WORKER_ACTOR,
+            data=data,
+            content_type=signals.mime,
+        )
         return item.verdict
 
 
-@handler(JOB)
-def _run(db: Database, job: Job) -> None:
-    settings = _settings.get(db.engine.url.render_as_string(hide_password=False)) or get_settings()
-    classify_pending(db, settings, job.payload["content_id"])
+def drain(timeout: float = 60.0) -> int:
+    """Wait for the queued classifications (tests, shutdown); returns how many were waited for."""
+    with _lock:
+        waiting = list(_pending)
+    for f in waiting:
+        f.exception(timeout=timeout)
+    return len(waiting)
