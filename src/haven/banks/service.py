@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from haven.banks.formats import EntryIn, check_entries
@@ -28,6 +28,7 @@ from haven.signals.robust import Robustness, keep_for_level, variant_level
 KINDS = tuple(k.value for k in BankKind)
 PROVENANCES = tuple(p.value for p in Provenance)
 ROBUSTNESS = tuple(r.value for r in Robustness)
+BANK_ENTRIES: Table = BankEntry.__table__  # type: ignore[assignment]
 #: Entries per statement of an import (the duplicate check binds one parameter per value).
 IMPORT_BATCH = 5000
 
@@ -253,7 +254,7 @@ def add_entries(
                     dict(id=new_id(), signal_type="pdq", value=value, variant_of=entry_id, variant=variant, **common)
                 )
         if rows:  # Core executemany: no per-row ORM bookkeeping (every row has the same keys)
-            session.execute(insert(BankEntry.__table__), rows)
+            session.execute(insert(BANK_ENTRIES), rows)
     record_event(
         session,
         "bank.entries_added",

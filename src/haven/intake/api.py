@@ -175,7 +175,7 @@ def check_hashes(body: LookupRequest) -> tuple[list[tuple[str, str, int | None]]
 
 
 @router.post("/hashes/lookup", response_model=LookupResponse, responses=_IDEMPOTENCY_ERRORS)
-def lookup_hashes(body: LookupRequest, request: Request, principal: Intake) -> LookupResponse | JSONResponse:
+def lookup_hashes(body: LookupRequest, request: Request, principal: Intake) -> Response:
     """Match up to 1,000 hashes computed on the service's side (the media never leaves it).
     `Idempotency-Key` works as on `POST /v1/content`."""
     queries, problems = check_hashes(body)
