@@ -88,3 +88,43 @@ def test_a_failed_import_writes_nothing(db: Database, monkeypatch: pytest.Monkey
 @pytest.mark.skipif(os.environ.get("HAVEN_TEST_LARGE_IMPORT") != "1", reason="minutes per engine: opt in")
 def test_import_a_million_entries_in_one_file(db: Database) -> None:
     assert _import(db, 1_000_000) <= 32_766
+
+
+def test_a_file_streams_through_in_batches(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The import reads one batch ahead of what it writes (bounded memory), and a bad line near
+    the end of a stream still rejects the whole file with every problem listed."""
+    import io
+
+    from haven.banks.formats import rows
+    from haven.core.errors import Invalid
+
+    monkeypatch.setattr(service, "IMPORT_BATCH", 500)
+    values = _values(3000, 3)
+    pulled = {"n": 0}
+    ahead: list[int] = []
+
+    def lines(extra: str = ""):  # type: ignore[no-untyped-def]
+        yield "signal_type,value\n"
+        for v in values:
+            pulled["n"] += 1
+            yield f"pdq,{v}\n"
+        yield from io.StringIO(extra)
+
+    real = service._existing_values
+
+    def spy(session, bank_id, batch):  # type: ignore[no-untyped-def]
+        ahead.append(pulled["n"])
+        return real(session, bank_id, batch)
+
+    monkeypatch.setattr(service, "_existing_values", spy)
+    with db.session() as s:
+        bank = service.create_bank(s, name="stream", kind="known_csam", actor="test")
+        bank_id = bank.id
+        assert len(service.import_rows(s, bank, rows(lines(), "csv"), actor="test")) == 3000
+    assert ahead == [500 * (i + 1) for i in range(6)]  # each batch written before the next is read
+
+    pulled["n"] = 0
+    with pytest.raises(Invalid) as err, db.session() as s:
+        service.import_rows(s, service.get_bank(s, "stream"), rows(lines("pdq,xyz\nmd5,nothex\n"), "csv"), actor="test")
+    assert [p["line"] for p in err.value.details["problems"]] == [3002, 3003]
+    assert _count(db, bank_id) == 3000  # the second import wrote nothing

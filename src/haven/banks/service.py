@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from haven.banks.formats import EntryIn, check_entries
+from haven.banks.formats import EntryIn, check_batches
 from haven.banks.models import CLASSIFICATIONS, Bank, BankEntry, BankKind, DeletedEntry, Match, Provenance
 from haven.banks.runtime import COUNTER
 from haven.core.clock import new_id, now
@@ -215,21 +215,36 @@ def add_entries(
     `variants` maps an entry's position to extra PDQ hashes (crops, bands, rotations) banked
     with it; only those the bank's robustness level keeps are stored.
     """
-    items = check_entries(enumerate(entries, start=1))
-    if not items:
-        return []
-    seq = bump_counter(session)
+    return import_rows(session, bank, enumerate(entries, start=1), actor=actor, variants=variants)
+
+
+def import_rows(
+    session: Session,
+    bank: Bank,
+    rows: Iterable[tuple[int, EntryIn | str]],
+    *,
+    actor: str,
+    variants: dict[int, list[tuple[str, str]]] | None = None,
+) -> list[str]:
+    """Add entries streamed from an import file ((line, entry) rows, `formats.rows`), in batches:
+    memory stays bounded by one batch (plus the new ids returned), and the duplicate check binds
+    at most IMPORT_BATCH values per statement (SQLite allows 32,766 and PostgreSQL 65,535
+    parameters). Rows inserted by earlier batches are in the transaction, so the check also finds
+    duplicates within the file. A bad line anywhere raises after the whole file was read (every
+    problem listed), and the caller's transaction rolls the earlier batches back: all-or-nothing.
+    """
+    seq: int | None = None
     stamp = now()
     new_ids: list[str] = []
+    seen = 0
     robustness = bank.robustness or Robustness.strong
-    # In batches: the duplicate check binds at most IMPORT_BATCH values per statement (SQLite
-    # allows 32,766 and PostgreSQL 65,535 parameters), and memory beyond the parsed file stays
-    # bounded by one batch. Rows inserted by earlier batches are in the transaction, so the
-    # check also finds duplicates within the file; all-or-nothing is the caller's transaction.
-    for lo in range(0, len(items), IMPORT_BATCH):
-        batch = items[lo : lo + IMPORT_BATCH]
+    for batch in check_batches(rows, IMPORT_BATCH):
+        if seq is None:
+            seq = bump_counter(session)
+        lo = seen
+        seen += len(batch)
         existing = _existing_values(session, bank.id, batch)
-        rows: list[dict[str, Any]] = []
+        out: list[dict[str, Any]] = []
         for pos, e in enumerate(batch, start=lo):
             if (e.signal_type, e.value) in existing:
                 continue
@@ -246,22 +261,24 @@ def add_entries(
                 enabled=True,
                 change_seq=seq,
             )
-            rows.append(
+            out.append(
                 dict(id=entry_id, signal_type=e.signal_type, value=e.value, variant_of=None, variant=None, **common)
             )
             for variant, value in keep_for_level((variants or {}).get(pos, []), robustness):
-                rows.append(
+                out.append(
                     dict(id=new_id(), signal_type="pdq", value=value, variant_of=entry_id, variant=variant, **common)
                 )
-        if rows:  # Core executemany: no per-row ORM bookkeeping (every row has the same keys)
-            session.execute(insert(BANK_ENTRIES), rows)
+        if out:  # Core executemany: no per-row ORM bookkeeping (every row has the same keys)
+            session.execute(insert(BANK_ENTRIES), out)
+    if not seen:
+        return []
     record_event(
         session,
         "bank.entries_added",
         subject_type="bank",
         subject_id=bank.id,
         actor=actor,
-        data={"count": len(new_ids), "skipped_duplicates": len(items) - len(new_ids)},
+        data={"count": len(new_ids), "skipped_duplicates": seen - len(new_ids)},
     )
     audit(
         session,
