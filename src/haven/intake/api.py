@@ -27,6 +27,7 @@ from haven.intake.schemas import (
     VerdictOut,
 )
 from haven.screening import deferred
+from haven.screening.pipeline import StatusHit
 from haven.screening.signals import compute_signals
 from haven.signals.types import REGISTRY
 
@@ -123,9 +124,9 @@ async def submit_content(
         compute_signals, data, settings, meta.surface, classify=True, defer=not settings.classify_inline
     )
 
-    def store() -> ContentResult:
+    def store() -> tuple[ContentResult, list[StatusHit]]:
         with db.session() as s:
-            result = service.record_content(
+            result, hits = service.record_content(
                 s,
                 settings,
                 request.app.state.matcher.matcher,
@@ -136,21 +137,19 @@ async def submit_content(
                 meta=meta,
             )
             idempotency.remember(s, attempt, result.model_dump(mode="json"))
-            return result
+            return result, hits
 
     try:
-        result = await run_in_threadpool(store)
+        result, hits = await run_in_threadpool(store)
     except IntegrityError:
         # A concurrent retry with the same key committed first: this one wrote nothing.
         if (stored := await run_in_threadpool(idempotency.replay, db, attempt)) is None:
             raise
         return stored
-    if signals.classify_deferred and not deferred.defer(
-        db, settings, request.app.state.matcher.matcher, result.id, data
-    ):  # the backlog is full: classify now, as HAVEN_CLASSIFY_INLINE would
-        await run_in_threadpool(
-            deferred.classify_settled, db, settings, request.app.state.matcher.matcher, result.id, data
-        )
+    matcher = request.app.state.matcher.matcher
+    if signals.classify_deferred and not deferred.defer(db, settings, matcher, result.id, data, hits):
+        # The backlog is full: classify now, as HAVEN_CLASSIFY_INLINE would.
+        await run_in_threadpool(deferred.classify_settled, db, settings, matcher, result.id, data, hits)
     observe_result("content", result.verdict, result.matches)
     if any(m.status == "active" for m in result.matches):
         # Flood protection may just have quarantined an entry: apply it here at once (a cheap

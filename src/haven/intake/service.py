@@ -66,8 +66,9 @@ def record_content(
     data: bytes,
     signals: Signals,
     meta: ContentMetadata,
-) -> ContentResult:
-    """Screen, settle and store one upload in the caller's transaction."""
+) -> tuple[ContentResult, list[StatusHit]]:
+    """Screen, settle and store one upload in the caller's transaction; returns the answer and
+    the screening's hits (a deferred classification decides on the same matches)."""
     img = signals.image
     touch_account(session, meta.uploader)
     screening = screen(
@@ -102,7 +103,7 @@ def record_content(
     if signals.video is not None or signals.video_deferred:
         record_video(session, settings, item.id, signals.video, data=data if signals.video_deferred else None)
     hits = screening.hits
-    return ContentResult(
+    result = ContentResult(
         id=item.id,
         external_id=meta.external_id,
         media_kind=signals.media_kind,
@@ -117,6 +118,7 @@ def record_content(
         matches=_match_out(hits, _bank_names(session, [h for h, _ in hits])),
         verdict=_verdict_out(screening.decision.verdict),
     )
+    return result, hits
 
 
 def lookup(

@@ -24,7 +24,7 @@ from haven.banks.matcher import Matcher
 from haven.core.db import Database
 from haven.core.settings import Settings
 from haven.screening.models import ContentItem
-from haven.screening.pipeline import screen
+from haven.screening.pipeline import StatusHit, screen
 from haven.screening.settle import settle
 from haven.screening.signals import compute_signals
 
@@ -37,13 +37,16 @@ _lock = threading.Lock()
 _pending: set[Future[str]] = set()
 
 
-def defer(db: Database, settings: Settings, matcher: Matcher, content_id: str, data: bytes) -> bool:
-    """Queue the classification of a settled upload; False when the backlog is full (the caller
-    then classifies in the request)."""
+def defer(
+    db: Database, settings: Settings, matcher: Matcher, content_id: str, data: bytes, hits: list[StatusHit]
+) -> bool:
+    """Queue the classification of a settled upload (`hits`: its screening's, so the rules see the
+    matches the upload was answered with, not a bank changed since); False when the backlog is
+    full (the caller then classifies in the request)."""
     with _lock:
         if len(_pending) >= MAX_BACKLOG:
             return False
-        future = _executor.submit(_run, db, settings, matcher, content_id, data)
+        future = _executor.submit(_run, db, settings, matcher, content_id, data, hits)
         _pending.add(future)
     future.add_done_callback(_done)
     return True
@@ -54,16 +57,21 @@ def _done(future: Future[str]) -> None:
         _pending.discard(future)
 
 
-def _run(db: Database, settings: Settings, matcher: Matcher, content_id: str, data: bytes) -> str:
+def _run(
+    db: Database, settings: Settings, matcher: Matcher, content_id: str, data: bytes, hits: list[StatusHit]
+) -> str:
     try:
-        return classify_settled(db, settings, matcher, content_id, data)
+        return classify_settled(db, settings, matcher, content_id, data, hits)
     except Exception:
         log.exception("deferred classification failed", extra={"content_id": content_id})
         raise
 
 
-def classify_settled(db: Database, settings: Settings, matcher: Matcher, content_id: str, data: bytes) -> str:
-    """Classify one settled upload and settle its screening again; returns the final action."""
+def classify_settled(
+    db: Database, settings: Settings, matcher: Matcher, content_id: str, data: bytes, hits: list[StatusHit]
+) -> str:
+    """Classify one settled upload and settle its screening again on the same hits; returns the
+    final action."""
     with db.session() as s:
         item = s.get(ContentItem, content_id)
         if item is None:
@@ -82,7 +90,7 @@ def classify_settled(db: Database, settings: Settings, matcher: Matcher, content
             s,
             settings,
             item,
-            screen(s, settings, matcher, inp),
+            screen(s, settings, matcher, inp, hits=hits),
             actor=WORKER_ACTOR,
             data=data,
             content_type=signals.mime,
