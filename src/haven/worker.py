@@ -26,8 +26,22 @@ def load_handlers() -> None:
             load(ref)
 
 
+def _resume(db: Database) -> None:
+    from haven.enforce.webhooks import resume_on_start
+
+    try:
+        resume_on_start(db)
+    except Exception:  # a worker must start even if this check fails (the database may be migrating)
+        log.exception("could not resume waiting webhook actions")
+
+
 def run(db: Database, *, once: bool = False) -> int:
     load_handlers()
+    from haven.core import tracing
+    from haven.core.settings import get_settings
+
+    tracing.configure(get_settings().otel_exporter, "haven-worker")
+    _resume(db)
     stopping = threading.Event()
     if not once and threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -47,6 +61,7 @@ class InlineWorker:
 
     def start(self) -> None:
         load_handlers()
+        _resume(self.db)
         self._thread = threading.Thread(target=self._run, name="haven-inline-worker", daemon=True)
         self._thread.start()
 

@@ -271,3 +271,25 @@ def test_pictures_of_things_and_a_parent_in_the_loop() -> None:
         assert "image_request" not in [f.behaviour for f in r.fired], text
     r = _run2([("A", "ya hable con tu madre"), ("A", "estas solo por las tardes?")], tutor)[-1]
     assert "parent_aware" in r.relationship and not r.grooming.warn
+
+
+def test_every_lexicon_class_is_resolved_and_a_name_with_a_digit_works() -> None:
+    """Round 3 found `{spread_1sg}` left in the regex as literal braces (so never matching): names
+    may hold digits, a quantifier such as `{3}` is not a name, and anything left over is an error."""
+    import pytest
+
+    from haven.classify.conversation import lexicon
+
+    classes = {"spread_1sg": "mando|envio", "aud": "todos"}
+    pat = lexicon._compile(["o (?:{spread_1sg}) a (?:{aud})", "\\d{3}"], classes)
+    assert pat.search("o mando a todos") and pat.search("555")
+    with pytest.raises(ValueError):
+        lexicon._compile(["o {Spread-1} a todos"], classes)
+    for lex in lexicon.LEXICONS.values():
+        for name, compiled in lex.patterns.items():
+            assert "{spread" not in compiled.pattern and "{audience" not in compiled.pattern, (lex.language, name)
+    # The Spanish and Portuguese bare first-person threats fire now.
+    es = lexicon.LEXICONS["es"].patterns["threat_share"]
+    pt = lexicon.LEXICONS["pt"].patterns["threat_share"]
+    assert es.search("200 euros antes de las 22 o se lo mando")
+    assert pt.search("200 euros ate a meia noite ou publico online")

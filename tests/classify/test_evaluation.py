@@ -79,26 +79,28 @@ def test_a_missing_held_out_file_is_skipped_with_a_line_and_a_present_one_is_rea
     from haven.classify.evaluation import run
 
     monkeypatch.setenv("HAVEN_VAR_DIR", str(tmp_path))
-    monkeypatch.setitem(run.WRITTEN_FILES, "heldout_v2", "no-such-file-v0.jsonl")
+    monkeypatch.setitem(run.WRITTEN_FILES, "heldout_v4", "no-such-file-v0.jsonl")
     runner = CliRunner()
-    r = runner.invoke(app, ["eval", "--no-images", "--set", "heldout_v2"])
+    r = runner.invoke(app, ["eval", "--no-images", "--set", "heldout_v4"])
     assert r.exit_code == 0 and "skipped" in r.output and "no-such-file-v0.jsonl" in r.output
-    assert "heldout_v2: frozen, unseen" in r.output
+    assert "heldout_v4: frozen, unseen" in r.output
     # A file that exists is read (a stand-in written here, in a temporary folder).
     fake = tmp_path / "stand-in.jsonl"
     fake.write_text(json.dumps(_conv("s-1", "benign", ["see you at practice at 5", "ok coach"], None)) + "\n")
     monkeypatch.setattr(run, "data_path", lambda name: fake)
     both = json.loads(runner.invoke(app, ["eval", "--json", "--no-images", "--set", "heldout"]).output)
-    for name in ("heldout_v1", "heldout_v2"):  # "heldout" is both held-out files, each reported separately
+    for name in ("heldout_v1", "heldout_v2", "heldout_v3", "heldout_v4"):  # every held-out file, each apart
         assert both[name]["conversations"] == 1 and both[name]["all"]["benign"]["n"] == 1
 
 
-def test_held_out_v1_is_labelled_as_seen() -> None:
+def test_held_out_sets_read_while_tuning_are_labelled_as_seen() -> None:
     from haven.classify.evaluation.run import SET_NOTES, set_names
 
     assert SET_NOTES["heldout_v1"].startswith("heldout_v1 (seen during round 2 of tuning: no longer held out)")
-    assert SET_NOTES["heldout_v2"].startswith("heldout_v2: frozen, unseen")
-    assert set_names("heldout") == ("heldout_v1", "heldout_v2")
+    assert SET_NOTES["heldout_v2"].startswith("heldout_v2 (seen during round 3 of tuning: no longer held out)")
+    assert SET_NOTES["heldout_v3"].startswith("heldout_v3 (seen during round 4 of tuning: no longer held out)")
+    assert SET_NOTES["heldout_v4"].startswith("heldout_v4: frozen, unseen")
+    assert set_names("heldout") == ("heldout_v1", "heldout_v2", "heldout_v3", "heldout_v4")
     assert set_names("dev") == ("dev",)
 
 

@@ -1,5 +1,7 @@
 """Loopback doubles for enforcement tests: the service's webhook receiver (verifies Haven's
-signature, honours idempotency keys, can be told to fail) and run-in-a-thread helpers."""
+Standard Webhooks signature with the `standardwebhooks` library, not Haven's code, and the
+deprecated `Haven-Signature` too; honours idempotency keys, can be told to fail) and
+run-in-a-thread helpers."""
 
 from __future__ import annotations
 
@@ -13,11 +15,12 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from standardwebhooks import Webhook, WebhookVerificationError
 
 from haven.enforce import verify
 from tests.conftest import free_port
 
-SECRET = "whsec_test_0123456789abcdef"
+SECRET = "whsec_aGF2ZW4tdGVzdC13ZWJob29rLXNlY3JldC0zMmJ5dGU="  # whsec_ + base64 of 32 bytes
 
 
 @dataclass
@@ -43,7 +46,12 @@ class Receiver:
             key = request.headers.get("idempotency-key", "")
             with self.lock:
                 self.requests.append({"key": key, "action": request.headers.get("haven-action")})
-                if not verify(self.secret, header, body):
+                try:
+                    Webhook(self.secret).verify(body, dict(request.headers))
+                    standard = True
+                except WebhookVerificationError:
+                    standard = False
+                if not standard or not verify(self.secret, header, body):
                     self.bad_signatures += 1
                     return JSONResponse({"error": "bad signature"}, status_code=400)
                 if self.fail_next > 0:

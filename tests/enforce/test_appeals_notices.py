@@ -162,19 +162,14 @@ def test_law_enforcement_hold_delays_the_notice_with_an_audit_record(db: Databas
         assert {"notice_hold.place", "notice_hold.release"} <= audits
 
 
-def test_notices_in_another_locale_fall_back_to_english(db: Database, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_notices_in_another_locale_come_from_its_catalogue(db: Database, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from haven.enforce.settings import get_enforce_settings
 
-    fr = tmp_path / "fr"
-    fr.mkdir()
-    (fr / "messages.yaml").write_text(
-        'subject.statement: "Pourquoi nous avons restreint votre {what}"\nwhat.content: contenu\n'
-        'restriction.content.remove: "Nous avons retiré {count} élément(s) de votre contenu."\n'
+    # The operator's own text template (English, marked with _()): translated by the catalogue.
+    (tmp_path / "statement.txt.j2").write_text(
+        "{{ subject }}\n{{ _('What we did') }}\n{% for r in restrictions %}- {{ r }}\n{% endfor %}{{ puid }}\n"
     )
-    (fr / "statement.txt.j2").write_text(
-        "{{ subject }}\n{% for r in restrictions %}- {{ r }}\n{% endfor %}{{ puid }}\n"
-    )
-    monkeypatch.setenv("HAVEN_NOTICE_LOCALE", "fr")
+    monkeypatch.setenv("HAVEN_NOTICE_LOCALE", "es-ES")
     monkeypatch.setenv("HAVEN_NOTICE_TEMPLATES_DIR", str(tmp_path))
     get_enforce_settings.cache_clear()
     try:
@@ -188,13 +183,21 @@ def test_notices_in_another_locale_fall_back_to_english(db: Database, tmp_path, 
                 actor="staff:a",
             )
             st = s.scalar(select(StatementOfReasons).where(StatementOfReasons.decision_id == d.id))
-            assert st is not None and st.locale == "fr"
-            assert st.subject == "Pourquoi nous avons restreint votre contenu"
-            assert "Nous avons retiré 1 élément(s)" in st.text and st.puid in st.text
-            # No French HTML template: the English one, with the French messages where they exist.
-            assert "<h2>Your options</h2>" in st.html and "Nous avons retiré" in st.html
+            assert st is not None and st.locale == "es"
+            assert st.subject == "Por qué restringimos tu contenido"
+            assert "Qué hicimos" in st.text and "Retiramos 1 elemento(s)" in st.text and st.puid in st.text
+            # The shipped HTML template, in Spanish.
+            assert "<h2>Tus opciones</h2>" in st.html and 'lang="es"' in st.html and "Retiramos" in st.html
             # The Transparency Database fields stay in English.
             assert st.fields["decision_facts"].startswith("A member of our safety team")
+        # A language with no catalogue falls back to English, never to a blank.
+        from haven.enforce import statements
+
+        monkeypatch.setenv("HAVEN_NOTICE_LOCALE", "fr")
+        get_enforce_settings.cache_clear()
+        assert statements.locale() == "en"
+        assert statements.locale("es-MX") == "es"  # an account's own language wins where there is one
+        assert statements.msg("en", "subject.statement", what="x") == "Why we restricted your x"
     finally:
         get_enforce_settings.cache_clear()
 

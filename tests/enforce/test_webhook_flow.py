@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select, update
 
 from haven.accounts.models import Account
@@ -297,3 +298,40 @@ def test_blocked_upload_statement_appeal_and_restore(server: LiveServer, api_key
         with db.session() as s:
             assert all(x.removed_at is not None for x in s.scalars(select(Strike)))
         assert rec.bad_signatures == 0
+
+
+def test_actions_wait_without_attempts_until_an_endpoint_is_configured(
+    server: LiveServer, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 18 item 8: with no endpoint, actions wait in the outbox (no attempt counted, no
+    retries burning towards dead-lettering), the log says why once, and configuring an endpoint
+    sends each of them once."""
+    admin = make_key(db, ["admin"])
+    with db.session() as s:
+        for i in range(3):
+            webhooks.deliver(
+                s,
+                "tos.updated",
+                {"version": str(i)},
+                subject_type="terms",
+                subject_id=str(i),
+                actor="cli",
+                idempotency_key=f"k-wait-{i}",
+            )
+    with caplog.at_level("WARNING", logger="haven.enforce.webhooks"):
+        webhooks._told_no_endpoint.clear()
+        drain(db)
+        drain(db)
+    told = [r for r in caplog.records if "no endpoint is configured" in r.getMessage()]
+    assert len(told) == 1
+    assert not [r for r in caplog.records if r.getMessage() == "webhook delivery failed"]
+    with db.session() as s:
+        rows = s.scalars(select(Delivery).order_by(Delivery.idempotency_key)).all()
+        assert [(r.status, r.attempts, r.last_error) for r in rows] == [("pending", 0, "no_endpoint")] * 3
+    with receiver() as rec, server.client(admin) as a:
+        configure(a, rec)
+        drain(db)
+        assert sorted(e["idempotency_key"] for e in rec.executed) == ["k-wait-0", "k-wait-1", "k-wait-2"]
+        assert len(rec.requests) == 3  # each once
+    with db.session() as s:
+        assert {(r.status, r.attempts) for r in s.scalars(select(Delivery))} == {("delivered", 1)}

@@ -55,12 +55,22 @@ def test_blocked_upload_appeal_upheld_by_another_reviewer_in_the_console(
         first = ConsoleClient(server.url)
         first.sign_in("first@example.org", PASSWORD, a_secret)
         confirm_task = _task_id(first.post("/console/queues/known_material/next"))
+        # Zero tolerance already acted; the page says so, and what the decision does about it.
+        page = first.get(f"/console/tasks/{confirm_task}").text
+        done = re.search(r'<p class="notice" role="status" id="automated-action">(.*?)</p>', page, re.S)
+        assert done is not None and "known_material.block" in done.group(1)
+        assert "account terminate" in done.group(1) and "confirms it, or reverses it" in done.group(1)
         r = first.post(
             f"/console/tasks/{confirm_task}/decide",
             {"decision": "violation", "category": "csam", "classification": "A1", "then": "queue"},
         )
         assert r.status_code == 303, r.text
+        # The next page links to what followed the decision.
+        assert "?decided=" in r.headers["location"]
         drain(db)
+        followed = first.get("/console/decisions/" + r.headers["location"].split("decided=")[1])
+        assert followed.status_code == 200 and 'id="followups"' in followed.text
+        assert "hash(es) added to local_confirmed" in followed.text
         assert len(rec.executed) == 3  # confirming changes nothing on the service
 
         # The user appeals over HTTP; the appeal becomes a task in the appeals queue.

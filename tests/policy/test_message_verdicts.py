@@ -1,7 +1,8 @@
 """Messages get a verdict from the rules engine: `POST /v1/messages` answers allow, hold or block
 with the rule that decided; flagging, nudges and preservation are the rule's actions; shadow
 rules are observed on messages and can be promoted; and a custom rule can hold an unconnected
-adult's first message to a minor (the hook for the youth capability)."""
+adult's first message to a minor ahead of the shipped youth rule, which holds every message of
+an unconnected adult to a minor (docs/youth.md)."""
 
 from __future__ import annotations
 
@@ -114,7 +115,7 @@ HOLD_FIRST_CONTACT = """
     actions: [review]
     reason: "first message from an unconnected adult to a minor; held until a person looks"
 
-  - name: no_match.allow
+  - name: youth.unconnected_adult_warning
 """
 
 
@@ -123,7 +124,7 @@ def test_a_custom_rule_holds_an_unconnected_adults_first_message_to_a_minor(
 ) -> None:
     rules = default_rules_text().replace('version: "2026.1"', 'version: "2026.4"')
     with db.session() as s:
-        install(s, rules.replace("\n  - name: no_match.allow\n", HOLD_FIRST_CONTACT, 1), actor="cli")
+        install(s, rules.replace("\n  - name: youth.unconnected_adult_warning\n", HOLD_FIRST_CONTACT, 1), actor="cli")
     with server.client(api_key) as c:
         c.put("/v1/accounts/man-1", json={"age_band": "adult"})
         c.put("/v1/accounts/kid-1", json={"age_band": "13_15"})
@@ -134,7 +135,8 @@ def test_a_custom_rule_holds_an_unconnected_adults_first_message_to_a_minor(
         body = {"conversation_id": "c-3", "sender": "mum-1", "recipients": ["kid-1"], "text": "hi", "connected": True}
         known = c.post("/v1/messages", json=body).json()
     assert (first["verdict"]["action"], first["verdict"]["rule"]) == ("hold", "youth.first_contact_hold")
-    assert second["verdict"]["action"] == "allow"  # no longer a first contact
+    # No longer a first contact: the shipped rule holds it (still no connection), without a flag.
+    assert (second["verdict"]["action"], second["verdict"]["rule"]) == ("hold", "youth.unconnected_adult_to_minor")
     assert adults["verdict"]["action"] == "allow" and known["verdict"]["action"] == "allow"
     flagged = _events(db, "conversation.flagged", "c-1")
     assert [(e.data["family"], e.data["action"]) for e in flagged] == [("grooming", "hold")]

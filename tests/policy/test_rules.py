@@ -187,7 +187,7 @@ def test_install_promote_and_decide_with_the_database(db: Database) -> None:
 def test_cli_check_and_test(tmp_path: Path) -> None:
     runner = CliRunner()
     ok = runner.invoke(app, ["policy", "check", str(DEFAULTS / "rules.yaml")])
-    assert ok.exit_code == 0 and "10 rules ok (1 in shadow mode: conversation.sextortion_hold)" in ok.output
+    assert ok.exit_code == 0 and "12 rules ok (1 in shadow mode: conversation.sextortion_hold)" in ok.output
     broken = tmp_path / "rules.yaml"
     text = default_rules_text()
     start = text.index("  - name: classifier.review")
@@ -197,7 +197,7 @@ def test_cli_check_and_test(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["policy", "check", str(broken)])
     assert bad.exit_code == 2 and "never suspend or terminate" in " ".join(bad.output.split())
     passed = runner.invoke(app, ["policy", "test", str(DEFAULTS / "rules-examples.yaml")])
-    assert passed.exit_code == 0 and "14 passed, 0 failed" in passed.output
+    assert passed.exit_code == 0 and "18 passed, 0 failed" in passed.output
     wrong = tmp_path / "examples.yaml"
     wrong.write_text(
         f"rules: {DEFAULTS / 'rules.yaml'}\ncases:\n  - name: wrong\n    input: {{}}\n    expect: {{action: block}}\n"

@@ -78,6 +78,19 @@ EXPECTED: dict[tuple[str, str], Any] = {
     ("POST", "/console/tasks/{task_id}/release"): CS,
     ("GET", "/console/admin/staff"): ADMIN,
     ("POST", "/console/admin/staff"): ADMIN,
+    ("GET", "/console/insights"): {"admin", "senior"},
+    ("GET", "/console/insights/rule-quality.csv"): {"admin", "senior"},
+    ("GET", "/console/insights/classifier-quality.csv"): {"admin", "senior"},
+    ("GET", "/console/insights/exposure.csv"): {"admin", "senior"},
+    ("GET", "/console/insights/nudges.csv"): {"admin", "senior"},
+    ("GET", "/console/insights/queues.csv"): {"admin", "senior"},
+    ("GET", "/console/youth"): {"admin", "senior"},
+    ("GET", "/console/admin/exchanges"): ADMIN,
+    ("POST", "/console/admin/exchanges/{exchange_id}/fetch"): ADMIN,
+    ("GET", "/console/decisions/{decision_id}"): {"child_safety_reviewer", "senior", "admin"},  # its decider
+    ("GET", "/console/youth/accounts/{account_id}"): {"admin", "senior"},
+    ("POST", "/console/youth/accounts/{account_id}/override"): ADMIN,
+    ("POST", "/console/youth/accounts/{account_id}/purge"): ADMIN,
     ("POST", "/console/admin/staff/{staff_id}/roles"): ADMIN,
     ("POST", "/console/admin/staff/{staff_id}/reset"): ADMIN,
     ("POST", "/console/admin/staff/{staff_id}/disable"): ADMIN,
@@ -149,6 +162,8 @@ def _form(path: str, role: str) -> dict[str, Any]:
         "/console/legal/{request_id}/produce": {"include": ["subscriber"], "purpose": "matrix test"},
         "/console/evidence/holds": {"scope": "account", "target": "acct-1", "reason": f"placed by {role}"},
         "/console/evidence/holds/{hold_id}/release": {"reason": "matrix test"},
+        "/console/youth/accounts/{account_id}/override": {"age_band": "13_15", "reason": f"matrix test by {role}"},
+        "/console/youth/accounts/{account_id}/purge": {"reason": f"matrix test by {role}"},
     }
     return forms.get(path, {})
 
@@ -204,6 +219,21 @@ def test_every_console_route_checks_roles_on_the_server(
         task = claim_next(s, reviewer(db, ids["child_safety_reviewer"][0]), "known_material")
         assert task is not None and task.content_ids == [flagged["id"]]
     case_id, request_id, object_id, hold_id = _reporting_objects(db, settings)
+    from haven.core.clock import new_id
+    from haven.review.models import ReviewDecision
+
+    with db.session() as s:  # a decision by the child-safety reviewer: theirs to look back at
+        earlier = ReviewDecision(
+            id=new_id(),
+            task_id=new_id(),
+            queue="known_material",
+            subject_type="content",
+            subject_id="c-old",
+            decision="no_violation",
+            reviewer=ids["child_safety_reviewer"][0],
+        )
+        s.add(earlier)
+        decision_id = earlier.id
     params = {
         "case_id": case_id,
         "request_id": request_id,
@@ -216,6 +246,9 @@ def test_every_console_route_checks_roles_on_the_server(
         "task_id": task.id,
         "content_id": flagged["id"],
         "delivery_id": dead_id,
+        "account_id": "acct-1",
+        "decision_id": decision_id,
+        "exchange_id": "no-such-exchange",
     }
 
     def concrete(path: str) -> list[tuple[str, str | None]]:

@@ -24,6 +24,7 @@ def test_first_sign_in_enrols_totp_and_session_works(server: LiveServer, db: Dat
     assert r.status_code == 200 and "Choose a password" in r.text
     r = c.post(f"/console/setup/{token}", {"password": PASSWORD, "confirm": PASSWORD})
     assert r.status_code == 200 and "Password set" in r.text
+    assert 'role="status" id="login-notice">Password set' in r.text  # a success, not styled as an error
     assert c.get(f"/console/setup/{token}").status_code == 404  # the link worked once
     # CSRF: a login form post without the token is refused.
     r = c.post("/console/login", {"email": "new@example.org", "password": PASSWORD, "csrf_token": "forged"})
@@ -78,3 +79,13 @@ def test_recovery_code_signs_in_and_lockout_shows(server: LiveServer, db: Databa
         assert bad.post("/console/login", {"email": "rc@example.org", "password": "not my password"}).status_code == 401
     r = bad.post("/console/login", {"email": "rc@example.org", "password": PASSWORD})
     assert r.status_code == 403 and "try again in" in r.text
+
+
+def test_a_refused_page_keeps_the_navigation(server: LiveServer, db: Database) -> None:
+    """Issue 18 item 10: a 403 is a page of the console, with the person's own menu on it."""
+    _id, secret = make_staff(db, "plain@example.org", ["reviewer"])
+    c = ConsoleClient(server.url)
+    c.sign_in("plain@example.org", PASSWORD, secret)
+    r = c.get("/console/admin/staff")
+    assert r.status_code == 403
+    assert '<nav aria-label="Main">' in r.text and "/console/admin/staff" not in r.text.split("</nav>")[0]

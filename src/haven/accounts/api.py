@@ -34,7 +34,7 @@ def put_account(account_id: AccountId, body: AccountIn, principal: Accounts, req
     """Set the account's declared age band; it feeds relationship signals and priorities."""
     with request.app.state.db.session() as session:  # committed before the answer
         acc = set_age_band(session, account_id, body.age_band, actor=principal.actor)
-        return {"id": acc.id, "age_band": acc.age_band, "state": acc.state}
+        return {"id": acc.id, "age_band": acc.age_band, "age_source": acc.age_source, "state": acc.state}
 
 
 @router.post("/accounts/{account_id}/blocks", status_code=201)

@@ -23,6 +23,9 @@ class Account(Base):
     id: Mapped[str] = mapped_column(String(200), primary_key=True)
     age_band: Mapped[str] = mapped_column(String(16), default="unknown")
     state: Mapped[str] = mapped_column(String(24), default="active")
+    #: Where `age_band` comes from: "declared" by the service, or "assured" by the youth
+    #: capability from age signals (a later declaration never overrides an assured band).
+    age_source: Mapped[str] = mapped_column(String(16), default="declared", server_default="declared")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
 

@@ -31,16 +31,20 @@ def touch_account(session: Session, account_id: str | None) -> None:
         session.flush()
 
 
-def set_age_band(session: Session, account_id: str, age_band: str, *, actor: str) -> Account:
-    """Set an account's declared age band (the age-assurance work will add assured bands)."""
+def set_age_band(session: Session, account_id: str, age_band: str, *, actor: str, source: str = "declared") -> Account:
+    """Set an account's age band: `declared` by the service, or `assured` (the youth capability,
+    from age signals). A declaration never overrides an assured band: the event still tells of
+    it (youth keeps it as a self-declaration signal, which may ask for re-assurance)."""
     if age_band not in AGE_BANDS:
         raise Invalid(f"age_band must be one of {', '.join(AGE_BANDS)}", code="invalid_age_band")
     acc = session.get(Account, account_id)
     old = acc.age_band if acc else None
     if acc is None:
-        acc = Account(id=account_id, age_band=age_band)
+        acc = Account(id=account_id, age_band=age_band, age_source=source)
         session.add(acc)
-    acc.age_band = age_band
+    if source == "assured" or acc.age_source != "assured":
+        acc.age_band = age_band
+        acc.age_source = source
     session.flush()
     record_event(
         session,
@@ -48,7 +52,7 @@ def set_age_band(session: Session, account_id: str, age_band: str, *, actor: str
         subject_type="account",
         subject_id=account_id,
         actor=actor,
-        data={"old": old, "new": age_band, "source": "declared"},
+        data={"old": old, "new": age_band, "source": source},
     )
     return acc
 

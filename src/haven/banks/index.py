@@ -369,6 +369,13 @@ class PDQIndex:
         b = bounds.tolist()
         return [(slots[b[i] : b[i + 1]], dists[b[i] : b[i + 1]]) for i in range(len(b) - 1)]
 
+    def search_flat(self, queries: U64, radius: int) -> tuple[I64, I64, I64]:
+        """`search_many` as three flat arrays (query number, slot, distance), ordered by query then
+        slot: no Python object per query, for callers that scan many queries with few hits
+        (retroaction queries a million past uploads against the new entries)."""
+        bounds, slots, dists = self.search_batch(queries, radius)
+        return np.repeat(np.arange(len(bounds) - 1, dtype=np.int64), np.diff(bounds)), slots, dists
+
     def search_batch(self, queries: U64, radius: int, *, use_kernel: bool | None = None) -> tuple[I64, I64, I64]:
         """Every query's hits as flat arrays: query i's slots (ascending) and distances are
         `slots[bounds[i]:bounds[i + 1]]`. Runs the compiled kernel when it is built (without the

@@ -436,3 +436,38 @@ def flood_check(session: Session, entry_ids: Iterable[str], *, max_distinct: int
 
 def valid_classification(value: str | None) -> bool:
     return value is None or value in CLASSIFICATIONS or 0 < len(value) <= 80
+
+
+def set_entries_state(
+    session: Session,
+    entry_ids: Iterable[str],
+    *,
+    enabled: bool | None = None,
+    quarantine_reason: str | None = None,
+    actor: str,
+) -> int:
+    """Disable/enable or quarantine many entries (and their banked variants) in one change: what
+    an exchange applies for a page of upstream deletions or a list fetched in quarantine mode.
+    One counter bump; the caller records the event that explains the change."""
+    ids = sorted(set(entry_ids))
+    if not ids:
+        return 0
+    values: dict[str, Any] = {"change_seq": bump_counter(session)}
+    if enabled is not None:
+        values["enabled"] = enabled
+    if quarantine_reason is not None:
+        values.update(quarantined_at=now(), quarantine_reason=quarantine_reason)
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start : start + 5000]
+        session.execute(
+            update(BankEntry).where(BankEntry.id.in_(chunk) | BankEntry.variant_of.in_(chunk)).values(**values)
+        )
+    audit(
+        session,
+        actor=actor,
+        action="bank.entries_state",
+        object_type="bank_entry",
+        object_id=ids[0],
+        details={"count": len(ids), "enabled": enabled, "quarantine": quarantine_reason},
+    )
+    return len(ids)

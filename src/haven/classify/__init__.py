@@ -26,6 +26,7 @@ __all__ = [
 CAPABILITY = Capability(
     name="classify",
     summary="Classifiers for new material and for grooming and sextortion in conversations.",
+    routers=("haven.classify.nudge_api:router",),
     models=("haven.classify.models",),
     cli=(("eval", "haven.classify.cli:eval_command"),),
 )

@@ -96,7 +96,7 @@ def eval_command(
         str,
         typer.Option(
             "--set",
-            help="generated, dev, heldout_v1, heldout_v2, heldout (both held-out files) or all "
+            help="generated, dev, heldout_v1, heldout_v2, heldout_v3, heldout (every held-out file) or all "
             "(each reported separately)",
         ),
     ] = "all",
@@ -111,7 +111,7 @@ def eval_command(
     from haven.core.errors import Invalid
 
     if set_ not in (*SETS, *ALIASES, "all"):
-        raise Invalid("--set is generated, dev, heldout_v1, heldout_v2, heldout or all")
+        raise Invalid("--set is generated, dev, heldout_v1, heldout_v2, heldout_v3, heldout or all")
     if split not in ("tune", "held_out", "all"):
         raise Invalid("--split is tune, held_out or all")
     s = settings()

@@ -93,26 +93,33 @@ def integration_create(
     name: str,
     scopes: Annotated[str, typer.Option(help="comma-separated scopes, e.g. intake,banks:read")] = "intake",
     as_json: Annotated[bool, typer.Option("--json", help="print {id, key} as JSON")] = False,
+    mode: Annotated[
+        str, typer.Option(help="live, or test: the whole pipeline, no real exchanges, NCMEC production or payments")
+    ] = "live",
 ) -> None:
     """Create an integration and print its API key once (only a hash is stored)."""
     from haven.core.auth import create_integration
     from haven.core.ledger import audit
+    from haven.intake.testmode import ensure_test_bank
 
     with database().session() as s:
-        integration, key = create_integration(s, name, [x.strip() for x in scopes.split(",") if x.strip()])
+        integration, key = create_integration(s, name, [x.strip() for x in scopes.split(",") if x.strip()], mode=mode)
         audit(
             s,
             actor=CLI_ACTOR,
             action="integration.create",
             object_type="integration",
             object_id=integration.id,
-            details={"scopes": integration.scopes},
+            details={"scopes": integration.scopes, "mode": integration.mode},
         )
+        if integration.mode == "test":
+            ensure_test_bank(s, actor=CLI_ACTOR)  # the documented test inputs (docs/integration.md)
         iid = integration.id
     if as_json:
-        print(json.dumps({"id": iid, "key": key}))
+        print(json.dumps({"id": iid, "key": key, "mode": mode}))
     else:
-        console.print(f"integration [bold]{name}[/bold] ({iid}) created; its API key, shown only now:")
+        label = " in [bold]test[/bold] mode" if mode == "test" else ""
+        console.print(f"integration [bold]{name}[/bold] ({iid}) created{label}; its API key, shown only now:")
         print(key)
 
 
@@ -128,6 +135,7 @@ def integration_list(as_json: Annotated[bool, typer.Option("--json")] = False) -
                 "id": i.id,
                 "name": i.name,
                 "scopes": i.scopes,
+                "mode": i.mode,
                 "revoked": i.revoked_at is not None,
                 "keys": [
                     {"id": k.id, "prefix": k.prefix, "revoked": k.revoked_at is not None} for k in keys_of(s, i.id)
@@ -138,11 +146,16 @@ def integration_list(as_json: Annotated[bool, typer.Option("--json")] = False) -
     if as_json:
         print(json.dumps(rows))
         return
-    table = Table("id", "name", "scopes", "keys", "state")
+    table = Table("id", "name", "mode", "scopes", "keys", "state")
     for r in rows:
         live = sum(1 for k in r["keys"] if not k["revoked"])
         table.add_row(
-            r["id"], r["name"], ",".join(r["scopes"]), f"{live} live", "revoked" if r["revoked"] else "active"
+            r["id"],
+            r["name"],
+            r["mode"],
+            ",".join(r["scopes"]),
+            f"{live} live",
+            "revoked" if r["revoked"] else "active",
         )
     console.print(table)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import mimetypes
+import re
 import secrets
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -208,13 +209,26 @@ def render(
         if me and me.stage == "full"
         else []
     )
-    ctx = {"request": request, "me": me, "csrf_token": csrf, "nav": nav, "path": request.url.path, "prefix": PREFIX}
+    decided = request.query_params.get("decided", "")
+    ctx = {
+        "request": request,
+        "me": me,
+        "csrf_token": csrf,
+        "nav": nav,
+        "path": request.url.path,
+        "prefix": PREFIX,
+        # A decision just submitted: the next page links to what followed it (ids only, checked).
+        "decided": decided if me is not None and _DECISION_ID.fullmatch(decided) else "",
+    }
     ctx.update(context or {})
     html = env.get_template(template).render(ctx)
     resp = HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
     if new_preauth:
         resp.set_cookie(PREAUTH_COOKIE, new_preauth, **_cookie_kwargs())
     return resp
+
+
+_DECISION_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
 
 
 def redirect(path: str, request: Request | None = None) -> Response:
@@ -311,9 +325,10 @@ def current_staff(*roles: str, stage: str = "full") -> Callable[[Request], Staff
             raise SignInRequired("finish signing in", details={"location": f"{PREFIX}/mfa"})
         if stage == "password" and me.stage == "full":
             raise SignInRequired("already signed in", details={"location": f"{PREFIX}/"})
+        # Known before the role check, so a 403 page keeps the person's navigation.
+        request.state.staff = me
         if roles and not me.has_any(*roles):
             raise Forbidden(f"this page needs one of the roles: {', '.join(roles)}", code="role_required")
-        request.state.staff = me
         return me
 
     dependency.__name__ = f"current_staff_{'_'.join(roles) or 'any'}"

@@ -30,10 +30,18 @@ SCOPES: dict[str, str] = {
     "reports": "read, draft and submit CyberTipline report cases (acts with the legal role)",
     "evidence": "list evidence objects and legal holds, place and release holds (never decrypt)",
     "legal": "record and follow law-enforcement requests",
+    "exchanges:read": "list hash-sharing exchanges and their state",
+    "exchanges:write": "configure exchanges, fetch now, queue feedback",
+    "exchanges:feed": "read the signed Haven feed published to this partner",
     "admin": "everything",
 }
 
 KEY_PREFIX = "hvn"
+
+#: `live` keys act for real; `test` keys run the whole pipeline (screening, review, decisions,
+#: webhooks, report cases) but never reach real exchanges, NCMEC production or payment actions,
+#: and every answer and webhook says `"mode": "test"`.
+MODES = ("live", "test")
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,7 @@ class Principal:
     integration_name: str
     key_id: str
     scopes: frozenset[str]
+    mode: str = "live"
 
     @property
     def actor(self) -> str:
@@ -56,6 +65,30 @@ class Principal:
                 code="missing_scope",
                 details={"required": scope},
             )
+
+
+def is_test_mode(principal: Principal | None) -> bool:
+    """The one check of test mode. Anything that would reach the outside world for real (an
+    exchange fetch or share, a CyberTipline production submission, a payment action) asks this
+    of the principal that caused it, and for work done later by the worker, asks
+    `integration_is_test` of the integration the traffic came from."""
+    return principal is not None and principal.mode == "test"
+
+
+def integration_is_test(session: Session, integration_ids: set[str] | list[str] | tuple[str, ...]) -> bool:
+    """Whether any of these integrations is a test-mode one (traffic mixed with test traffic is
+    treated as test: a test key must never cause a real report or action)."""
+    ids = {i for i in integration_ids if i}
+    if not ids:
+        return False
+    found = session.scalar(select(Integration.id).where(Integration.id.in_(ids), Integration.mode == "test").limit(1))
+    return found is not None
+
+
+def validate_mode(mode: str) -> str:
+    if mode not in MODES:
+        raise Invalid(f"unknown mode '{mode}'; known: {', '.join(MODES)}", code="unknown_mode")
+    return mode
 
 
 def _digest(secret: str) -> str:
@@ -72,11 +105,13 @@ def validate_scopes(scopes: list[str]) -> list[str]:
     return sorted(set(scopes))
 
 
-def create_integration(session: Session, name: str, scopes: list[str]) -> tuple[Integration, str]:
-    """Create an integration with one key; return it and the full key, which is shown only once."""
+def create_integration(session: Session, name: str, scopes: list[str], mode: str = "live") -> tuple[Integration, str]:
+    """Create an integration with one key; return it and the full key, which is shown only once.
+    A `test` integration's keys all act in test mode (`is_test_mode`)."""
+    validate_mode(mode)
     if session.scalar(select(Integration).where(Integration.name == name)) is not None:
         raise Conflict(f"an integration named '{name}' exists", code="integration_exists")
-    integration = Integration(name=name, scopes=validate_scopes(scopes))
+    integration = Integration(name=name, scopes=validate_scopes(scopes), mode=mode)
     session.add(integration)
     session.flush()
     key = issue_key(session, integration)
@@ -110,6 +145,7 @@ def authenticate(session: Session, presented: str) -> Principal:
         integration_name=integration.name,
         key_id=row.id,
         scopes=frozenset(integration.scopes),
+        mode=integration.mode or "live",
     )
 
 

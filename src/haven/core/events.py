@@ -58,7 +58,10 @@ BANK_ENTRY = _kind("bank_entry", "bank_entries", "one entry (hash) of a bank")
 CONTENT = _kind("content", "content_items", "an uploaded or looked-up content item")
 CONVERSATION = _kind("conversation", "conversations", "a conversation between accounts")
 DECISION = _kind("decision", "enforcement_decisions", "an enforcement decision")
+EXCHANGE = _kind("exchange", "exchanges", "a hash-sharing exchange (NCMEC, StopNCII, ThreatExchange, a Haven feed)")
+EXCHANGE_PARTNER = _kind("exchange_partner", "exchange_partners", "a partner Haven's confirmed hashes are published to")
 EVIDENCE = _kind("evidence", None, "the evidence vault as a whole (an export made outside a legal request)")
+GUARDIANSHIP = _kind("guardianship", "youth_guardianships", "a guardian's link to a teen (parental controls)")
 EVIDENCE_OBJECT = _kind("evidence_object", "evidence_objects", "one sealed object in the evidence vault")
 LEGAL_HOLD = _kind("legal_hold", "evidence_holds", "a legal hold on evidence")
 LEGAL_REQUEST = _kind("legal_request", "legal_requests", "a law-enforcement request")
@@ -236,6 +239,95 @@ BANK_ENTRY_RELEASED = declare("bank.entry_released", BANK_ENTRY, BankEntryChange
 BANK_ENTRY_QUARANTINED = declare("bank.entry_quarantined", BANK_ENTRY, BankEntryQuarantined)
 
 
+# --- exchange -----------------------------------------------------------------------------------
+
+
+class ExchangeCreated(Payload):
+    """An exchange was configured: its kind, which upstream list feeds which bank, its trust mode."""
+
+    name: str
+    kind: str
+    lists: dict[str, str]
+    trust_mode: str
+
+
+class ExchangeFetched(Payload):
+    """A fetch ran: pages applied and entries added, updated, deleted (disabled), stored without a
+    matcher (PhotoDNA, ...), without a bank for their list, or skipped (expired feed entries)."""
+
+    pages: int
+    added: int
+    updated: int
+    deleted: int
+    unmatched: int
+    unrouted: int
+    skipped: int
+    complete: bool
+    seconds: float
+
+
+class ExchangeFetchFailed(Payload):
+    """A fetch failed; nothing of the failing page was applied and the checkpoint stayed."""
+
+    code: str
+    message: str
+
+
+class ExchangeRetroMatched(Payload):
+    """A past upload matched an entry that arrived later (retroaction): a review task was opened."""
+
+    entry_id: str
+    bank_id: str
+    signal_type: str
+    distance: int
+    exchange: str | None
+
+
+class ExchangeFeedbackQueued(Payload):
+    """Feedback on an exchange entry was queued for the provider (confirm, overturn, dispute)."""
+
+    entry_id: str
+    sentiment: str
+    decision_id: str | None
+
+
+class ExchangeFeedbackDone(Payload):
+    """Feedback was sent to the provider, or recorded as unsupported by its API."""
+
+    entry_id: str
+    sentiment: str
+    attempts: int
+
+
+class ExchangeEntryDisputed(Payload):
+    """Reviewers overturned matches of an entry as often as the exchange's threshold: the entry is
+    disabled here and reported back as disputed."""
+
+    entry_id: str
+    upstream_id: str
+    overturned: int
+
+
+class ExchangeSharingChanged(Payload):
+    """A staff member turned sharing with a partner on or off (the audit log keeps the reason)."""
+
+    enabled: bool
+    banks: list[str]
+
+
+EXCHANGE_CREATED = declare("exchange.created", EXCHANGE, ExchangeCreated)
+EXCHANGE_ENABLED = declare("exchange.enabled", EXCHANGE, NoData)
+EXCHANGE_DISABLED = declare("exchange.disabled", EXCHANGE, NoData)
+EXCHANGE_FETCHED = declare("exchange.fetched", EXCHANGE, ExchangeFetched)
+EXCHANGE_FETCH_FAILED = declare("exchange.fetch_failed", EXCHANGE, ExchangeFetchFailed)
+EXCHANGE_RETRO_MATCHED = declare("exchange.retro_matched", CONTENT, ExchangeRetroMatched)
+EXCHANGE_FEEDBACK_QUEUED = declare("exchange.feedback_queued", EXCHANGE, ExchangeFeedbackQueued)
+EXCHANGE_FEEDBACK_SENT = declare("exchange.feedback_sent", EXCHANGE, ExchangeFeedbackDone)
+EXCHANGE_FEEDBACK_UNSUPPORTED = declare("exchange.feedback_unsupported", EXCHANGE, ExchangeFeedbackDone)
+EXCHANGE_ENTRY_DISPUTED = declare("exchange.entry_disputed", EXCHANGE, ExchangeEntryDisputed)
+EXCHANGE_SHARING_CHANGED = declare("exchange.sharing_changed", EXCHANGE_PARTNER, ExchangeSharingChanged)
+
+
 # --- content (written only by haven.screening.settle) -------------------------------------------
 
 
@@ -341,9 +433,134 @@ class SafetyNudge(Payload):
     message: dict[str, Any]
 
 
+class SafetyNudgeOutcome(Payload):
+    """The service told Haven what the child did with a safety message (`POST
+    /v1/nudges/{event_id}/outcome`): opened it, dismissed it, or reported or blocked from it."""
+
+    nudge_event_id: str
+    action: Literal["clicked", "dismissed", "reported", "blocked"]
+    conversation_id: str
+    family: str
+
+
 MESSAGE_RECEIVED = declare("message.received", CONVERSATION, MessageReceived)
 CONVERSATION_FLAGGED = declare("conversation.flagged", CONVERSATION, ConversationFlagged)
 SAFETY_NUDGE = declare("safety.nudge", ACCOUNT, SafetyNudge)
+SAFETY_NUDGE_OUTCOME = declare("safety.nudge_outcome", ACCOUNT, SafetyNudgeOutcome)
+
+
+# --- youth (age assurance, protections, guardians) ----------------------------------------------
+
+
+class AgeSignalReceived(Payload):
+    """An age-assurance result was stored for an account (a result only: no document or image)."""
+
+    signal_id: str
+    method: str
+    provider: str
+    level: str
+    age_band: str
+
+
+class AgeAssured(Payload):
+    """An account's assured age changed (band, level or method), derived from its signals."""
+
+    age_band: str
+    level: str
+    method: str | None
+    previous_band: str | None
+    previous_level: str | None
+
+
+class AgeReassuranceRequested(Payload):
+    """Haven asks the service to re-check an account's age, saying why."""
+
+    request_id: str
+    reason_code: str
+    reason: str
+    required_level: str | None
+
+
+class AgeOverride(Payload):
+    """A staff member set an account's assured age by hand (reason required)."""
+
+    age_band: str
+    level: str
+    previous_band: str | None
+    reason: str
+
+
+class AgePurged(Payload):
+    """A staff member purged an account's age data (signals and assured age)."""
+
+    signals: int
+    reason: str
+
+
+class ProtectionsChanged(Payload):
+    """The settings the service must apply to an account changed."""
+
+    age_band: str
+    profile: str
+    settings: dict[str, Any]
+    changed: list[str]
+
+
+class ConnectionChanged(Payload):
+    """The service told Haven that `other` is (or is no longer) among the account's connections."""
+
+    other: str
+    kind: str
+
+
+class GuardianLink(Payload):
+    """A guardian link was created, confirmed by the teen, or revoked by either side."""
+
+    guardian_id: str
+    teen_id: str
+    by: str | None = None
+
+
+class GuardianApprovalRequested(Payload):
+    """A guardian's approval was asked for (a purchase above the cap, or loosening a default)."""
+
+    approval_id: str
+    kind: str
+    setting: str | None
+    amount: int | None
+    currency: str | None
+
+
+class GuardianApprovalAnswered(Payload):
+    """A guardian approved or declined a request (or it needed no approval)."""
+
+    approval_id: str
+    kind: str
+    status: str
+
+
+class GuardianDigest(Payload):
+    """A weekly digest of a teen's activity metadata was sent to the guardian (no message text)."""
+
+    period_start: str
+    period_end: str
+    counts: dict[str, int]
+
+
+AGE_SIGNAL_RECEIVED = declare("age.signal_received", ACCOUNT, AgeSignalReceived)
+AGE_ASSURED = declare("age.assured", ACCOUNT, AgeAssured)
+AGE_REASSURANCE_REQUESTED = declare("age.reassurance_requested", ACCOUNT, AgeReassuranceRequested)
+AGE_OVERRIDE = declare("age.override", ACCOUNT, AgeOverride)
+AGE_PURGED = declare("age.purged", ACCOUNT, AgePurged)
+PROTECTIONS_CHANGED = declare("youth.protections_changed", ACCOUNT, ProtectionsChanged)
+CONNECTION_SET = declare("youth.connection_set", ACCOUNT, ConnectionChanged)
+CONNECTION_REMOVED = declare("youth.connection_removed", ACCOUNT, ConnectionChanged)
+GUARDIAN_LINK_CREATED = declare("guardian.link_created", GUARDIANSHIP, GuardianLink)
+GUARDIAN_LINK_CONFIRMED = declare("guardian.link_confirmed", GUARDIANSHIP, GuardianLink)
+GUARDIAN_LINK_REVOKED = declare("guardian.link_revoked", GUARDIANSHIP, GuardianLink)
+GUARDIAN_APPROVAL_REQUESTED = declare("guardian.approval_requested", GUARDIANSHIP, GuardianApprovalRequested)
+GUARDIAN_APPROVAL_ANSWERED = declare("guardian.approval_answered", GUARDIANSHIP, GuardianApprovalAnswered)
+GUARDIAN_DIGEST = declare("guardian.digest", GUARDIANSHIP, GuardianDigest)
 
 
 # --- review -------------------------------------------------------------------------------------
@@ -392,11 +609,33 @@ class ReviewDecided(Payload):
     appeal_id: str | None = None
 
 
+class ReviewTaskResolved(Payload):
+    """An open task was closed without a decision of its own, because a decision on another
+    task already settled its subject (a report case closed by the conversation's decision)."""
+
+    task_id: str
+    queue: str
+    resolved_by: str | None
+    reason: str
+
+
+class ReviewTaskUnstaffed(Payload):
+    """A new task that no enabled staff member may take (roles, training, exclusions): admins
+    must give someone the role or training before its deadline."""
+
+    task_id: str
+    queue: str
+    reason: str
+    due_at: str | None
+
+
 REVIEW_TASK_CREATED = declare("review.task_created", REVIEWABLE, ReviewTaskCreated)
 REVIEW_TASK_RAISED = declare("review.task_raised", REVIEWABLE, ReviewTaskRaised)
 REVIEW_TASK_CLAIMED = declare("review.task_claimed", REVIEWABLE, ReviewTaskHandled)
 REVIEW_TASK_RELEASED = declare("review.task_released", REVIEWABLE, ReviewTaskHandled)
 REVIEW_DECISION = declare("review.decision", REVIEWABLE, ReviewDecided)
+REVIEW_TASK_RESOLVED = declare("review.task_resolved", REVIEWABLE, ReviewTaskResolved)
+REVIEW_TASK_UNSTAFFED = declare("review.task_unstaffed", REVIEWABLE, ReviewTaskUnstaffed)
 
 
 # --- policy -------------------------------------------------------------------------------------
@@ -585,11 +824,19 @@ class WebhookReplayed(Payload):
     replay: int
 
 
+class WebhookSecretRotated(Payload):
+    """The endpoint's signing secret was replaced; the old one signs too until `previous_until`
+    (ISO time, or None when it stopped at once). Never the secrets."""
+
+    previous_until: str | None
+
+
 WEBHOOK_CONFIGURED = declare("webhook.configured", WEBHOOK_ENDPOINT, WebhookConfigured)
 WEBHOOK_QUEUED = declare("webhook.queued", WEBHOOK_SUBJECTS, WebhookQueued)
 WEBHOOK_DELIVERED = declare("webhook.delivered", WEBHOOK_SUBJECTS, WebhookDelivered)
 WEBHOOK_DEAD_LETTERED = declare("webhook.dead_lettered", WEBHOOK_SUBJECTS, WebhookDeadLettered)
 WEBHOOK_REPLAYED = declare("webhook.replayed", WEBHOOK_SUBJECTS, WebhookReplayed)
+WEBHOOK_SECRET_ROTATED = declare("webhook.secret_rotated", WEBHOOK_ENDPOINT, WebhookSecretRotated)
 
 
 # --- appeals and user reports (DSA notices) -----------------------------------------------------
@@ -642,6 +889,9 @@ class UserReportReceived(Payload):
     reports_count: int
     verdict: str
     rule: str
+    #: The reporter's account at the service, when the report names one (to tell that a safety
+    #: message was followed by a report from the same account; haven.transparency.nudges).
+    reporter_id: str | None = None
 
 
 class NoticeCaseClosed(Payload):
@@ -665,6 +915,17 @@ class ReporterStandingChanged(Payload):
 
 
 USER_REPORT_RECEIVED = declare("user_report.received", NOTICE_CASE, UserReportReceived)
+
+
+class ConversationConsented(Payload):
+    """A reporter who reported from a chat agreed that the conversation be attached to the report
+    (hosted report form, `/report`): reviewers may read it for this case."""
+
+    report_id: str
+    conversation_id: str
+
+
+REPORT_CONVERSATION_CONSENTED = declare("user_report.conversation_consented", NOTICE_CASE, ConversationConsented)
 NOTICE_CASE_CLOSED = declare("notice_case.closed", NOTICE_CASE, NoticeCaseClosed)
 REPORTER_WARNED = declare("reporter.warned", REPORTER, ReporterStandingChanged)
 REPORTER_SUSPENDED = declare("reporter.suspended", REPORTER, ReporterStandingChanged)
@@ -691,9 +952,11 @@ class ReportConversationAttached(Payload):
 
 
 class ReportCaseUpdated(Payload):
-    """Staff changed fields of a report case."""
+    """Fields of a report case changed: by staff, or by a further decision on the same incident
+    merged into the open draft (`decision_id`)."""
 
     fields: list[str]
+    decision_id: str | None = None
 
 
 class ReportQueued(Payload):
@@ -953,10 +1216,11 @@ class TrainingModuleEdited(Payload):
 
 
 class TrainingCompleted(Payload):
-    """A staff member completed a training module."""
+    """A staff member completed a training module (passing its quiz, when it has one)."""
 
     module: str
     version_id: str | None
+    score: float | None = None
 
 
 class TermsPublished(Payload):

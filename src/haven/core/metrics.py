@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from typing import Any
 
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -20,6 +22,25 @@ LATENCY = Histogram(
 )
 VERDICTS = Counter("haven_verdicts_total", "Verdicts given by intake", ["source", "action", "rule"])
 MATCHES = Counter("haven_matches_total", "Bank matches found by intake", ["signal_type", "status"])
+
+#: Functions run just before `/metrics` is rendered, each given the database, to set gauges that
+#: are read from the database (tasks nobody may take, ...). Registered by the capability's module.
+SCRAPE_HOOKS: list[Callable[[Any], None]] = []
+
+
+def on_scrape(fn: Callable[[Any], None]) -> Callable[[Any], None]:
+    if fn not in SCRAPE_HOOKS:
+        SCRAPE_HOOKS.append(fn)
+    return fn
+
+
+def run_scrape_hooks(db: Any) -> None:
+    """Refresh the database-backed gauges; a failing hook is logged, never fails the scrape."""
+    for fn in SCRAPE_HOOKS:
+        try:
+            fn(db)
+        except Exception:  # a gauge left stale is better than no metrics at all
+            log.exception("metrics hook failed", extra={"hook": getattr(fn, "__name__", "?")})
 
 
 class RequestMetrics:

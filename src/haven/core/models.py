@@ -20,6 +20,10 @@ class Integration(Base):
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: `live`, or `test`: the whole pipeline runs but nothing reaches real exchanges, NCMEC
+    #: production or payment actions, and every answer says `"mode": "test"`
+    #: (`haven.core.auth.is_test_mode`; docs/integration.md).
+    mode: Mapped[str] = mapped_column(String(8), default="live", server_default="live")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
@@ -90,6 +94,8 @@ class Job(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: W3C `traceparent` of the span that queued the job (haven.core.tracing); ids only.
+    trace_context: Mapped[str | None] = mapped_column(String(128), nullable=True)
 
 
 class Counter(Base):

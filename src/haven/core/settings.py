@@ -29,9 +29,25 @@ class Settings(BaseSettings):
 
     var_dir: Path = Path("var")
     database_url: str = ""
+    # A read replica for read-only sessions (console lists, transparency, look-ups' bank names):
+    # `Database.reading()` uses it when set; writes always go to `database_url`.
+    database_replica_url: str = ""
+
+    # Where sealed files (quarantine, evidence vault) live (haven.core.storage): empty = under
+    # var_dir on this disk; `s3://bucket/prefix` = an S3-compatible store (credentials from the
+    # AWS chain: environment, profile or role). `s3_endpoint_url` for MinIO, Ceph, GCS interop.
+    storage_url: str = ""
+    s3_endpoint_url: str = ""
+    s3_region: str = ""
+    # S3 Object Lock mode of evidence: GOVERNANCE (default; a principal with
+    # s3:BypassGovernanceRetention may still destroy on a verified legal request), COMPLIANCE, off.
+    storage_object_lock: str = "GOVERNANCE"
     environment: str = Field("development", description="development or production")
     log_format: str = Field("auto", description="json, console, or auto (json in production)")
     log_level: str = "INFO"
+    otel_exporter: str = Field(
+        "", description="OpenTelemetry traces: otlp (OTEL_EXPORTER_OTLP_* variables), console, or empty for none"
+    )
 
     # Intake limits.
     max_upload_bytes: int = 50 * 1024 * 1024
@@ -63,6 +79,10 @@ class Settings(BaseSettings):
     # quarantined (a viral benign image mistakenly banked must not mass-block a service).
     flood_max_distinct: int = 50
     flood_window_seconds: int = 3600
+
+    # Cross-industry exchange (haven.exchange): entries that arrive are matched against the
+    # hashes of uploads received within this many days (retroaction); 0 turns it off.
+    exchange_retro_days: int = 90
 
     # Quarantine of blocked or held media: AES-256-GCM key, base64 of 32 bytes. When empty in
     # development a key is generated once into var/ so that a local run works; production must set it.
@@ -127,6 +147,13 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     public_url: str = ""
+
+    @field_validator("storage_object_lock")
+    @classmethod
+    def _lock_mode(cls, v: str) -> str:
+        if v.upper() not in ("GOVERNANCE", "COMPLIANCE", "OFF", "NONE", ""):
+            raise ValueError("HAVEN_STORAGE_OBJECT_LOCK must be GOVERNANCE, COMPLIANCE or off")
+        return v.upper()
 
     @field_validator("var_dir")
     @classmethod

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from haven.core.auth import Principal, authenticate
+from haven.core.auth import Principal, authenticate, is_test_mode
 from haven.core.db import Database
 from haven.core.errors import HavenError, PayloadTooLarge, Unauthorized
 from haven.core.settings import Settings
@@ -224,6 +224,8 @@ def install_error_handlers(app: FastAPI) -> None:
     """Map every error to the one JSON shape, and never leak a traceback to the caller."""
 
     app.add_middleware(BodyGuard)
+    # Outside BodyGuard, so it sees the principal BodyGuard or require_scope found.
+    app.add_middleware(TestModeAnswers)
 
     @app.exception_handler(HavenError)
     async def _haven(_: Request, exc: HavenError) -> JSONResponse:
@@ -304,3 +306,65 @@ def install_error_handlers(app: FastAPI) -> None:
             },
             status_code=500,
         )
+
+
+def _principal_of(scope: Scope) -> Principal | None:
+    state = scope.get("state") or {}
+    for name in ("principal", "haven_principal"):  # set by require_scope / BodyGuard
+        found = state.get(name)
+        if isinstance(found, Principal):
+            return found
+    return None
+
+
+class TestModeAnswers:
+    """ASGI middleware: every `/v1` answer to a test-mode key says so, as `"mode": "test"` in a
+    JSON object body (the errors' too) and a `Haven-Mode: test` header (for any other body).
+    Live keys' answers are left byte for byte as they are."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope.get("path", "").startswith("/v1/"):
+            await self.app(scope, receive, send)
+            return
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def marked_send(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                principal = _principal_of(scope)
+                if principal is None or not is_test_mode(principal):
+                    await send(message)
+                    return
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"haven-mode"]
+                headers.append((b"haven-mode", b"test"))
+                message = {**message, "headers": headers}
+                ctype = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+                if not ctype.startswith(b"application/json"):
+                    await send(message)
+                    return
+                start = message  # hold it: the body's length changes
+                return
+            if start is None or message["type"] != "http.response.body":
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            body = b"".join(chunks)
+            try:
+                doc = json.loads(body) if body else None
+            except ValueError:
+                doc = None
+            if isinstance(doc, dict):
+                doc["mode"] = "test"
+                body = json.dumps(doc, separators=(",", ":")).encode()
+            headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
+            headers.append((b"content-length", str(len(body)).encode()))
+            await send({**start, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, marked_send)

@@ -31,6 +31,7 @@ from haven.core.ledger import audit, record_event
 from haven.core.models import AuditRecord, Event
 from haven.core.settings import Settings, get_settings
 from haven.cybertip.config import CybertipSettings
+from haven.cybertip.mode import settings_for_case
 from haven.cybertip.models import ReportCase, ReportFile, Submission
 from haven.cybertip.xml import (
     EVENT_NAMES,
@@ -166,6 +167,24 @@ def open_from_decision(session: Session, settings: Settings, event: Event) -> Re
         if recipients
         else set()
     )
+    draft = _open_draft_for(session, uploader, category.ncmec_incident_type) if uploader else None
+    if draft is not None:
+        # One incident, one report: a second confirmed decision about the same account (its
+        # conversation after the user report about it, say) adds to the draft still open.
+        return _merge_into(
+            session,
+            settings,
+            draft,
+            decision_id=decision_id,
+            media=[i for i in items if i.media_kind != "text"],
+            recipients=recipients,
+            minors=minors,
+            incident_at=incident_at,
+            annotations=annotations,
+            classification=classification,
+            file_flags=file_flags,
+            conversation=(conv.id, messages) if conv is not None and messages else None,
+        )
     case = ReportCase(
         id=new_id(),
         status="draft",
@@ -202,6 +221,84 @@ def open_from_decision(session: Session, settings: Settings, event: Event) -> Re
         subject_id=case.id,
         actor="system:haven",
         data={"decision_id": decision_id, "category": category.id, "content_ids": case.content_ids},
+    )
+    return case
+
+
+def _open_draft_for(session: Session, account: str, incident_type: str) -> ReportCase | None:
+    """The draft case (not yet queued) about `account` for the same kind of incident, if any."""
+    for case in session.scalars(
+        select(ReportCase)
+        .where(ReportCase.status == "draft", ReportCase.incident_type == incident_type)
+        .order_by(ReportCase.created_at)
+    ):
+        if (case.reported_account or {}).get("esp_identifier") == account:
+            return case
+    return None
+
+
+def _merge_into(
+    session: Session,
+    settings: Settings,
+    case: ReportCase,
+    *,
+    decision_id: str,
+    media: list[ContentItem],
+    recipients: list[str],
+    minors: set[str],
+    incident_at: datetime,
+    annotations: list[str],
+    classification: str | None,
+    file_flags: list[str],
+    conversation: tuple[str, list[ConversationMessage]] | None,
+) -> ReportCase:
+    """Add a further decision's material to an open draft: its media (preserved), recipients and
+    victims, annotations, the earlier incident time and its conversation (appended to the CSV)."""
+    changed: list[str] = []
+    ids = list(case.content_ids or [])
+    new_media = [i for i in media if i.id not in ids]
+    if new_media:
+        case.content_ids = ids + [i.id for i in new_media]
+        if classification in INDUSTRY_CLASSIFICATIONS:
+            case.classifications = {**(case.classifications or {}), **{i.id: classification for i in new_media}}
+        if file_flags:
+            case.file_annotations = {**(case.file_annotations or {}), **{i.id: file_flags for i in new_media}}
+        changed.append("content_ids")
+    known = {r.get("esp_identifier") for r in case.recipients or []}
+    added = [r for r in recipients if r not in known]
+    if added:
+        case.recipients = [*(case.recipients or []), *({"esp_identifier": r} for r in added)]
+        changed.append("recipients")
+    victims = {v.get("esp_identifier") for v in case.victims or []}
+    new_victims = [r for r in recipients if r in minors and r not in victims]
+    if new_victims:
+        case.victims = [*(case.victims or []), *({"esp_identifier": r} for r in new_victims)]
+        changed.append("victims")
+    extra = [a for a in annotations if a not in (case.annotations or [])]
+    if extra:
+        case.annotations = [*(case.annotations or []), *extra]
+        changed.append("annotations")
+    if incident_at < case.incident_at.replace(tzinfo=incident_at.tzinfo):
+        case.incident_at = incident_at
+        changed.append("incident_at")
+    vault = Vault.from_settings(settings)
+    for item in new_media:
+        preserve_item(session, settings, vault, case, item)
+    if conversation is not None:
+        conv_id, messages = conversation
+        before = list(case.conversation or [])
+        rows = conversation_rows(messages)
+        if any(r not in before for r in rows):
+            attach_conversation_messages(session, vault, case, conv_id, messages, keep=before)
+            changed.append("conversation")
+    case.updated_at = now()
+    record_event(
+        session,
+        "report.case_updated",
+        subject_type="report_case",
+        subject_id=case.id,
+        actor="system:haven",
+        data={"fields": changed or ["decisions"], "decision_id": decision_id},
     )
     return case
 
@@ -258,7 +355,13 @@ def conversation_rows(messages: list[ConversationMessage]) -> list[dict[str, Any
 
 
 def attach_conversation_messages(
-    session: Session, vault: Vault, case: ReportCase, conversation_id: str, messages: list[ConversationMessage]
+    session: Session,
+    vault: Vault,
+    case: ReportCase,
+    conversation_id: str,
+    messages: list[ConversationMessage],
+    *,
+    keep: list[dict[str, Any]] | None = None,
 ) -> EvidenceObject:
     """Attach the reviewed conversation to its case as the supplemental CSV and preserve it in
     the vault at once. Only this conversation's messages are read (data minimisation): the read
@@ -273,7 +376,8 @@ def attach_conversation_messages(
         purpose="preservation for a CyberTipline report",
         details={"case_id": case.id, "messages": len(messages)},
     )
-    rows = conversation_rows(messages)
+    # `keep`: rows already on the case (another conversation of the same incident) stay first.
+    rows = [*(keep or []), *(r for r in conversation_rows(messages) if r not in (keep or []))]
     case.conversation = rows
     obj = vault.put(
         session,
@@ -680,6 +784,8 @@ def queue_submission(
     """Validate the case and queue it for the worker, bound to the configured environment."""
     require(actor, SUBMIT_ROLES, "submitting a CyberTipline report")
     case = get_case(session, case_id, actor)
+    # Test-mode traffic is only ever reported to the test environment (haven.cybertip.mode).
+    cfg = settings_for_case(session, case, cfg)
     if case.status not in ("draft", "failed", "credential_alert"):
         raise Conflict(f"report case {case.id} is {case.status}", code="report_not_submittable")
     if (

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from haven.core import outbound
+from haven.core import outbound, tracing
 from haven.cybertip.config import CybertipSettings
 from haven.cybertip.xml import ApiResponse, parse_response
 
@@ -75,12 +75,20 @@ class CybertipClient:
 
     def _call(self, endpoint: str, method: str, **kwargs: object) -> Result:
         started = time.monotonic()
-        try:
-            resp = self._http.request(method, f"/{endpoint}", **kwargs)  # type: ignore[arg-type]
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            raise TransportError(f"{endpoint}: could not connect: {exc}", maybe_sent=False) from exc
-        except httpx.HTTPError as exc:
-            raise TransportError(f"{endpoint}: {type(exc).__name__}: {exc}", maybe_sent=True) from exc
+        # The span names the endpoint and environment only: never the report's XML or files.
+        with tracing.span(
+            f"cybertipline {endpoint}",
+            kind=tracing.SpanKind.CLIENT,
+            cybertip_endpoint=endpoint,
+            cybertip_environment=self.environment,
+        ) as sp:
+            try:
+                resp = self._http.request(method, f"/{endpoint}", **kwargs)  # type: ignore[arg-type]
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                raise TransportError(f"{endpoint}: could not connect: {exc}", maybe_sent=False) from exc
+            except httpx.HTTPError as exc:
+                raise TransportError(f"{endpoint}: {type(exc).__name__}: {exc}", maybe_sent=True) from exc
+            sp.set_attribute("http.response.status_code", resp.status_code)
         parsed: ApiResponse | None = None
         if resp.content.strip():
             try:

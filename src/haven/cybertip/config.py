@@ -23,6 +23,11 @@ class CybertipSettings(BaseSettings):
     url: str = ""
     username: str = ""
     password: SecretStr = SecretStr("")
+    #: Credentials (and address, when not NCMEC's) of the test environment, used for cases from
+    #: test-mode keys' traffic when the deployment reports to production (haven.cybertip.mode).
+    test_url: str = ""
+    test_username: str = ""
+    test_password: SecretStr = SecretStr("")
     timeout_seconds: float = 60.0
     #: The reporting person (an email is required by the schema) and what the report says
     #: about the service.

@@ -3,7 +3,7 @@ reasons, account standing, and law-enforcement notice holds."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -29,13 +29,30 @@ class WebhookIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: str = Field(min_length=8, max_length=2000)
-    secret: str = Field(min_length=16, max_length=500, description="shared secret for HMAC-SHA256 signatures")
+    secret: str | None = Field(
+        None,
+        min_length=16,
+        max_length=500,
+        description="Standard Webhooks signing secret (`whsec_` + base64 of 24-64 bytes); "
+        "omit it and Haven makes one and returns it once",
+    )
 
 
 class WebhookOut(BaseModel):
     url: str | None = Field(description="the endpoint, with any credentials and query values replaced by ***")
     secret_set: bool
     source: str
+    secret: str | None = Field(None, description="only when Haven made the secret: shown this once, never again")
+    previous_secret_until: datetime | None = Field(
+        None, description="after a rotation: the replaced secret also signs until then"
+    )
+
+
+class RotateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    secret: str | None = Field(None, min_length=16, max_length=500, description="the new secret; omit to get one")
+    grace_hours: float = Field(24, ge=0, le=24 * 30, description="how long the replaced secret keeps signing")
 
 
 class DeliveryOut(BaseModel):
@@ -124,15 +141,36 @@ class NoticeHoldOut(BaseModel):
     released_at: datetime | None
 
 
-@router.put("/webhook", response_model=WebhookOut)
+@router.put("/webhook", response_model=WebhookOut, response_model_exclude_none=True)
 def set_webhook(body: WebhookIn, request: Request, principal: Admin) -> WebhookOut:
-    """Set the service's webhook endpoint and signing secret (the secret is never returned)."""
+    """Set the service's webhook endpoint and Standard Webhooks signing secret. A secret you send
+    is never returned; without one Haven makes a `whsec_` secret and returns it this once."""
+    secret = body.secret or webhooks.generate_secret()
     with request.app.state.db.session() as session:
-        row = webhooks.configure_endpoint(session, url=body.url, secret=body.secret, actor=principal.actor)
-        return WebhookOut(url=redact_url(row.url), secret_set=True, source="api")
+        row = webhooks.configure_endpoint(session, url=body.url, secret=secret, actor=principal.actor)
+        return WebhookOut(
+            url=redact_url(row.url), secret_set=True, source="api", secret=None if body.secret else secret
+        )
 
 
-@router.get("/webhook", response_model=WebhookOut)
+@router.post("/webhook/rotate-secret", response_model=WebhookOut, response_model_exclude_none=True)
+def rotate_webhook_secret(body: RotateIn, request: Request, principal: Admin) -> WebhookOut:
+    """Replace the signing secret; the old one keeps signing (a second `v1,` signature in
+    `webhook-signature`) for `grace_hours`, so the receiver switches without losing a request."""
+    with request.app.state.db.session() as session:
+        row, secret = webhooks.rotate_secret(
+            session, actor=principal.actor, new_secret=body.secret, grace=timedelta(hours=body.grace_hours)
+        )
+        return WebhookOut(
+            url=redact_url(row.url),
+            secret_set=True,
+            source="api",
+            secret=None if body.secret else secret,
+            previous_secret_until=row.previous_until,
+        )
+
+
+@router.get("/webhook", response_model=WebhookOut, response_model_exclude={"secret"})
 def get_webhook(request: Request, _: Admin) -> WebhookOut:
     with request.app.state.db.session() as session:
         target = webhooks.endpoint(session)

@@ -44,6 +44,26 @@ def webhook_set(
     console.print(f"webhook endpoint set to {redact_url(url)}")
 
 
+@webhook_app.command("rotate")
+@handles_errors
+def webhook_rotate(
+    grace_hours: Annotated[float, typer.Option(help="how long the replaced secret keeps signing")] = 24.0,
+) -> None:
+    """Make a new `whsec_` signing secret and print it once; the old one keeps signing beside it
+    (two `v1,` signatures) for --grace-hours, so the receiver can switch without losing a request."""
+    from datetime import timedelta
+
+    from haven.enforce.webhooks import rotate_secret
+
+    if grace_hours < 0:
+        fail("--grace-hours cannot be negative")
+    with database().session() as s:
+        row, secret = rotate_secret(s, actor=CLI_ACTOR, grace=timedelta(hours=grace_hours))
+        until = row.previous_until.isoformat() if row.previous_until else "now"
+    console.print(f"new signing secret (shown once); the previous one signs too until {until}:")
+    print(secret)
+
+
 @webhook_app.command("rewrap")
 @handles_errors
 def webhook_rewrap() -> None:

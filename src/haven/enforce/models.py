@@ -21,6 +21,9 @@ class WebhookEndpoint(Base):
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
     url: Mapped[str] = mapped_column(Text)
     secret: Mapped[str] = mapped_column(Text)
+    #: After a rotation, the replaced secret (sealed like `secret`) keeps signing until `previous_until`.
+    previous_secret: Mapped[str | None] = mapped_column(Text, nullable=True)
+    previous_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     created_by: Mapped[str] = mapped_column(String(80))

@@ -2,8 +2,9 @@
 
 A statement is built from the decision as machine-readable fields in Transparency Database form
 (no personal data: the account is never named in them), rendered to plain text and HTML from
-per-locale templates (`templates/notices/<locale>/`: `statement.txt.j2`, `statement.html.j2` and
-`messages.yaml`; a missing locale falls back to English), stored, and delivered to the service
+templates written in English (`templates/notices/statement.txt.j2` and `.html.j2`) and the short
+messages in `MESSAGES`, both translated through the `statements` gettext catalogue
+(haven.core.i18n: a missing language or message falls back to English), stored, and delivered to the service
 with a `notice.deliver` webhook at the latest when the restriction takes effect.
 
 A law-enforcement request to delay telling the user (ongoing investigation) places a hold on the
@@ -19,11 +20,11 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
 from jinja2 import Environment, FunctionLoader, StrictUndefined, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from haven.core import i18n
 from haven.core.clock import new_id, now
 from haven.core.errors import Invalid, NotFound
 from haven.core.jobs import RetryLater, enqueue, handler
@@ -36,57 +37,131 @@ from haven.policy.categories import CATEGORIES
 from haven.policy.dsa import EEA_COUNTRIES
 
 TEMPLATES = "templates/notices"
+#: The translation domain of statements and notices (haven.core.i18n; catalogues in
+#: `src/haven/locale/<lang>/LC_MESSAGES/statements.po`).
+DOMAIN = "statements"
 
 
-def _read(locale: str, name: str) -> str | None:
+def N_(message: str) -> str:
+    """Marks an English message for extraction; it is translated where it is used (`msg`)."""
+    return message
+
+
+#: The short strings of notices by key, in English; placeholders in braces stay as they are in
+#: every translation. The English text is the catalogue's msgid.
+MESSAGES: dict[str, str] = {
+    "subject.statement": N_("Why we restricted your {what}"),
+    "what.content": N_("content"),
+    "what.account": N_("account"),
+    "restriction.content.remove": N_("We removed {count} item(s) of your content."),
+    "restriction.account.terminate": N_("We closed your account permanently."),
+    "restriction.account.suspend": N_("We suspended your account until {until}."),
+    "restriction.account.restrict": N_("We restricted these features of your account until {until}: {features}."),
+    "restriction.account.restrict.indefinite": N_("We restricted these features of your account: {features}."),
+    "feature.messaging": N_("messaging"),
+    "feature.uploads": N_("uploads"),
+    "feature.live": N_("live streaming"),
+    "feature.payments": N_("payments"),
+    "explain.illegal": N_("Content of this kind is illegal under this provision."),
+    "explain.incompatible": N_("{title} is not allowed under this clause."),
+    "facts.matched": N_(
+        "The content matched an entry in a list of known {title_lower}, checked by automated hash matching."
+    ),
+    "facts.reviewed": N_("A member of our safety team reviewed the content and found {title_lower}."),
+    "facts.reported": N_("We received a report about it."),
+    "subject.warning": N_("A warning about your account"),
+    "warning.text": N_(
+        "A member of our safety team found {title_lower} in your activity. This is a warning; no strike was "
+        "added. Further violations may lead to restrictions. See clause {clause} of our terms: {terms_url}"
+    ),
+    "subject.appeal_outcome": N_("The outcome of your appeal"),
+    "appeal.upheld": N_(
+        "We looked at your appeal again and reversed our decision {decision_id}: {reason} Any content we "
+        "removed is restored and any restriction on your account is lifted."
+    ),
+    "appeal.upheld_notice": N_(
+        "We looked at your complaint again and changed our decision {decision_id}: {reason} We have now "
+        "acted on what you reported."
+    ),
+    "appeal.rejected": N_("We looked at your appeal again and our decision {decision_id} stands: {reason}"),
+    "appeal.redress": N_(
+        "If you disagree, you can turn to a certified out-of-court dispute settlement body ({dispute_url}) "
+        "or go to court."
+    ),
+    "subject.report_outcome": N_("What we did about your report"),
+    "report.violation": N_(
+        "Thank you. We reviewed the {target} you reported ({reference}) and took action under our terms."
+    ),
+    "report.no_violation": N_(
+        "Thank you. We reviewed the {target} you reported ({reference}) and found it does not break our "
+        "terms or the law."
+    ),
+    "report.invalidated": N_(
+        "We did not process your report {reference} because your reports were found manifestly unfounded."
+    ),
+    "report.redress": N_(
+        "You can ask us to look at this decision again (reference {decision_id}), or turn to a certified "
+        "out-of-court dispute settlement body ({dispute_url})."
+    ),
+    "subject.reporter_warning": N_("A warning about your reports"),
+    "reporter.warning": N_(
+        "Several of your reports were manifestly unfounded. If this continues we will stop processing your "
+        "reports for a period (DSA Art 23)."
+    ),
+    "reporter.suspended": N_(
+        "Because your reports were repeatedly manifestly unfounded after a warning, we will not process "
+        "reports from you until {until}."
+    ),
+}
+
+
+def _read(name: str) -> str | None:
+    """A template: the operator's own (HAVEN_NOTICE_TEMPLATES_DIR) first, else the shipped one.
+    Templates are written in English with `_()`; their translations are in the catalogues."""
     own = get_enforce_settings().notice_templates_dir
-    if own is not None and (own / locale / name).is_file():
-        return (own / locale / name).read_text()
-    node = resources.files("haven.enforce").joinpath(f"{TEMPLATES}/{locale}/{name}")
+    if own is not None and (own / name).is_file():
+        return (own / name).read_text()
+    node = resources.files("haven.enforce").joinpath(f"{TEMPLATES}/{name}")
     return node.read_text() if node.is_file() else None
 
 
 def locales() -> list[str]:
-    root = resources.files("haven.enforce").joinpath(TEMPLATES)
-    found = {p.name for p in root.iterdir() if p.is_dir()}
-    own = get_enforce_settings().notice_templates_dir
-    if own is not None and own.is_dir():
-        found |= {p.name for p in own.iterdir() if p.is_dir()}
-    return sorted(found)
+    """Languages notices can be written in (those with a `statements` catalogue)."""
+    return list(i18n.available(DOMAIN))
 
 
 def messages(locale: str) -> dict[str, str]:
-    """The message catalogue of a locale, completed from English for missing keys."""
-    return _messages(locale, get_enforce_settings().notice_templates_dir)
+    """Every short message in a locale (English where the catalogue has no translation)."""
+    return {key: i18n.gettext(DOMAIN, locale, text) for key, text in MESSAGES.items()}
 
 
 @lru_cache(maxsize=16)
-def _messages(locale: str, _own: object) -> dict[str, str]:
-    base: dict[str, str] = yaml.safe_load(_read("en", "messages.yaml") or "{}")
-    own: dict[str, str] = yaml.safe_load(_read(locale, "messages.yaml") or "{}") if locale != "en" else {}
-    return base | (own or {})
-
-
-def _env(locale: str) -> Environment:
-    def load(name: str) -> str | None:
-        return _read(locale, name) or _read("en", name)
-
-    return Environment(
-        loader=FunctionLoader(load),
+def _env(locale: str, _own: object) -> Environment:
+    env = Environment(
+        loader=FunctionLoader(_read),
         autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
         undefined=StrictUndefined,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    tr = i18n.translations(DOMAIN, locale)
+    env.install_gettext_translations(tr, newstyle=True)  # type: ignore[attr-defined]
+    return env
 
 
 def msg(locale: str, key: str, **kw: Any) -> str:
-    return messages(locale)[key].format(**kw)
+    return i18n.gettext(DOMAIN, locale, MESSAGES[key]).format(**kw)
 
 
-def locale() -> str:
-    """The locale of notices to users (HAVEN_NOTICE_LOCALE when its templates exist, else English)."""
-    wanted = get_enforce_settings().notice_locale
-    return wanted if wanted in locales() else "en"
+def locale(account_locale: str | None = None) -> str:
+    """The language of a notice: the account's own when the service gave one and a catalogue
+    exists for it, else HAVEN_NOTICE_LOCALE when its catalogue exists, else English."""
+    for wanted in (account_locale, get_enforce_settings().notice_locale):
+        if wanted:
+            chosen = i18n.negotiate(wanted, DOMAIN)
+            if chosen != i18n.SOURCE_LANGUAGE or wanted.lower().startswith(i18n.SOURCE_LANGUAGE):
+                return chosen
+    return i18n.SOURCE_LANGUAGE
 
 
 @dataclass(frozen=True)
@@ -205,6 +280,7 @@ def render(
     subject = msg(locale, "subject.statement", what=msg(locale, "what.content" if content_count else "what.account"))
     deadline = (decision.created_at + timedelta(days=settings.appeal_window_days)).date().isoformat()
     ctx = {
+        "lang": locale,
         "subject": subject,
         "service": settings.service_name,
         "restrictions": [_describe(r, locale) for r in restrictions],
@@ -228,7 +304,7 @@ def render(
         "decision_id": decision.id,
         "puid": puid,
     }
-    env = _env(locale)
+    env = _env(locale, get_enforce_settings().notice_templates_dir)
     text = env.get_template("statement.txt.j2").render(ctx)
     html = env.get_template("statement.html.j2").render(ctx)
     return subject, text, html

@@ -8,24 +8,34 @@ operator can replay it. A worker killed mid-delivery leaves its job leased; when
 expires another worker retakes it, so the same request may arrive twice: the receiver must
 honour the `Idempotency-Key` header, which is the same on every attempt and replay.
 
-Request format (documented in docs/enforce.md):
+Requests are signed per the Standard Webhooks specification (standardwebhooks.com), so a
+receiver verifies them with that project's library in its own language. Request format
+(documented in docs/enforce.md and docs/integration.md):
 
     POST <endpoint>
     Content-Type: application/json
-    Haven-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>
+    webhook-id: <delivery id, the same on every attempt and replay>
+    webhook-timestamp: <unix seconds of this attempt>
+    webhook-signature: v1,<base64 HMAC-SHA256(key, "<id>.<timestamp>.<raw body>")> [v1,<...previous secret>]
+    Haven-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>   (deprecated)
     Idempotency-Key: <stable key of this action>
     Haven-Action: <action type>
     Haven-Delivery: <delivery id>
 
     {"id": <delivery id>, "type": <action type>, "idempotency_key": ..., "created_at": ..., "data": {...}}
+
+An action about traffic of a test-mode key carries `"mode": "test"` in `data`.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import json
 import logging
+import secrets
 import time
 from datetime import timedelta
 from typing import Any
@@ -35,7 +45,7 @@ from prometheus_client import Counter
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from haven.core import outbound, secretbox
+from haven.core import outbound, secretbox, tracing
 from haven.core.clock import new_id, now
 from haven.core.db import Database
 from haven.core.errors import Invalid, NotFound
@@ -43,8 +53,9 @@ from haven.core.jobs import RetryLater, backoff_seconds, enqueue, handler
 from haven.core.ledger import audit, record_event
 from haven.core.models import Job
 from haven.core.settings import Settings
-from haven.enforce.models import Delivery, WebhookEndpoint
+from haven.enforce.models import Delivery, EnforcementDecision, WebhookEndpoint
 from haven.enforce.settings import get_enforce_settings
+from haven.screening.mode import traffic_is_test
 
 log = logging.getLogger("haven.enforce.webhooks")
 
@@ -60,11 +71,22 @@ ACTION_TYPES = frozenset(
         "notice.deliver",
         "tos.updated",
         "safety.nudge",
+        # youth: age assurance, protections and guardian controls (docs/youth.md)
+        "age.reassurance_requested",
+        "youth.protections_changed",
+        "guardian.approval_requested",
+        "guardian.approval_answered",
+        "guardian.digest",
     }
 )
 FEATURES = ("messaging", "uploads", "live", "payments")
+#: Deprecated (kept for one release beside the Standard Webhooks headers): Stripe-like signature.
 SIGNATURE_HEADER = "Haven-Signature"
 SIGNATURE_TOLERANCE_SECONDS = 300
+#: Standard Webhooks: secrets are `whsec_` + base64 of 24 to 64 random bytes (Haven makes 32).
+SECRET_PREFIX = "whsec_"  # noqa: S105 (the format's prefix, not a secret)
+#: How long the replaced secret keeps signing after a rotation, unless the rotation says otherwise.
+ROTATION_GRACE = timedelta(hours=24)
 JOB_KIND = "enforce.deliver"
 
 #: Attempts by action type and outcome (delivered, failed, dead), scraped at /metrics.
@@ -101,6 +123,51 @@ def verify(
     return any(hmac.compare_digest(expected, v) for v in parts.get("v1", []))
 
 
+def generate_secret() -> str:
+    """A new Standard Webhooks signing secret: `whsec_` + base64 of 32 random bytes."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def secret_key(secret: str) -> bytes:
+    """The HMAC key of a secret: the base64-decoded bytes of a `whsec_` secret, as every Standard
+    Webhooks library reads it. A secret set before `whsec_` (any 16+ characters) is used as its
+    UTF-8 bytes: receivers pass those bytes to the library (`Webhook(secret.encode())`)."""
+    if secret.startswith(SECRET_PREFIX):
+        return base64.b64decode(secret[len(SECRET_PREFIX) :] + "==")
+    return secret.encode()
+
+
+def check_secret(secret: str) -> None:
+    """Refuse a secret a receiver could not use or that is too weak to sign with."""
+    if secret.startswith(SECRET_PREFIX):
+        text = secret[len(SECRET_PREFIX) :].rstrip("=")
+        try:
+            key = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+        except (binascii.Error, ValueError):
+            raise Invalid("a whsec_ secret must be base64 after the prefix", code="invalid_webhook_secret") from None
+        if not 24 <= len(key) <= 64:
+            raise Invalid("a whsec_ secret must hold 24 to 64 bytes", code="weak_webhook_secret")
+    elif len(secret) < 16:
+        raise Invalid("the webhook secret must have at least 16 characters", code="weak_webhook_secret")
+
+
+def standard_signature(secrets_: list[str], msg_id: str, timestamp: int, body: bytes) -> str:
+    """The `webhook-signature` value: one `v1,<base64>` per active secret, space-separated."""
+    signed = f"{msg_id}.{timestamp}.".encode() + body
+    return " ".join(
+        "v1," + base64.b64encode(hmac.new(secret_key(s), signed, hashlib.sha256).digest()).decode() for s in secrets_
+    )
+
+
+def standard_headers(secrets_: list[str], msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+    """The three Standard Webhooks headers of one request."""
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": standard_signature(secrets_, msg_id, timestamp, body),
+    }
+
+
 # --- endpoint configuration -------------------------------------------------------------------
 
 
@@ -132,6 +199,9 @@ def rewrap_secrets(session: Session) -> int:
         if secretbox.needs_rewrap(row.secret, keys):
             row.secret = secretbox.seal(open_secret(row.id, row.secret), keys[0], _context(row.id))
             changed += 1
+        if row.previous_secret and secretbox.needs_rewrap(row.previous_secret, keys):
+            row.previous_secret = secretbox.seal(open_secret(row.id, row.previous_secret), keys[0], _context(row.id))
+            changed += 1
     return changed
 
 
@@ -147,10 +217,9 @@ def check_webhook_url(url: str) -> None:
 def configure_endpoint(session: Session, *, url: str, secret: str, actor: str) -> WebhookEndpoint:
     """Set the service's endpoint and secret (replacing the previous one). The secret is sealed
     at rest (HAVEN_SECRETS_KEY) and never returned, logged or written to the ledger; the URL is
-    written to the ledger with its query values redacted."""
+    written to the ledger with its query values redacted. `generate_secret()` makes a good one."""
     check_webhook_url(url)
-    if len(secret) < 16:
-        raise Invalid("the webhook secret must have at least 16 characters", code="weak_webhook_secret")
+    check_secret(secret)
     session.execute(update(WebhookEndpoint).values(enabled=False))
     row_id = new_id()
     row = WebhookEndpoint(id=row_id, url=url, secret=seal_secret(row_id, secret), enabled=True, created_by=actor)
@@ -165,20 +234,93 @@ def configure_endpoint(session: Session, *, url: str, secret: str, actor: str) -
         data={"url": outbound.redact_url(url)},
     )
     audit(session, actor=actor, action="webhook.configure", object_type="webhook_endpoint", object_id=row.id)
+    resume_waiting(session, reason=row.id)
     return row
 
 
-def endpoint(session: Session) -> tuple[str, str] | None:
-    """(url, secret) of the configured endpoint: the API's, else the settings', else None."""
-    row = session.scalar(
+_told_no_endpoint: list[bool] = []
+
+
+def resume_waiting(session: Session, *, reason: str) -> int:
+    """Queue again every action that waited for an endpoint (in the caller's transaction); the
+    dedupe key carries `reason` (the new endpoint's id, or "start"), so each is queued once per
+    configuration. Called when an endpoint is configured and when a worker starts."""
+    waiting = list(
+        session.scalars(select(Delivery.id).where(Delivery.status == "pending", Delivery.last_error == "no_endpoint"))
+    )
+    for delivery_id in waiting:
+        enqueue(
+            session,
+            JOB_KIND,
+            {"delivery_id": delivery_id},
+            dedupe_key=f"deliver:{delivery_id}:resume:{reason}",
+            max_attempts=1000,
+        )
+    if waiting:
+        _told_no_endpoint.clear()
+        log.info("webhook actions resumed", extra={"count": len(waiting)})
+    return len(waiting)
+
+
+def resume_on_start(db: Database) -> None:
+    """At worker start: if an endpoint exists now (HAVEN_WEBHOOK_URL set since), send what waited."""
+    with db.session() as s:
+        if endpoint_secrets(s) is not None:
+            resume_waiting(s, reason=f"start:{new_id()}")
+
+
+def _current_row(session: Session) -> WebhookEndpoint | None:
+    return session.scalar(
         select(WebhookEndpoint).where(WebhookEndpoint.enabled.is_(True)).order_by(WebhookEndpoint.created_at.desc())
     )
+
+
+def rotate_secret(
+    session: Session, *, actor: str, new_secret: str | None = None, grace: timedelta = ROTATION_GRACE
+) -> tuple[WebhookEndpoint, str]:
+    """Replace the endpoint's secret and keep the old one signing for `grace`, so the receiver
+    can switch at its own pace: during the grace every request carries two `v1,` signatures.
+    Returns the row and the new secret (shown once)."""
+    row = _current_row(session)
+    if row is None:
+        raise NotFound("no webhook endpoint is configured through the API", code="webhook_not_configured")
+    secret = new_secret or generate_secret()
+    check_secret(secret)
+    old = open_secret(row.id, row.secret)
+    row.previous_secret = seal_secret(row.id, old) if grace.total_seconds() > 0 else None
+    row.previous_until = now() + grace if grace.total_seconds() > 0 else None
+    row.secret = seal_secret(row.id, secret)
+    record_event(
+        session,
+        "webhook.secret_rotated",
+        subject_type="webhook_endpoint",
+        subject_id=row.id,
+        actor=actor,
+        data={"previous_until": row.previous_until.isoformat() if row.previous_until else None},
+    )
+    audit(session, actor=actor, action="webhook.rotate_secret", object_type="webhook_endpoint", object_id=row.id)
+    return row, secret
+
+
+def endpoint_secrets(session: Session) -> tuple[str, list[str]] | None:
+    """(url, active secrets, current first) of the configured endpoint: the API's, else the
+    settings', else None. A rotated-out secret is active until its `previous_until`."""
+    row = _current_row(session)
     if row is not None:
-        return row.url, open_secret(row.id, row.secret)
+        active = [open_secret(row.id, row.secret)]
+        if row.previous_secret and row.previous_until and row.previous_until > now():
+            active.append(open_secret(row.id, row.previous_secret))
+        return row.url, active
     s = get_enforce_settings()
     if s.webhook_url and s.webhook_secret.get_secret_value():
-        return s.webhook_url, s.webhook_secret.get_secret_value()
+        return s.webhook_url, [s.webhook_secret.get_secret_value()]
     return None
+
+
+def endpoint(session: Session) -> tuple[str, str] | None:
+    """(url, current secret) of the configured endpoint, or None."""
+    target = endpoint_secrets(session)
+    return (target[0], target[1][0]) if target else None
 
 
 # --- the outbox -------------------------------------------------------------------------------
@@ -208,6 +350,8 @@ def deliver(
     existing = session.scalar(select(Delivery).where(Delivery.idempotency_key == key))
     if existing is not None:
         return existing
+    if _about_test_traffic(session, subject_type, subject_id, decision_id):
+        payload = {**payload, "mode": "test"}
     row = Delivery(
         id=new_id(),
         action_type=action_type,
@@ -236,6 +380,22 @@ def deliver(
     return row
 
 
+def _about_test_traffic(session: Session, subject_type: str, subject_id: str, decision_id: str | None) -> bool:
+    """Whether an action is about traffic of a test-mode key: its payload then says
+    `"mode": "test"`, so the service's receiver can tell a test action from a real one."""
+    content_ids: list[str] = [subject_id] if subject_type == "content" else []
+    conversations: list[str] = [subject_id] if subject_type == "conversation" else []
+    if decision_id:
+        decision = session.get(EnforcementDecision, decision_id)
+        if decision is not None:
+            content_ids += list(decision.content_ids or [])
+            if decision.subject_type == "content":
+                content_ids.append(decision.subject_id)
+            elif decision.subject_type == "conversation":
+                conversations.append(decision.subject_id)
+    return traffic_is_test(session, content_ids=content_ids, conversation_ids=conversations)
+
+
 def envelope(row: Delivery) -> bytes:
     """The exact bytes sent (stable across attempts, so the signature covers the same body)."""
     body = {
@@ -248,19 +408,34 @@ def envelope(row: Delivery) -> bytes:
     return json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
 
 
-def send(url: str, secret: str, row: Delivery, *, timeout: float) -> httpx.Response:
-    """POST one delivery (the real client; tests point it at a receiver on loopback)."""
+def send(url: str, secret: str | list[str], row: Delivery, *, timeout: float) -> httpx.Response:
+    """POST one delivery (the real client; tests point it at a receiver on loopback), signed with
+    every active secret (current first)."""
     body = envelope(row)
+    active = [secret] if isinstance(secret, str) else secret
+    ts = int(now().timestamp())
     headers = {
         "Content-Type": "application/json",
-        SIGNATURE_HEADER: sign(secret, body, int(now().timestamp())),
+        **standard_headers(active, row.id, ts, body),
+        SIGNATURE_HEADER: ",".join([sign(active[0], body, ts), *(sign(x, body, ts).split(",")[1] for x in active[1:])]),
         "Idempotency-Key": row.idempotency_key,
         "Haven-Action": row.action_type,
         "Haven-Delivery": row.id,
         "User-Agent": "Haven-Webhooks/1",
     }
-    with outbound.guarded_client(timeout=timeout) as client:
-        return client.post(url, content=body, headers=headers)
+    with (
+        tracing.span(
+            "webhook.deliver",
+            kind=tracing.SpanKind.CLIENT,
+            delivery_id=row.id,
+            action=row.action_type,
+            signatures=len(active),
+        ) as sp,
+        outbound.guarded_client(timeout=timeout) as client,
+    ):
+        resp = client.post(url, content=body, headers=tracing.inject_headers(headers))
+        sp.set_attribute("http.response.status_code", resp.status_code)
+        return resp
 
 
 #: A delivery is one POST with a timeout of HAVEN_WEBHOOK_TIMEOUT_SECONDS (10 s): a minute's lease
@@ -276,7 +451,20 @@ def _run_delivery(db: Database, job: Job) -> None:
         row = s.get(Delivery, job.payload["delivery_id"])
         if row is None or row.status != "pending":
             return
-        target = endpoint(s)
+        target = endpoint_secrets(s)
+        if target is None:
+            # Nobody to send to: the action waits in the outbox without an attempt (none is
+            # counted towards dead-lettering), and is sent when an endpoint is configured
+            # (`resume_waiting`). Said once per process, not once per action.
+            row.last_error = "no_endpoint"
+            row.next_attempt_at = None
+            if not _told_no_endpoint:
+                _told_no_endpoint.append(True)
+                log.warning(
+                    "webhook actions wait in the outbox: no endpoint is configured "
+                    "(PUT /v1/webhook or HAVEN_WEBHOOK_URL); they are sent once one is"
+                )
+            return
         row.attempts += 1
         attempt = row.attempts
         snapshot = Delivery(

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from haven.core.auth import Principal
+from haven.core.auth import Principal, is_test_mode
 from haven.core.errors import Invalid, PayloadTooLarge
 from haven.core.metrics import MATCHES, VERDICTS
 from haven.core.web import require_scope
@@ -135,6 +135,7 @@ async def submit_content(
                 data=data,
                 signals=signals,
                 meta=meta,
+                test_mode=is_test_mode(principal),
             )
             idempotency.remember(s, attempt, result.model_dump(mode="json"))
             return result, hits
@@ -197,6 +198,7 @@ def lookup_hashes(body: LookupRequest, request: Request, principal: Intake) -> R
                 request.app.state.matcher.matcher,
                 integration_id=principal.integration_id,
                 queries=queries,
+                test_mode=is_test_mode(principal),
             )
             idempotency.remember(s, attempt, {"results": results})
     except IntegrityError:

@@ -28,6 +28,7 @@ from haven.core.ledger import record_event
 from haven.policy import ConversationView, Decision, PolicyInput
 from haven.screening.models import ContentItem
 from haven.screening.rulesets import decide
+from haven.youth.service import recipient_facts
 
 FAN_OUT_WINDOW = timedelta(days=7)
 
@@ -187,7 +188,7 @@ def record_message(
             sextortion_score=result.sextortion.score,
         )
     )
-    decision = decide_message(session, state, result, ctx)
+    decision = decide_message(session, state, result, ctx, sender=body.sender)
     verdict = decision.verdict
     record_event(
         session,
@@ -218,8 +219,14 @@ def record_message(
     }
 
 
-def conversation_view(state: ConversationState, result: TurnResult, ctx: MessageContext) -> ConversationView:
-    """The conversation as the policy rules see it after this message."""
+def conversation_view(
+    state: ConversationState,
+    result: TurnResult,
+    ctx: MessageContext,
+    graph: tuple[list[str], list[bool]] = ([], []),
+) -> ConversationView:
+    """The conversation as the policy rules see it after this message; `graph` is, per recipient,
+    its assurance level and whether the sender is its connection (`youth.recipient_facts`)."""
     families = {"grooming": result.grooming, "sextortion": result.sextortion}
     return ConversationView(
         scores={f: round(r.score, 4) for f, r in families.items()},
@@ -231,14 +238,19 @@ def conversation_view(state: ConversationState, result: TurnResult, ctx: Message
         recipient_bands=tuple(ctx.recipient_bands),
         first_contact=ctx.first_contact,
         connected=ctx.connected,
+        recipient_levels=tuple(graph[0]),
+        recipient_connected=tuple(graph[1]),
     )
 
 
-def decide_message(session: Session, state: ConversationState, result: TurnResult, ctx: MessageContext) -> Decision:
-    """The message's verdict under the active rules (the same rule set as content)."""
-    return decide(
-        session, PolicyInput(surface="message", media_kind="text", conversation=conversation_view(state, result, ctx))
-    )
+def decide_message(
+    session: Session, state: ConversationState, result: TurnResult, ctx: MessageContext, *, sender: str | None = None
+) -> Decision:
+    """The message's verdict under the active rules (the same rule set as content). With the
+    sender, the rules also see each recipient's assurance level and connection to the sender."""
+    graph = recipient_facts(session, sender, ctx.recipient_ids) if sender else ([], [])
+    view = conversation_view(state, result, ctx, graph)
+    return decide(session, PolicyInput(surface="message", media_kind="text", conversation=view))
 
 
 def _act(
@@ -303,7 +315,7 @@ def _act(
             if account == body.sender or not is_minor(bands.get(account)):
                 continue
             message = nudge_message(family)
-            record_event(
+            nudge = record_event(
                 session,
                 "safety.nudge",
                 subject_type="account",
@@ -311,5 +323,6 @@ def _act(
                 actor=actor,
                 data={"account_id": account, "conversation_id": conv.id, "turn": result.turn, "message": message},
             )
-            nudges.append({"account_id": account, **message})
+            # event_id: what the service sends back in POST /v1/nudges/{event_id}/outcome
+            nudges.append({"account_id": account, "event_id": nudge.id, **message})
     return nudges

@@ -18,6 +18,7 @@ from haven.banks.models import Bank
 from haven.core.clock import new_id, now
 from haven.core.settings import Settings
 from haven.intake.schemas import ContentMetadata, ContentResult, Hashes, MatchOut, VerdictOut
+from haven.intake.testmode import excluded_bank
 from haven.policy import Verdict
 from haven.screening.models import ContentItem
 from haven.screening.pipeline import ScreeningInput, StatusHit, match_many, screen
@@ -66,6 +67,7 @@ def record_content(
     data: bytes,
     signals: Signals,
     meta: ContentMetadata,
+    test_mode: bool = False,
 ) -> tuple[ContentResult, list[StatusHit]]:
     """Screen, settle and store one upload in the caller's transaction; returns the answer and
     the screening's hits (a deferred classification decides on the same matches)."""
@@ -78,6 +80,7 @@ def record_content(
         signals.screening_input(
             settings.pdq_min_quality, uploader=meta.uploader, recipients=tuple(meta.recipients), surface=meta.surface
         ),
+        exclude_bank=excluded_bank(session, test_mode),
     )
     item = ContentItem(
         id=new_id(),
@@ -128,6 +131,7 @@ def lookup(
     *,
     integration_id: str,
     queries: list[tuple[str, str, int | None]],
+    test_mode: bool = False,
 ) -> list[dict[str, Any]]:
     """Match hashes a service computed itself (the privacy-preserving path) and log the matches.
 
@@ -149,8 +153,9 @@ def lookup(
     matched = match_many(matcher, inputs, min_quality=settings.pdq_min_quality)
     rules = active_ruleset(session)  # once per batch, not once per hash
     decisions: dict[tuple[Any, ...], Any] = {}
+    skip = excluded_bank(session, test_mode)
     screenings = [
-        screen(session, settings, matcher, inp, rules=rules, hits=hits, decisions=decisions)
+        screen(session, settings, matcher, inp, rules=rules, hits=hits, decisions=decisions, exclude_bank=skip)
         for inp, hits in zip(inputs, matched, strict=True)
     ]
     all_hits: list[StatusHit] = [h for sc in screenings for h in sc.hits]

@@ -14,7 +14,9 @@ A rule's `when` is a conjunction of conditions (`any:` holds a list of alternati
 - `reports`: user reports on the subject (count, categories, trusted flaggers, imminent risk);
 - `account`: the uploader's age band, account age, active strikes and prior violations;
 - `conversation`: a message's conversation: which detector family warns (or first warned on this
-  message), behaviours seen, relationship signals, the sender's and recipients' age bands;
+  message), behaviours seen, relationship signals, the sender's and recipients' age bands, and
+  `recipient:` some one recipient's assured band, assurance level and whether the sender is
+  among its connections (the social graph the service tells Haven, `youth/`);
 - `surfaces` / `media_kinds`: where the content was posted and what it is.
 
 Messages are decided by the same rules as content (so shadow mode and `haven policy test` cover
@@ -36,7 +38,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from haven.accounts.bands import AGE_BANDS
+from haven.accounts.bands import AGE_BANDS, AssuranceLevel, level_rank
 from haven.policy.categories import CATEGORIES
 from haven.policy.verdict import KNOWN_KINDS, MatchView, Verdict, VerdictAction, is_near_threshold
 
@@ -99,6 +101,18 @@ class AccountCond(_Strict):
     min_prior_violations: int | None = Field(None, ge=0)
 
 
+class RecipientCond(_Strict):
+    """Some one recipient of the message meets all of these (each recipient is taken alone, so
+    "an unconnected minor" means one minor the sender is not connected to)."""
+
+    bands: list[str] | None = None
+    #: The recipient's band is assured at least at this level.
+    min_level: AssuranceLevel | None = None
+    #: The sender is among the recipient's connections (Haven's graph, or the service's
+    #: `connected: true` on the message).
+    connected: bool | None = None
+
+
 class ConversationCond(_Strict):
     """A message's conversation. Lists are alternatives (any of them) except `relationship`,
     whose signals must all be present."""
@@ -119,6 +133,7 @@ class ConversationCond(_Strict):
     first_contact: bool | None = None
     #: The service says sender and recipients are connections (false also when it did not say).
     connected: bool | None = None
+    recipient: RecipientCond | None = None
 
 
 class When(_Strict):
@@ -211,6 +226,10 @@ class ConversationView:
     recipient_bands: tuple[str, ...] = ()
     first_contact: bool = False
     connected: bool | None = None
+    #: Per recipient, in the order of `recipient_bands`: the assurance level of its band and
+    #: whether the sender is among its connections (absent: "none" and not connected).
+    recipient_levels: tuple[str, ...] = ()
+    recipient_connected: tuple[bool, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -332,6 +351,8 @@ def check(rs: RuleSet) -> list[str]:
 def _conversation_bands(w: When) -> list[str]:
     c = w.conversation
     out = [*(c.sender_bands or []), *(c.recipient_bands or [])] if c else []
+    if c and c.recipient:
+        out += c.recipient.bands or []
     for alt in w.any or []:
         out += _conversation_bands(alt)
     return out
@@ -455,10 +476,26 @@ def _conversation(c: ConversationCond, inp: PolicyInput, out: _Fired) -> bool:
         return False
     if c.connected is not None and bool(v.connected) != c.connected:  # unknown counts as not connected
         return False
+    if c.recipient is not None and not _some_recipient(c.recipient, v):
+        return False
     best = max(families, key=lambda f: v.scores.get(f, 0.0))
     out.vars.update(classifier="conversation", label=best, score=f"{v.scores.get(best, 0.0):.2f}")
     out.labels.append(best)
     return True
+
+
+def _some_recipient(c: RecipientCond, v: ConversationView) -> bool:
+    for i, band in enumerate(v.recipient_bands):
+        level = v.recipient_levels[i] if i < len(v.recipient_levels) else "none"
+        connected = bool(v.connected) or (i < len(v.recipient_connected) and v.recipient_connected[i])
+        if c.bands is not None and band not in c.bands:
+            continue
+        if c.min_level is not None and level_rank(level) < level_rank(c.min_level):
+            continue
+        if c.connected is not None and connected != c.connected:
+            continue
+        return True
+    return False
 
 
 def _holds(w: When, inp: PolicyInput, band: int, out: _Fired) -> bool:

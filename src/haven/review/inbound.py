@@ -15,13 +15,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from haven.core.ledger import subscribe
+from haven.core.clock import now
+from haven.core.ledger import record_event, subscribe
 from haven.core.models import Event
 from haven.enforce.decisions import find_decision
 from haven.enforce.models import Appeal
 from haven.policy.categories import CATEGORIES
+from haven.review.models import ReviewTask
 from haven.review.service import add_or_raise_task
 from haven.screening.models import ContentItem
 
@@ -162,4 +165,66 @@ def task_from_conversation(session: Session, event: Event) -> None:
         },
         source_key=f"conversation.flagged:{event.id}",
         created_at=event.created_at,
+    )
+
+
+@subscribe("notice_case.closed", name="review-resolved-cases")
+def close_tasks_of_closed_case(session: Session, event: Event) -> None:
+    """A report case closed by a decision made elsewhere (the reviewer confirmed the reported
+    account's conversation, say) takes its open task with it: one incident, one decision, one
+    CyberTipline case. The task is closed as `resolved`, never decided twice; a claim on it ends."""
+    case_id = event.subject_id
+    decision_id = (event.data or {}).get("decision_id")
+    tasks = session.scalars(
+        select(ReviewTask).where(
+            ReviewTask.subject_type == "notice_case", ReviewTask.subject_id == case_id, ReviewTask.status == "open"
+        )
+    )
+    for task in list(tasks):
+        # Its own decision closed it already ("done"); what is still open (the report's task, an
+        # escalation of it) was overtaken by a decision on another task.
+        task.status = "resolved"
+        task.closed_at = now()
+        task.claimed_by = None
+        task.lease_until = None
+        task.details = {**(task.details or {}), "resolved_by": decision_id}
+        record_event(
+            session,
+            "review.task_resolved",
+            subject_type="notice_case",
+            subject_id=case_id,
+            actor="system:haven",
+            data={
+                "task_id": task.id,
+                "queue": task.queue,
+                "resolved_by": decision_id,
+                "reason": "the report case was closed by a decision on the same incident",
+            },
+        )
+
+
+@subscribe("review.task_created", name="review-staffing")
+def warn_when_nobody_may_take(session: Session, event: Event) -> None:
+    """A task nobody on staff may take is told at once (`review.task_unstaffed`, which Prometheus
+    alerting sees through `haven_review_unstaffed_tasks` and admins on the console's home page)."""
+    from haven.review.staffing import task_is_unstaffed
+
+    task = session.get(ReviewTask, (event.data or {}).get("task_id"))
+    if task is None or task.status != "open":
+        return
+    why = task_is_unstaffed(session, task)
+    if why is None:
+        return
+    record_event(
+        session,
+        "review.task_unstaffed",
+        subject_type=event.subject_type,
+        subject_id=event.subject_id,
+        actor="system:haven",
+        data={
+            "task_id": task.id,
+            "queue": task.queue,
+            "reason": why,
+            "due_at": task.due_at.isoformat() if task.due_at else None,
+        },
     )

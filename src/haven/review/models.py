@@ -40,7 +40,8 @@ class ReviewTask(Base):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     reason: Mapped[str] = mapped_column(Text, default="")
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    #: open -> done (decided) or cancelled. A claim is a live lease on an open task.
+    #: open -> done (decided), cancelled, or resolved (a decision on another task settled its
+    #: subject, e.g. the report case its conversation's decision closed). A claim is a live lease.
     status: Mapped[str] = mapped_column(String(16), default="open")
     claimed_by: Mapped[str | None] = mapped_column(String(26), nullable=True)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -38,6 +38,7 @@ from haven.enforce import strikes
 from haven.enforce.models import Appeal
 from haven.enforce.notices.models import UserReport
 from haven.policy.categories import CATEGORIES, MEDIA_CLASSIFICATIONS
+from haven.review.followups import what_followed
 from haven.review.models import ReviewDecision, ReviewTask
 from haven.review.queues import ANNOTATIONS, QUEUES, get_queue, may_work_queue
 from haven.review.service import (
@@ -57,6 +58,7 @@ from haven.review.service import (
     read_exif,
     release,
 )
+from haven.review.staffing import not_offered, unstaffed
 from haven.screening import quarantine
 from haven.screening.models import ContentItem
 from haven.signals.image import sniff_media_kind
@@ -132,6 +134,9 @@ def home(request: Request, me: Me) -> Response:
     with _db(request).session() as s:
         r = reviewer_for(s, me)
         rows = _queue_rows(s, me, r)
+        # Admins are told when a queue holds tasks that nobody on staff may take (an appeal of a
+        # child-safety decision with no other trained senior, say): they are the ones who can fix it.
+        stuck = unstaffed(s) if "admin" in me.roles else []
     return render(
         request,
         "home.html",
@@ -140,6 +145,8 @@ def home(request: Request, me: Me) -> Response:
             "trained": r.trained,
             "cs_role": "child_safety_reviewer" in me.roles,
             "cs_allowed": r.child_safety_allowed,
+            "unstaffed": stuck,
+            "queue_titles": {q.id: q.title for q in QUEUES.values()},
         },
         me=me,
     )
@@ -160,6 +167,7 @@ def queue_page(request: Request, me: Rev, queue_id: str, empty: bool = False) ->
     with _db(request).session() as s:
         r = reviewer_for(s, me)
         c = queue_counts(s).get(q.id, {"open": 0, "next_due": None})
+        why_not = not_offered(s, r, q.id) if c["open"] else {}
         recent = list(
             s.scalars(
                 select(ReviewDecision)
@@ -169,7 +177,10 @@ def queue_page(request: Request, me: Rev, queue_id: str, empty: bool = False) ->
             )
         )
     return render(
-        request, "queue.html", {"queue": q, "count": c, "empty": empty, "reviewer": r, "recent": recent}, me=me
+        request,
+        "queue.html",
+        {"queue": q, "count": c, "empty": empty, "reviewer": r, "recent": recent, "why_not": why_not},
+        me=me,
     )
 
 
@@ -245,8 +256,16 @@ def _conversation(s: Session, request: Request, me: StaffContext, task: ReviewTa
     access check has already run: whoever may see the task may see its conversation."""
 
     around: dict[str, Any] = {}
+    consented: dict[str, Any] | None = None
     if task.subject_type == "conversation":
         conversation_id = task.subject_id
+    elif task.subject_type == "notice_case":
+        consented = _consented_conversation(s, task.subject_id)
+        if consented is None:
+            return None
+        if consented.get("unrelated"):
+            return {"unrelated": True, **consented}
+        conversation_id = consented["conversation_id"]
     else:
         found = _attachment_message(s, list(task.content_ids))
         if found is None:
@@ -273,12 +292,55 @@ def _conversation(s: Session, request: Request, me: StaffContext, task: ReviewTa
     except NotFound:  # purged: the task can still be read and decided
         return {"missing": True, "conversation_id": conversation_id}
     conv["around"] = around or None
+    conv["consented"] = consented
     for m in conv["messages"]:
         m["segments"] = _segments(m["text"] or "", m["highlights"])
         m["behaviour_names"] = sorted({h["behaviour"].replace("_", " ") for h in m["highlights"]})
     bands = {p["account_id"]: p["age_band"] for p in conv["participants"]}
     conv["bands"] = bands
     return conv
+
+
+def _consented_conversation(s: Session, case_id: str) -> dict[str, Any] | None:
+    """The conversation a reporter of this case agreed to attach (`user_report.conversation_consented`,
+    hosted report form), the first one if several did. It is shown only when the case's target
+    is in it (the reported account a participant, or the reported item sent in one of its
+    messages): a reporter cannot make a reviewer read an unrelated chat by typing its id."""
+    from haven.classify.models import Conversation
+    from haven.core.ledger import events_for
+    from haven.enforce.notices.models import NoticeCase
+
+    reports = set(s.scalars(select(UserReport.id).where(UserReport.case_id == case_id)))
+    consents = [
+        e
+        for e in events_for(s, "notice_case", case_id)
+        if e.type == "user_report.conversation_consented" and e.data.get("report_id") in reports
+    ]
+    if not consents:
+        return None
+    conversation_id = str(consents[0].data["conversation_id"])
+    found = {"conversation_id": conversation_id, "report_ids": sorted({str(e.data["report_id"]) for e in consents})}
+    others = sorted({str(e.data["conversation_id"]) for e in consents} - {conversation_id})
+    found["others"] = others
+    case = s.get(NoticeCase, case_id)
+    conv = s.get(Conversation, conversation_id)
+    if case is None or conv is None:
+        return found  # purged or never sent to Haven: conversation_for_review says it is missing
+    related = case.target_type == "account" and case.target_id in (conv.participants or [])
+    if case.target_type == "content":
+        related = (
+            s.scalar(
+                select(MessageAttachment.message_id)
+                .join(ConversationMessage, ConversationMessage.id == MessageAttachment.message_id)
+                .where(
+                    ConversationMessage.conversation_id == conversation_id,
+                    MessageAttachment.content_id == case.target_id,
+                )
+                .limit(1)
+            )
+            is not None
+        )
+    return found if related else {**found, "unrelated": True, "target_type": case.target_type}
 
 
 def _appeal(s: Session, task: ReviewTask) -> dict[str, Any] | None:
@@ -395,6 +457,7 @@ def task_page(request: Request, me: Rev, task_id: str, reveal: str | None = None
         reports = _reports(s, task)
         appeal = _appeal(s, task)
         parent = s.get(ReviewDecision, task.parent_decision_id) if task.parent_decision_id else None
+        automated = _automated_actions(s, task)
     prefs = wellness.preferences(me.preferences)
     classes = sorted({m.classification for m in matches if m.classification})
     ctx = {
@@ -409,6 +472,7 @@ def task_page(request: Request, me: Rev, task_id: str, reveal: str | None = None
         "history": history,
         "others": others,
         "violations": sum(1 for h in history if h.decision == "violation"),
+        "automated": automated,
         "conversation": conversation,
         "strikes": strikes,
         "reports": reports,
@@ -525,6 +589,33 @@ def media_exif(request: Request, me: Rev, task_id: str, content_id: str) -> Resp
     return render(request, "exif.html", ctx, me=me)
 
 
+def _automated_actions(s: Session, task: ReviewTask) -> list[dict[str, Any]]:
+    """What a rule already did about this task's media before anyone looked (zero tolerance for
+    known material terminates at once): the reviewer's decision confirms or reverses it."""
+    from haven.enforce.models import EnforcementAction, EnforcementDecision
+
+    if not task.content_ids:
+        return []
+    out = []
+    rows = s.scalars(
+        select(EnforcementDecision).where(
+            EnforcementDecision.source == "policy",
+            EnforcementDecision.subject_type == "content",
+            EnforcementDecision.subject_id.in_(task.content_ids),
+            EnforcementDecision.overturned_at.is_(None),
+        )
+    )
+    for d in rows:
+        actions = [
+            a.action_type
+            for a in s.scalars(select(EnforcementAction).where(EnforcementAction.decision_id == d.id))
+            if a.reversed_at is None
+        ]
+        if actions:
+            out.append({"rule": d.rule or "a rule", "actions": actions, "at": d.created_at})
+    return out
+
+
 @router.post("/tasks/{task_id}/decide", dependencies=CSRF)
 def decide_page(
     request: Request,
@@ -541,7 +632,7 @@ def decide_page(
     with _db(request).session() as s:
         task = get_task(s, task_id)
         r = reviewer_for(s, me)
-        decide(
+        made = decide(
             s,
             settings,
             task,
@@ -553,14 +644,40 @@ def decide_page(
             note=note,
         )
         queue = task.queue
+        decided = made.id
     if then == "next":
         try:
-            return _next(request, me, queue)
+            return _with_decided(_next(request, me, queue), decided)
         except BreakNeeded:
-            return redirect(f"{PREFIX}/break", request)
+            return redirect(f"{PREFIX}/break?decided={decided}", request)
         except Forbidden:
-            return redirect(f"{PREFIX}/", request)
-    return redirect(f"{PREFIX}/queues/{queue}", request)
+            return redirect(f"{PREFIX}/?decided={decided}", request)
+    return redirect(f"{PREFIX}/queues/{queue}?decided={decided}", request)
+
+
+def _with_decided(resp: Response, decision_id: str) -> Response:
+    """The page after a decision links to what followed it."""
+    for header in ("location", "hx-redirect"):
+        target = resp.headers.get(header)
+        if target:
+            resp.headers[header] = f"{target}{'&' if '?' in target else '?'}decided={decision_id}"
+    return resp
+
+
+@router.get("/decisions/{decision_id}")
+def decision_page(request: Request, me: Me, decision_id: str) -> Response:
+    """What a decision led to: the report case, banked hashes, enforcement, notices, webhooks and
+    tasks. For the person who made it and for seniors and admins."""
+    with _db(request).session() as s:
+        row = s.get(ReviewDecision, decision_id)
+        if row is None:
+            raise NotFound(f"no decision '{decision_id}'", code="decision_not_found")
+        if row.reviewer != me.staff_id and not me.has_any("senior", "admin"):
+            raise Forbidden(
+                "only the reviewer who made it, seniors and admins see a decision", code="decision_forbidden"
+            )
+        follow = what_followed(s, row, PREFIX)
+    return render(request, "decision.html", {"decision": row, "followups": follow}, me=me)
 
 
 @router.post("/tasks/{task_id}/release", dependencies=CSRF)

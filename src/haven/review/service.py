@@ -465,6 +465,12 @@ def decide(
     escalate and second opinion create the next task; a confirmed violation of a banked
     category adds the media's hashes to the `local_confirmed` bank."""
     check_task_access(reviewer, task)
+    if task.status == "resolved":
+        raise Conflict(
+            "a decision on the same incident already settled this task "
+            f"(decision {task.details.get('resolved_by') or 'unknown'}): nothing is left to decide here",
+            code="already_resolved",
+        )
     if reviewer.staff_id in excluded_staff(task):
         raise Forbidden(
             "this task must be decided by someone else (you took part in the decision it follows up)",

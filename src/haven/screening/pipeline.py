@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from haven.accounts.models import Account
 from haven.banks.matcher import Hit, Matcher
 from haven.classify.priority import Priority, new_material_priority
+from haven.core import tracing
 from haven.core.clock import now
 from haven.core.settings import Settings
 from haven.policy import AccountView, Decision, MatchView, PolicyInput, RuleSet, evaluate
@@ -175,25 +176,47 @@ def screen(
     rules: RuleSet | None = None,
     hits: list[StatusHit] | None = None,
     decisions: dict[tuple[Any, ...], Decision] | None = None,
+    exclude_bank: str | None = None,
 ) -> Screening:
     """Screen one item with the active rules (or `rules`, loaded once for a batch).
 
     `hits` lets a caller match before its transaction starts (the lookup path, which must not
-    hold SQLite's write lock while it matches a thousand hashes). `decisions`, shared across a
-    batch, evaluates the rules once per distinct pattern of matches: rules are pure, and an item
-    without scores or an uploader is decided by its matches, surface and media kind alone.
+    hold SQLite's write lock while it matches a thousand hashes). `exclude_bank` drops one
+    bank's matches (the test-mode bank for a live key's traffic: haven.intake.testmode).
+    `decisions`, shared across a batch, evaluates the rules once per distinct pattern of
+    matches: rules are pure, and an item without scores or an uploader is decided by its
+    matches, surface and media kind alone.
     """
-    if rules is None:
-        rules = active_ruleset(session)
-    if hits is None:
-        hits = match(matcher, inp, min_quality=settings.pdq_min_quality)
-    scores, priority = scores_with_priority(session, settings, inp, has_matches=bool(hits))
-    key: tuple[Any, ...] | None = None
-    if decisions is not None and not scores and not inp.uploader:
-        key = (match_views(hits), inp.surface, inp.media_kind)
-        if (known := decisions.get(key)) is not None:
-            return Screening(inp, hits, scores, priority, known)
-    decision = evaluate(
+    with tracing.span("screening.screen", media_kind=inp.media_kind, surface=inp.surface) as sp:
+        if rules is None:
+            rules = active_ruleset(session)
+        if hits is None:
+            with tracing.span("screening.match"):
+                hits = match(matcher, inp, min_quality=settings.pdq_min_quality)
+        if exclude_bank is not None:
+            hits = [h for h in hits if h[0].entry.bank_id != exclude_bank]
+        sp.set_attribute("haven.matches", len(hits))
+        with tracing.span("screening.score"):
+            scores, priority = scores_with_priority(session, settings, inp, has_matches=bool(hits))
+        with tracing.span("screening.policy") as policy_span:
+            key: tuple[Any, ...] | None = None
+            known: Decision | None = None
+            if decisions is not None and not scores and not inp.uploader:
+                key = (match_views(hits), inp.surface, inp.media_kind)
+                known = decisions.get(key)
+            decision = known or _decide(session, rules, inp, hits, scores)
+            if key is not None and decisions is not None:
+                decisions[key] = decision
+            policy_span.set_attribute("haven.verdict", decision.verdict.action)
+            if decision.verdict.rule:
+                policy_span.set_attribute("haven.rule", decision.verdict.rule)
+    return Screening(inp, hits, scores, priority, decision)
+
+
+def _decide(
+    session: Session, rules: RuleSet, inp: ScreeningInput, hits: list[StatusHit], scores: dict[str, Any]
+) -> Decision:
+    return evaluate(
         rules,
         PolicyInput(
             matches=match_views(hits),
@@ -205,6 +228,3 @@ def screen(
         ),
         near_band=NEAR_THRESHOLD_BAND,
     )
-    if key is not None and decisions is not None:
-        decisions[key] = decision
-    return Screening(inp, hits, scores, priority, decision)

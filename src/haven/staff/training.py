@@ -5,10 +5,14 @@ refresh)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
+import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -105,8 +109,99 @@ def edit_module(session: Session, slug: str, title: str, body: str, *, requires_
     return get_module(session, slug)
 
 
-def complete_module(session: Session, staff: StaffMember, slug: str, *, actor: str) -> TrainingCompletion:
+@dataclass(frozen=True)
+class Question:
+    id: str
+    q: str
+    options: tuple[str, ...]
+    answer: int
+    why: str
+
+
+@dataclass(frozen=True)
+class Quiz:
+    """Short questions about what a module says; reading it is not enough to complete it."""
+
+    pass_mark: float
+    questions: tuple[Question, ...]
+
+
+@lru_cache(maxsize=16)
+def quiz(slug: str) -> Quiz | None:
+    """The module's quiz (`training_modules/<slug>.quiz.yaml`), or None when it has none."""
+    path = MODULES_DIR / f"{slug}.quiz.yaml"
+    if not path.is_file():
+        return None
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    questions = tuple(
+        Question(
+            str(q["id"]), str(q["q"]), tuple(str(o) for o in q["options"]), int(q["answer"]), str(q.get("why", ""))
+        )
+        for q in data.get("questions", [])
+    )
+    for q in questions:
+        if not 0 <= q.answer < len(q.options):
+            raise ValueError(f"{path.name}: question {q.id} has no option {q.answer}")
+    return Quiz(float(data.get("pass_mark", 1.0)), questions)
+
+
+@dataclass(frozen=True)
+class QuizResult:
+    score: float
+    passed: bool
+    wrong: tuple[Question, ...]
+
+
+def mark(slug: str, answers: Mapping[str, str | int] | None) -> QuizResult | None:
+    """Mark answers (question id -> option index) against the module's quiz."""
+    qz = quiz(slug)
+    if qz is None:
+        return None
+    given = dict(answers or {})
+    wrong = []
+    for q in qz.questions:
+        try:
+            ok = int(given.get(q.id, -1)) == q.answer
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            wrong.append(q)
+    score = 1.0 - len(wrong) / len(qz.questions) if qz.questions else 1.0
+    return QuizResult(round(score, 2), score + 1e-9 >= qz.pass_mark, tuple(wrong))
+
+
+def correct_answers(slug: str) -> dict[str, str]:
+    """The right answers (for set-up scripts and tests that need a trained person)."""
+    qz = quiz(slug)
+    return {q.id: str(q.answer) for q in qz.questions} if qz else {}
+
+
+def complete_module(
+    session: Session,
+    staff: StaffMember,
+    slug: str,
+    *,
+    actor: str,
+    answers: Mapping[str, str | int] | None = None,
+) -> TrainingCompletion:
+    """Record a completion; a module with a quiz counts only when its answers reach the pass mark
+    (422 `quiz_failed`, with what to read again; the attempt is audited either way)."""
     module = get_module(session, slug)
+    result = mark(slug, answers)
+    if result is not None and not result.passed:
+        audit(
+            session,
+            actor=actor,
+            action="training.quiz_failed",
+            object_type="training_module",
+            object_id=slug,
+            details={"score": result.score, "wrong": [q.id for q in result.wrong]},
+        )
+        raise Invalid(
+            f"not passed ({round(result.score * 100)}%): " + " ".join(q.why for q in result.wrong),
+            code="quiz_failed",
+            details={"score": result.score, "wrong": [q.id for q in result.wrong]},
+        )
     row = TrainingCompletion(staff_id=staff.id, slug=slug, version_id=module.version_id, completed_at=now())
     session.add(row)
     session.flush()
@@ -116,7 +211,8 @@ def complete_module(session: Session, staff: StaffMember, slug: str, *, actor: s
         subject_type="staff",
         subject_id=staff.id,
         actor=actor,
-        data={"module": slug, "version_id": module.version_id},
+        data={"module": slug, "version_id": module.version_id}
+        | ({"score": result.score} if result is not None else {}),
     )
     return row
 

@@ -54,6 +54,7 @@ COMBINATIONS = (
 COMBINATION_BONUS = 0.15
 DEMANDS = frozenset({"payment_demand", "gift_card_crypto", "image_demand"})
 EXTORTION_CONTEXT = frozenset({"possession_claim", "contacts_list"})
+COERCION = frozenset({"threat_share", "possession_claim", "threat_and_demand"})
 THREAT_AND_DEMAND_FLOOR = 0.7  # the direction weight never scales the combined message below this
 IMAGE_SENT_BONUS = 0.1  # a minor sent a picture after the other side asked for one
 AGE_LIE_BONUS = 0.15  # an account declared adult says it is a child, to a child
@@ -376,6 +377,10 @@ class Detector:
         for family, limit in self.thresholds().items():
             score = family_score(state, family)
             has_evidence = any(BY_NAME[n].family == family for n in state.contrib)
+            if family == "sextortion":
+                # Extortion needs leverage: a threat or a claim to hold the child's images. Money
+                # talk alone (a gift card for a colleague's leaving present, "venmo ok?") is not it.
+                has_evidence = has_evidence and bool(COERCION & set(state.contrib))
             warn = has_evidence and score >= limit
             crossed = warn and family not in state.warned
             if crossed:

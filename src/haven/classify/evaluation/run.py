@@ -130,10 +130,16 @@ def evaluate_all(
 
 
 #: The sets `haven eval` reports, each separately, in this order.
-SETS = ("generated", "dev", "heldout_v1", "heldout_v2")
+SETS = ("generated", "dev", "heldout_v1", "heldout_v2", "heldout_v3", "heldout_v4")
 #: Names `--set` accepts besides SETS: "heldout" is every held-out file.
-ALIASES = {"heldout": ("heldout_v1", "heldout_v2")}
-WRITTEN_FILES = {"dev": "dev_v1.jsonl", "heldout_v1": "heldout_v1.jsonl", "heldout_v2": "heldout_v2.jsonl"}
+ALIASES = {"heldout": ("heldout_v1", "heldout_v2", "heldout_v3", "heldout_v4")}
+WRITTEN_FILES = {
+    "dev": "dev_v1.jsonl",
+    "heldout_v1": "heldout_v1.jsonl",
+    "heldout_v2": "heldout_v2.jsonl",
+    "heldout_v3": "heldout_v3.jsonl",
+    "heldout_v4": "heldout_v4.jsonl",
+}
 SET_NOTES = {
     "generated": (
         "generated from the same phrase lists the lexicons were written from: it measures memory, not detection"
@@ -148,8 +154,17 @@ SET_NOTES = {
         "development set now"
     ),
     "heldout_v2": (
-        "heldout_v2: frozen, unseen; written after round 2 by someone who never saw the detector: "
-        "the figure that counts"
+        "heldout_v2 (seen during round 3 of tuning: no longer held out); written after round 2 by someone who "
+        "never saw the detector, frozen, then its failures were read in round 3"
+    ),
+    "heldout_v3": (
+        "heldout_v3 (seen during round 4 of tuning: no longer held out); written during round 3 by someone who "
+        "never saw the detector; first run after round 3: 53/64 risky by warn_by, 22/30 sextortion at threat "
+        "and demand, 5/66 false alarms; its failures were then read in round 4"
+    ),
+    "heldout_v4": (
+        "heldout_v4: frozen, unseen; written during round 4 by someone who never saw the detector (nor v3), and "
+        "first run after the round-4 changes were committed: the figure that counts"
     ),
 }
 

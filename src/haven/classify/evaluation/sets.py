@@ -14,8 +14,9 @@ sextortion: the first message holding both a threat to share and a demand).
 The sets shipped in `data/`: `dev_v1.jsonl`, the development set (written by a teammate who had
 not seen the detector; the lexicons were tuned while looking at it, so its figures are optimistic);
 `heldout_v1.jsonl`, written by someone who never saw the detector and frozen, whose failures were then
-read during round 2 of tuning (so it is no longer held out); `heldout_v2.jsonl`, when present, the
-fresh frozen set written after that round, which nobody working on the detector has read.
+read during round 2 of tuning (so it is no longer held out); `heldout_v2.jsonl`, written after
+round 2 and read during round 3 (likewise no longer held out); `heldout_v3.jsonl`, the fresh frozen
+set written during round 3 (sha256 b23cfabc…), which nobody working on the detector has read.
 """
 
 from __future__ import annotations

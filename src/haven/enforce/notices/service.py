@@ -163,6 +163,7 @@ def file_report(
             "reports_count": case.reports_count,
             "verdict": verdict.verdict.action,
             "rule": verdict.verdict.rule,
+            "reporter_id": reporter_id,
         },
     )
     return report, case, merged
