@@ -102,6 +102,10 @@ class Settings(BaseSettings):
     # surface); names: opennsfw, apparent_age, thorn_safer, google_csapi, hive, conversation. One that
     # is not installed or not configured is skipped and its absence recorded with the content.
     classifiers: dict[str, list[str]] = {"*": ["opennsfw", "apparent_age"]}
+    # Run an upload's image classifiers in the request (scores in the answer) rather than in the
+    # worker after it (the default: their scores only propose review, and they cost most of an
+    # upload's time; haven.screening.deferred).
+    classify_inline: bool = False
     # Score thresholds ("classifier.label") above which policy proposes a review (never a block).
     # Uncalibrated starting points: no real positives exist to calibrate on (docs/classifiers.md).
     explicit_threshold: float = 0.6  # opennsfw score that counts as "explicit" for the priority

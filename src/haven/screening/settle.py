@@ -118,10 +118,12 @@ def settle(
     elif action == "allow" and item.quarantine_id and not inp.pending_analysis:
         _delete_quarantined(session, settings, item)
     session.flush()
-    if screening.active_entries:
+    # Flood protection counts each match once: a later settlement (video frames, deferred
+    # classifiers) checks only the hits it logged, so an entry is not quarantined twice.
+    if new_active := [h.entry.entry_id for h, status in hits if status == "active"]:
         flood_check(
             session,
-            screening.active_entries,
+            new_active,
             max_distinct=settings.flood_max_distinct,
             window_seconds=settings.flood_window_seconds,
         )
