@@ -122,6 +122,10 @@ class BankUpdate(TypedDict):
     robustness: NotRequired[Literal["off", "standard", "strong"] | None]
 
 
+class BatchIn(TypedDict):
+    transactions: list[TransactionIn]
+
+
 class BlockIn(TypedDict):
     blocked: str
 
@@ -438,6 +442,33 @@ class TermsOut(TypedDict):
     url: str
 
 
+class TransactionIn(TypedDict):
+    external_id: str
+    kind: Literal["p2p", "tip", "subscription", "payout", "purchase", "gift_card", "crypto", "withdrawal"]
+    payer: str
+    payee: str
+    amount: str
+    currency: str
+    payer_country: NotRequired[str | None]
+    payee_country: NotRequired[str | None]
+    method: NotRequired[str | None]
+    memo: NotRequired[str | None]
+    merchant_category: NotRequired[str | None]
+    merchant: NotRequired[str | None]
+    occurred_at: str
+
+
+class TransactionOut(TypedDict):
+    transaction_id: str
+    external_id: str
+    outcome: Literal["approve", "review", "hold", "decline"]
+    rules: list[str]
+    indicators: list[str]
+    reason: str
+    actions: list[str]
+    shadow: NotRequired[list[dict[str, Any]]]
+
+
 class UnfoundedIn(TypedDict):
     reason: str
 
@@ -660,6 +691,14 @@ class Client(SyncTransport):
     def reporter_unfounded(self, reporter_id: str, body: UnfoundedIn, *, idempotency_key: str | None = None) -> UnfoundedOut:
         """POST /v1/reporters/{reporter_id}/unfounded: Mark a reporter's reports manifestly unfounded (Art 23): pending reports are invalidated;"""
         return self._request("POST", f"/v1/reporters/{_q(reporter_id)}/unfounded", json=body, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
+    def screen_transaction(self, body: TransactionIn, *, idempotency_key: str | None = None) -> TransactionOut:
+        """POST /v1/transactions: Screen one payment before it goes through: `approve`, `review` (approve, a person looks),"""
+        return self._request("POST", "/v1/transactions", json=body, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
+    def screen_batch(self, body: BatchIn, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """POST /v1/transactions/batch: Up to 500 payments in order, each screened (and committed) on its own: one bad item"""
+        return self._request("POST", "/v1/transactions/batch", json=body, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
 
     def list_reports(self, *, status: str | None = None) -> list[dict[str, Any]]:
         """GET /v1/cybertipline/reports: Report cases, newest first."""
@@ -976,6 +1015,14 @@ class AsyncClient(AsyncTransport):
     async def reporter_unfounded(self, reporter_id: str, body: UnfoundedIn, *, idempotency_key: str | None = None) -> UnfoundedOut:
         """POST /v1/reporters/{reporter_id}/unfounded: Mark a reporter's reports manifestly unfounded (Art 23): pending reports are invalidated;"""
         return await self._request("POST", f"/v1/reporters/{_q(reporter_id)}/unfounded", json=body, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
+    async def screen_transaction(self, body: TransactionIn, *, idempotency_key: str | None = None) -> TransactionOut:
+        """POST /v1/transactions: Screen one payment before it goes through: `approve`, `review` (approve, a person looks),"""
+        return await self._request("POST", "/v1/transactions", json=body, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
+    async def screen_batch(self, body: BatchIn, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """POST /v1/transactions/batch: Up to 500 payments in order, each screened (and committed) on its own: one bad item"""
+        return await self._request("POST", "/v1/transactions/batch", json=body, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
 
     async def list_reports(self, *, status: str | None = None) -> list[dict[str, Any]]:
         """GET /v1/cybertipline/reports: Report cases, newest first."""

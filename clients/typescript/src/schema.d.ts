@@ -1216,6 +1216,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/transactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Screen Transaction
+         * @description Screen one payment before it goes through: `approve`, `review` (approve, a person looks),
+         *     `hold` (keep it until a person decides) or `decline`, with the rules and indicators behind it.
+         *
+         *     Idempotent on `external_id` (a retry gets the first answer, nothing is counted twice); an
+         *     `Idempotency-Key` header works as on the other intake routes.
+         */
+        post: operations["screen_transaction_v1_transactions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/transactions/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Screen Batch
+         * @description Up to 500 payments in order, each screened (and committed) on its own: one bad item
+         *     answers with its error and does not stop the others.
+         */
+        post: operations["screen_batch_v1_transactions_batch_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/webhook": {
         parameters: {
             query?: never;
@@ -1560,6 +1605,11 @@ export interface components {
              * @description variants banked for media Haven hashes itself: off (the hash alone), standard (bands, 95% side and corner crops), strong (also deeper crops and rotations of a few degrees; the default)
              */
             robustness?: ("off" | "standard" | "strong") | null;
+        };
+        /** BatchIn */
+        BatchIn: {
+            /** Transactions */
+            transactions: components["schemas"]["TransactionIn"][];
         };
         /** BlockIn */
         BlockIn: {
@@ -2210,6 +2260,86 @@ export interface components {
             url: string;
             /** Version */
             version: string;
+        };
+        /** TransactionIn */
+        TransactionIn: {
+            /**
+             * Amount
+             * @description a decimal string, e.g. "25.00"; never a number
+             */
+            amount: string;
+            /**
+             * Currency
+             * @description ISO 4217
+             */
+            currency: string;
+            /**
+             * External Id
+             * @description the service's id of the payment
+             */
+            external_id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "p2p" | "tip" | "subscription" | "payout" | "purchase" | "gift_card" | "crypto" | "withdrawal";
+            /** Memo */
+            memo?: string | null;
+            /** Merchant */
+            merchant?: string | null;
+            /**
+             * Merchant Category
+             * @description ISO 18245 MCC
+             */
+            merchant_category?: string | null;
+            /**
+             * Method
+             * @description card, bank, wallet, gift_card, crypto ...
+             */
+            method?: string | null;
+            /**
+             * Occurred At
+             * Format: date-time
+             */
+            occurred_at: string;
+            /** Payee */
+            payee: string;
+            /**
+             * Payee Country
+             * @description ISO 3166-1 alpha-2
+             */
+            payee_country?: string | null;
+            /** Payer */
+            payer: string;
+            /**
+             * Payer Country
+             * @description ISO 3166-1 alpha-2
+             */
+            payer_country?: string | null;
+        };
+        /** TransactionOut */
+        TransactionOut: {
+            /** Actions */
+            actions: string[];
+            /** External Id */
+            external_id: string;
+            /** Indicators */
+            indicators: string[];
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "approve" | "review" | "hold" | "decline";
+            /** Reason */
+            reason: string;
+            /** Rules */
+            rules: string[];
+            /** Shadow */
+            shadow?: {
+                [key: string]: unknown;
+            }[];
+            /** Transaction Id */
+            transaction_id: string;
         };
         /** UnfoundedIn */
         UnfoundedIn: {
@@ -4755,6 +4885,84 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
+            };
+        };
+    };
+    screen_transaction_v1_transactions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TransactionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TransactionOut"];
+                };
+            };
+            /** @description external_id (or Idempotency-Key) already used for a different transaction */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid amount, unknown currency or country, future occurred_at ... */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    screen_batch_v1_transactions_batch_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description external_id (or Idempotency-Key) already used for a different transaction */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid amount, unknown currency or country, future occurred_at ... */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
