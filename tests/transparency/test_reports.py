@@ -98,7 +98,7 @@ def test_same_ledger_same_numbers_and_formats_agree(seeded: Database, tmp_path: 
     opts = report.ReportOptions(service="Seed", threshold=THRESHOLD)
     data = json.loads(report.render(b, "json", opts))
     assert data["figures"]["decisions"]["events"] == ["enforcement.decided"]
-    assert data["figures"]["financial_holds"]["status"] == "to_wire"
+    assert data["figures"]["financial_holds"]["status"] == "ok"
     html = report.render(b, "html", opts).decode()
     assert "<script" not in html
     assert not re.search(r"(src|href)=\"(https?:)?//|url\((?!#)", html)  # nothing from another host
@@ -134,6 +134,10 @@ def test_exchange_signals_and_age_checks_are_counted_from_their_events() -> None
         row(5, "age.signal_received", {"method": "id_document"}),
         row(6, "age.signal_received", {"method": "id_document"}),
         row(7, "age.signal_received", {"method": "facial_estimation"}),
+        row(8, "transaction.flagged", {"outcome": "hold", "category": "sextortion"}),
+        row(9, "transaction.flagged", {"outcome": "review", "category": "child_trafficking"}),
+        row(10, "transaction.flagged", {"outcome": "decline", "category": "sextortion"}),
+        row(11, "finance.restricted", {"kind": "payout_freeze"}),
     ]
     figs = compute(rows, Period(datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC))).to_dict()
     ex = figs["figures"]["exchange_signals"]
@@ -141,3 +145,7 @@ def test_exchange_signals_and_age_checks_are_counted_from_their_events() -> None
     assert ex["breakdowns"]["feedback"] == {"confirm": 1, "disputed": 1} and ex["total"] == 56
     age = figs["figures"]["age_assurance_checks"]
     assert age["total"] == 3 and age["breakdowns"]["age.signal_received"] == {"facial_estimation": 1, "id_document": 2}
+    holds = figs["figures"]["financial_holds"]
+    assert holds["total"] == 2 and holds["breakdowns"]["payments"] == {"decline": 1, "hold": 1}
+    assert holds["breakdowns"]["category"] == {"sextortion": 2}
+    assert holds["breakdowns"]["restrictions"] == {"payout_freeze": 1}

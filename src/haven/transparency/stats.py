@@ -160,13 +160,6 @@ def _parse(ts: Any) -> datetime | None:
 #: Figures for capabilities built elsewhere: (id, title, event types, breakdown field, definition).
 TO_WIRE: tuple[tuple[str, str, tuple[str, ...], str, str], ...] = (
     (
-        "financial_holds",
-        "Financial holds",
-        ("finance.hold_placed",),
-        "reason",
-        "Payouts or payments held because of a child-safety decision.",
-    ),
-    (
         "age_assurance_checks",
         "Age-assurance checks by method",
         ("age.signal_received",),
@@ -430,6 +423,22 @@ def compute(rows: Sequence[EventRow], period: Period, *, banks: dict[str, tuple[
     for _e in by_type["exchange.entry_disputed"]:
         f.add("feedback", "disputed")
     f.total = sum(f.breakdowns.get("received", {}).values()) + len(by_type["exchange.feedback_sent"])
+
+    f = fig(
+        "financial_holds",
+        "Financial holds",
+        ("transaction.flagged", "finance.restricted"),
+        "Payments a financial rule held or declined (transaction.flagged with outcome hold or decline,"
+        " by outcome and category) and restrictions put on accounts (finance.restricted, by kind:"
+        " payouts frozen, new payees limited). Payments only sent to review are not holds.",
+    )
+    for e in by_type["transaction.flagged"]:
+        if e.data.get("outcome") in ("hold", "decline"):
+            f.add("payments", str(e.data.get("outcome")))
+            f.add("category", str(e.data.get("category")))
+    for e in by_type["finance.restricted"]:
+        f.add("restrictions", str(e.data.get("kind")))
+    f.total = sum(f.breakdowns.get("payments", {}).values())
 
     for id, title, types, field_name, definition in TO_WIRE:
         f = fig(id, title, types, definition)
