@@ -48,6 +48,17 @@ def test_newcomer_signs_in_trains_and_works_a_queue_by_keyboard(
         created = svc.create_staff(s, "newcomer@example.org", ["child_safety_reviewer"], actor="cli")
         staff_id = created.staff.id
     ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    elsewhere: list[str] = []
+
+    def only_local(route: Any) -> None:  # a Haven without internet: any other host fails the test
+        url = route.request.url
+        if url.startswith(server.url) or url.startswith("data:"):
+            route.continue_()
+        else:
+            elsewhere.append(url)
+            route.abort("internetdisconnected")
+
+    ctx.route("**/*", only_local)
     page = ctx.new_page()
     page.set_default_timeout(15000)
     base = server.url
@@ -98,6 +109,8 @@ def test_newcomer_signs_in_trains_and_works_a_queue_by_keyboard(
     img = page.locator(".item img").first
     assert "/preview" in (img.get_attribute("src") or "")
     SHOTS.mkdir(parents=True, exist_ok=True)
+    # Zero tolerance already acted on this upload: the page says so (issue 18 item 4).
+    expect(page.locator("#automated-action")).to_contain_text("known_material.block")
     page.screenshot(path=str(SHOTS / "task-blurred.png"), full_page=True)
     # Reveal with the keyboard: the file is fetched and the view recorded.
     page.keyboard.press("r")
@@ -153,6 +166,10 @@ def test_newcomer_signs_in_trains_and_works_a_queue_by_keyboard(
     expect(page.locator("[data-task]")).not_to_have_attribute("data-task", first_task or "")
     second_task = page.locator("[data-task]").get_attribute("data-task")
     assert second_task and second_task != first_task
+    # The page after a decision links to what followed it (issue 18 item 5).
+    expect(page.locator("#decided")).to_be_visible()
+    followed = page.locator("#decided a").get_attribute("href")
+    assert followed and "/console/decisions/" in followed
     with db.sessions() as s:
         ev = s.scalar(select(Event).where(Event.type == "review.decision"))
     assert ev is not None and ev.data["task_id"] == first_task and ev.data["decision"] == "violation"
@@ -162,6 +179,14 @@ def test_newcomer_signs_in_trains_and_works_a_queue_by_keyboard(
     page.keyboard.press("x")
     page.wait_for_url(re.compile(r"/console/queues/known_material\?empty=1"))
     assert page.locator("#queue-empty").is_visible()
+    from tests.enforce.test_webhook_flow import drain
+
+    drain(db)  # the follow-ups run in the worker: enforcement, reporting
+    page.goto(f"{base}{followed}")
+    expect(page.locator("#followups")).to_contain_text("added to local_confirmed")
+    expect(page.locator("#followups")).to_contain_text("confirmed what rule known_material.block already did")
+    page.screenshot(path=str(SHOTS / "decision-followups.png"), full_page=True)
+    assert elsewhere == [], elsewhere
     ctx.close()
 
 

@@ -17,7 +17,7 @@ import asyncio
 import threading
 from typing import TYPE_CHECKING, Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.orm import Session
 
@@ -44,6 +44,17 @@ class PublishSettings(BaseSettings):
             "safety.nudge",
         ]
     )
+
+    @field_validator("events")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        """Only event types of the catalogue (a typo would publish nothing, silently)."""
+        from haven.core.events import CATALOGUE
+
+        unknown = [t for t in value if t not in CATALOGUE]
+        if unknown:
+            raise ValueError(f"HAVEN_STREAM_PUBLISH_EVENTS: unknown event type(s) {', '.join(unknown)}")
+        return value
 
 
 def event_record(event: Event) -> dict[str, Any]:
