@@ -29,6 +29,7 @@ def test_modules_ship_in_the_package_and_edits_are_versions(db: Database) -> Non
             "legal-requests",
             "evidence-handling",
             "financial-review",
+            "calibration",
         ]
         # Each person reads the core and their roles' own modules.
         assert training.modules_for(["reviewer"]) == ("policy", "legal-duties", "reporting", "wellness")

@@ -25,13 +25,14 @@ from haven.staff.models import StaffMember, TrainingCompletion, TrainingModuleVe
 MODULES_DIR = Path(__file__).resolve().parent / "training_modules"
 #: Modules everyone reads, in reading order; all are required for child-safety work.
 CORE_MODULES = ("policy", "legal-duties", "reporting", "wellness")
-REQUIRED_FOR_CHILD_SAFETY = CORE_MODULES
+#: Child-safety work needs the core modules and the calibration set (decided before live queues).
+REQUIRED_FOR_CHILD_SAFETY = (*CORE_MODULES, "calibration")
 #: Modules of one role's work, read by those who hold it (after the core ones).
 ROLE_MODULES: dict[str, tuple[str, ...]] = {
     "legal": ("legal-requests", "evidence-handling"),
     "admin": ("evidence-handling",),
     "senior": ("financial-review",),
-    "child_safety_reviewer": ("financial-review",),
+    "child_safety_reviewer": ("calibration", "financial-review"),
 }
 #: slug -> file, in reading order: the core, then each role's.
 MODULES: tuple[str, ...] = CORE_MODULES + tuple(
@@ -135,6 +136,55 @@ class Question:
     options: tuple[str, ...]
     answer: int
     why: str
+    #: Material the question is about, shown above it (a calibration conversation).
+    context: str = ""
+
+
+#: The calibration set: conversations of the development evaluation set (written by a teammate
+#: from the behaviour taxonomy, non-graphic, fictional) whose labels are the gold answers. Never
+#: the held-out sets: those measure the detector and must stay unread.
+CALIBRATION_IDS = (
+    "dv-0018",
+    "dv-0042",
+    "dv-0064",
+    "dv-0072",
+    "dv-0003",
+    "dv-0085",
+    "dv-0053",
+    "dv-0091",
+    "dv-0022",
+    "dv-0096",
+)
+CALIBRATION_OPTIONS = ("grooming", "sextortion", "no violation")
+
+
+def _calibration() -> Quiz:
+    from haven.classify.evaluation.sets import data_path, load_set
+
+    by_id = {c.id: c for c in load_set(data_path("dev_v1.jsonl"))}
+    questions = []
+    for n, cid in enumerate(CALIBRATION_IDS, 1):
+        c = by_id[cid]
+        bands = ", ".join(f"{who}: {band.replace('_', '-')}" for who, band in sorted(c.bands.items()))
+        lines = [f"{m.sender}: {m.text}" for m in c.messages]
+        label = "no violation" if c.label == "benign" else c.label
+        why = (
+            f"{n}: {label} ({c.scene}"
+            + (f"; {', '.join(c.behaviours)}" if c.behaviours else "")
+            + (", already connected" if c.connected else ", not connected")
+            + ")."
+        )
+        questions.append(
+            Question(
+                cid,
+                f"Conversation {n} ({bands}; {'connected' if c.connected else 'not connected'}): your decision?",
+                CALIBRATION_OPTIONS,
+                CALIBRATION_OPTIONS.index(label),
+                why,
+                "\n".join(lines),
+            )
+        )
+    return Quiz(0.8, tuple(questions))
 
 
 @dataclass(frozen=True)
@@ -148,6 +198,8 @@ class Quiz:
 @lru_cache(maxsize=16)
 def quiz(slug: str) -> Quiz | None:
     """The module's quiz (`training_modules/<slug>.quiz.yaml`), or None when it has none."""
+    if slug == "calibration":
+        return _calibration()
     path = MODULES_DIR / f"{slug}.quiz.yaml"
     if not path.is_file():
         return None
