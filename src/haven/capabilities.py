@@ -15,6 +15,7 @@ from haven.evidence import CAPABILITY as EVIDENCE
 from haven.exchange import CAPABILITY as EXCHANGE
 from haven.intake import CAPABILITY as INTAKE
 from haven.legal import CAPABILITY as LEGAL
+from haven.privacy import CAPABILITY as PRIVACY
 from haven.review import CAPABILITY as REVIEW
 from haven.safety import CAPABILITY as SAFETY
 from haven.screening import CAPABILITY as SCREENING
@@ -42,4 +43,5 @@ CAPABILITIES: tuple[Capability, ...] = (
     YOUTH,
     TRANSPARENCY,
     SAFETY,
+    PRIVACY,
 )
