@@ -12,7 +12,10 @@ DATA: tuple[TableData, ...] = (
         basis="none",
         retention="until removed from the bank or the list",
         end="delete",
-        other="id bank_id signal_type value classification source_ref added_by created_at enabled quarantined_at quarantine_reason variant_of variant quality change_seq",
+        other=(
+            "id bank_id signal_type value classification source_ref added_by created_at enabled "
+            "quarantined_at quarantine_reason variant_of variant quality change_seq"
+        ),
         access="admin, senior",
     ),
     TableData(
@@ -21,7 +24,10 @@ DATA: tuple[TableData, ...] = (
         basis="none",
         retention="kept while Haven runs (no personal data)",
         end="keep",
-        other="id name description kind default_classification pdq_threshold robustness enabled provenance created_at updated_at",
+        other=(
+            "id name description kind default_classification pdq_threshold robustness enabled provenance "
+            "created_at updated_at"
+        ),
         access="admin",
     ),
     TableData(
@@ -43,7 +49,10 @@ DATA: tuple[TableData, ...] = (
         personal={
             "content_id": "id of the upload (links to the uploader)",
         },
-        other="id integration_id source bank_id entry_id signal_type distance classification status query_variant created_at",
+        other=(
+            "id integration_id source bank_id entry_id signal_type distance classification status "
+            "query_variant created_at"
+        ),
         access="reviewers, admin",
     ),
 )

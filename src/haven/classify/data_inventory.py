@@ -10,7 +10,10 @@ DATA: tuple[TableData, ...] = (
         table="conversation_messages",
         purpose="Messages screened by the conversation detector",
         basis="legitimate_interests",
-        retention="conversations never flagged: 30 days after the last message; flagged conversations: while the review task, case or hold lasts",
+        retention=(
+            "conversations never flagged: 30 days after the last message; flagged conversations: while "
+            "the review task, case or hold lasts"
+        ),
         end="delete",
         data_class="messages.unflagged",
         subject=("sender",),
@@ -33,7 +36,10 @@ DATA: tuple[TableData, ...] = (
         table="conversations",
         purpose="Conversation detector state between turns",
         basis="legitimate_interests",
-        retention="never flagged: numbers only after 30 days (evidence passages stripped); flagged: while the task, case or hold lasts",
+        retention=(
+            "never flagged: numbers only after 30 days (evidence passages stripped); flagged: while the "
+            "task, case or hold lasts"
+        ),
         end="scrub",
         data_class="messages.unflagged",
         subject=("participants",),
@@ -41,7 +47,10 @@ DATA: tuple[TableData, ...] = (
             "participants": "account ids",
             "state": "detector state (may hold evidence passages)",
         },
-        other="id integration_id turns grooming_score sextortion_score grooming_warned_turn sextortion_warned_turn flagged_at preserved created_at updated_at",
+        other=(
+            "id integration_id turns grooming_score sextortion_score grooming_warned_turn "
+            "sextortion_warned_turn flagged_at preserved created_at updated_at"
+        ),
         access="grooming reviewers",
     ),
     TableData(

@@ -17,7 +17,10 @@ DATA: tuple[TableData, ...] = (
     ),
     TableData(
         table="audit_log",
-        purpose="Who accessed or changed what: accountability for every access to evidence, media, messages and children's data",
+        purpose=(
+            "Who accessed or changed what: accountability for every access to evidence, media, messages "
+            "and children's data"
+        ),
         basis="legal_obligation",
         retention="3 years, then the actor and IP are pseudonymised (counts kept)",
         end="pseudonymise",
@@ -76,7 +79,10 @@ DATA: tuple[TableData, ...] = (
             "payload": "job arguments (may hold account ids)",
             "last_error": "error text",
         },
-        other="id kind status dedupe_key run_at attempts max_attempts locked_by locked_until created_at finished_at trace_context",
+        other=(
+            "id kind status dedupe_key run_at attempts max_attempts locked_by locked_until created_at "
+            "finished_at trace_context"
+        ),
         access="admin",
     ),
 )

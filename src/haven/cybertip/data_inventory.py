@@ -18,9 +18,15 @@ DATA: tuple[TableData, ...] = (
             "response_body": "NCMEC's answer",
         },
         withheld={
-            "request_body": "a preserved CyberTipline report: never disclosed to the reported person (18 U.S.C. 2258A; law-enforcement secrecy)",
+            "request_body": (
+                "a preserved CyberTipline report: never disclosed to the reported person (18 U.S.C. "
+                "2258A; law-enforcement secrecy)"
+            ),
         },
-        other="id case_id submission_id environment endpoint http_status request_id response_code error duration_ms created_at",
+        other=(
+            "id case_id submission_id environment endpoint http_status request_id response_code error "
+            "duration_ms created_at"
+        ),
         access="reporting staff",
     ),
     TableData(
@@ -54,7 +60,11 @@ DATA: tuple[TableData, ...] = (
             "recipients": "another person's rights",
             "conversation": "a CyberTipline report is never disclosed to the reported person",
         },
-        other="id status environment category incident_type incident_at subject_type decision_id classifications first_knowledge_at created_at updated_at submitted_at ncmec_report_id finished_at error_code error_message lease_until",
+        other=(
+            "id status environment category incident_type incident_at subject_type decision_id "
+            "classifications first_knowledge_at created_at updated_at submitted_at ncmec_report_id "
+            "finished_at error_code error_message lease_until"
+        ),
         access="reporting staff",
     ),
     TableData(
@@ -70,7 +80,10 @@ DATA: tuple[TableData, ...] = (
             "details_xml": "file details",
             "views": "who viewed it",
         },
-        other="id case_id kind position evidence_object_id md5 submission_id stage ncmec_file_id viewed_by_esp exif_viewed_by_esp",
+        other=(
+            "id case_id kind position evidence_object_id md5 submission_id stage ncmec_file_id "
+            "viewed_by_esp exif_viewed_by_esp"
+        ),
         access="reporting staff",
     ),
     TableData(

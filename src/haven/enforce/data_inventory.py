@@ -78,7 +78,10 @@ DATA: tuple[TableData, ...] = (
         withheld={
             "deciders": "staff privacy: staff appear to users only by reviewer handle",
         },
-        other="id source source_ref subject_type category outcome automated_detection automated_decision source_type notice_case_id rule ladder created_at overturned_at",
+        other=(
+            "id source source_ref subject_type category outcome automated_detection automated_decision "
+            "source_type notice_case_id rule ladder created_at overturned_at"
+        ),
         access="admin, senior, the account (statement of reasons)",
     ),
     TableData(
@@ -116,7 +119,10 @@ DATA: tuple[TableData, ...] = (
             "html": "statement html",
             "fields": "statement fields",
         },
-        other="id decision_id locale subject notice_status hold_id delivery_id tdb_status tdb_uuid tdb_error tdb_submitted_at created_at",
+        other=(
+            "id decision_id locale subject notice_status hold_id delivery_id tdb_status tdb_uuid "
+            "tdb_error tdb_submitted_at created_at"
+        ),
         access="admin, the account",
     ),
     TableData(
@@ -131,7 +137,10 @@ DATA: tuple[TableData, ...] = (
             "subject_id": "subject id",
             "last_error": "error",
         },
-        other="id action_type idempotency_key subject_type decision_id status attempts max_attempts replays last_status next_attempt_at created_at delivered_at",
+        other=(
+            "id action_type idempotency_key subject_type decision_id status attempts max_attempts replays"
+            " last_status next_attempt_at created_at delivered_at"
+        ),
         access="admin",
     ),
     TableData(

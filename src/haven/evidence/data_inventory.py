@@ -20,7 +20,9 @@ DATA: tuple[TableData, ...] = (
             "released_by": "staff id",
         },
         withheld={
-            "reason": "law-enforcement secrecy: the existence of a legal hold is not disclosed while nondisclosure lasts",
+            "reason": (
+                "law-enforcement secrecy: the existence of a legal hold is not disclosed while nondisclosure lasts"
+            ),
         },
         other="id case_id object_id legal_request_id created_at expires_at released_at",
         access="admin, legal",
@@ -43,7 +45,10 @@ DATA: tuple[TableData, ...] = (
         withheld={
             "file_name": "a preserved report's evidence: never disclosed to the reported person",
         },
-        other="id case_id content_id kind content_type size_bytes sha256 key_provider key_id wrapped_key created_at retain_until destroyed_at destruction_reason",
+        other=(
+            "id case_id content_id kind content_type size_bytes sha256 key_provider key_id wrapped_key "
+            "created_at retain_until destroyed_at destruction_reason"
+        ),
         access="reporting staff (audited)",
     ),
 )

@@ -12,7 +12,11 @@ DATA: tuple[TableData, ...] = (
         basis="none",
         retention="until the exchange deletes or expires them",
         end="delete",
-        other="id exchange_id list_name upstream_id signal_type upstream_type value bank_entry_id contributor classification labels unmatched_reason fetched_at updated_at expires_at deleted_at confirmed overturned disputed_at",
+        other=(
+            "id exchange_id list_name upstream_id signal_type upstream_type value bank_entry_id "
+            "contributor classification labels unmatched_reason fetched_at updated_at expires_at "
+            "deleted_at confirmed overturned disputed_at"
+        ),
         access="admin",
     ),
     TableData(
@@ -51,7 +55,11 @@ DATA: tuple[TableData, ...] = (
         basis="none",
         retention="kept while Haven runs (no personal data)",
         end="keep",
-        other="id name kind base_url config credentials_sealed enabled trust_mode fetch_interval_seconds dispute_threshold checkpoint last_fetch_at last_success_at last_error last_error_code entries_in entries_out created_at",
+        other=(
+            "id name kind base_url config credentials_sealed enabled trust_mode fetch_interval_seconds "
+            "dispute_threshold checkpoint last_fetch_at last_success_at last_error last_error_code "
+            "entries_in entries_out created_at"
+        ),
         access="admin",
     ),
 )

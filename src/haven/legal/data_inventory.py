@@ -31,7 +31,10 @@ DATA: tuple[TableData, ...] = (
             "targets": "law-enforcement secrecy while nondisclosure lasts",
             "agency": "law-enforcement secrecy while nondisclosure lasts",
         },
-        other="id kind country received_at due_at status verified_at nondisclosure_until user_notice preservation_expires_at renewals created_at updated_at",
+        other=(
+            "id kind country received_at due_at status verified_at nondisclosure_until user_notice "
+            "preservation_expires_at renewals created_at updated_at"
+        ),
         access="legal",
     ),
 )

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Table, Text, delete, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from haven.core.clock import now
 from haven.core.db import Base
@@ -40,7 +41,7 @@ def _rows(session: Session, decl: TableData, account_id: str) -> list[dict[str, 
     """Rows of the table whose subject columns name the account (JSON lists narrowed with a
     text match, then checked exactly)."""
     table: Table = Base.metadata.tables[decl.table]
-    conds = []
+    conds: list[ColumnElement[bool]] = []
     for name in decl.subject:
         col = table.c[name]
         if isinstance(col.type, JSON):

@@ -77,7 +77,8 @@ def sweep_unflagged_messages(session: Session, settings: Settings, cutoff: datet
         )
         if ids:
             session.execute(delete(MessageAttachment).where(MessageAttachment.message_id.in_(ids)))
-            n += session.execute(delete(ConversationMessage).where(ConversationMessage.id.in_(ids))).rowcount or 0
+            session.execute(delete(ConversationMessage).where(ConversationMessage.id.in_(ids)))
+            n += len(ids)
         stripped = _numbers_only(conv.state or {})
         if stripped != conv.state:
             # Keep updated_at: stripping is not activity in the conversation.
@@ -141,7 +142,8 @@ def sweep_content_allowed(session: Session, settings: Settings, cutoff: datetime
         chunk = ids[i : i + BATCH]
         session.execute(delete(VideoSignal).where(VideoSignal.content_id.in_(chunk)))
         session.execute(delete(Match).where(Match.content_id.in_(chunk)))
-        n += session.execute(delete(ContentItem).where(ContentItem.id.in_(chunk))).rowcount or 0
+        session.execute(delete(ContentItem).where(ContentItem.id.in_(chunk)))
+        n += len(chunk)
     return n
 
 
@@ -200,7 +202,7 @@ def sweep_match_log(session: Session, settings: Settings, cutoff: datetime, keep
     ).all()
     n = 0
     for m in rows:
-        if m.content_id in keep.content:
+        if m.content_id is None or m.content_id in keep.content:
             continue
         m.content_id = pseudonym(settings, m.content_id)[:26]
         n += 1
@@ -312,14 +314,14 @@ def sweep_report_contacts(session: Session, settings: Settings, cutoff: datetime
 def sweep_orphan_files(session: Session, settings: Settings, cutoff: datetime, keep: Protected) -> int:
     """Sealed files under var/quarantine and the vault with no row, older than the cutoff."""
     n = 0
-    roots = [(settings.var_dir / "quarantine", QuarantineObject), (_vault_root(settings), EvidenceObject)]
-    for root, model in roots:
+    roots = [(settings.var_dir / "quarantine", QuarantineObject.id), (_vault_root(settings), EvidenceObject.id)]
+    for root, id_column in roots:
         if root is None or not root.is_dir():
             continue
         files = [p for p in root.iterdir() if p.suffix in (".bin", ".tmp") and p.stat().st_mtime < cutoff.timestamp()]
         if not files:
             continue
-        known = set(session.scalars(select(model.id).where(model.id.in_([p.stem for p in files]))))
+        known = set(session.scalars(select(id_column).where(id_column.in_([p.stem for p in files]))))
         for p in files:
             if p.stem not in known or p.suffix == ".tmp":
                 p.unlink(missing_ok=True)

@@ -60,7 +60,10 @@ DATA: tuple[TableData, ...] = (
         withheld={
             "details": "internal deliberation",
         },
-        other="id queue subject_type child_safety severity score priority rank_at due_at status lease_until parent_decision_id source_key created_at closed_at",
+        other=(
+            "id queue subject_type child_safety severity score priority rank_at due_at status lease_until"
+            " parent_decision_id source_key created_at closed_at"
+        ),
         access="reviewers",
     ),
 )

@@ -8,9 +8,15 @@ from haven.core.inventory import TableData
 DATA: tuple[TableData, ...] = (
     TableData(
         table="content_items",
-        purpose="Each upload screened: hashes and verdict (kept for retroaction against new hashes), uploader and IP (kept for enforcement)",
+        purpose=(
+            "Each upload screened: hashes and verdict (kept for retroaction against new hashes), uploader"
+            " and IP (kept for enforcement)"
+        ),
         basis="legitimate_interests",
-        retention="allowed content: uploader, recipients and IP dropped after 30 days, the row after 90 days (HAVEN_EXCHANGE_RETRO_DAYS); blocked or held content: while its case or hold lasts",
+        retention=(
+            "allowed content: uploader, recipients and IP dropped after 30 days, the row after 90 days "
+            "(HAVEN_EXCHANGE_RETRO_DAYS); blocked or held content: while its case or hold lasts"
+        ),
         end="delete",
         data_class="content.allowed",
         subject=("uploader",),
@@ -21,7 +27,10 @@ DATA: tuple[TableData, ...] = (
             "external_id": "the service's id of the item",
             "scores": "classifier scores (may include apparent age)",
         },
-        other="id integration_id media_kind content_type surface created_at received_at size_bytes md5 sha1 sha256 pdq pdq_quality width height verdict verdict_rule verdict_reason quarantine_id",
+        other=(
+            "id integration_id media_kind content_type surface created_at received_at size_bytes md5 sha1"
+            " sha256 pdq pdq_quality width height verdict verdict_rule verdict_reason quarantine_id"
+        ),
         access="reviewers (with the task), the service via the API",
     ),
     TableData(
@@ -40,7 +49,10 @@ DATA: tuple[TableData, ...] = (
         table="quarantine_objects",
         purpose="Encrypted bytes of blocked or held media",
         basis="legitimate_interests",
-        retention="held media cleared as no violation: deleted at the decision; otherwise until the vault takes over or the case ends",
+        retention=(
+            "held media cleared as no violation: deleted at the decision; otherwise until the vault takes"
+            " over or the case ends"
+        ),
         end="delete",
         data_class="media.cleared",
         personal={

@@ -19,7 +19,10 @@ DATA: tuple[TableData, ...] = (
             "totp_secret": "sealed TOTP secret",
             "preferences": "preferences",
         },
-        other="id roles totp_enabled_at totp_last_step setup_token_sha256 setup_expires_at failed_logins locked_until last_login_at disabled_at created_at",
+        other=(
+            "id roles totp_enabled_at totp_last_step setup_token_sha256 setup_expires_at failed_logins "
+            "locked_until last_login_at disabled_at created_at"
+        ),
         access="admin",
     ),
     TableData(

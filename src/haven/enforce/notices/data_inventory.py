@@ -16,7 +16,10 @@ DATA: tuple[TableData, ...] = (
             "target_id": "reported account or content id",
             "location_url": "URL reported",
         },
-        other="id target_type status priority category reports_count trusted_reports opened_at closed_at outcome decision_id",
+        other=(
+            "id target_type status priority category reports_count trusted_reports opened_at closed_at "
+            "outcome decision_id"
+        ),
         access="reviewers, admin",
     ),
     TableData(
@@ -48,7 +51,10 @@ DATA: tuple[TableData, ...] = (
             "explanation": "reporter's explanation",
             "location_url": "URL reported",
         },
-        other="id case_id integration_id trusted_flagger category good_faith imminent_risk notify_outcome status received_at resolved_at",
+        other=(
+            "id case_id integration_id trusted_flagger category good_faith imminent_risk notify_outcome "
+            "status received_at resolved_at"
+        ),
         access="reviewers",
     ),
 )
