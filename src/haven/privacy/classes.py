@@ -52,7 +52,7 @@ CLASSES: dict[str, DataClass] = {
         DataClass(
             "matchlog",
             365,
-            "match log rows older than this: the content id is replaced by a pseudonym (counts kept)",
+            "match log rows older than this are unlinked from the upload (content id cleared; bank, entry, classification and time kept for counts)",
         ),
         DataClass(
             "ledger.payloads",

@@ -112,7 +112,7 @@ def _flagged_content(session: Session) -> set[str]:
 
 
 def _allowed_older_than(session: Session, cutoff: datetime, keep: Protected, extra: Any = None) -> list[ContentItem]:
-    q = select(ContentItem).where(ContentItem.verdict == "allow", ContentItem.created_at < cutoff)
+    q = select(ContentItem).where(ContentItem.verdict == "allow", ContentItem.received_at < cutoff)
     if extra is not None:
         q = q.where(extra)
     kept = _flagged_content(session)
@@ -141,7 +141,8 @@ def sweep_content_allowed(session: Session, settings: Settings, cutoff: datetime
     for i in range(0, len(ids), BATCH):
         chunk = ids[i : i + BATCH]
         session.execute(delete(VideoSignal).where(VideoSignal.content_id.in_(chunk)))
-        session.execute(delete(Match).where(Match.content_id.in_(chunk)))
+        # The match log keeps its rows (counts per bank and entry), unlinked from the upload.
+        session.execute(update(Match).where(Match.content_id.in_(chunk)).values(content_id=None))
         session.execute(delete(ContentItem).where(ContentItem.id.in_(chunk)))
         n += len(chunk)
     return n
@@ -197,14 +198,15 @@ def _cleared_protected(session: Session, content_id: str) -> bool:
 
 
 def sweep_match_log(session: Session, settings: Settings, cutoff: datetime, keep: Protected) -> int:
-    rows = session.scalars(
-        select(Match).where(Match.created_at < cutoff, Match.content_id.not_like(f"{PSEUDONYM}%"))
-    ).all()
+    """Old match rows are unlinked from the upload (the content id is the only thing in a match
+    that leads to a person, and it is a foreign key, so it is cleared rather than replaced); bank,
+    entry, classification and time stay for counts."""
+    rows = session.scalars(select(Match).where(Match.created_at < cutoff, Match.content_id.is_not(None))).all()
     n = 0
     for m in rows:
         if m.content_id is None or m.content_id in keep.content:
             continue
-        m.content_id = pseudonym(settings, m.content_id)[:26]
+        m.content_id = None
         n += 1
     return n
 
