@@ -43,7 +43,10 @@ DATA: tuple[TableData, ...] = (
         table="matches",
         purpose="The match log: which upload matched which hash",
         basis="legitimate_interests",
-        retention="unlinked from the upload after 365 days (content id cleared, counts kept); allowed uploads: unlinked when the upload record is deleted (90 days)",
+        retention=(
+            "unlinked from the upload after 365 days (content id cleared, counts kept); allowed uploads: "
+            "unlinked when the upload record is deleted (90 days)"
+        ),
         end="pseudonymise",
         data_class="matchlog",
         personal={

@@ -52,7 +52,8 @@ CLASSES: dict[str, DataClass] = {
         DataClass(
             "matchlog",
             365,
-            "match log rows older than this are unlinked from the upload (content id cleared; bank, entry, classification and time kept for counts)",
+            "match log rows older than this are unlinked from the upload (content id cleared; bank, entry, "
+            "classification and time kept for counts)",
         ),
         DataClass(
             "ledger.payloads",
