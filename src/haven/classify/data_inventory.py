@@ -16,6 +16,8 @@ DATA: tuple[TableData, ...] = (
         ),
         end="delete",
         data_class="messages.unflagged",
+        # Only the sender's own messages are given in an access request (the subject is the
+        # sender): the other participants' messages are theirs (another person's rights).
         subject=("sender",),
         personal={
             "sender": "account id",
@@ -25,9 +27,6 @@ DATA: tuple[TableData, ...] = (
             "external_id": "the service's message id",
             "behaviours": "behaviours detected in the text",
             "sent_at": "time sent",
-        },
-        withheld={
-            "text": "another person's rights: the other participants' messages are given only as the requester's own",
         },
         other="id conversation_id turn grooming_score sextortion_score",
         access="grooming reviewers (audited conversation.view)",

@@ -97,11 +97,32 @@ def access(session: Session, account_id: str, *, actor: str) -> dict[str, Any]:
     return {"account_id": account_id, "generated_at": now().isoformat(), "data": data, "withheld": withheld}
 
 
+#: Reasons that keep everything about the account (a preservation order covers its records).
+ACCOUNT_WIDE = frozenset({"legal_hold", "open_law_enforcement_request"})
+
+
+def _row_kept(session: Session, table: str, row: dict[str, Any], content: dict[str, set[str]]) -> str | None:
+    """Why this one row must stay although the account is not wholly protected, or None."""
+    from haven.classify.models import Conversation
+
+    if table == "content_items" and row["id"] in content:
+        return sorted(content[row["id"]])[0]
+    if table in ("conversation_messages", "conversations"):
+        conv = session.get(Conversation, row.get("conversation_id") or row["id"])
+        if conv is not None and conv.preserved:
+            return "preserved_conversation"
+    return None
+
+
 def erase(session: Session, account_id: str, *, actor: str) -> dict[str, Any]:
-    """Erase or pseudonymise what Haven holds about the account; keep what law or a case needs."""
+    """Erase or pseudonymise what Haven holds about the account; keep what law or a case needs
+    (a legal hold or an open law-enforcement request: everything; a preserved report or an open
+    report case: the report, its evidence and the content in it; a preserved conversation: its
+    messages), and say what was kept and why."""
     settings = get_settings()
     keep = protected(session)
     reasons = sorted(keep.accounts.get(account_id, set()))
+    account_wide = sorted(set(reasons) & ACCOUNT_WIDE)
     erased: dict[str, dict[str, int]] = {}
     kept: list[dict[str, Any]] = []
     alias = pseudonym(settings, account_id)
@@ -111,31 +132,42 @@ def erase(session: Session, account_id: str, *, actor: str) -> dict[str, Any]:
         rows = _rows(session, decl, account_id)
         if not rows:
             continue
-        if reasons or decl.table in WITHHELD_TABLES:
-            kept.append({"table": decl.table, "rows": len(rows), "reasons": reasons or ["preserved_report"]})
+        if account_wide or decl.table in WITHHELD_TABLES:
+            kept.append({"table": decl.table, "rows": len(rows), "reasons": account_wide or reasons or ["law"]})
             continue
         table = Base.metadata.tables[decl.table]
         pk = _key(table)
+        held: dict[str, int] = {}
+        todo = []
+        for r in rows:
+            why = _row_kept(session, decl.table, r, keep.content)
+            if why:
+                held[why] = held.get(why, 0) + 1
+            else:
+                todo.append(r)
+        for why, n in held.items():
+            kept.append({"table": decl.table, "rows": n, "reasons": [why]})
+        if not todo:
+            continue
         if decl.end == "delete" or set(decl.subject) & set(pk):
             # A key cannot be pseudonymised without breaking what refers to it: the row goes.
-            for r in rows:
+            for r in todo:
                 session.execute(delete(table).where(*[table.c[k] == r[k] for k in pk]))
-            erased[decl.table] = {"deleted": len(rows)}
+            erased[decl.table] = {"deleted": len(todo)}
             continue
-        # Pseudonymise: subject columns get the alias, other personal fields are cleared.
-        for r in rows:
+        # Pseudonymise: subject columns get the alias, other nullable personal fields are cleared.
+        for r in todo:
             values: dict[str, Any] = {}
             for f in decl.personal:
-                col = table.c[f]
                 if f in pk:
                     continue
                 if f in decl.subject:
                     values[f] = [alias if x == account_id else x for x in r[f]] if isinstance(r[f], list) else alias
-                elif col.nullable:
+                elif table.c[f].nullable:
                     values[f] = None
             if values:
                 session.execute(update(table).where(*[table.c[k] == r[k] for k in pk]).values(**values))
-        erased[decl.table] = {"pseudonymised": len(rows)}
+        erased[decl.table] = {"pseudonymised": len(todo)}
     audit(
         session,
         actor=actor,
