@@ -330,3 +330,87 @@ def test_schedule_queues_one_job_per_class_once_a_day(db: Database) -> None:
     with frozen(T0):
         assert schedule(db) == len(SWEEPS)
         assert schedule(db) == 0
+
+
+def test_contacts_jobs_webhooks_sessions_activity_and_audit_on_schedule(db: Database, settings: Settings) -> None:
+    from haven.accounts.models import Contact
+    from haven.core.clock import new_id
+    from haven.core.ledger import audit
+    from haven.core.models import Job
+    from haven.enforce.models import Delivery
+    from haven.staff.models import StaffMember, StaffSession
+    from haven.youth.models import Activity
+
+    with frozen(T0):
+        _hold(db, "kid-held")
+        with db.session() as s:
+            s.add_all([Contact(sender="adult-1", recipient="kid-1"), Contact(sender="adult-2", recipient="kid-held")])
+            s.add_all(
+                [
+                    Activity(id=new_id(), account_id="kid-1", kind="time"),
+                    Activity(id=new_id(), account_id="kid-held", kind="time"),
+                ]
+            )
+            s.add(Job(kind="x", payload={"account_id": "kid-1"}, status="done", finished_at=T0, run_at=T0))
+            s.add(Job(kind="x", payload={}, status="queued", run_at=T0))
+            s.add(
+                Delivery(
+                    action_type="content.remove",
+                    idempotency_key="k1",
+                    payload={"account_id": "kid-1"},
+                    subject_type="account",
+                    subject_id="kid-1",
+                    status="delivered",
+                    delivered_at=T0,
+                )
+            )
+            s.add(
+                Delivery(
+                    action_type="content.remove",
+                    idempotency_key="k2",
+                    payload={},
+                    subject_type="account",
+                    subject_id="kid-1",
+                    status="pending",
+                )
+            )
+            staff = StaffMember(email="r@example.org", display_name="R", roles=["reviewer"])
+            s.add(staff)
+            s.flush()
+            s.add(
+                StaffSession(staff_id=staff.id, token_sha256="a" * 64, csrf_token="c", expires_at=T0, ip="203.0.113.5")
+            )
+            audit(
+                s,
+                actor=f"staff:{staff.id}",
+                action="media.view",
+                object_type="content",
+                object_id="c1",
+                source_ip="203.0.113.5",
+            )
+            audit(s, actor=f"staff:{staff.id}", action="account.view", object_type="account", object_id="kid-held")
+        advance(timedelta(days=29))
+        for name in ("jobs", "webhooks", "staff.sessions"):
+            assert run_sweep(db, name, settings) == 0, name
+        advance(timedelta(days=2))
+        assert run_sweep(db, "jobs", settings) == 1
+        assert run_sweep(db, "webhooks", settings) == 1
+        assert run_sweep(db, "staff.sessions", settings) == 1
+        assert run_sweep(db, "youth.activity", settings) == 0
+        advance(timedelta(days=60))
+        assert run_sweep(db, "youth.activity", settings) == 1  # the held child's stays
+        advance(timedelta(days=280))
+        assert run_sweep(db, "contacts", settings) == 1
+        assert run_sweep(db, "audit", settings) == 0
+        advance(timedelta(days=730))
+        assert run_sweep(db, "audit", settings) == 1
+    with db.session() as s:
+        assert [c.recipient for c in s.scalars(select(Contact))] == ["kid-held"]
+        assert [a.account_id for a in s.scalars(select(Activity))] == ["kid-held"]
+        assert [j.status for j in s.scalars(select(Job).where(Job.kind == "x"))] == ["queued"]
+        assert [d.status for d in s.scalars(select(Delivery))] == ["pending"]
+        assert s.scalars(select(StaffSession)).all() == []
+        view = s.scalars(select(AuditRecord).where(AuditRecord.action == "media.view")).one()
+        assert view.actor.startswith("pseud:staff:") and view.source_ip is None and view.object_id == "c1"
+        held = s.scalars(select(AuditRecord).where(AuditRecord.action == "account.view")).one()
+        assert held.actor.startswith("staff:")

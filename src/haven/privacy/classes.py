@@ -19,9 +19,6 @@ class DataClass:
     enforced_by: str = "`haven.privacy.sweeps`"
 
 
-#: A class declared with its period whose sweep is not built yet (said in the generated doc).
-NOT_BUILT = "not built yet"
-
 CLASSES: dict[str, DataClass] = {
     c.name: c
     for c in (
@@ -71,16 +68,21 @@ CLASSES: dict[str, DataClass] = {
             1,
             "quarantine and evidence files with no row (a failed commit) older than this are deleted",
         ),
-        DataClass("youth.signals", 0, "expired age signals", "`haven youth purge-expired` (haven.youth)"),
+        DataClass(
+            "youth.signals",
+            0,
+            "expired age signals, by youth's own period (assurance.retention_days)",
+            "`haven.youth.service.purge_expired`, run by the sweep",
+        ),
         DataClass(
             "idempotency", 1, "idempotency answers after HAVEN_IDEMPOTENCY_TTL_SECONDS", "haven.intake.idempotency"
         ),
-        DataClass("contacts", 365, "contact rows idle that long", NOT_BUILT),
-        DataClass("audit", 1095, "audit actors and IPs pseudonymised", NOT_BUILT),
-        DataClass("jobs", 30, "finished jobs deleted", NOT_BUILT),
-        DataClass("webhooks", 30, "delivered webhooks deleted", NOT_BUILT),
-        DataClass("staff.sessions", 30, "expired staff sessions deleted", NOT_BUILT),
-        DataClass("youth.activity", 90, "minors' activity rows deleted", NOT_BUILT),
+        DataClass("contacts", 365, "contact rows (who messaged whom) idle that long are deleted"),
+        DataClass("audit", 1095, "audit records older than this: actor pseudonymised, IP removed"),
+        DataClass("jobs", 30, "finished and dead jobs deleted (their payloads name accounts)"),
+        DataClass("webhooks", 30, "delivered webhooks deleted (dead ones too, after the period)"),
+        DataClass("staff.sessions", 30, "staff sessions (IP, browser) expired that long ago are deleted"),
+        DataClass("youth.activity", 90, "minors' activity metadata deleted"),
         DataClass("evidence", 365, "the vault's own purge (1 year, holds win)", "`haven.evidence` (evidence.purge)"),
     )
 }

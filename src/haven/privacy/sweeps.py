@@ -31,7 +31,7 @@ from haven.core.clock import now
 from haven.core.db import Database
 from haven.core.jobs import enqueue, handler
 from haven.core.ledger import audit, subscribe
-from haven.core.models import Event, Job
+from haven.core.models import AuditRecord, Event, Job
 from haven.core.settings import Settings, get_settings
 from haven.enforce.notices.models import UserReport
 from haven.evidence.models import EvidenceObject
@@ -347,6 +347,91 @@ def sweep_evidence(session: Session, settings: Settings, cutoff: datetime, keep:
     return len(Vault.from_settings(settings).purge(session) or [])
 
 
+def sweep_contacts(session: Session, settings: Settings, cutoff: datetime, keep: Protected) -> int:
+    """Who-messaged-whom rows idle since the cutoff (the fan-out and first-contact signals look
+    back far less than a year)."""
+    from haven.accounts.models import Contact
+
+    n = 0
+    for c in session.scalars(select(Contact).where(Contact.last_at < cutoff)):
+        if c.sender in keep.accounts or c.recipient in keep.accounts:
+            continue
+        session.delete(c)
+        n += 1
+    return n
+
+
+def sweep_jobs(session: Session, settings: Settings, cutoff: datetime, keep: Protected) -> int:
+    """Finished jobs (their payloads name accounts); a failed (dead) job is kept as long, for the
+    operator to see."""
+    ids = list(session.scalars(select(Job.id).where(Job.status.in_(("done", "dead")), Job.finished_at < cutoff)))
+    for i in range(0, len(ids), BATCH):
+        session.execute(delete(Job).where(Job.id.in_(ids[i : i + BATCH])))
+    return len(ids)
+
+
+def sweep_webhooks(session: Session, settings: Settings, cutoff: datetime, keep: Protected) -> int:
+    """Delivered and dead webhooks created before the cutoff (their bodies name accounts and
+    decisions); a dead one can be replayed within the period."""
+    from haven.enforce.models import Delivery
+
+    ids = list(
+        session.scalars(
+            select(Delivery.id).where(Delivery.status.in_(("delivered", "dead")), Delivery.created_at < cutoff)
+        )
+    )
+    for i in range(0, len(ids), BATCH):
+        session.execute(delete(Delivery).where(Delivery.id.in_(ids[i : i + BATCH])))
+    return len(ids)
+
+
+def sweep_staff_sessions(session: Session, settings: Settings, cutoff: datetime, keep: Protected) -> int:
+    """Staff sessions (IP, browser) ended before the cutoff."""
+    from haven.staff.models import StaffSession
+
+    rows = session.scalars(select(StaffSession).where(StaffSession.expires_at < cutoff)).all()
+    for r in rows:
+        session.delete(r)
+    return len(rows)
+
+
+def sweep_youth_activity(session: Session, settings: Settings, cutoff: datetime, keep: Protected) -> int:
+    """Minors' activity metadata older than the cutoff (guardian summaries look back a week)."""
+    from haven.youth.models import Activity
+
+    n = 0
+    for r in session.scalars(select(Activity).where(Activity.at < cutoff)):
+        if r.account_id in keep.accounts:
+            continue
+        session.delete(r)
+        n += 1
+    return n
+
+
+def sweep_youth_signals(session: Session, settings: Settings, cutoff: datetime, keep: Protected) -> int:
+    """Expired age signals, by youth's own rule and period (`assurance.retention_days`)."""
+    from haven.youth.service import purge_expired
+
+    return purge_expired(session)
+
+
+def sweep_audit(session: Session, settings: Settings, cutoff: datetime, keep: Protected) -> int:
+    """Old audit records: the IP goes and the actor is pseudonymised (action, object, purpose and
+    time stay: who-accessed-what counts survive). Records about a protected account stay whole."""
+    rows = session.scalars(
+        select(AuditRecord).where(AuditRecord.created_at < cutoff, ~AuditRecord.actor.like(f"{PSEUDONYM}%"))
+    ).all()
+    n = 0
+    for r in rows:
+        if r.object_id in keep.accounts or r.object_id in keep.content:
+            continue
+        kind = r.actor.split(":", 1)[0]
+        r.actor = f"{PSEUDONYM}{kind}:{pseudonym(settings, r.actor)[len(PSEUDONYM) :]}"[:80]
+        r.source_ip = None
+        n += 1
+    return n
+
+
 SWEEPS: dict[str, Callable[[Session, Settings, datetime, Protected], int]] = {
     "messages.unflagged": sweep_unflagged_messages,
     "content.uploader": sweep_content_uploader,
@@ -357,6 +442,13 @@ SWEEPS: dict[str, Callable[[Session, Settings, datetime, Protected], int]] = {
     "reports.contact": sweep_report_contacts,
     "files.orphans": sweep_orphan_files,
     "evidence": sweep_evidence,
+    "contacts": sweep_contacts,
+    "jobs": sweep_jobs,
+    "webhooks": sweep_webhooks,
+    "staff.sessions": sweep_staff_sessions,
+    "youth.activity": sweep_youth_activity,
+    "youth.signals": sweep_youth_signals,
+    "audit": sweep_audit,
 }
 #: Classes enforced by this module (others name their enforcer, or say "not built yet").
 assert set(SWEEPS) <= set(CLASSES)
