@@ -30,3 +30,14 @@ def schedule_cmd() -> None:
     from haven.privacy.sweeps import schedule
 
     typer.echo(f"{schedule(database())} sweep(s) queued")
+
+
+@privacy_app.command("rewrap")
+@handles_errors
+def rewrap_cmd() -> None:
+    """Re-seal every sealed column under the current HAVEN_SECRETS_KEY (after a rotation, or to
+    seal clear text written before sealing); then the old key can be dropped."""
+    from haven.privacy.fields import rewrap
+
+    for column, n in rewrap(database()).items():
+        typer.echo(f"{column}: {n}")
