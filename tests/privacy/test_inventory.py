@@ -49,3 +49,15 @@ def test_each_table_declared_once_with_a_known_basis_and_class() -> None:
 
 def test_generated_doc_is_current() -> None:
     assert (DOCS / "data-inventory.md").read_text() == render_markdown(), "run python -m haven.privacy.docs"
+
+
+def test_generated_dpia_is_current_and_follows_the_configuration() -> None:
+    from haven.core.settings import Settings
+    from haven.privacy.dpia import render
+
+    defaults = Settings(_env_file=None, environment="development")  # type: ignore[call-arg]
+    assert (DOCS / "dpia.md").read_text() == render(defaults, for_deployment=False), "run python -m haven.privacy.docs"
+    shorter = defaults.model_copy(update={"privacy_retention_days": {"messages.unflagged": 14}})
+    text = render(shorter)
+    assert "| `messages.unflagged` | 14 days (changed from the default) |" in text
+    assert "never flagged go after 14 days" in text

@@ -60,8 +60,9 @@ def test_the_sqlite_file_holds_no_plaintext_and_rotation_reseals(
     db.engine.dispose()  # everything on disk (the WAL checkpointed)
     with sqlite3.connect(path) as raw:
         raw.execute("PRAGMA wal_checkpoint(FULL)")
-    blob = b"".join(p.read_bytes() for p in [*settings.var_dir.parent.rglob("*.db*")] if p.is_file())
-    blob += open(path, "rb").read()
+    from pathlib import Path
+
+    blob = Path(path).read_bytes() + b"".join(p.read_bytes() for p in Path(path).parent.glob("*.db-*"))
     for plain in (MESSAGE, NAME, EMAIL):
         assert plain.encode() not in blob, plain
     with sqlite3.connect(path) as raw:

@@ -22,7 +22,7 @@ DATA: tuple[TableData, ...] = (
         personal={
             "sender": "account id",
             "recipients": "account ids",
-            "text": "message text (encrypted when the conversation is flagged: not built)",
+            "text": "message text (sealed at rest: field-level encryption)",
             "attachments": "ids of attached content",
             "external_id": "the service's message id",
             "behaviours": "behaviours detected in the text",

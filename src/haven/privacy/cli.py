@@ -41,3 +41,13 @@ def rewrap_cmd() -> None:
 
     for column, n in rewrap(database()).items():
         typer.echo(f"{column}: {n}")
+
+
+@privacy_app.command("dpia")
+@handles_errors
+def dpia_cmd() -> None:
+    """Print the children's DPIA template filled from this deployment's configuration (Markdown)."""
+    from haven.core.settings import get_settings
+    from haven.privacy.dpia import render
+
+    typer.echo(render(get_settings()))

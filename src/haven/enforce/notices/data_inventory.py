@@ -46,8 +46,8 @@ DATA: tuple[TableData, ...] = (
         subject=("reporter_id",),
         personal={
             "reporter_id": "reporter's account id",
-            "reporter_name": "reporter's name",
-            "reporter_email": "reporter's e-mail",
+            "reporter_name": "reporter's name (sealed at rest)",
+            "reporter_email": "reporter's e-mail (sealed at rest)",
             "explanation": "reporter's explanation",
             "location_url": "URL reported",
         },

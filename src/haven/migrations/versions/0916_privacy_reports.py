@@ -28,7 +28,8 @@ def _reseal(opening: bool) -> None:
 
     conn = op.get_bind()
     for col in COLUMNS:
-        rows = conn.execute(sa.text(f"SELECT id, {col} AS v FROM user_reports WHERE {col} IS NOT NULL")).all()
+        table = sa.table("user_reports", sa.column("id"), sa.column(col))
+        rows = conn.execute(sa.select(table.c.id, table.c[col].label("v")).where(table.c[col].is_not(None))).all()
         if not rows:
             continue
         key_list = keys()
@@ -40,7 +41,7 @@ def _reseal(opening: bool) -> None:
                 else reseal(r.v, ctx, key_list)
             )
             if new is not None:
-                conn.execute(sa.text(f"UPDATE user_reports SET {col} = :v WHERE id = :id"), {"v": new, "id": r.id})
+                conn.execute(sa.update(table).where(table.c.id == r.id).values({col: new}))
 
 
 def upgrade() -> None:
