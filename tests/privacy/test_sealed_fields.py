@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import os
 import sqlite3
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
@@ -60,7 +61,6 @@ def test_the_sqlite_file_holds_no_plaintext_and_rotation_reseals(
     db.engine.dispose()  # everything on disk (the WAL checkpointed)
     with sqlite3.connect(path) as raw:
         raw.execute("PRAGMA wal_checkpoint(FULL)")
-    from pathlib import Path
 
     blob = Path(path).read_bytes() + b"".join(p.read_bytes() for p in Path(path).parent.glob("*.db-*"))
     for plain in (MESSAGE, NAME, EMAIL):
@@ -92,3 +92,30 @@ def test_the_sqlite_file_holds_no_plaintext_and_rotation_reseals(
         assert stored.startswith(f"sealed:v1:{new_id}:")
         assert s.scalars(select(ConversationMessage.text)).one() == MESSAGE
         assert s.scalars(select(UserReport.reporter_name)).one() == NAME
+
+
+def test_the_migrations_seal_what_was_stored_in_clear(tmp_path: Path) -> None:
+    from haven.core.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0200_enforce")
+    upgrade(url, "0500_attach")
+    with sqlite3.connect(tmp_path / "old.db") as raw:
+        raw.execute(
+            "INSERT INTO user_reports (id, case_id, integration_id, reporter_name, reporter_email, trusted_flagger,"
+            " category, explanation, good_faith, imminent_risk, notify_outcome, status, received_at)"
+            " VALUES ('r1', 'c1', 'i1', ?, ?, 0, 'other', '', 1, 0, 0, 'pending', '2026-01-01 00:00:00')",
+            (NAME, EMAIL),
+        )
+        raw.execute(
+            "INSERT INTO conversation_messages (id, conversation_id, turn, sender, recipients, text, attachments,"
+            " sent_at, behaviours, grooming_score, sextortion_score)"
+            " VALUES ('m1', 'c1', 1, 'a1', '[]', ?, '[]', '2026-01-01 00:00:00', '[]', 0, 0)",
+            (MESSAGE,),
+        )
+    upgrade(url)
+    assert not any(p.encode() in (tmp_path / "old.db").read_bytes() for p in (MESSAGE, NAME, EMAIL))
+    db = Database(url)
+    with db.session() as s:
+        assert s.scalars(select(UserReport.reporter_email)).one() == EMAIL
+        assert s.scalars(select(ConversationMessage.text)).one() == MESSAGE

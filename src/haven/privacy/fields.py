@@ -55,4 +55,8 @@ def rewrap(db: Database, *, actor: str = "system:haven") -> dict[str, int]:
                 details={"count": n},
             )
         changed[f"{table_name}.{col_name}"] = n
+    if db.engine.dialect.name == "sqlite" and any(changed.values()):
+        # SQLite may keep the replaced values in free pages of the file; VACUUM rewrites it.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM")
     return changed
