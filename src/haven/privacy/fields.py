@@ -57,6 +57,10 @@ def rewrap(db: Database, *, actor: str = "system:haven") -> dict[str, int]:
         changed[f"{table_name}.{col_name}"] = n
     if db.engine.dialect.name == "sqlite" and any(changed.values()):
         # SQLite may keep the replaced values in free pages of the file; VACUUM rewrites it.
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("VACUUM")
+        import sqlite3
+
+        path = db.engine.url.database
+        if path and path != ":memory:":
+            with sqlite3.connect(path, isolation_level=None) as raw:
+                raw.execute("VACUUM")
     return changed
