@@ -7,6 +7,7 @@ CAPABILITY = Capability(
     name="privacy",
     summary="What Haven keeps, why and for how long; retention sweeps; access and erasure requests",
     routers=("haven.privacy.api:router",),
+    pages=("haven.privacy.pages:router",),
     jobs=("haven.privacy.sweeps",),
     subscribers=("haven.privacy.sweeps",),
     cli=(("privacy", "haven.privacy.cli:privacy_app"),),
