@@ -55,6 +55,16 @@ def _appear_everywhere(c: httpx.Client, account: str, other: str) -> None:
         },
     )
     assert r.status_code in (200, 201, 202), r.text
+    signal = {
+        "method": "facial_estimation",
+        "provider": "estimator-double",
+        "level": "standard",
+        "age_band": "13_15",
+        "observed_at": "2026-11-30T10:00:00Z",
+    }
+    r = c.post(f"/v1/accounts/{account}/age-signals", json=signal)
+    assert r.status_code == 201, r.text
+    assert c.put(f"/v1/accounts/{account}/connections/{other}", json={"kind": "friend"}).status_code in (200, 201)
 
 
 def _expected_keys(table: str) -> set[str]:
