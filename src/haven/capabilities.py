@@ -13,6 +13,7 @@ from haven.cybertip import CAPABILITY as CYBERTIP
 from haven.enforce import CAPABILITY as ENFORCE
 from haven.evidence import CAPABILITY as EVIDENCE
 from haven.exchange import CAPABILITY as EXCHANGE
+from haven.finance import CAPABILITY as FINANCE
 from haven.intake import CAPABILITY as INTAKE
 from haven.legal import CAPABILITY as LEGAL
 from haven.privacy import CAPABILITY as PRIVACY
@@ -20,6 +21,7 @@ from haven.review import CAPABILITY as REVIEW
 from haven.safety import CAPABILITY as SAFETY
 from haven.screening import CAPABILITY as SCREENING
 from haven.staff import CAPABILITY as STAFF
+from haven.streams import CAPABILITY as STREAMS
 from haven.terms import CAPABILITY as TERMS
 from haven.transparency import CAPABILITY as TRANSPARENCY
 from haven.youth import CAPABILITY as YOUTH
@@ -34,6 +36,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     SCREENING,
     CLASSIFY,
     ENFORCE,
+    FINANCE,
     CYBERTIP,
     EVIDENCE,
     LEGAL,
@@ -44,4 +47,5 @@ CAPABILITIES: tuple[Capability, ...] = (
     TRANSPARENCY,
     SAFETY,
     PRIVACY,
+    STREAMS,
 )

@@ -71,3 +71,80 @@ def test_removed_slots_are_compacted_away_with_answers_unchanged(monkeypatch) ->
     m.apply([(_meta("new", _hex(words[0]), 31), True)], seq=4)
     assert [h.entry.entry_id for h in m.match_pdq([queries[0]])] == ["new"]
     assert Matcher.from_arrays(m.to_arrays()).stats() == m.stats()
+
+
+def test_readers_take_no_lock_and_see_stable_entries_through_updates_and_compactions(monkeypatch) -> None:
+    """A reader matching while the writer adds, removes, merges and compacts always finds the
+    entries that stay, with their own ids (slots renumbered by a compaction are never mixed)."""
+    import threading
+
+    import haven.banks.matcher as matcher_module
+
+    monkeypatch.setattr(matcher_module, "COMPACT_MIN_DEAD", 50)
+    rng = np.random.default_rng(12)
+    stay = rng.integers(0, 2**64, size=(20, 4), dtype=np.uint64)
+    m = Matcher()
+    m.apply([(_meta(f"stay{i}", _hex(w), 31), True) for i, w in enumerate(stay)], 1)
+    queries = [[("q", _hex(_flipped(w, 5)))] for w in stay]
+    stop = threading.Event()
+    problems: list[str] = []
+
+    def read() -> None:
+        while not stop.is_set():
+            for i, hits in enumerate(m.match_pdq_groups(queries)):
+                ids = [h.entry.entry_id for h in hits]
+                if ids != [f"stay{i}"]:
+                    problems.append(f"query {i}: {ids}")
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        m._lock.acquire()  # the writers' lock held throughout: readers must not need it
+        for r in range(30):
+            churn = rng.integers(0, 2**64, size=(200, 4), dtype=np.uint64)
+            m.apply([(_meta(f"c{r}-{i}", _hex(w), 31), True) for i, w in enumerate(churn)], 2 + 2 * r)
+            m.apply([(_meta(f"c{r}-{i}", _hex(w), 31), False) for i, w in enumerate(churn)], 3 + 2 * r)
+    finally:
+        m._lock.release()
+        stop.set()
+        reader.join(timeout=30)
+    assert not problems, problems[:5]
+    assert m.index.slots < 20 + 30 * 200  # compactions happened while the reader read
+
+
+def test_the_kernel_releases_the_gil() -> None:
+    """While one thread is inside a long kernel call, another keeps running Python in the middle
+    of it (with the GIL held it could not run at all until the call returned)."""
+    import threading
+    import time
+
+    from haven.banks import kernel
+    from haven.banks.index import PDQIndex
+
+    if not kernel.available():
+        import pytest
+
+        pytest.skip("the kernel is not built")
+    rng = np.random.default_rng(2)
+    index = PDQIndex()
+    index.add(rng.integers(0, 2**64, size=(200_000, 4), dtype=np.uint64))
+    index.merge()
+    # Radius 80 over random hashes: buckets too full, so each query scans every slot; no hits.
+    qs = rng.integers(0, 2**64, size=(600, 4), dtype=np.uint64)
+    span: list[float] = []
+
+    def search() -> None:
+        span.append(time.perf_counter())
+        index.search_batch(qs, 80, use_kernel=True)
+        span.append(time.perf_counter())
+
+    stamps: list[float] = []
+    worker = threading.Thread(target=search)
+    worker.start()
+    while worker.is_alive():
+        stamps.append(time.perf_counter())
+    worker.join()
+    start, end = span
+    d = end - start
+    middle = [t for t in stamps if start + d / 4 < t < end - d / 4]
+    assert d > 0.05 and len(middle) > 100, (d, len(stamps), len(middle))

@@ -179,3 +179,30 @@ def test_cli_bank_snapshot(db: Database, settings: Settings) -> None:
     rt = MatcherRuntime(db, settings, snapshot_after=None)
     rt.refresh()
     assert rt.loaded_from == "snapshot" and len(rt.matcher) == 3
+
+
+def _mapped(a: np.ndarray) -> bool:
+    import mmap
+
+    while a is not None:
+        if isinstance(a, mmap.mmap):
+            return True
+        a = a.base  # type: ignore[assignment]
+    return False
+
+
+def test_snapshot_index_is_memory_mapped_and_still_takes_changes(db: Database, settings: Settings) -> None:
+    """Workers share the snapshot's index pages: hashes and postings are mapped, not copied, and
+    a later change goes to the process's own delta without writing to the mapped file."""
+    _bank(db, "shared", [("pdq", _pdq(i)) for i in range(30)])
+    path = MatcherRuntime(db, settings, snapshot_after=None).write_snapshot()
+    before = path.read_bytes()
+    rt = MatcherRuntime(db, settings, snapshot_after=None)
+    rt.refresh()
+    view = rt.matcher.index.view
+    assert rt.loaded_from == "snapshot"
+    assert _mapped(view.base) and all(_mapped(r) for r in view.post_rows) and all(_mapped(r) for r in view.off_rows)
+    _, [new_id] = _bank(db, "later", [("pdq", _pdq(3, 40))])
+    rt.refresh()
+    assert new_id in [h.entry.entry_id for h in rt.matcher.match_pdq([("q", _pdq(3, 40))])]
+    assert path.read_bytes() == before

@@ -19,6 +19,13 @@ from tests.conftest import LiveServer
 from tests.helpers import encode, sample
 
 
+@pytest.fixture(autouse=True)
+def _inline(settings: Settings) -> None:
+    """These tests read the scores in the upload's answer: classifiers in the request (the
+    default defers them to the worker; tests/screening/test_deferred_classify.py)."""
+    settings.classify_inline = True
+
+
 def _events(db: Database, type_: str, subject: str) -> list[Event]:
     with db.session() as s:
         return list(s.scalars(select(Event).where(Event.type == type_, Event.subject_id == subject)))

@@ -202,8 +202,15 @@ class Scan:
                     literal = kind.value if isinstance(kind, ast.Constant) else None
                     for t in self.values(path, tree, call.args[1], call):
                         self.found.append((t, literal, where))
-                elif name == "subscribe":
+                elif name == "subscribe" and (
+                    isinstance(call.func, ast.Name)
+                    or getattr(getattr(call.func, "value", None), "id", None) == "ledger"
+                ):  # the ledger's subscribe, not a broker client's (streams' link.subscribe(topic))
                     for a in call.args:
+                        if isinstance(a, ast.Starred):
+                            # A list from settings (streams.publish.PublishSettings.events), which
+                            # a validator checks against the catalogue when it is read.
+                            continue
                         for t in self.values(path, tree, a, call):
                             self.subscribed.append((t, where))
         return self

@@ -52,6 +52,17 @@ def test_api_console_and_fetch_now(server: LiveServer, db: Database, backend: st
             assert "esp-pass" not in c.get(f"/v1/exchanges/{ex_id}").text
             assert c.get("/v1/exchanges/nope").json()["error"]["code"] == "exchange_not_found"
             assert c.post(f"/v1/exchanges/{ex_id}/fetch").status_code == 403
+        # A test-mode key never reaches a real exchange: nothing is queued.
+        from haven.core.auth import create_integration
+
+        with db.session() as s:
+            _, test_writer = create_integration(s, "exchange-test-mode", ["exchanges:write"], mode="test")
+        with server.client(test_writer) as c:
+            for action in ("fetch", "enable", "disable"):
+                r = c.post(f"/v1/exchanges/{ex_id}/{action}")
+                assert r.status_code == 403 and r.json()["error"]["code"] == "test_mode", (action, r.text)
+        with db.session() as s:
+            assert s.scalars(select(Job).where(Job.kind.like("exchange%"))).all() == []
         with server.client(writer) as c:
             assert c.post(f"/v1/exchanges/{ex_id}/fetch").status_code == 202
         work(db, once=True)

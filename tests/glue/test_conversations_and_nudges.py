@@ -82,12 +82,14 @@ def test_flagged_conversations_tasks_page_decision_and_nudges(server: LiveServer
         cs = ConsoleClient(server.url)
         cs.sign_in("cs@example.org", PASSWORD, secret)
         r = cs.post("/console/queues/grooming/next")
-        assert r.headers["location"] == f"/console/tasks/{tasks['conv-x'].id}"
+        assert r.headers["location"].split("?")[0] == f"/console/tasks/{tasks['conv-x'].id}"
         r = cs.post(
             f"/console/tasks/{tasks['conv-x'].id}/decide",
             {"decision": "violation", "category": "sextortion", "then": "next"},
         )
-        assert r.status_code == 303 and r.headers["location"] == f"/console/tasks/{tasks['conv-1'].id}", r.text
+        assert r.status_code == 303 and r.headers["location"].split("?")[0] == f"/console/tasks/{tasks['conv-1'].id}", (
+            r.text
+        )
         page = cs.get(r.headers["location"])
         assert page.status_code == 200
         html = page.text

@@ -119,6 +119,7 @@ def test_access_export_holds_exactly_the_declared_fields(server: LiveServer, db:
     withheld = {(w["table"], w["field"]): w["reason"] for w in body["withheld"]}
     assert "law-enforcement secrecy" in withheld[("legal_requests", "*")]
     assert "CyberTipline" in withheld[("report_cases", "*")]
+    assert "tipping-off" in withheld[("finance_sar_exports", "*")]  # declared by finance, not listed here
     with db.session() as s:
         rec = s.scalars(select(AuditRecord).where(AuditRecord.action == "privacy.dsar_access")).one()
         assert rec.object_id == "kid-1" and rec.actor.startswith("integration:")

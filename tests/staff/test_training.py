@@ -21,7 +21,18 @@ T0 = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 def test_modules_ship_in_the_package_and_edits_are_versions(db: Database) -> None:
     with db.session() as s:
         mods = training.list_modules(s)
-        assert [m.slug for m in mods] == ["policy", "legal-duties", "reporting", "wellness"]
+        assert [m.slug for m in mods] == [
+            "policy",
+            "legal-duties",
+            "reporting",
+            "wellness",
+            "legal-requests",
+            "evidence-handling",
+            "financial-review",
+        ]
+        # Each person reads the core and their roles' own modules.
+        assert training.modules_for(["reviewer"]) == ("policy", "legal-duties", "reporting", "wellness")
+        assert training.modules_for(["legal"])[-2:] == ("legal-requests", "evidence-handling")
         assert all(m.version_id is None and m.body.startswith("# ") for m in mods)
         assert "fileViewedByEsp" in training.get_module(s, "legal-duties").body
         with pytest.raises(NotFound):
@@ -54,7 +65,7 @@ def test_refresh_period_and_policy_change_make_people_due(db: Database) -> None:
             staff = s.get(StaffMember, sid)
             assert staff is not None
             for slug in training.MODULES:
-                training.complete_module(s, staff, slug, actor=f"staff:{sid}")
+                training.complete_module(s, staff, slug, actor=f"staff:{sid}", answers=training.correct_answers(slug))
             assert training.is_current(s, sid, config=cfg)
         clock.advance(timedelta(days=1))
         with db.session() as s:
@@ -65,5 +76,27 @@ def test_refresh_period_and_policy_change_make_people_due(db: Database) -> None:
             staff = s.get(StaffMember, sid)
             assert staff is not None
             clock.advance(timedelta(minutes=1))
-            training.complete_module(s, staff, "reporting", actor=f"staff:{sid}")
+            training.complete_module(
+                s, staff, "reporting", actor=f"staff:{sid}", answers=training.correct_answers("reporting")
+            )
             assert training.is_current(s, sid, config=cfg)
+
+
+def test_a_module_with_a_quiz_completes_only_at_its_pass_mark() -> None:
+    """Issue 18 item 11: every shipped module has questions about what it says, each question's
+    answer is one of its options, and marking is by the pass mark."""
+    from haven.staff import training
+
+    for slug in training.MODULES:
+        quiz = training.quiz(slug)
+        assert quiz is not None and len(quiz.questions) >= 3, slug
+        right = training.correct_answers(slug)
+        assert training.mark(slug, right).passed  # type: ignore[union-attr]
+        assert not training.mark(slug, {}).passed  # type: ignore[union-attr]
+        one_wrong = dict(right)
+        first = quiz.questions[0]
+        one_wrong[first.id] = str((first.answer + 1) % len(first.options))
+        result = training.mark(slug, one_wrong)
+        assert result is not None and result.passed == (quiz.pass_mark <= 1 - 1 / len(quiz.questions) + 1e-9)
+        assert [q.id for q in result.wrong] == [first.id]
+        assert training.mark(slug, {first.id: "not a number"}).wrong[0].id == first.id  # type: ignore[union-attr]

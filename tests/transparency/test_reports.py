@@ -98,7 +98,7 @@ def test_same_ledger_same_numbers_and_formats_agree(seeded: Database, tmp_path: 
     opts = report.ReportOptions(service="Seed", threshold=THRESHOLD)
     data = json.loads(report.render(b, "json", opts))
     assert data["figures"]["decisions"]["events"] == ["enforcement.decided"]
-    assert data["figures"]["financial_holds"]["status"] == "to_wire"
+    assert data["figures"]["financial_holds"]["status"] == "ok"
     html = report.render(b, "html", opts).decode()
     assert "<script" not in html
     assert not re.search(r"(src|href)=\"(https?:)?//|url\((?!#)", html)  # nothing from another host
@@ -115,3 +115,37 @@ def test_small_counts_are_suppressed() -> None:
     # One hidden cell would be recoverable from the total: the next smallest is hidden too.
     out = breakdown({"a": 4, "b": 50, "c": 12}, 10)
     assert out == {"a": "<10", "b": 50, "c": "suppressed"}
+
+
+def test_exchange_signals_and_age_checks_are_counted_from_their_events() -> None:
+    """The figures once "to wire": exchange fetches and feedback, age-assurance results by method."""
+    from haven.transparency.stats import EventRow, Period, compute
+
+    t = datetime(2026, 11, 5, tzinfo=UTC)
+
+    def row(i: int, type_: str, data: dict) -> EventRow:
+        return EventRow(str(i), type_, "x", "x", "system:haven", t, data)
+
+    rows = [
+        row(1, "exchange.fetched", {"added": 40, "updated": 2, "deleted": 3}),
+        row(2, "exchange.fetched", {"added": 10, "updated": 0, "deleted": 0}),
+        row(3, "exchange.feedback_sent", {"sentiment": "confirm"}),
+        row(4, "exchange.entry_disputed", {}),
+        row(5, "age.signal_received", {"method": "id_document"}),
+        row(6, "age.signal_received", {"method": "id_document"}),
+        row(7, "age.signal_received", {"method": "facial_estimation"}),
+        row(8, "transaction.flagged", {"outcome": "hold", "category": "sextortion"}),
+        row(9, "transaction.flagged", {"outcome": "review", "category": "child_trafficking"}),
+        row(10, "transaction.flagged", {"outcome": "decline", "category": "sextortion"}),
+        row(11, "finance.restricted", {"kind": "payout_freeze"}),
+    ]
+    figs = compute(rows, Period(datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC))).to_dict()
+    ex = figs["figures"]["exchange_signals"]
+    assert ex["status"] == "ok" and ex["breakdowns"]["received"] == {"added": 50, "deleted": 3, "updated": 2}
+    assert ex["breakdowns"]["feedback"] == {"confirm": 1, "disputed": 1} and ex["total"] == 56
+    age = figs["figures"]["age_assurance_checks"]
+    assert age["total"] == 3 and age["breakdowns"]["age.signal_received"] == {"facial_estimation": 1, "id_document": 2}
+    holds = figs["figures"]["financial_holds"]
+    assert holds["total"] == 2 and holds["breakdowns"]["payments"] == {"decline": 1, "hold": 1}
+    assert holds["breakdowns"]["category"] == {"sextortion": 2}
+    assert holds["breakdowns"]["restrictions"] == {"payout_freeze": 1}

@@ -29,6 +29,33 @@ class AccountIn(TypedDict):
     age_band: Literal["under_13", "13_15", "16_17", "adult", "unknown"]
 
 
+class ActivityIn(TypedDict):
+    kind: Literal["time_spent", "group_joined", "purchase", "report_filed"]
+    amount: NotRequired[int | None]
+    currency: NotRequired[str | None]
+    ref: NotRequired[str | None]
+    at: NotRequired[str | None]
+
+
+class AgeSignalIn(TypedDict):
+    """`POST /v1/accounts/{id}/age-signals`: a result, never the evidence itself."""
+
+    method: str
+    provider: str
+    level: Literal["asserted", "standard", "enhanced", "strict"]
+    age_band: NotRequired[Literal["under_13", "13_15", "16_17", "adult"] | None]
+    over: NotRequired[int | None]
+    under: NotRequired[int | None]
+    observed_at: str
+    expires_at: NotRequired[str | None]
+    evidence_ref: NotRequired[str | None]
+
+
+class AnswerIn(TypedDict):
+    guardian_id: str
+    approve: bool
+
+
 class AppealIn(TypedDict):
     decision_id: str
     appellant: str
@@ -43,6 +70,15 @@ class AppealOut(TypedDict):
     filed_at: str
     decided_at: str | None
     reason: str | None
+
+
+class ApprovalIn(TypedDict):
+    kind: Literal["purchase", "loosen_default"]
+    setting: NotRequired[str | None]
+    value: NotRequired[bool | int | str | None]
+    amount: NotRequired[int | None]
+    currency: NotRequired[str | None]
+    description: NotRequired[str]
 
 
 class Attachment(TypedDict):
@@ -86,6 +122,10 @@ class BankUpdate(TypedDict):
     robustness: NotRequired[Literal["off", "standard", "strong"] | None]
 
 
+class BatchIn(TypedDict):
+    transactions: list[TransactionIn]
+
+
 class BlockIn(TypedDict):
     blocked: str
 
@@ -115,6 +155,20 @@ class CaseOut(TypedDict):
     trusted_reports: int
     opened_at: str
     outcome: str | None
+
+
+class ChildReportIn(TypedDict):
+    reporter: str
+    note: NotRequired[str]
+
+
+class ConfirmIn(TypedDict):
+    teen_id: str
+    code: str
+
+
+class ConnectionIn(TypedDict):
+    kind: NotRequired[Literal["follow", "friend", "accepted_request", "connection"]]
 
 
 class ContentResult(TypedDict):
@@ -183,6 +237,11 @@ class EntryOut(TypedDict):
 class EntryPatch(TypedDict):
     enabled: NotRequired[bool | None]
     release_quarantine: NotRequired[bool]
+
+
+class GuardianshipIn(TypedDict):
+    guardian_id: str
+    teen_id: str
 
 
 class HTTPValidationError(TypedDict):
@@ -271,6 +330,10 @@ class NoticeIn(TypedDict):
     reason: str
 
 
+class OutcomeIn(TypedDict):
+    action: Literal["clicked", "dismissed", "reported", "blocked"]
+
+
 class Reason(TypedDict):
     reason: str
 
@@ -313,6 +376,10 @@ class RequestIn(TypedDict):
     due_at: NotRequired[str | None]
     nondisclosure_until: NotRequired[str | None]
     notes: NotRequired[str | None]
+
+
+class RevokeIn(TypedDict):
+    by: str
 
 
 class RotateIn(TypedDict):
@@ -373,6 +440,33 @@ class TermsOut(TypedDict):
     effective_at: str
     published_at: str
     url: str
+
+
+class TransactionIn(TypedDict):
+    external_id: str
+    kind: Literal["p2p", "tip", "subscription", "payout", "purchase", "gift_card", "crypto", "withdrawal"]
+    payer: str
+    payee: str
+    amount: str
+    currency: str
+    payer_country: NotRequired[str | None]
+    payee_country: NotRequired[str | None]
+    method: NotRequired[str | None]
+    memo: NotRequired[str | None]
+    merchant_category: NotRequired[str | None]
+    merchant: NotRequired[str | None]
+    occurred_at: str
+
+
+class TransactionOut(TypedDict):
+    transaction_id: str
+    external_id: str
+    outcome: Literal["approve", "review", "hold", "decline"]
+    rules: list[str]
+    indicators: list[str]
+    reason: str
+    actions: list[str]
+    shadow: NotRequired[list[dict[str, Any]]]
 
 
 class UnfoundedIn(TypedDict):
@@ -482,6 +576,30 @@ class Client(SyncTransport):
         """POST /v1/banks/{bank}/import: Import a CSV (`signal_type,value,classification,source_ref` with a header) or JSON lines"""
         return self._request("POST", f"/v1/banks/{_q(bank)}/import", params={"format": format}, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
 
+    def feed(self, *, after: str | None = None, limit: int | None = None) -> bytes:
+        """GET /v1/exchanges/feed: The signed Haven feed published to this partner"""
+        return self._request("GET", "/v1/exchanges/feed", params={"after": after, "limit": limit}, expect="bytes")  # type: ignore[no-any-return]
+
+    def list_exchanges(self) -> list[dict[str, Any]]:
+        """GET /v1/exchanges: Every exchange with its state"""
+        return self._request("GET", "/v1/exchanges", expect="json")  # type: ignore[no-any-return]
+
+    def show(self, exchange: str) -> dict[str, Any]:
+        """GET /v1/exchanges/{exchange}: One exchange's state"""
+        return self._request("GET", f"/v1/exchanges/{_q(exchange)}", expect="json")  # type: ignore[no-any-return]
+
+    def fetch_now(self, exchange: str, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """POST /v1/exchanges/{exchange}/fetch: Fetch now (queued for the worker)"""
+        return self._request("POST", f"/v1/exchanges/{_q(exchange)}/fetch", idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
+    def disable(self, exchange: str, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """POST /v1/exchanges/{exchange}/disable: Stop fetching (entries stay as they are)"""
+        return self._request("POST", f"/v1/exchanges/{_q(exchange)}/disable", idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
+    def enable(self, exchange: str, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """POST /v1/exchanges/{exchange}/enable: Fetch again on the exchange's interval"""
+        return self._request("POST", f"/v1/exchanges/{_q(exchange)}/enable", idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
     def put_account(self, account_id: str, body: AccountIn, *, idempotency_key: str | None = None) -> dict[str, Any]:
         """PUT /v1/accounts/{account_id}: Set the account's declared age band; it feeds relationship signals and priorities."""
         return self._request("PUT", f"/v1/accounts/{_q(account_id)}", json=body, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
@@ -509,6 +627,10 @@ class Client(SyncTransport):
     def list_acceptances(self, account_id: str) -> list[AcceptanceOut]:
         """GET /v1/accounts/{account_id}/tos-acceptances: List Acceptances"""
         return self._request("GET", f"/v1/accounts/{_q(account_id)}/tos-acceptances", expect="json")  # type: ignore[no-any-return]
+
+    def post_outcome(self, event_id: str, body: OutcomeIn, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """POST /v1/nudges/{event_id}/outcome: Record what the child did with the nudge: `clicked` (opened a link or action), `dismissed`,"""
+        return self._request("POST", f"/v1/nudges/{_q(event_id)}/outcome", json=body, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
 
     def get_webhook(self) -> WebhookOut:
         """GET /v1/webhook: Get Webhook"""
@@ -569,6 +691,14 @@ class Client(SyncTransport):
     def reporter_unfounded(self, reporter_id: str, body: UnfoundedIn, *, idempotency_key: str | None = None) -> UnfoundedOut:
         """POST /v1/reporters/{reporter_id}/unfounded: Mark a reporter's reports manifestly unfounded (Art 23): pending reports are invalidated;"""
         return self._request("POST", f"/v1/reporters/{_q(reporter_id)}/unfounded", json=body, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
+    def screen_transaction(self, body: TransactionIn, *, idempotency_key: str | None = None) -> TransactionOut:
+        """POST /v1/transactions: Screen one payment before it goes through: `approve`, `review` (approve, a person looks),"""
+        return self._request("POST", "/v1/transactions", json=body, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
+    def screen_batch(self, body: BatchIn, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """POST /v1/transactions/batch: Up to 500 payments in order, each screened (and committed) on its own: one bad item"""
+        return self._request("POST", "/v1/transactions/batch", json=body, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
 
     def list_reports(self, *, status: str | None = None) -> list[dict[str, Any]]:
         """GET /v1/cybertipline/reports: Report cases, newest first."""
@@ -642,6 +772,70 @@ class Client(SyncTransport):
         """POST /v1/legal/requests/{request_id}/notice: Notice"""
         return self._request("POST", f"/v1/legal/requests/{_q(request_id)}/notice", json=body, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
 
+    def post_age_signal(self, account_id: str, body: AgeSignalIn, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """POST /v1/accounts/{account_id}/age-signals: Store an age-assurance result and answer with the account's assured age."""
+        return self._request("POST", f"/v1/accounts/{_q(account_id)}/age-signals", json=body, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
+    def get_age(self, account_id: str) -> dict[str, Any]:
+        """GET /v1/accounts/{account_id}/age: The assured age (band, level, method, since, why), its signals and pending re-assurance."""
+        return self._request("GET", f"/v1/accounts/{_q(account_id)}/age", expect="json")  # type: ignore[no-any-return]
+
+    def get_protections(self, account_id: str, *, region: str | None = None) -> dict[str, Any]:
+        """GET /v1/accounts/{account_id}/protections: The settings the service must apply to this account and the rule that gave each. A region"""
+        return self._request("GET", f"/v1/accounts/{_q(account_id)}/protections", params={"region": region}, expect="json")  # type: ignore[no-any-return]
+
+    def put_connection(self, account_id: str, other: str, body: ConnectionIn | None | None = None, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """PUT /v1/accounts/{account_id}/connections/{other}: `other` is among this account's connections (the account follows, befriended or accepted"""
+        return self._request("PUT", f"/v1/accounts/{_q(account_id)}/connections/{_q(other)}", json=body, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
+    def delete_connection(self, account_id: str, other: str, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """DELETE /v1/accounts/{account_id}/connections/{other}: Delete Connection"""
+        return self._request("DELETE", f"/v1/accounts/{_q(account_id)}/connections/{_q(other)}", idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
+    def post_child_report(self, account_id: str, body: ChildReportIn, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """POST /v1/accounts/{account_id}/child-reports: A user reported "this is a child": ask the service to re-check the account's age."""
+        return self._request("POST", f"/v1/accounts/{_q(account_id)}/child-reports", json=body, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
+    def post_activity(self, account_id: str, body: ActivityIn, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """POST /v1/accounts/{account_id}/activity: Metadata of a teen's use that a guardian may see (never text or media)."""
+        return self._request("POST", f"/v1/accounts/{_q(account_id)}/activity", json=body, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
+    def post_guardianship(self, body: GuardianshipIn, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """POST /v1/guardianships: A pending guardian link; `code` (shown once) is for the teen to confirm it."""
+        return self._request("POST", "/v1/guardianships", json=body, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
+    def post_confirm(self, link_id: str, body: ConfirmIn, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """POST /v1/guardianships/{link_id}/confirm: Post Confirm"""
+        return self._request("POST", f"/v1/guardianships/{_q(link_id)}/confirm", json=body, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
+    def post_revoke(self, link_id: str, body: RevokeIn, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """POST /v1/guardianships/{link_id}/revoke: Post Revoke"""
+        return self._request("POST", f"/v1/guardianships/{_q(link_id)}/revoke", json=body, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
+    def get_links_of_teen(self, account_id: str) -> dict[str, Any]:
+        """GET /v1/accounts/{account_id}/guardianships: Every guardian link of a teen, in any state: what the teen sees at all times."""
+        return self._request("GET", f"/v1/accounts/{_q(account_id)}/guardianships", expect="json")  # type: ignore[no-any-return]
+
+    def get_summary(self, link_id: str, *, guardian_id: str | None = None, days: int | None = None) -> dict[str, Any]:
+        """GET /v1/guardianships/{link_id}/summary: Metadata only (new contacts, groups, time, purchases, whether the teen reported something);"""
+        return self._request("GET", f"/v1/guardianships/{_q(link_id)}/summary", params={"guardian_id": guardian_id, "days": days}, expect="json")  # type: ignore[no-any-return]
+
+    def post_approval(self, link_id: str, body: ApprovalIn, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """POST /v1/guardianships/{link_id}/approvals: Ask the guardian to approve a purchase above the cap or a loosened default"""
+        return self._request("POST", f"/v1/guardianships/{_q(link_id)}/approvals", json=body, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
+    def post_answer(self, link_id: str, approval_id: str, body: AnswerIn, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """POST /v1/guardianships/{link_id}/approvals/{approval_id}: Post Answer"""
+        return self._request("POST", f"/v1/guardianships/{_q(link_id)}/approvals/{_q(approval_id)}", json=body, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
+    def post_adapter_result(self, account_id: str, adapter: str, body: dict[str, Any], *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """POST /v1/accounts/{account_id}/age-signals/{adapter}: A provider's own result payload (`apple`, `google`, `eu-blueprint`), verified by its adapter."""
+        return self._request("POST", f"/v1/accounts/{_q(account_id)}/age-signals/{_q(adapter)}", json=body, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
+    def provider_webhook(self, provider: str, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """POST /hooks/age-providers/{provider}: A commercial provider's signed result (`Haven-Provider-Signature: t=<unix>,v1=<hex>`)."""
+        return self._request("POST", f"/hooks/age-providers/{_q(provider)}", idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
 
 class AsyncClient(AsyncTransport):
     """Haven's API, asynchronous: `async with AsyncClient(base_url, api_key) as c: ...`."""
@@ -706,6 +900,30 @@ class AsyncClient(AsyncTransport):
         """POST /v1/banks/{bank}/import: Import a CSV (`signal_type,value,classification,source_ref` with a header) or JSON lines"""
         return await self._request("POST", f"/v1/banks/{_q(bank)}/import", params={"format": format}, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
 
+    async def feed(self, *, after: str | None = None, limit: int | None = None) -> bytes:
+        """GET /v1/exchanges/feed: The signed Haven feed published to this partner"""
+        return await self._request("GET", "/v1/exchanges/feed", params={"after": after, "limit": limit}, expect="bytes")  # type: ignore[no-any-return]
+
+    async def list_exchanges(self) -> list[dict[str, Any]]:
+        """GET /v1/exchanges: Every exchange with its state"""
+        return await self._request("GET", "/v1/exchanges", expect="json")  # type: ignore[no-any-return]
+
+    async def show(self, exchange: str) -> dict[str, Any]:
+        """GET /v1/exchanges/{exchange}: One exchange's state"""
+        return await self._request("GET", f"/v1/exchanges/{_q(exchange)}", expect="json")  # type: ignore[no-any-return]
+
+    async def fetch_now(self, exchange: str, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """POST /v1/exchanges/{exchange}/fetch: Fetch now (queued for the worker)"""
+        return await self._request("POST", f"/v1/exchanges/{_q(exchange)}/fetch", idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
+    async def disable(self, exchange: str, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """POST /v1/exchanges/{exchange}/disable: Stop fetching (entries stay as they are)"""
+        return await self._request("POST", f"/v1/exchanges/{_q(exchange)}/disable", idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
+    async def enable(self, exchange: str, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """POST /v1/exchanges/{exchange}/enable: Fetch again on the exchange's interval"""
+        return await self._request("POST", f"/v1/exchanges/{_q(exchange)}/enable", idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
     async def put_account(self, account_id: str, body: AccountIn, *, idempotency_key: str | None = None) -> dict[str, Any]:
         """PUT /v1/accounts/{account_id}: Set the account's declared age band; it feeds relationship signals and priorities."""
         return await self._request("PUT", f"/v1/accounts/{_q(account_id)}", json=body, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
@@ -733,6 +951,10 @@ class AsyncClient(AsyncTransport):
     async def list_acceptances(self, account_id: str) -> list[AcceptanceOut]:
         """GET /v1/accounts/{account_id}/tos-acceptances: List Acceptances"""
         return await self._request("GET", f"/v1/accounts/{_q(account_id)}/tos-acceptances", expect="json")  # type: ignore[no-any-return]
+
+    async def post_outcome(self, event_id: str, body: OutcomeIn, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """POST /v1/nudges/{event_id}/outcome: Record what the child did with the nudge: `clicked` (opened a link or action), `dismissed`,"""
+        return await self._request("POST", f"/v1/nudges/{_q(event_id)}/outcome", json=body, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
 
     async def get_webhook(self) -> WebhookOut:
         """GET /v1/webhook: Get Webhook"""
@@ -793,6 +1015,14 @@ class AsyncClient(AsyncTransport):
     async def reporter_unfounded(self, reporter_id: str, body: UnfoundedIn, *, idempotency_key: str | None = None) -> UnfoundedOut:
         """POST /v1/reporters/{reporter_id}/unfounded: Mark a reporter's reports manifestly unfounded (Art 23): pending reports are invalidated;"""
         return await self._request("POST", f"/v1/reporters/{_q(reporter_id)}/unfounded", json=body, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
+    async def screen_transaction(self, body: TransactionIn, *, idempotency_key: str | None = None) -> TransactionOut:
+        """POST /v1/transactions: Screen one payment before it goes through: `approve`, `review` (approve, a person looks),"""
+        return await self._request("POST", "/v1/transactions", json=body, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
+    async def screen_batch(self, body: BatchIn, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """POST /v1/transactions/batch: Up to 500 payments in order, each screened (and committed) on its own: one bad item"""
+        return await self._request("POST", "/v1/transactions/batch", json=body, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
 
     async def list_reports(self, *, status: str | None = None) -> list[dict[str, Any]]:
         """GET /v1/cybertipline/reports: Report cases, newest first."""
@@ -865,3 +1095,67 @@ class AsyncClient(AsyncTransport):
     async def notice(self, request_id: str, body: NoticeIn, *, idempotency_key: str | None = None) -> dict[str, Any]:
         """POST /v1/legal/requests/{request_id}/notice: Notice"""
         return await self._request("POST", f"/v1/legal/requests/{_q(request_id)}/notice", json=body, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
+    async def post_age_signal(self, account_id: str, body: AgeSignalIn, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """POST /v1/accounts/{account_id}/age-signals: Store an age-assurance result and answer with the account's assured age."""
+        return await self._request("POST", f"/v1/accounts/{_q(account_id)}/age-signals", json=body, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
+    async def get_age(self, account_id: str) -> dict[str, Any]:
+        """GET /v1/accounts/{account_id}/age: The assured age (band, level, method, since, why), its signals and pending re-assurance."""
+        return await self._request("GET", f"/v1/accounts/{_q(account_id)}/age", expect="json")  # type: ignore[no-any-return]
+
+    async def get_protections(self, account_id: str, *, region: str | None = None) -> dict[str, Any]:
+        """GET /v1/accounts/{account_id}/protections: The settings the service must apply to this account and the rule that gave each. A region"""
+        return await self._request("GET", f"/v1/accounts/{_q(account_id)}/protections", params={"region": region}, expect="json")  # type: ignore[no-any-return]
+
+    async def put_connection(self, account_id: str, other: str, body: ConnectionIn | None | None = None, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """PUT /v1/accounts/{account_id}/connections/{other}: `other` is among this account's connections (the account follows, befriended or accepted"""
+        return await self._request("PUT", f"/v1/accounts/{_q(account_id)}/connections/{_q(other)}", json=body, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
+    async def delete_connection(self, account_id: str, other: str, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """DELETE /v1/accounts/{account_id}/connections/{other}: Delete Connection"""
+        return await self._request("DELETE", f"/v1/accounts/{_q(account_id)}/connections/{_q(other)}", idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
+    async def post_child_report(self, account_id: str, body: ChildReportIn, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """POST /v1/accounts/{account_id}/child-reports: A user reported "this is a child": ask the service to re-check the account's age."""
+        return await self._request("POST", f"/v1/accounts/{_q(account_id)}/child-reports", json=body, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
+    async def post_activity(self, account_id: str, body: ActivityIn, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """POST /v1/accounts/{account_id}/activity: Metadata of a teen's use that a guardian may see (never text or media)."""
+        return await self._request("POST", f"/v1/accounts/{_q(account_id)}/activity", json=body, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
+    async def post_guardianship(self, body: GuardianshipIn, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """POST /v1/guardianships: A pending guardian link; `code` (shown once) is for the teen to confirm it."""
+        return await self._request("POST", "/v1/guardianships", json=body, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
+    async def post_confirm(self, link_id: str, body: ConfirmIn, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """POST /v1/guardianships/{link_id}/confirm: Post Confirm"""
+        return await self._request("POST", f"/v1/guardianships/{_q(link_id)}/confirm", json=body, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
+    async def post_revoke(self, link_id: str, body: RevokeIn, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """POST /v1/guardianships/{link_id}/revoke: Post Revoke"""
+        return await self._request("POST", f"/v1/guardianships/{_q(link_id)}/revoke", json=body, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
+    async def get_links_of_teen(self, account_id: str) -> dict[str, Any]:
+        """GET /v1/accounts/{account_id}/guardianships: Every guardian link of a teen, in any state: what the teen sees at all times."""
+        return await self._request("GET", f"/v1/accounts/{_q(account_id)}/guardianships", expect="json")  # type: ignore[no-any-return]
+
+    async def get_summary(self, link_id: str, *, guardian_id: str | None = None, days: int | None = None) -> dict[str, Any]:
+        """GET /v1/guardianships/{link_id}/summary: Metadata only (new contacts, groups, time, purchases, whether the teen reported something);"""
+        return await self._request("GET", f"/v1/guardianships/{_q(link_id)}/summary", params={"guardian_id": guardian_id, "days": days}, expect="json")  # type: ignore[no-any-return]
+
+    async def post_approval(self, link_id: str, body: ApprovalIn, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """POST /v1/guardianships/{link_id}/approvals: Ask the guardian to approve a purchase above the cap or a loosened default"""
+        return await self._request("POST", f"/v1/guardianships/{_q(link_id)}/approvals", json=body, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
+    async def post_answer(self, link_id: str, approval_id: str, body: AnswerIn, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """POST /v1/guardianships/{link_id}/approvals/{approval_id}: Post Answer"""
+        return await self._request("POST", f"/v1/guardianships/{_q(link_id)}/approvals/{_q(approval_id)}", json=body, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
+    async def post_adapter_result(self, account_id: str, adapter: str, body: dict[str, Any], *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """POST /v1/accounts/{account_id}/age-signals/{adapter}: A provider's own result payload (`apple`, `google`, `eu-blueprint`), verified by its adapter."""
+        return await self._request("POST", f"/v1/accounts/{_q(account_id)}/age-signals/{_q(adapter)}", json=body, idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
+    async def provider_webhook(self, provider: str, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """POST /hooks/age-providers/{provider}: A commercial provider's signed result (`Haven-Provider-Signature: t=<unix>,v1=<hex>`)."""
+        return await self._request("POST", f"/hooks/age-providers/{_q(provider)}", idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]

@@ -24,6 +24,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/hooks/age-providers/{provider}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Provider Webhook
+         * @description A commercial provider's signed result (`Haven-Provider-Signature: t=<unix>,v1=<hex>`).
+         */
+        post: operations["provider_webhook_hooks_age_providers__provider__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/readyz": {
         parameters: {
             query?: never;
@@ -84,6 +104,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/accounts/{account_id}/activity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post Activity
+         * @description Metadata of a teen's use that a guardian may see (never text or media).
+         */
+        post: operations["post_activity_v1_accounts__account_id__activity_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{account_id}/age": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Age
+         * @description The assured age (band, level, method, since, why), its signals and pending re-assurance.
+         */
+        get: operations["get_age_v1_accounts__account_id__age_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{account_id}/age-signals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post Age Signal
+         * @description Store an age-assurance result and answer with the account's assured age.
+         */
+        post: operations["post_age_signal_v1_accounts__account_id__age_signals_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{account_id}/age-signals/{adapter}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post Adapter Result
+         * @description A provider's own result payload (`apple`, `google`, `eu-blueprint`), verified by its adapter.
+         */
+        post: operations["post_adapter_result_v1_accounts__account_id__age_signals__adapter__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/accounts/{account_id}/blocks": {
         parameters: {
             query?: never;
@@ -104,6 +204,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/accounts/{account_id}/child-reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post Child Report
+         * @description A user reported "this is a child": ask the service to re-check the account's age.
+         */
+        post: operations["post_child_report_v1_accounts__account_id__child_reports_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{account_id}/connections/{other}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Put Connection
+         * @description `other` is among this account's connections (the account follows, befriended or accepted
+         *     them): their messages to it are not held as an unconnected adult's.
+         */
+        put: operations["put_connection_v1_accounts__account_id__connections__other__put"];
+        post?: never;
+        /** Delete Connection */
+        delete: operations["delete_connection_v1_accounts__account_id__connections__other__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/accounts/{account_id}/enforcement": {
         parameters: {
             query?: never;
@@ -116,6 +258,47 @@ export interface paths {
          * @description An account's state, active strike points, strikes and decisions.
          */
         get: operations["standing_v1_accounts__account_id__enforcement_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{account_id}/guardianships": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Links Of Teen
+         * @description Every guardian link of a teen, in any state: what the teen sees at all times.
+         */
+        get: operations["get_links_of_teen_v1_accounts__account_id__guardianships_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{account_id}/protections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Protections
+         * @description The settings the service must apply to this account and the rule that gave each. A region
+         *     whose rule needs a higher level than the account's asks for re-assurance.
+         */
+        get: operations["get_protections_v1_accounts__account_id__protections_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -540,6 +723,221 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/exchanges": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every exchange with its state */
+        get: operations["list_exchanges_v1_exchanges_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/exchanges/feed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed Haven feed published to this partner */
+        get: operations["feed_v1_exchanges_feed_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/exchanges/{exchange}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One exchange's state */
+        get: operations["show_v1_exchanges__exchange__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/exchanges/{exchange}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop fetching (entries stay as they are) */
+        post: operations["disable_v1_exchanges__exchange__disable_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/exchanges/{exchange}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Fetch again on the exchange's interval */
+        post: operations["enable_v1_exchanges__exchange__enable_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/exchanges/{exchange}/fetch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Fetch now (queued for the worker) */
+        post: operations["fetch_now_v1_exchanges__exchange__fetch_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/guardianships": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post Guardianship
+         * @description A pending guardian link; `code` (shown once) is for the teen to confirm it.
+         */
+        post: operations["post_guardianship_v1_guardianships_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/guardianships/{link_id}/approvals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post Approval
+         * @description Ask the guardian to approve a purchase above the cap or a loosened default
+         *     (`guardian.approval_requested` webhook); answered at once when no approval is needed.
+         */
+        post: operations["post_approval_v1_guardianships__link_id__approvals_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/guardianships/{link_id}/approvals/{approval_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Post Answer */
+        post: operations["post_answer_v1_guardianships__link_id__approvals__approval_id__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/guardianships/{link_id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Post Confirm */
+        post: operations["post_confirm_v1_guardianships__link_id__confirm_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/guardianships/{link_id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Post Revoke */
+        post: operations["post_revoke_v1_guardianships__link_id__revoke_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/guardianships/{link_id}/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Summary
+         * @description Metadata only (new contacts, groups, time, purchases, whether the teen reported something);
+         *     403 unless the link is active and `guardian_id` is its guardian. Audited.
+         */
+        get: operations["get_summary_v1_guardianships__link_id__summary_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/hashes/lookup": {
         parameters: {
             query?: never;
@@ -712,6 +1110,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/nudges/{event_id}/outcome": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post Outcome
+         * @description Record what the child did with the nudge: `clicked` (opened a link or action), `dismissed`,
+         *     `reported` or `blocked` (from the nudge). 404 for a nudge of another integration.
+         */
+        post: operations["post_outcome_v1_nudges__event_id__outcome_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/report-cases": {
         parameters: {
             query?: never;
@@ -791,6 +1210,51 @@ export interface paths {
          * @description Publish a new version; the service is told through the `tos.updated` webhook.
          */
         post: operations["publish_terms_v1_terms_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/transactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Screen Transaction
+         * @description Screen one payment before it goes through: `approve`, `review` (approve, a person looks),
+         *     `hold` (keep it until a person decides) or `decline`, with the rules and indicators behind it.
+         *
+         *     Idempotent on `external_id` (a retry gets the first answer, nothing is counted twice); an
+         *     `Idempotency-Key` header works as on the other intake routes.
+         */
+        post: operations["screen_transaction_v1_transactions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/transactions/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Screen Batch
+         * @description Up to 500 payments in order, each screened (and committed) on its own: one bad item
+         *     answers with its error and does not stop the others.
+         */
+        post: operations["screen_batch_v1_transactions_batch_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -916,6 +1380,74 @@ export interface components {
              */
             age_band: "under_13" | "13_15" | "16_17" | "adult" | "unknown";
         };
+        /** ActivityIn */
+        ActivityIn: {
+            /**
+             * Amount
+             * @description minutes (time_spent) or minor units (purchase)
+             */
+            amount?: number | null;
+            /** At */
+            at?: string | null;
+            /** Currency */
+            currency?: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "time_spent" | "group_joined" | "purchase" | "report_filed";
+            /**
+             * Ref
+             * @description group or item id (no free text)
+             */
+            ref?: string | null;
+        };
+        /**
+         * AgeSignalIn
+         * @description `POST /v1/accounts/{id}/age-signals`: a result, never the evidence itself.
+         */
+        AgeSignalIn: {
+            /** Age Band */
+            age_band?: ("under_13" | "13_15" | "16_17" | "adult") | null;
+            /**
+             * Evidence Ref
+             * @description the provider's reference to its own record (not the evidence)
+             */
+            evidence_ref?: string | null;
+            /** Expires At */
+            expires_at?: string | null;
+            /**
+             * Level
+             * @enum {string}
+             */
+            level: "asserted" | "standard" | "enhanced" | "strict";
+            /** Method */
+            method: string;
+            /**
+             * Observed At
+             * Format: date-time
+             */
+            observed_at: string;
+            /**
+             * Over
+             * @description the age is at least this
+             */
+            over?: number | null;
+            /** Provider */
+            provider: string;
+            /**
+             * Under
+             * @description the age is below this
+             */
+            under?: number | null;
+        };
+        /** AnswerIn */
+        AnswerIn: {
+            /** Approve */
+            approve: boolean;
+            /** Guardian Id */
+            guardian_id: string;
+        };
         /** AppealIn */
         AppealIn: {
             /**
@@ -953,6 +1485,27 @@ export interface components {
             reason: string | null;
             /** Status */
             status: string;
+        };
+        /** ApprovalIn */
+        ApprovalIn: {
+            /** Amount */
+            amount?: number | null;
+            /** Currency */
+            currency?: string | null;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "purchase" | "loosen_default";
+            /** Setting */
+            setting?: string | null;
+            /** Value */
+            value?: boolean | number | string | null;
         };
         /** Attachment */
         Attachment: {
@@ -1053,6 +1606,11 @@ export interface components {
              */
             robustness?: ("off" | "standard" | "strong") | null;
         };
+        /** BatchIn */
+        BatchIn: {
+            /** Transactions */
+            transactions: components["schemas"]["TransactionIn"][];
+        };
         /** BlockIn */
         BlockIn: {
             /**
@@ -1134,6 +1692,32 @@ export interface components {
             target_type: string;
             /** Trusted Reports */
             trusted_reports: number;
+        };
+        /** ChildReportIn */
+        ChildReportIn: {
+            /**
+             * Note
+             * @default
+             */
+            note: string;
+            /** Reporter */
+            reporter: string;
+        };
+        /** ConfirmIn */
+        ConfirmIn: {
+            /** Code */
+            code: string;
+            /** Teen Id */
+            teen_id: string;
+        };
+        /** ConnectionIn */
+        ConnectionIn: {
+            /**
+             * Kind
+             * @default connection
+             * @enum {string}
+             */
+            kind: "follow" | "friend" | "accepted_request" | "connection";
         };
         /** ContentResult */
         ContentResult: {
@@ -1259,6 +1843,13 @@ export interface components {
              * @default false
              */
             release_quarantine: boolean;
+        };
+        /** GuardianshipIn */
+        GuardianshipIn: {
+            /** Guardian Id */
+            guardian_id: string;
+            /** Teen Id */
+            teen_id: string;
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -1418,6 +2009,14 @@ export interface components {
             /** Reason */
             reason: string;
         };
+        /** OutcomeIn */
+        OutcomeIn: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "clicked" | "dismissed" | "reported" | "blocked";
+        };
         /** Reason */
         Reason: {
             /** Reason */
@@ -1515,6 +2114,14 @@ export interface components {
             requester_phone?: string | null;
             /** Targets */
             targets: string[];
+        };
+        /** RevokeIn */
+        RevokeIn: {
+            /**
+             * By
+             * @description the guardian or the teen
+             */
+            by: string;
         };
         /** RotateIn */
         RotateIn: {
@@ -1654,6 +2261,86 @@ export interface components {
             /** Version */
             version: string;
         };
+        /** TransactionIn */
+        TransactionIn: {
+            /**
+             * Amount
+             * @description a decimal string, e.g. "25.00"; never a number
+             */
+            amount: string;
+            /**
+             * Currency
+             * @description ISO 4217
+             */
+            currency: string;
+            /**
+             * External Id
+             * @description the service's id of the payment
+             */
+            external_id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "p2p" | "tip" | "subscription" | "payout" | "purchase" | "gift_card" | "crypto" | "withdrawal";
+            /** Memo */
+            memo?: string | null;
+            /** Merchant */
+            merchant?: string | null;
+            /**
+             * Merchant Category
+             * @description ISO 18245 MCC
+             */
+            merchant_category?: string | null;
+            /**
+             * Method
+             * @description card, bank, wallet, gift_card, crypto ...
+             */
+            method?: string | null;
+            /**
+             * Occurred At
+             * Format: date-time
+             */
+            occurred_at: string;
+            /** Payee */
+            payee: string;
+            /**
+             * Payee Country
+             * @description ISO 3166-1 alpha-2
+             */
+            payee_country?: string | null;
+            /** Payer */
+            payer: string;
+            /**
+             * Payer Country
+             * @description ISO 3166-1 alpha-2
+             */
+            payer_country?: string | null;
+        };
+        /** TransactionOut */
+        TransactionOut: {
+            /** Actions */
+            actions: string[];
+            /** External Id */
+            external_id: string;
+            /** Indicators */
+            indicators: string[];
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "approve" | "review" | "hold" | "decline";
+            /** Reason */
+            reason: string;
+            /** Rules */
+            rules: string[];
+            /** Shadow */
+            shadow?: {
+                [key: string]: unknown;
+            }[];
+            /** Transaction Id */
+            transaction_id: string;
+        };
         /** UnfoundedIn */
         UnfoundedIn: {
             /** Reason */
@@ -1768,6 +2455,39 @@ export interface operations {
             };
         };
     };
+    provider_webhook_hooks_age_providers__provider__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     readyz_readyz_get: {
         parameters: {
             query?: never;
@@ -1858,6 +2578,153 @@ export interface operations {
             };
         };
     };
+    post_activity_v1_accounts__account_id__activity_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ActivityIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_age_v1_accounts__account_id__age_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    post_age_signal_v1_accounts__account_id__age_signals_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgeSignalIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    post_adapter_result_v1_accounts__account_id__age_signals__adapter__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+                adapter: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     post_block_v1_accounts__account_id__blocks_post: {
         parameters: {
             query?: never;
@@ -1875,6 +2742,115 @@ export interface operations {
         responses: {
             /** @description Successful Response */
             201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    post_child_report_v1_accounts__account_id__child_reports_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChildReportIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    put_connection_v1_accounts__account_id__connections__other__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+                other: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ConnectionIn"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_connection_v1_accounts__account_id__connections__other__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+                other: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1913,6 +2889,74 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StandingOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_links_of_teen_v1_accounts__account_id__guardianships_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_protections_v1_accounts__account_id__protections_get: {
+        parameters: {
+            query?: {
+                region?: string | null;
+            };
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description Validation Error */
@@ -2893,6 +3937,412 @@ export interface operations {
             };
         };
     };
+    list_exchanges_v1_exchanges_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
+                };
+            };
+        };
+    };
+    feed_v1_exchanges_feed_get: {
+        parameters: {
+            query?: {
+                after?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    show_v1_exchanges__exchange__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                exchange: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    disable_v1_exchanges__exchange__disable_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                exchange: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    enable_v1_exchanges__exchange__enable_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                exchange: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    fetch_now_v1_exchanges__exchange__fetch_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                exchange: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    post_guardianship_v1_guardianships_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GuardianshipIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    post_approval_v1_guardianships__link_id__approvals_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                link_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApprovalIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    post_answer_v1_guardianships__link_id__approvals__approval_id__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                link_id: string;
+                approval_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AnswerIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    post_confirm_v1_guardianships__link_id__confirm_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                link_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConfirmIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    post_revoke_v1_guardianships__link_id__revoke_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                link_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RevokeIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_summary_v1_guardianships__link_id__summary_get: {
+        parameters: {
+            query: {
+                guardian_id: string;
+                days?: number;
+            };
+            header?: never;
+            path: {
+                link_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     lookup_hashes_v1_hashes_lookup_post: {
         parameters: {
             query?: never;
@@ -3248,6 +4698,43 @@ export interface operations {
             };
         };
     };
+    post_outcome_v1_nudges__event_id__outcome_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                event_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OutcomeIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_cases_v1_report_cases_get: {
         parameters: {
             query?: {
@@ -3398,6 +4885,84 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
+            };
+        };
+    };
+    screen_transaction_v1_transactions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TransactionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TransactionOut"];
+                };
+            };
+            /** @description external_id (or Idempotency-Key) already used for a different transaction */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid amount, unknown currency or country, future occurred_at ... */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    screen_batch_v1_transactions_batch_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description external_id (or Idempotency-Key) already used for a different transaction */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid amount, unknown currency or country, future occurred_at ... */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from haven.banks import service
-from haven.banks.formats import EntryIn, dump, parse
+from haven.banks.formats import EntryIn, dump, rows
 from haven.banks.models import Bank, BankEntry
 from haven.banks.schemas import (
     BankCreate,
@@ -170,10 +171,9 @@ async def import_entries(
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise Invalid("the file is not UTF-8 text", code="invalid_encoding") from None
-    entries = parse(text, format)
     db = request.app.state.db
-    with db.session() as s:
+    with db.session() as s:  # parsed lazily, imported batch by batch in one transaction
         b = service.get_bank(s, bank)
-        ids = service.add_entries(s, b, entries, actor=principal.actor)
+        ids = service.import_rows(s, b, rows(io.StringIO(text), format), actor=principal.actor)
     _refresh(request)
     return EntriesAdded(added=len(ids), ids=ids)

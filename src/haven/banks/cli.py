@@ -101,20 +101,26 @@ def bank_import(
     fmt: Annotated[str | None, typer.Option("--format", help="csv or jsonl (default: from the file name)")] = None,
 ) -> None:
     """Import entries from CSV (signal_type,value,classification,source_ref) or JSON lines."""
-    from haven.banks.formats import guess_format, parse
-    from haven.banks.service import add_entries, get_bank
+    from haven.banks.formats import guess_format, rows
+    from haven.banks.service import get_bank, import_rows
 
-    try:
-        text = file.read_text(encoding="utf-8-sig")
+    read = 0
+
+    def counted(lines):  # type: ignore[no-untyped-def]
+        nonlocal read
+        for row in lines:
+            read += 1
+            yield row
+
+    try:  # streamed: a file of millions of lines is read batch by batch in one transaction
+        with file.open(encoding="utf-8-sig", newline="") as f, database().session() as s:
+            bank = get_bank(s, name)
+            ids = import_rows(s, bank, counted(rows(f, fmt or guess_format(file.name))), actor=CLI_ACTOR)
     except UnicodeDecodeError:
         fail(f"{file} is not UTF-8 text")
-    entries = parse(text, fmt or guess_format(file.name))
-    with database().session() as s:
-        bank = get_bank(s, name)
-        ids = add_entries(s, bank, entries, actor=CLI_ACTOR)
     console.print(
         f"imported {len(ids)} entr{'y' if len(ids) == 1 else 'ies'} into {name} "
-        f"({len(entries) - len(ids)} duplicate(s) skipped)"
+        f"({read - len(ids)} duplicate(s) skipped)"
     )
 
 

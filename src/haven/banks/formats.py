@@ -48,34 +48,65 @@ def normalise(entry: EntryIn) -> EntryIn:
     return EntryIn(st, value, cls, ref)
 
 
-def check_entries(entries: Iterable[tuple[int, EntryIn]]) -> list[EntryIn]:
+def _problem(entry: EntryIn) -> str | None:
+    problem = validate_signal(entry.signal_type, entry.value)
+    if problem is None and entry.classification and len(entry.classification) > MAX_LABEL:
+        problem = f"classification longer than {MAX_LABEL} characters"
+    if problem is None and entry.source_ref and len(entry.source_ref) > 400:
+        problem = "source_ref longer than 400 characters"
+    return problem
+
+
+def _invalid(problems: list[dict[str, object]], total: int) -> Invalid:
+    first = problems[0]
+    return Invalid(
+        f"{total} invalid entr{'y' if total == 1 else 'ies'}; line {first['line']}: {first['problem']}",
+        code="invalid_entries",
+        details={"problems": problems[:100]},
+    )
+
+
+def check_entries(entries: Iterable[tuple[int, EntryIn | str]]) -> list[EntryIn]:
     """Normalise and validate; raise one error listing every bad line."""
-    good: list[EntryIn] = []
+    return [e for batch in check_batches(entries, size=1 << 62) for e in batch]
+
+
+def check_batches(rows: Iterable[tuple[int, EntryIn | str]], size: int) -> Iterator[list[EntryIn]]:
+    """Normalised, validated entries in lists of `size`, streamed: a file of millions of lines is
+    never held whole. After the first bad line nothing more is yielded, the rest is still read
+    to report every problem, and the end raises one error (the caller's transaction then rolls
+    back whatever it did with earlier batches: all-or-nothing)."""
+    batch: list[EntryIn] = []
     problems: list[dict[str, object]] = []
-    for line, raw in entries:
-        entry = normalise(raw)
-        problem = validate_signal(entry.signal_type, entry.value)
-        if problem is None and entry.classification and len(entry.classification) > MAX_LABEL:
-            problem = f"classification longer than {MAX_LABEL} characters"
-        if problem is None and entry.source_ref and len(entry.source_ref) > 400:
-            problem = "source_ref longer than 400 characters"
-        if problem:
-            problems.append({"line": line, "problem": problem})
+    total = 0
+    for line, raw in rows:
+        if isinstance(raw, str):  # a line the parser could not read (JSON lines)
+            problem: str | None = raw
+            entry = None
         else:
-            good.append(entry)
-    if problems:
-        first = problems[0]
-        raise Invalid(
-            f"{len(problems)} invalid entr{'y' if len(problems) == 1 else 'ies'}; "
-            f"line {first['line']}: {first['problem']}",
-            code="invalid_entries",
-            details={"problems": problems[:100]},
-        )
-    return good
+            entry = normalise(raw)
+            problem = _problem(entry)
+        if problem:
+            total += 1
+            if len(problems) < 100:
+                problems.append({"line": line, "problem": problem})
+            batch = []
+            continue
+        if total or entry is None:
+            continue
+        batch.append(entry)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if total:
+        raise _invalid(problems, total)
+    if batch:
+        yield batch
 
 
-def parse_csv(text: str) -> list[EntryIn]:
-    reader = csv.DictReader(io.StringIO(text))
+def csv_rows(lines: Iterable[str]) -> Iterator[tuple[int, EntryIn | str]]:
+    """(line number, raw entry) of a CSV with a header, read lazily."""
+    reader = csv.DictReader(iter(lines))
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     if "signal_type" not in header or "value" not in header:
         raise Invalid(
@@ -84,60 +115,60 @@ def parse_csv(text: str) -> list[EntryIn]:
             code="invalid_csv_header",
         )
     reader.fieldnames = header
-    rows = []
-    for i, row in enumerate(reader, start=2):
-        rows.append(
-            (
-                i,
-                EntryIn(
-                    row.get("signal_type") or "",
-                    row.get("value") or "",
-                    row.get("classification"),
-                    row.get("source_ref"),
-                ),
-            )
+    for row in reader:
+        yield (
+            reader.line_num,
+            EntryIn(
+                row.get("signal_type") or "", row.get("value") or "", row.get("classification"), row.get("source_ref")
+            ),
         )
-    return check_entries(rows)
 
 
-def parse_jsonl(text: str) -> list[EntryIn]:
-    rows: list[tuple[int, EntryIn]] = []
-    problems: list[dict[str, object]] = []
-    for i, line in enumerate(text.splitlines(), start=1):
+def jsonl_rows(lines: Iterable[str]) -> Iterator[tuple[int, EntryIn | str]]:
+    """(line number, raw entry) of JSON lines, read lazily; a line that is not an object comes
+    as its problem (a string), for `check_batches` to report."""
+    for i, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             obj = json.loads(line)
             if not isinstance(obj, dict):
                 raise ValueError("not an object")
-            rows.append(
-                (
-                    i,
-                    EntryIn(
-                        str(obj.get("signal_type", "")),
-                        str(obj.get("value", "")),
-                        obj.get("classification"),
-                        obj.get("source_ref"),
-                    ),
-                )
-            )
         except ValueError as exc:
-            problems.append({"line": i, "problem": f"not a JSON object: {exc}"})
-    if problems:
-        raise Invalid(
-            f"line {problems[0]['line']}: {problems[0]['problem']}",
-            code="invalid_entries",
-            details={"problems": problems[:100]},
+            yield i, f"not a JSON object: {exc}"
+            continue
+        yield (
+            i,
+            EntryIn(
+                str(obj.get("signal_type", "")),
+                str(obj.get("value", "")),
+                obj.get("classification"),
+                obj.get("source_ref"),
+            ),
         )
-    return check_entries(rows)
+
+
+def rows(lines: Iterable[str], fmt: str) -> Iterator[tuple[int, EntryIn | str]]:
+    """The raw rows of an import file in `fmt` (csv or jsonl), lazily: feed them to
+    `check_batches` (or `banks.service.import_rows`)."""
+    if fmt == "csv":
+        return csv_rows(lines)
+    if fmt in ("jsonl", "json"):
+        return jsonl_rows(lines)
+    raise Invalid(f"unknown format '{fmt}' (csv or jsonl)", code="unknown_format")
+
+
+def parse_csv(text: str) -> list[EntryIn]:
+    return parse(text, "csv")
+
+
+def parse_jsonl(text: str) -> list[EntryIn]:
+    return parse(text, "jsonl")
 
 
 def parse(text: str, fmt: str) -> list[EntryIn]:
-    if fmt == "csv":
-        return parse_csv(text)
-    if fmt in ("jsonl", "json"):
-        return parse_jsonl(text)
-    raise Invalid(f"unknown format '{fmt}' (csv or jsonl)", code="unknown_format")
+    """A whole import file, validated (small files; large ones stream through `rows`)."""
+    return check_entries(rows(io.StringIO(text), fmt))
 
 
 def guess_format(filename: str) -> str:

@@ -32,12 +32,15 @@ This module is pure: no database, no settings.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, replace
 from functools import lru_cache
-from itertools import combinations, pairwise
+from itertools import combinations
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+
+from haven.banks import kernel as _kernel
 
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
@@ -149,278 +152,267 @@ def _sort_by(values: npt.NDArray[np.uint32]) -> I64:
     return low[high]
 
 
+@dataclass(frozen=True, slots=True)
+class IndexView:
+    """One consistent state of the index, published whole: a search reads only the view it took.
+
+    Writers never change what a published view reads (copy-on-write): new hashes go past `size`
+    in `delta`/`alive`, merges build new rows, and a removal only clears an `alive` flag. So
+    searches take no lock, and a search that started before a change answers as before it.
+    """
+
+    base: U64  # (indexed, 4): the hashes of the indexed slots (may be a read-only memory map)
+    delta: U64  # (>= size - indexed, 4): the hashes of the slots after them
+    alive: npt.NDArray[np.bool_]  # (>= size,)
+    size: int
+    indexed: int
+    layout: tuple[int, ...]
+    starts: tuple[int, ...]
+    post_rows: tuple[I32, ...]  # per chunk: the indexed slots sorted by the chunk's value
+    off_rows: tuple[I32, ...]  # per chunk: 2^width + 1 bucket offsets into its postings row
+    post_ptrs: I64  # the rows' addresses, for the compiled kernel
+    off_ptrs: I64
+
+
+def _view(
+    base: U64,
+    delta: U64,
+    alive: npt.NDArray[np.bool_],
+    size: int,
+    layout: tuple[int, ...],
+    post_rows: tuple[I32, ...],
+    off_rows: tuple[I32, ...],
+) -> IndexView:
+    return IndexView(
+        base=base,
+        delta=delta,
+        alive=alive,
+        size=size,
+        indexed=base.shape[0],
+        layout=layout,
+        starts=tuple(sum(layout[:c]) for c in range(len(layout))),
+        post_rows=post_rows,
+        off_rows=off_rows,
+        post_ptrs=np.array([r.ctypes.data for r in post_rows], dtype=np.int64),
+        off_ptrs=np.array([r.ctypes.data for r in off_rows], dtype=np.int64),
+    )
+
+
+def _empty_rows(layout: tuple[int, ...]) -> tuple[tuple[I32, ...], tuple[I32, ...]]:
+    return (
+        tuple(np.zeros(0, dtype=np.int32) for _ in layout),
+        tuple(np.zeros((1 << w) + 1, dtype=np.int32) for w in layout),
+    )
+
+
 class PDQIndex:
-    """Exact Hamming-radius search over 256-bit hashes (multi-index hashing + a brute-force delta)."""
+    """Exact Hamming-radius search over 256-bit hashes (multi-index hashing + a brute-force delta).
+
+    One writer at a time (the matcher serialises `add`, `remove`, `merge`); any number of
+    concurrent searches, lock-free (see `IndexView`).
+    """
 
     def __init__(self, capacity: int = 1024, delta_limit: int | None = None, chunk_bits: int | None = None) -> None:
-        self._words: U64 = np.zeros((capacity, 4), dtype=np.uint64)
-        self._alive: npt.NDArray[np.bool_] = np.zeros(capacity, dtype=bool)
-        self._size = 0
         self._fixed_bits = chunk_bits
-        self._set_layout(layout_for(chunk_bits or 16))
-        self._postings: I32 = np.zeros((len(self._layout), 0), dtype=np.int32)
-        self._indexed = 0
         self._fixed_delta_limit = delta_limit
-
-    def _set_layout(self, layout: tuple[int, ...]) -> None:
-        self._layout = layout
-        self._starts = [sum(layout[:c]) for c in range(len(layout))]
-        sizes = [(1 << w) + 1 for w in layout]
-        self._offbase = np.array([sum(sizes[:c]) for c in range(len(layout))], dtype=np.int64)
-        self._offsets: I32 = np.zeros(sum(sizes), dtype=np.int32)
+        layout = layout_for(chunk_bits or 16)
+        posts, offs = _empty_rows(layout)
+        self._v = _view(
+            np.zeros((0, 4), dtype=np.uint64),
+            np.zeros((capacity, 4), dtype=np.uint64),
+            np.zeros(capacity, dtype=bool),
+            0,
+            layout,
+            posts,
+            offs,
+        )
 
     # -- size and memory -------------------------------------------------------------------------
 
+    @property
+    def view(self) -> IndexView:
+        """The current state (what a search started now reads)."""
+        return self._v
+
     def __len__(self) -> int:
-        return int(self._alive[: self._size].sum())
+        v = self._v
+        return int(v.alive[: v.size].sum())
 
     @property
     def slots(self) -> int:
-        return self._size
+        return self._v.size
 
     @property
     def indexed(self) -> int:
         """Slots in the postings; the slots after them form the brute-force delta."""
-        return self._indexed
+        return self._v.indexed
 
     @property
     def layout(self) -> tuple[int, ...]:
         """Width in bits of each chunk table."""
-        return self._layout
+        return self._v.layout
 
     @property
     def delta_limit(self) -> int:
         """Delta size that triggers a merge: scanning it stays well under the cost of the probes."""
         if self._fixed_delta_limit is not None:
             return self._fixed_delta_limit
-        return max(4096, min(65536, self._indexed // 64))
+        return max(4096, min(65536, self._v.indexed // 64))
 
     @property
     def nbytes(self) -> int:
         """Bytes held by the index's arrays (allocated capacity included)."""
-        return int(self._words.nbytes + self._alive.nbytes + self._postings.nbytes + self._offsets.nbytes)
+        v = self._v
+        rows = sum(r.nbytes for r in v.post_rows) + sum(r.nbytes for r in v.off_rows)
+        return int(v.base.nbytes + v.delta.nbytes + v.alive.nbytes + rows)
 
     def live_slots(self) -> I64:
         """Slots holding a live hash, ascending."""
-        return np.flatnonzero(self._alive[: self._size]).astype(np.int64)
+        v = self._v
+        return np.flatnonzero(v.alive[: v.size]).astype(np.int64)
 
     def hashes(self, slots: npt.ArrayLike) -> U64:
         """The stored hashes of some slots, as (k, 4) uint64 rows."""
-        return self._words[np.asarray(slots, dtype=np.int64)].copy()
+        v = self._v
+        s = np.asarray(slots, dtype=np.int64).reshape(-1)
+        out = np.empty((len(s), 4), dtype=np.uint64)
+        old = s < v.indexed
+        out[old] = v.base[s[old]]
+        out[~old] = v.delta[s[~old] - v.indexed]
+        return out
 
-    # -- updates ---------------------------------------------------------------------------------
-
-    def _grow(self, need: int) -> None:
-        cap = self._words.shape[0]
-        if need <= cap:
-            return
-        new_cap = max(need, cap + cap // 2)
-        words = np.zeros((new_cap, 4), dtype=np.uint64)
-        words[: self._size] = self._words[: self._size]
-        alive = np.zeros(new_cap, dtype=bool)
-        alive[: self._size] = self._alive[: self._size]
-        self._words, self._alive = words, alive
+    # -- updates (one writer) --------------------------------------------------------------------
 
     def add(self, words: U64) -> I64:
         """Append hashes; returns their slot numbers. Merges the delta into the postings when it is large."""
-        words = np.atleast_2d(np.asarray(words, dtype=np.uint64))
+        words = np.atleast_2d(np.asarray(words, dtype=np.uint64)).reshape(-1, 4)
         n = words.shape[0]
-        self._grow(self._size + n)
-        start = self._size
-        self._words[start : start + n] = words
-        self._alive[start : start + n] = True
-        self._size += n
-        if self._size - self._indexed > self.delta_limit:
+        v = self._v
+        start, nd = v.size, v.size - v.indexed
+        delta, alive = v.delta, v.alive
+        if nd + n > delta.shape[0]:  # grown copies: a search holding the old view keeps its arrays
+            delta = np.zeros((max(nd + n, nd + nd // 2, 1024), 4), dtype=np.uint64)
+            delta[:nd] = v.delta[:nd]
+        if start + n > alive.shape[0] or not alive.flags.writeable:
+            alive = np.zeros(max(start + n, start + start // 8, 1024), dtype=bool)
+            alive[:start] = v.alive[:start]
+        delta[nd : nd + n] = words  # past the published size: no search reads these rows yet
+        alive[start : start + n] = True
+        self._v = replace(v, delta=delta, alive=alive, size=start + n)
+        if self._v.size - self._v.indexed > self.delta_limit:
             self.merge()
         return np.arange(start, start + n, dtype=np.int64)
 
     def remove(self, slots: npt.ArrayLike) -> None:
-        self._alive[np.asarray(slots, dtype=np.int64)] = False
+        v = self._v
+        if not v.alive.flags.writeable:  # a memory-mapped snapshot: the flags become this process's own
+            self._v = v = replace(v, alive=v.alive.copy())
+        v.alive[np.asarray(slots, dtype=np.int64)] = False
 
     def merge(self) -> None:
-        """Fold the delta into the postings: a full build when it is large, else an in-place insertion."""
-        new = self._size - self._indexed
+        """Fold the delta into the postings: a full build when it is large, else an insertion.
+
+        Either way the new rows are new arrays, published together when complete."""
+        v = self._v
+        new = v.size - v.indexed
         if new <= 0:
             return
-        if new * 8 >= self._indexed:
-            self._build()
+        if new * 8 >= v.indexed:
+            self._v = self._build(v)
         else:
-            self._insert()
-        self._indexed = self._size
+            self._v = self._insert(v)
 
-    def _offset_row(self, c: int) -> I32:
-        base = int(self._offbase[c])
-        return self._offsets[base : base + (1 << self._layout[c]) + 1]
-
-    def _build(self) -> None:
+    def _build(self, v: IndexView) -> IndexView:
         """Choose the chunk layout for the size reached, then bucket every slot by each chunk value."""
-        n = self._size
-        self._set_layout(layout_for(self._fixed_bits or chunk_bits_for(n)))
-        self._postings = np.zeros((len(self._layout), n + n // 8), dtype=np.int32)
-        for c, width in enumerate(self._layout):
-            col = _chunk_column(self._words[:n], self._starts[c], width)
-            self._postings[c, :n] = _sort_by(col)
-            row = self._offset_row(c)
+        n = v.size
+        words = np.concatenate([v.base, v.delta[: n - v.indexed]])
+        layout = layout_for(self._fixed_bits or chunk_bits_for(n))
+        posts: list[I32] = []
+        offs: list[I32] = []
+        start = 0
+        for width in layout:
+            col = _chunk_column(words, start, width)
+            posts.append(_sort_by(col).astype(np.int32))
+            row = np.zeros((1 << width) + 1, dtype=np.int32)
             row[1:] = np.cumsum(np.bincount(col, minlength=1 << width))
+            offs.append(row)
+            start += width
+        return _view(words, np.zeros((1024, 4), np.uint64), v.alive, n, layout, tuple(posts), tuple(offs))
 
-    def _insert(self) -> None:
-        """Insert the delta's slots at the end of their buckets, row by row (linear, small temporaries)."""
-        old, n = self._indexed, self._size
-        if self._postings.shape[1] < n:
-            grown = np.zeros((len(self._layout), n + n // 4), dtype=np.int32)
-            grown[:, :old] = self._postings[:, :old]
-            self._postings = grown
+    def _insert(self, v: IndexView) -> IndexView:
+        """Insert the delta's slots at the end of their buckets, row by row (new rows, linear)."""
+        old, n = v.indexed, v.size
+        added = v.delta[: n - old]
         slots = np.arange(old, n, dtype=np.int32)
-        for c, width in enumerate(self._layout):
-            col = _chunk_column(self._words[old:n], self._starts[c], width)
+        posts: list[I32] = []
+        offs: list[I32] = []
+        for c, width in enumerate(v.layout):
+            col = _chunk_column(added, v.starts[c], width)
             order = np.argsort(col, kind="stable")
-            row = self._offset_row(c)
+            row = v.off_rows[c]
             at = row[col[order].astype(np.int64) + 1]
-            self._postings[c, :n] = np.insert(self._postings[c, :old], at, slots[order])
-            row[1:] += np.cumsum(np.bincount(col, minlength=1 << width)).astype(np.int32)
+            posts.append(np.insert(v.post_rows[c][:old], at, slots[order]))
+            offs.append(row + np.concatenate([[0], np.cumsum(np.bincount(col, minlength=1 << width))]).astype(np.int32))
+        words = np.concatenate([v.base, added])
+        return _view(words, np.zeros((1024, 4), np.uint64), v.alive, n, v.layout, tuple(posts), tuple(offs))
 
     # -- search ----------------------------------------------------------------------------------
 
-    def _query_chunks(self, queries: U64) -> I64:
-        """(queries, chunks) values of the query hashes."""
-        return np.stack(
-            [_chunk_column(queries, self._starts[c], w) for c, w in enumerate(self._layout)], axis=1
-        ).astype(np.int64)
-
-    def _one_query_chunks(self, query: U64) -> I64:
-        """The same for one query with Python integers (cheaper than NumPy calls per chunk)."""
-        value = int.from_bytes(query.astype(">u8").tobytes(), "big")
-        return np.array(
-            [
-                [
-                    (value >> (HASH_BITS - s - w)) & ((1 << w) - 1)
-                    for s, w in zip(self._starts, self._layout, strict=True)
-                ]
-            ],
-            dtype=np.int64,
-        )
-
-    def _ranges(self, qchunks: I64, plan: tuple[I64, I64]) -> tuple[I64, I64]:
-        """Start (in the flat postings) and length of every probed bucket: (queries, probes) arrays."""
-        chunk_no, masks = plan
-        flat = self._offbase[chunk_no] + (qchunks[:, chunk_no] ^ masks)
-        starts = self._offsets[flat].astype(np.int64)
-        lengths = self._offsets[flat + 1] - starts
-        return starts + chunk_no * self._postings.shape[1], lengths
-
-    def _gather(self, starts: I64, lengths: I64) -> I64:
-        return self._postings.ravel()[_expand(starts.ravel(), lengths.ravel())].astype(np.int64)
-
-    def _verify(self, cand: I64, query: U64, radius: int) -> Result:
-        x = np.take(self._words, cand, axis=0)
-        np.bitwise_xor(x, query, out=x)
-        dist = _popcount_rows(x)
-        keep = (dist <= radius) & self._alive[cand]
-        return cand[keep], dist[keep]
-
-    def _brute(self, query: U64, radius: int, lo: int, hi: int) -> Result:
-        x = self._words[lo:hi] ^ query
-        dist = _popcount_rows(x)
-        hit = np.flatnonzero((dist <= radius) & self._alive[lo:hi])
-        return hit.astype(np.int64) + lo, dist[hit]
-
     def search(self, query: U64, radius: int) -> Result:
         """Slots (ascending) and distances of live hashes within `radius` of one query (4 uint64 words)."""
-        q = np.asarray(query, dtype=np.uint64).reshape(1, 4)
-        if radius < 0 or self._size == 0:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        plan = _probe_plan(self._layout, min(radius, HASH_BITS))
-        if plan is None or self._indexed == 0:
-            slots, dists = self._brute(q, radius, 0 if plan is None else self._indexed, self._size)
-            return slots, dists
-        starts, lengths = self._ranges(self._one_query_chunks(q), plan)
-        if lengths.sum() > BRUTE_FORCE_SHARE * self._indexed:
-            return self._brute(q, radius, 0, self._size)
-        slots, dists = self._verify(self._gather(starts, lengths), q, radius)
-        if self._size > self._indexed:
-            ds, dd = self._brute(q, radius, self._indexed, self._size)
-            slots, dists = np.concatenate([slots, ds]), np.concatenate([dists, dd])
-        slots, first = np.unique(slots, return_index=True)  # a near hash shows up in several chunks
-        return slots, dists[first]
+        _, slots, dists = self.search_batch(np.asarray(query, dtype=np.uint64).reshape(1, 4), radius)
+        return slots, dists
 
     def search_many(self, queries: U64, radius: int) -> list[Result]:
-        """`search` for each query, vectorised across the batch (much faster per query than a loop)."""
-        qs = np.atleast_2d(np.asarray(queries, dtype=np.uint64)).reshape(-1, 4)
-        nq = qs.shape[0]
-        if nq == 0:
-            return []
-        owners, slots, dists = self.search_flat(qs, radius)
-        bounds = np.searchsorted(owners, np.arange(nq + 1))
-        return [(slots[bounds[i] : bounds[i + 1]], dists[bounds[i] : bounds[i + 1]]) for i in range(nq)]
+        """`search` for each query, in one batch."""
+        bounds, slots, dists = self.search_batch(queries, radius)
+        b = bounds.tolist()
+        return [(slots[b[i] : b[i + 1]], dists[b[i] : b[i + 1]]) for i in range(len(b) - 1)]
 
     def search_flat(self, queries: U64, radius: int) -> tuple[I64, I64, I64]:
         """`search_many` as three flat arrays (query number, slot, distance), ordered by query then
         slot: no Python object per query, for callers that scan many queries with few hits
         (retroaction queries a million past uploads against the new entries)."""
-        qs = np.atleast_2d(np.asarray(queries, dtype=np.uint64)).reshape(-1, 4)
+        bounds, slots, dists = self.search_batch(queries, radius)
+        return np.repeat(np.arange(len(bounds) - 1, dtype=np.int64), np.diff(bounds)), slots, dists
+
+    def search_batch(self, queries: U64, radius: int, *, use_kernel: bool | None = None) -> tuple[I64, I64, I64]:
+        """Every query's hits as flat arrays: query i's slots (ascending) and distances are
+        `slots[bounds[i]:bounds[i + 1]]`. Runs the compiled kernel when it is built (without the
+        GIL), else NumPy; both give the same answer. `use_kernel` forces one (for tests)."""
+        return self.search_batch_view(self._v, queries, radius, use_kernel=use_kernel)
+
+    @staticmethod
+    def search_batch_view(
+        v: IndexView, queries: U64, radius: int, *, use_kernel: bool | None = None
+    ) -> tuple[I64, I64, I64]:
+        """`search_batch` on a view taken earlier (the matcher reads its tables with the view)."""
+        qs = np.ascontiguousarray(np.atleast_2d(np.asarray(queries, dtype=np.uint64)).reshape(-1, 4))
         nq = qs.shape[0]
-        empty = np.zeros(0, np.int64)
-        if nq == 0:
-            return empty, empty, empty
-        plan = _probe_plan(self._layout, min(max(radius, 0), HASH_BITS))
-        fallback = radius < 0 or self._size == 0 or self._indexed == 0 or plan is None
-        if not fallback:
-            assert plan is not None
-            starts, lengths = self._ranges(self._query_chunks(qs), plan)
-            totals = lengths.sum(axis=1)
-            fallback = bool(totals.sum() > BRUTE_FORCE_SHARE * self._indexed * nq)
-        if fallback:
-            found = [self.search(q, radius) for q in qs]
-            owners_list = [np.full(len(s), i, dtype=np.int64) for i, (s, _) in enumerate(found)]
-            return (
-                np.concatenate(owners_list) if owners_list else empty,
-                np.concatenate([s for s, _ in found]).astype(np.int64),
-                np.concatenate([d for _, d in found]).astype(np.int64),
-            )
-        # Split the batch so each part verifies about BATCH_PAIRS candidate pairs.
-        ends = np.cumsum(totals)
-        cuts = [0]
-        while cuts[-1] < nq:
-            done = int(ends[cuts[-1] - 1]) if cuts[-1] else 0
-            cuts.append(max(cuts[-1] + 1, int(np.searchsorted(ends, done + BATCH_PAIRS, side="right"))))
-        cuts[-1] = min(cuts[-1], nq)
-        slot_parts: list[I64] = []
-        owner_parts: list[I64] = []
-        dist_parts: list[I64] = []
-        for lo, hi in pairwise(cuts):
-            cand = self._gather(starts[lo:hi], lengths[lo:hi])
-            owner = np.repeat(np.arange(lo, hi, dtype=np.int64), totals[lo:hi])
-            x = np.take(self._words, cand, axis=0)
-            np.bitwise_xor(x, np.repeat(qs[lo:hi], totals[lo:hi], axis=0), out=x)
-            dist = _popcount_rows(x)
-            keep = (dist <= radius) & self._alive[cand]
-            slot_parts.append(cand[keep])
-            owner_parts.append(owner[keep])
-            dist_parts.append(dist[keep])
-        if self._size > self._indexed:
-            for i, q in enumerate(qs):
-                s, d = self._brute(q, radius, self._indexed, self._size)
-                slot_parts.append(s)
-                owner_parts.append(np.full(len(s), i, dtype=np.int64))
-                dist_parts.append(d)
-        slots = np.concatenate(slot_parts)
-        owners = np.concatenate(owner_parts)
-        dists = np.concatenate(dist_parts)
-        _, first = np.unique(owners * max(self._size, 1) + slots, return_index=True)
-        return owners[first], slots[first], dists[first]
+        if nq == 0 or radius < 0 or v.size == 0:
+            return np.zeros(nq + 1, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+        radius = min(radius, HASH_BITS)
+        plan = _probe_plan(v.layout, radius)
+        kernel = _kernel.load() if use_kernel is not False else None
+        if use_kernel and kernel is None:
+            raise RuntimeError("the compiled kernel is not built (make install)")
+        if kernel is not None:
+            return kernel.search(v, qs, radius, _kernel_plan(v.layout, radius), BRUTE_FORCE_SHARE * v.indexed)
+        return _numpy_search(v, qs, radius, plan)
 
     # -- persistence -----------------------------------------------------------------------------
 
     def arrays(self) -> dict[str, npt.NDArray[np.generic]]:
         """The index as plain arrays (what `save` writes); the postings are kept so loading is instant."""
         self.merge()
-        n = self._size
+        v = self._v
+        n = v.size
         return {
-            "words": self._words[:n],
-            "alive": self._alive[:n],
-            "layout": np.array(self._layout, dtype=np.int64),
-            "postings": self._postings[:, :n],
-            "offsets": self._offsets,
+            "words": v.base,
+            "alive": v.alive[:n],
+            "layout": np.array(v.layout, dtype=np.int64),
+            "postings": np.stack(v.post_rows) if v.post_rows and n else np.zeros((len(v.layout), n), np.int32),
+            "offsets": np.concatenate(v.off_rows),
         }
 
     def save(self, path: Path) -> None:
@@ -429,37 +421,130 @@ class PDQIndex:
 
     @classmethod
     def from_arrays(cls, data: dict[str, npt.NDArray[np.generic]] | np.lib.npyio.NpzFile) -> PDQIndex:
-        """Rebuild an index from `arrays()` output, checking that the arrays fit together."""
-        words = np.asarray(data["words"], dtype=np.uint64).reshape(-1, 4)
+        """Rebuild an index from `arrays()` output, checking that the arrays fit together.
+
+        The hashes and postings are used as given, not copied: arrays opened with
+        `np.load(..., mmap_mode="r")` stay shared by every process that maps the same file."""
+        words = np.asarray(data["words"])
+        if words.dtype != np.uint64 or words.ndim != 2 or words.shape[1] != 4:
+            words = np.asarray(words, dtype=np.uint64).reshape(-1, 4)
         alive = np.asarray(data["alive"], dtype=bool)
         layout = tuple(int(w) for w in np.asarray(data["layout"]))
-        postings = np.asarray(data["postings"], dtype=np.int32)
-        offsets = np.asarray(data["offsets"], dtype=np.int32)
+        postings = np.asarray(data["postings"])
+        offsets = np.asarray(data["offsets"])
+        if postings.dtype != np.int32 or offsets.dtype != np.int32:
+            raise ValueError("index postings and offsets must be int32")
         n = words.shape[0]
         if sum(layout) != HASH_BITS or not all(8 <= w <= 26 for w in layout):
             raise ValueError("index layout does not split 256 bits into 8..26-bit chunks")
-        index = cls(capacity=max(1024, n))
-        index._set_layout(layout)
         m = len(layout)
-        if alive.shape != (n,) or postings.shape != (m, n) or offsets.shape != index._offsets.shape:
+        sizes = [(1 << w) + 1 for w in layout]
+        if alive.shape != (n,) or postings.shape != (m, n) or offsets.shape != (sum(sizes),):
             raise ValueError("index arrays have inconsistent shapes")
-        ends = offsets[index._offbase + (1 << np.array(layout, dtype=np.int64))]
-        if n and not (ends == n).all():
+        bounds = np.cumsum([0, *sizes])
+        off_rows = tuple(offsets[bounds[c] : bounds[c + 1]] for c in range(m))
+        if n and not all(int(r[-1]) == n for r in off_rows):
             raise ValueError("index offsets do not cover the stored hashes")
-        if n and (postings.min() < 0 or postings.max() >= n):
+        if n and (int(postings.min()) < 0 or int(postings.max()) >= n):
             raise ValueError("index postings point outside the stored hashes")
-        index._words[:n] = words
-        index._alive[:n] = alive
-        index._size = index._indexed = n
-        index._postings = np.zeros((m, n + n // 8), dtype=np.int32)
-        index._postings[:, :n] = postings
-        index._offsets[:] = offsets
+        index = cls(capacity=0)
+        index._v = _view(
+            words, np.zeros((1024, 4), np.uint64), alive, n, layout, tuple(postings[c] for c in range(m)), off_rows
+        )
         return index
 
     @classmethod
     def load(cls, path: Path) -> PDQIndex:
         with np.load(path, allow_pickle=False) as data:
-            return cls.from_arrays(data)
+            return cls.from_arrays({k: data[k] for k in data.files})
+
+
+@lru_cache(maxsize=1024)
+def _kernel_plan(layout: tuple[int, ...], radius: int) -> tuple[npt.NDArray[np.int32], I64] | None:
+    plan = _probe_plan(layout, radius)
+    if plan is None:
+        return None
+    return plan[0].astype(np.int32), np.ascontiguousarray(plan[1], dtype=np.int64)
+
+
+def _brute_rows(words: U64, qs: U64, radius: int) -> tuple[I64, I64, I64]:
+    """(query, row, distance) of every row of `words` within `radius` of each query (chunked)."""
+    qi: list[I64] = []
+    ri: list[I64] = []
+    di: list[I64] = []
+    if words.shape[0] == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    step = max(1, BATCH_PAIRS // words.shape[0])
+    for lo in range(0, qs.shape[0], step):
+        part = qs[lo : lo + step]
+        x = words[None, :, :] ^ part[:, None, :]
+        dist = _popcount_rows(x.reshape(-1, 4)).reshape(len(part), -1)
+        q, r = np.nonzero(dist <= radius)
+        qi.append(q.astype(np.int64) + lo)
+        ri.append(r.astype(np.int64))
+        di.append(dist[q, r])
+    return np.concatenate(qi), np.concatenate(ri), np.concatenate(di)
+
+
+def _numpy_search(v: IndexView, qs: U64, radius: int, plan: tuple[I64, I64] | None) -> tuple[I64, I64, I64]:
+    """The NumPy path of `search_batch`: the same probes, candidates and verification, vectorised
+    across the batch chunk by chunk; queries whose buckets are too full are brute-forced."""
+    nq = qs.shape[0]
+    owners: list[I64] = []
+    slots: list[I64] = []
+    dists: list[I64] = []
+    brute = np.ones(nq, dtype=bool) if plan is None or v.indexed == 0 else np.zeros(nq, dtype=bool)
+    if not brute.all():
+        assert plan is not None
+        chunk_no, masks = plan
+        ranges: list[tuple[int, I64, I64]] = []
+        totals = np.zeros(nq, dtype=np.int64)
+        for c, width in enumerate(v.layout):
+            mk = masks[chunk_no == c]
+            if not len(mk):
+                continue
+            vals = _chunk_column(qs, v.starts[c], width).astype(np.int64)[:, None] ^ mk[None, :]
+            st = v.off_rows[c][vals].astype(np.int64)
+            ln = v.off_rows[c][vals + 1] - st
+            totals += ln.sum(axis=1)
+            ranges.append((c, st, ln))
+        brute = totals > BRUTE_FORCE_SHARE * v.indexed
+        probe = np.flatnonzero(~brute)
+        # Groups of queries of about BATCH_PAIRS candidates each bound the temporaries.
+        ends = np.cumsum(totals[probe])
+        group = ends // BATCH_PAIRS
+        for g in np.unique(group).tolist():
+            sel = probe[group == g]
+            for c, st, ln in ranges:
+                lens = ln[sel]
+                cand = v.post_rows[c][_expand(st[sel].ravel(), lens.ravel())].astype(np.int64)
+                owner = np.repeat(sel, lens.sum(axis=1))
+                x = np.take(v.base, cand, axis=0)
+                np.bitwise_xor(x, qs[owner], out=x)
+                dist = _popcount_rows(x)
+                keep = (dist <= radius) & v.alive[cand]
+                owners.append(owner[keep])
+                slots.append(cand[keep])
+                dists.append(dist[keep])
+    hit_q, hit_r, hit_d = _brute_rows(v.base, qs[brute], radius) if brute.any() else (None, None, None)
+    if hit_q is not None and hit_r is not None and hit_d is not None:
+        keep = v.alive[hit_r]
+        owners.append(np.flatnonzero(brute)[hit_q[keep]])
+        slots.append(hit_r[keep])
+        dists.append(hit_d[keep])
+    nd = v.size - v.indexed
+    if nd:
+        dq, dr, dd = _brute_rows(v.delta[:nd], qs, radius)
+        keep = v.alive[dr + v.indexed]
+        owners.append(dq[keep])
+        slots.append(dr[keep] + v.indexed)
+        dists.append(dd[keep])
+    if not slots:
+        return np.zeros(nq + 1, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    o, s, d = np.concatenate(owners), np.concatenate(slots), np.concatenate(dists)
+    _, first = np.unique(o * max(v.size, 1) + s, return_index=True)  # sorted by query, then slot
+    o, s, d = o[first], s[first], d[first]
+    return np.searchsorted(o, np.arange(nq + 1)).astype(np.int64), s, d.astype(np.int64)
 
 
 def _popcount_rows(x: U64) -> I64:

@@ -9,13 +9,14 @@ Pure logic: `haven.banks.runtime` feeds it rows from the database.
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from haven.banks.index import PDQIndex, hex_to_words, words_to_hex
+from haven.banks.index import IndexView, PDQIndex, hex_to_words, words_to_hex
 from haven.signals.types import PDQ, REGISTRY
 
 
@@ -46,7 +47,10 @@ Arrays = dict[str, npt.NDArray[np.generic]]
 
 
 class Matcher:
-    """Thread-safe for one writer (the refresher) and many readers (requests).
+    """Thread-safe for one writer (the refresher) and many readers (requests), and readers take
+    no lock: the index publishes copy-on-write views (`PDQIndex.view`), slot arrays only grow by
+    replacement, and the one change that renumbers slots (`_compact`) is fenced by a generation
+    counter that readers check (a seqlock), so a request never waits on a bank import.
 
     PDQ entries are kept by slot in arrays (bank and classification codes into small tables, the
     quarantine flag; the value is the slot's hash in the index) and turned into `EntryMeta` only
@@ -67,7 +71,9 @@ class Matcher:
         self._class_code: dict[str | None, int] = {None: 0}
         self._exact: dict[tuple[str, str], set[str]] = defaultdict(set)
         self._meta: dict[str, EntryMeta] = {}  # exact-hash entries
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # writers only
+        #: Odd while `_compact` swaps the slot tables; readers retry when it moved under them.
+        self._generation = 0
         self.seq = 0
         self.max_threshold = 0
         #: Live PDQ entries per threshold, so the largest is known without scanning every entry.
@@ -148,12 +154,14 @@ class Matcher:
         index = PDQIndex(capacity=max(1024, len(keep)))
         index.add(self.index.hashes(keep))
         index.merge()
+        self._generation += 1
         self._slot_bank = self._slot_bank[keep]
         self._slot_class = self._slot_class[keep]
         self._slot_quarantined = self._slot_quarantined[keep]
         self._slot_entry = [self._slot_entry[k] for k in keep.tolist()]
         self._entry_slot = {e: i for i, e in enumerate(self._slot_entry) if e is not None}
         self.index = index
+        self._generation += 1
 
     def _unchanged_hashes(self, entries: list[tuple[EntryMeta, bool]]) -> set[int]:
         """Positions of live PDQ upserts whose entry is indexed with the same hash already (a bank
@@ -185,41 +193,62 @@ class Matcher:
             if not bucket:
                 del self._exact[(old.signal_type, old.value)]
 
-    def _slot_meta(self, slot: int, entry_id: str) -> EntryMeta:
-        bank_id, kind, threshold = self._banks[int(self._slot_bank[slot])]
-        return EntryMeta(
-            entry_id=entry_id,
-            bank_id=bank_id,
-            bank_kind=kind,
-            signal_type="pdq",
-            value=words_to_hex(self.index.hashes([slot]))[0],
-            classification=self._classes[int(self._slot_class[slot])],
-            threshold=threshold,
-            quarantined=bool(self._slot_quarantined[slot]),
-        )
+    def _read_state(self) -> _ReadState:
+        """The tables a search reads, all from one generation (see the class docstring)."""
+        while True:
+            g = self._generation
+            if g % 2 == 0:
+                state = _ReadState(
+                    self.index.view,
+                    self._slot_entry,
+                    self._slot_bank,
+                    self._slot_class,
+                    self._slot_quarantined,
+                    self._banks,
+                    self._classes,
+                )
+                if self._generation == g:
+                    return state
+            time.sleep(0)
 
     def match_exact(self, signal_type: str, value: str) -> list[Hit]:
-        with self._lock:
-            ids = self._exact.get((signal_type, value.lower()), set())
-            return [Hit(self._meta[i], 0, "original") for i in sorted(ids)]
+        ids = tuple(self._exact.get((signal_type, value.lower()), ()))
+        metas = [m for m in (self._meta.get(i) for i in sorted(ids)) if m is not None]
+        return [Hit(m, 0, "original") for m in metas]
 
     def match_pdq(self, variants: list[tuple[str, str]]) -> list[Hit]:
         """Best hit per entry over the query variants, each within its bank's threshold."""
-        with self._lock:
-            if not variants or not self._entry_slot:
-                return []
-            best: dict[int, tuple[int, str]] = {}
-            words = hex_to_words([v for _, v in variants])
-            found = self.index.search_many(words, self.max_threshold)  # all variants in one batch
-            for (name, _), (slots, dists) in zip(variants, found, strict=True):
-                for slot, dist in zip(slots.tolist(), dists.tolist(), strict=True):
-                    if self._slot_entry[slot] is None or dist > self._banks[int(self._slot_bank[slot])][2]:
-                        continue
-                    prev = best.get(slot)
-                    if prev is None or dist < prev[0]:
-                        best[slot] = (int(dist), name)
-            hits = [Hit(self._slot_meta(slot, self._slot_entry[slot] or ""), d, n) for slot, (d, n) in best.items()]
-            return sorted(hits, key=lambda h: (h.distance, h.entry.entry_id))
+        return self.match_pdq_groups([variants])[0]
+
+    def match_pdq_groups(self, groups: list[list[tuple[str, str]]]) -> list[list[Hit]]:
+        """`match_pdq` for many items at once: every variant of every item in one index search
+        (the lookup door's 1,000 hashes are one kernel call)."""
+        out: list[list[Hit]] = [[] for _ in groups]
+        flat = [(g, name, value) for g, variants in enumerate(groups) for name, value in variants]
+        if not flat or not self._entry_slot:
+            return out
+        st = self._read_state()
+        words = hex_to_words([v for _, _, v in flat])
+        bounds, slots, dists = self.index.search_batch_view(st.view, words, self.max_threshold)
+        if not len(slots):
+            return out
+        # Keep hits within their own bank's threshold, of live entries.
+        limits = np.array([b[2] for b in st.banks], dtype=np.int64)
+        ok = dists <= limits[st.slot_bank[slots]]
+        owner = np.repeat(np.arange(len(flat)), np.diff(bounds))
+        best: list[dict[int, tuple[int, str]]] = [{} for _ in groups]
+        for q, slot, dist in zip(owner[ok].tolist(), slots[ok].tolist(), dists[ok].tolist(), strict=True):
+            if st.slot_entry[slot] is None:
+                continue
+            g, name, _ = flat[q]
+            prev = best[g].get(slot)
+            if prev is None or dist < prev[0]:
+                best[g][slot] = (dist, name)
+        for g, found in enumerate(best):
+            if found:
+                hits = [Hit(st.meta(slot), d, n) for slot, (d, n) in found.items()]
+                out[g] = sorted(hits, key=lambda h: (h.distance, h.entry.entry_id))
+        return out
 
     def to_arrays(self) -> Arrays:
         """Everything the matcher holds as plain arrays (no pickle): the PDQ index, the entry of each
@@ -313,13 +342,36 @@ class Matcher:
         return matcher
 
     def stats(self) -> dict[str, int]:
-        with self._lock:
-            return {
-                "entries": len(self),
-                "pdq": len(self._entry_slot),
-                "exact": sum(len(v) for v in self._exact.values()),
-                "seq": self.seq,
-            }
+        """Counts for /readyz, read without the writers' lock (a long import must not stall it)."""
+        return {"entries": len(self), "pdq": len(self._entry_slot), "exact": len(self._meta), "seq": self.seq}
+
+
+@dataclass(frozen=True, slots=True)
+class _ReadState:
+    """What one search reads, captured together (`Matcher._read_state`)."""
+
+    view: IndexView
+    slot_entry: list[str | None]
+    slot_bank: npt.NDArray[np.int32]
+    slot_class: npt.NDArray[np.int32]
+    slot_quarantined: npt.NDArray[np.bool_]
+    banks: list[tuple[str, str, int]]
+    classes: list[str | None]
+
+    def meta(self, slot: int) -> EntryMeta:
+        bank_id, kind, threshold = self.banks[int(self.slot_bank[slot])]
+        v = self.view
+        word = v.base[slot] if slot < v.indexed else v.delta[slot - v.indexed]
+        return EntryMeta(
+            entry_id=self.slot_entry[slot] or "",
+            bank_id=bank_id,
+            bank_kind=kind,
+            signal_type="pdq",
+            value=words_to_hex(word)[0],
+            classification=self.classes[int(self.slot_class[slot])],
+            threshold=threshold,
+            quarantined=bool(self.slot_quarantined[slot]),
+        )
 
 
 __all__ = ["EntryMeta", "Hit", "Matcher", "np"]

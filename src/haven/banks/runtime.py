@@ -5,9 +5,11 @@ each API process polls the counter every `index_refresh_seconds` and applies onl
 stamped after what it has seen, so a change reaches every process within seconds with no rebuild.
 
 A snapshot (`var_dir/index/matcher.npz`: the index, the entry of each slot, and the change
-counter reached, as plain arrays) lets a process start without reading every row: it loads the
-snapshot, then applies only the changes stamped after it. Snapshots are written by the refresher
-after a refresh that applied many changes, and by `haven bank snapshot`.
+counter reached, as plain arrays) lets a process start without reading every row: it maps the
+snapshot's index arrays (shared by every worker process through the page cache: the index's
+updates are copy-on-write, see `haven.banks.index`), then applies only the changes stamped after
+it. Snapshots are written by the refresher after a refresh that applied many changes, and by
+`haven bank snapshot`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import logging
 import os
 import threading
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +44,52 @@ SNAPSHOT_AFTER_CHANGES = 100_000
 
 def snapshot_path(settings: Settings) -> Path:
     return settings.var_dir / "index" / "matcher.npz"
+
+
+#: Snapshot arrays mapped from the file rather than read: the index's hashes, postings and
+#: offsets (about 100 bytes per hash), which no process writes to. Every worker of
+#: `haven serve --workers N` that maps one snapshot shares these pages through the page cache.
+MAPPED = frozenset({"index_words", "index_postings", "index_offsets"})
+
+
+def open_snapshot(path: Path) -> Arrays:
+    """The arrays of a snapshot (`np.savez`: an uncompressed zip of `.npy` members), with the
+    `MAPPED` ones memory-mapped read-only at their offset in the file (np.load cannot map a
+    member of an .npz) and the others read. No pickle: object arrays are refused."""
+    out: Arrays = {}
+    with zipfile.ZipFile(path) as zf, path.open("rb") as raw:
+        for info in zf.infolist():
+            name = info.filename.removesuffix(".npy")
+            if name not in MAPPED or info.compress_type != zipfile.ZIP_STORED:
+                with zf.open(info) as member:
+                    out[name] = np.lib.format.read_array(member, allow_pickle=False)
+                continue
+            raw.seek(info.header_offset)
+            local = raw.read(30)
+            if local[:4] != b"PK\x03\x04":
+                raise ValueError(f"snapshot member {name} has no local header")
+            raw.seek(
+                info.header_offset
+                + 30
+                + int.from_bytes(local[26:28], "little")
+                + int.from_bytes(local[28:30], "little")
+            )
+            version = np.lib.format.read_magic(raw)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(raw)
+            elif version == (2, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(raw)
+            else:
+                raise ValueError(f"snapshot member {name} has .npy version {version}")
+            if dtype.hasobject:
+                raise ValueError(f"snapshot member {name} holds objects")
+            if int(np.prod(shape)) == 0:
+                out[name] = np.zeros(shape, dtype=dtype)
+                continue
+            out[name] = np.memmap(
+                path, dtype=dtype, mode="r", offset=raw.tell(), shape=shape, order="F" if fortran else "C"
+            )
+    return out
 
 
 def database_fingerprint(db: Database) -> str:
@@ -186,8 +235,7 @@ class MatcherRuntime:
         if not path.exists():
             return
         try:
-            with np.load(path, allow_pickle=False) as data:
-                arrays: Arrays = {k: data[k] for k in data.files}
+            arrays = open_snapshot(path)
             if str(arrays.pop("database")) != database_fingerprint(self.db):
                 raise ValueError("snapshot is from another database")
             with self.db.sessions() as s:
@@ -196,7 +244,7 @@ class MatcherRuntime:
             self.matcher = Matcher.from_arrays(arrays)
             self.loaded_from = "snapshot"
             log.info("match index loaded from snapshot", extra={"seq": self.matcher.seq, "entries": len(self.matcher)})
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
             log.warning("match index snapshot ignored", extra={"path": str(path), "error": str(exc)})
             self.matcher = Matcher()
 

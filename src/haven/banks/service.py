@@ -11,10 +11,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from haven.banks.formats import EntryIn, check_entries
+from haven.banks.formats import EntryIn, check_batches
 from haven.banks.models import CLASSIFICATIONS, Bank, BankEntry, BankKind, DeletedEntry, Match, Provenance
 from haven.banks.runtime import COUNTER
 from haven.core.clock import new_id, now
@@ -28,6 +28,9 @@ from haven.signals.robust import Robustness, keep_for_level, variant_level
 KINDS = tuple(k.value for k in BankKind)
 PROVENANCES = tuple(p.value for p in Provenance)
 ROBUSTNESS = tuple(r.value for r in Robustness)
+BANK_ENTRIES: Table = BankEntry.__table__  # type: ignore[assignment]
+#: Entries per statement of an import (the duplicate check binds one parameter per value).
+IMPORT_BATCH = 5000
 
 
 def bump_counter(session: Session) -> int:
@@ -212,35 +215,45 @@ def add_entries(
     `variants` maps an entry's position to extra PDQ hashes (crops, bands, rotations) banked
     with it; only those the bank's robustness level keeps are stored.
     """
-    items = check_entries(enumerate(entries, start=1))
-    if not items:
-        return []
-    existing: set[tuple[str, str]] = set(
-        session.execute(
-            select(BankEntry.signal_type, BankEntry.value).where(
-                BankEntry.bank_id == bank.id,
-                BankEntry.variant_of.is_(None),
-                BankEntry.value.in_({e.value for e in items}),
-            )
-        ).tuples()
-    )
-    seq = bump_counter(session)
+    return import_rows(session, bank, enumerate(entries, start=1), actor=actor, variants=variants)
+
+
+def import_rows(
+    session: Session,
+    bank: Bank,
+    rows: Iterable[tuple[int, EntryIn | str]],
+    *,
+    actor: str,
+    variants: dict[int, list[tuple[str, str]]] | None = None,
+) -> list[str]:
+    """Add entries streamed from an import file ((line, entry) rows, `formats.rows`), in batches:
+    memory stays bounded by one batch (plus the new ids returned), and the duplicate check binds
+    at most IMPORT_BATCH values per statement (SQLite allows 32,766 and PostgreSQL 65,535
+    parameters). Rows inserted by earlier batches are in the transaction, so the check also finds
+    duplicates within the file. A bad line anywhere raises after the whole file was read (every
+    problem listed), and the caller's transaction rolls the earlier batches back: all-or-nothing.
+    """
+    seq: int | None = None
     stamp = now()
-    rows: list[dict[str, Any]] = []
     new_ids: list[str] = []
-    for pos, e in enumerate(items):
-        if (e.signal_type, e.value) in existing:
-            continue
-        existing.add((e.signal_type, e.value))
-        entry_id = new_id()
-        new_ids.append(entry_id)
-        classification = e.classification or bank.default_classification
-        rows.append(
-            dict(
-                id=entry_id,
+    seen = 0
+    robustness = bank.robustness or Robustness.strong
+    for batch in check_batches(rows, IMPORT_BATCH):
+        if seq is None:
+            seq = bump_counter(session)
+        lo = seen
+        seen += len(batch)
+        existing = _existing_values(session, bank.id, batch)
+        out: list[dict[str, Any]] = []
+        for pos, e in enumerate(batch, start=lo):
+            if (e.signal_type, e.value) in existing:
+                continue
+            existing.add((e.signal_type, e.value))
+            entry_id = new_id()
+            new_ids.append(entry_id)
+            classification = e.classification or bank.default_classification
+            common = dict(
                 bank_id=bank.id,
-                signal_type=e.signal_type,
-                value=e.value,
                 classification=classification,
                 source_ref=e.source_ref,
                 added_by=actor,
@@ -248,33 +261,24 @@ def add_entries(
                 enabled=True,
                 change_seq=seq,
             )
-        )
-        for variant, value in keep_for_level((variants or {}).get(pos, []), bank.robustness or Robustness.strong):
-            rows.append(
-                dict(
-                    id=new_id(),
-                    bank_id=bank.id,
-                    signal_type="pdq",
-                    value=value,
-                    classification=classification,
-                    source_ref=e.source_ref,
-                    added_by=actor,
-                    created_at=stamp,
-                    enabled=True,
-                    change_seq=seq,
-                    variant_of=entry_id,
-                    variant=variant,
-                )
+            out.append(
+                dict(id=entry_id, signal_type=e.signal_type, value=e.value, variant_of=None, variant=None, **common)
             )
-    for start in range(0, len(rows), 5000):
-        session.execute(insert(BankEntry), rows[start : start + 5000])
+            for variant, value in keep_for_level((variants or {}).get(pos, []), robustness):
+                out.append(
+                    dict(id=new_id(), signal_type="pdq", value=value, variant_of=entry_id, variant=variant, **common)
+                )
+        if out:  # Core executemany: no per-row ORM bookkeeping (every row has the same keys)
+            session.execute(insert(BANK_ENTRIES), out)
+    if not seen:
+        return []
     record_event(
         session,
         "bank.entries_added",
         subject_type="bank",
         subject_id=bank.id,
         actor=actor,
-        data={"count": len(new_ids), "skipped_duplicates": len(items) - len(new_ids)},
+        data={"count": len(new_ids), "skipped_duplicates": seen - len(new_ids)},
     )
     audit(
         session,
@@ -285,6 +289,28 @@ def add_entries(
         details={"count": len(new_ids)},
     )
     return new_ids
+
+
+def _existing_values(session: Session, bank_id: str, batch: list[EntryIn]) -> set[tuple[str, str]]:
+    """(type, value) pairs of the batch already banked in the bank (its own entries, not variants);
+    one statement per signal type, so the (signal_type, value) index serves it."""
+    by_type: dict[str, set[str]] = {}
+    for e in batch:
+        by_type.setdefault(e.signal_type, set()).add(e.value)
+    found: set[tuple[str, str]] = set()
+    for signal_type, values in by_type.items():
+        found.update(
+            (signal_type, v)
+            for v in session.scalars(
+                select(BankEntry.value).where(
+                    BankEntry.signal_type == signal_type,
+                    BankEntry.value.in_(values),
+                    BankEntry.bank_id == bank_id,
+                    BankEntry.variant_of.is_(None),
+                )
+            )
+        )
+    return found
 
 
 def get_entry(session: Session, entry_id: str) -> BankEntry:

@@ -295,7 +295,7 @@ def wellness_save(
 @router.get("/training")
 def training_list(request: Request, me: Me) -> Response:
     with _db(request).session() as s:
-        status = training.status(s, me.staff_id)
+        status = training.status(s, me.staff_id, roles=me.roles)
     return render(
         request, "training_list.html", {"status": status, "months": staff_settings().training_refresh_months}, me=me
     )
@@ -306,13 +306,29 @@ def training_module(request: Request, me: Me, slug: str) -> Response:
     with _db(request).session() as s:
         module = training.get_module(s, slug)
     body = safe_markdown(module.body)
-    return render(request, "training_module.html", {"module": module, "body": body}, me=me)
+    return render(request, "training_module.html", {"module": module, "body": body, "quiz": training.quiz(slug)}, me=me)
 
 
 @router.post("/training/{slug}/complete", dependencies=CSRF)
-def training_complete(request: Request, me: Me, slug: str) -> Response:
-    with _db(request).session() as s:
-        training.complete_module(s, svc.get_staff(s, me.staff_id), slug, actor=me.actor.ref)
+async def training_complete(request: Request, me: Me, slug: str) -> Response:
+    form = await request.form()
+    answers = {k[2:]: str(v) for k, v in form.items() if k.startswith("q_")}
+    try:
+        with _db(request).session() as s:
+            training.complete_module(s, svc.get_staff(s, me.staff_id), slug, actor=me.actor.ref, answers=answers)
+    except Invalid as exc:
+        if exc.code != "quiz_failed":
+            raise
+        with _db(request).session() as s:
+            module = training.get_module(s, slug)
+        ctx = {
+            "module": module,
+            "body": safe_markdown(module.body),
+            "quiz": training.quiz(slug),
+            "failed": exc,
+            "wrong": set(exc.details.get("wrong", [])),
+        }
+        return render(request, "training_module.html", ctx, me=me, status=422)
     return redirect(f"{PREFIX}/training")
 
 
@@ -517,7 +533,7 @@ def _csv_rows(
         ]
     )
     yield buf.getvalue()
-    with db.sessions() as s:
+    with db.replica() as s:  # the full history: an export the read replica can carry
         names = {f"staff:{m.id}": m.email for m in svc.list_staff(s)}
         q = _audit_query(s, staff, obj, action, since, until)
         for r in s.scalars(q.execution_options(yield_per=1000)):

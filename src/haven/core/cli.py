@@ -33,7 +33,8 @@ def settings() -> Settings:
 
 
 def database() -> Database:
-    return Database(settings().effective_database_url)
+    s = settings()
+    return Database(s.effective_database_url, s.database_replica_url or None)
 
 
 def fail(message: str, code: int = 2) -> None:

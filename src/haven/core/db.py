@@ -102,14 +102,25 @@ def _sqlite_begin_immediate(conn: Any) -> None:
 
 
 class Database:
-    """An engine and its session factory; one per process (API or worker)."""
+    """An engine and its session factory; one per process (API or worker). With `replica_url`
+    (`HAVEN_DATABASE_REPLICA_URL`), `replica()` sessions read from a read replica."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, replica_url: str | None = None) -> None:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, class_=Session)
         self._read_sessions = sessionmaker(
             self.engine.execution_options(haven_read_only=True), expire_on_commit=False, class_=Session
+        )
+        self.replica_engine = make_engine(replica_url) if replica_url and replica_url != url else None
+        self._replica_sessions = (
+            sessionmaker(
+                self.replica_engine.execution_options(haven_read_only=True, postgresql_readonly=True),
+                expire_on_commit=False,
+                class_=Session,
+            )
+            if self.replica_engine is not None
+            else self._read_sessions
         )
 
     @contextmanager
@@ -133,5 +144,22 @@ class Database:
             finally:
                 s.rollback()
 
+    @contextmanager
+    def replica(self) -> Iterator[Session]:
+        """A read-only session on the read replica when one is configured (else as `reading`):
+        for reads that may lag the primary by the replica's delay (console lists, transparency
+        exports, bank listings). Never for a read that must see this request's own writes
+        (idempotency, authentication right after a key was made, a claim)."""
+        with self._replica_sessions() as s:
+            try:
+                yield s
+            finally:
+                # Rows read here are rendered after the block: detach them first, or the rollback
+                # expires them and the page fails with DetachedInstanceError.
+                s.expunge_all()
+                s.rollback()
+
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.replica_engine is not None:
+            self.replica_engine.dispose()

@@ -72,6 +72,7 @@ REPORTER = _kind("reporter", "reporter_standing", "someone who files user report
 STAFF = _kind("staff", "staff", "a staff member (reviewer, administrator, ...)")
 TDB = _kind("tdb", None, "the EU DSA Transparency Database (subject id 'statements')")
 TERMS = _kind("terms", "terms_versions", "a version of the terms of service (subject id: the version)")
+TRANSACTION = _kind("transaction", "finance_transactions", "a payment screened by finance")
 TRAINING_MODULE = _kind("training_module", "training_module_versions", "a training module (subject id: its slug)")
 WEBHOOK_ENDPOINT = _kind("webhook_endpoint", "webhook_endpoints", "the service's webhook endpoint")
 
@@ -428,8 +429,11 @@ class SafetyNudge(Payload):
     """A minor in a flagged conversation is shown a safety message."""
 
     account_id: str
-    conversation_id: str
-    turn: int
+    #: The flagged conversation, when the nudge comes from one (a payment's nudge names it if known).
+    conversation_id: str | None = None
+    turn: int | None = None
+    #: The payment that triggered a financial sextortion intervention.
+    transaction_id: str | None = None
     message: dict[str, Any]
 
 
@@ -561,6 +565,72 @@ GUARDIAN_LINK_REVOKED = declare("guardian.link_revoked", GUARDIANSHIP, GuardianL
 GUARDIAN_APPROVAL_REQUESTED = declare("guardian.approval_requested", GUARDIANSHIP, GuardianApprovalRequested)
 GUARDIAN_APPROVAL_ANSWERED = declare("guardian.approval_answered", GUARDIANSHIP, GuardianApprovalAnswered)
 GUARDIAN_DIGEST = declare("guardian.digest", GUARDIANSHIP, GuardianDigest)
+
+
+# --- finance ------------------------------------------------------------------------------------
+
+
+class TransactionFlagged(Payload):
+    """A payment was held, declined or sent to review by a financial rule (approvals are kept on
+    the transaction row): the financial review task opens from this."""
+
+    external_id: str
+    outcome: str
+    rule: str
+    reason: str
+    category: str | None
+    actions: list[str]
+    indicators: list[str]
+    payer: str
+    payee: str
+    payer_band: str
+    payee_band: str
+    amount: str
+    currency: str
+    kind: str
+    #: Flagged conversations of the payer or the payee (shown to the reviewer beside the money).
+    conversations: list[str]
+
+
+class TransactionSettled(Payload):
+    """A reviewer's decision on a held payment: released (it goes through) or kept (declined)."""
+
+    status: str
+    decision_id: str
+    reviewer: str
+
+
+class FinanceRestricted(Payload):
+    """A financial restriction was put on an account (payouts frozen, new payees limited)."""
+
+    kind: str
+    transaction_id: str
+    rule: str
+    reason: str
+
+
+class FinanceRestrictionLifted(Payload):
+    """A financial restriction was lifted by a reviewer's decision."""
+
+    kind: str
+    decision_id: str
+
+
+class FinanceSarExported(Payload):
+    """A SAR/STR support package was exported: what it contains, for whom."""
+
+    export_id: str
+    regime: str
+    transactions: int
+    files: list[str]
+    fields: list[str]
+
+
+TRANSACTION_FLAGGED = declare("transaction.flagged", TRANSACTION, TransactionFlagged)
+TRANSACTION_SETTLED = declare("transaction.settled", TRANSACTION, TransactionSettled)
+FINANCE_RESTRICTED = declare("finance.restricted", ACCOUNT, FinanceRestricted)
+FINANCE_RESTRICTION_LIFTED = declare("finance.restriction_lifted", ACCOUNT, FinanceRestrictionLifted)
+FINANCE_SAR_EXPORTED = declare("finance.sar_exported", ACCOUNT, FinanceSarExported)
 
 
 # --- review -------------------------------------------------------------------------------------
@@ -1216,10 +1286,11 @@ class TrainingModuleEdited(Payload):
 
 
 class TrainingCompleted(Payload):
-    """A staff member completed a training module."""
+    """A staff member completed a training module (passing its quiz, when it has one)."""
 
     module: str
     version_id: str | None
+    score: float | None = None
 
 
 class TermsPublished(Payload):

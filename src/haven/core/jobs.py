@@ -1,8 +1,15 @@
 """A database-backed job queue: no extra server for a small service.
 
-Claiming is a conditional UPDATE (status and lease checked in the WHERE clause), so two workers
-never run the same job on SQLite or PostgreSQL. A job whose worker dies is retaken when its lease
-expires; handlers must therefore be idempotent (they are told the attempt number).
+On PostgreSQL a claim is `SELECT ... FOR UPDATE SKIP LOCKED` and an UPDATE in one transaction:
+workers never wait on each other's rows, each takes the oldest ready job no other worker holds.
+On SQLite (one writer at a time anyway) it is a conditional UPDATE (status and lease checked in
+the WHERE clause). Either way two workers never run the same job. A job whose worker dies is
+retaken when its lease expires; handlers must therefore be idempotent (they are told the
+attempt number).
+
+Idle workers on PostgreSQL do not poll every half second: `enqueue` sends `NOTIFY haven_jobs`
+(delivered when the enqueuing transaction commits) and a waiting worker wakes on it
+(`JobWaiter`), polling only as a fallback for delayed jobs and lost connections.
 
 Leases are short and renewed: each kind has its lease (`handler(kind, lease_seconds=...)`, 300 s
 unless said otherwise; a webhook delivery's is 60 s) and while a handler runs a heartbeat thread
@@ -22,7 +29,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -39,6 +46,8 @@ HANDLERS: dict[str, Handler] = {}
 #: kind -> lease in seconds, for kinds that declared one (others get DEFAULT_LEASE_SECONDS).
 LEASES: dict[str, float] = {}
 DEFAULT_LEASE_SECONDS = 300.0
+#: The PostgreSQL channel a worker LISTENs on; the payload is the job's kind.
+CHANNEL = "haven_jobs"
 
 
 class RetryLater(Exception):
@@ -90,6 +99,10 @@ def enqueue(
             session.add(job)
     except IntegrityError:
         return None
+    if delay <= 0 and session.get_bind().dialect.name == "postgresql":
+        # Delivered at commit (and dropped on rollback); identical notifications in one
+        # transaction are folded into one by PostgreSQL.
+        session.execute(text("SELECT pg_notify(:c, :k)"), {"c": CHANNEL, "k": kind})
     return job
 
 
@@ -106,25 +119,52 @@ def lease_for(kind: str, default: float | None = None) -> float:
     return LEASES.get(kind, DEFAULT_LEASE_SECONDS if default is None else default)
 
 
+def _ready(t: Any) -> Any:
+    return or_(
+        (Job.status == "queued") & (Job.run_at <= t),
+        (Job.status == "running") & (Job.locked_until < t),
+    )
+
+
 def claim_next(
     db: Database, worker: str, lease_seconds: float | None = None, kinds: list[str] | None = None
 ) -> Job | None:
     """Take the oldest ready job with a lease (its kind's, unless `lease_seconds` says otherwise),
     or None when nothing is ready."""
+    if db.engine.dialect.name == "postgresql":
+        return claim_skip_locked(db, worker, lease_seconds, kinds)
+    return claim_conditional(db, worker, lease_seconds, kinds)
+
+
+def claim_skip_locked(
+    db: Database, worker: str, lease_seconds: float | None = None, kinds: list[str] | None = None
+) -> Job | None:
+    """PostgreSQL: lock the oldest ready row no other transaction holds, and lease it."""
+    with db.session() as s:
+        t = now()
+        q = select(Job).where(_ready(t)).order_by(Job.run_at).limit(1).with_for_update(skip_locked=True)
+        if kinds:
+            q = q.where(Job.kind.in_(kinds))
+        job = s.scalar(q)
+        if job is None:
+            return None
+        lease = lease_seconds if lease_seconds is not None else lease_for(job.kind)
+        job.status = "running"
+        job.locked_by = worker
+        job.locked_until = t + timedelta(seconds=lease)
+        job.attempts = (job.attempts or 0) + 1
+        return job
+
+
+def claim_conditional(
+    db: Database, worker: str, lease_seconds: float | None = None, kinds: list[str] | None = None
+) -> Job | None:
+    """The claim of SQLite (and of PostgreSQL before SKIP LOCKED): read a candidate, then take it
+    with an UPDATE whose WHERE re-checks that it is still free; retried when another won."""
     for _ in range(5):
         with db.session() as s:
             t = now()
-            q = (
-                select(Job.id, Job.kind)
-                .where(
-                    or_(
-                        (Job.status == "queued") & (Job.run_at <= t),
-                        (Job.status == "running") & (Job.locked_until < t),
-                    )
-                )
-                .order_by(Job.run_at)
-                .limit(1)
-            )
+            q = select(Job.id, Job.kind).where(_ready(t)).order_by(Job.run_at).limit(1)
             if kinds:
                 q = q.where(Job.kind.in_(kinds))
             found = s.execute(q).first()
@@ -234,6 +274,54 @@ def run_job(db: Database, job: Job) -> str:
     return status
 
 
+class JobWaiter:
+    """How an idle worker waits for the next job: LISTEN on PostgreSQL (woken by the NOTIFY of
+    `enqueue` as soon as a job commits), a plain sleep on SQLite. Waiting never takes longer
+    than `timeout`, so delayed jobs and retries are still found by the poll."""
+
+    def __init__(self, db: Database) -> None:
+        self._conn: Any = None
+        self._conninfo: str | None = None
+        if db.engine.dialect.name == "postgresql":
+            self._conninfo = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    def _listen(self) -> Any:
+        if self._conn is None or self._conn.closed:
+            import psycopg
+
+            self._conn = psycopg.connect(self._conninfo, autocommit=True)  # type: ignore[arg-type]
+            self._conn.execute(f"LISTEN {CHANNEL}")
+        return self._conn
+
+    def wait(self, timeout: float, stop: Callable[[], bool] | None = None) -> bool:
+        """Wait until a job may be ready or `timeout` passes; True when woken by a notification."""
+        import time
+
+        if self._conninfo is None:
+            time.sleep(timeout)
+            return False
+        try:
+            conn = self._listen()
+            deadline = time.monotonic() + timeout
+            while (left := deadline - time.monotonic()) > 0 and not (stop and stop()):
+                for _ in conn.notifies(timeout=min(left, 0.5), stop_after=1):
+                    return True
+            return False
+        except Exception:  # a dropped connection: fall back to the poll, reconnect next time
+            log.warning("job notifications unavailable; polling", exc_info=True)
+            self.close()
+            time.sleep(timeout)
+            return False
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except Exception:  # closing a broken connection
+                log.debug("closing the LISTEN connection failed", exc_info=True)
+            self._conn = None
+
+
 def work(
     db: Database,
     *,
@@ -242,18 +330,22 @@ def work(
     kinds: list[str] | None = None,
     stop: Callable[[], bool] | None = None,
 ) -> int:
-    """Work jobs until stopped (or, with once=True, until nothing is ready); returns jobs run."""
-    import time
-
+    """Work jobs until stopped (or, with once=True, until nothing is ready); returns jobs run.
+    On PostgreSQL an idle worker sleeps on LISTEN and polls every `idle_sleep` x 10 at most."""
     name = worker_name()
     ran = 0
-    while not (stop and stop()):
-        job = claim_next(db, name, kinds=kinds)
-        if job is None:
-            if once:
-                break
-            time.sleep(idle_sleep)
-            continue
-        run_job(db, job)
-        ran += 1
+    waiter = JobWaiter(db)
+    poll = idle_sleep * 10 if db.engine.dialect.name == "postgresql" else idle_sleep
+    try:
+        while not (stop and stop()):
+            job = claim_next(db, name, kinds=kinds)
+            if job is None:
+                if once:
+                    break
+                waiter.wait(min(poll, 5.0), stop)
+                continue
+            run_job(db, job)
+            ran += 1
+    finally:
+        waiter.close()
     return ran

@@ -29,6 +29,19 @@ class Settings(BaseSettings):
 
     var_dir: Path = Path("var")
     database_url: str = ""
+    # A read replica for read-only sessions (console lists, transparency, look-ups' bank names):
+    # `Database.reading()` uses it when set; writes always go to `database_url`.
+    database_replica_url: str = ""
+
+    # Where sealed files (quarantine, evidence vault) live (haven.core.storage): empty = under
+    # var_dir on this disk; `s3://bucket/prefix` = an S3-compatible store (credentials from the
+    # AWS chain: environment, profile or role). `s3_endpoint_url` for MinIO, Ceph, GCS interop.
+    storage_url: str = ""
+    s3_endpoint_url: str = ""
+    s3_region: str = ""
+    # S3 Object Lock mode of evidence: GOVERNANCE (default; a principal with
+    # s3:BypassGovernanceRetention may still destroy on a verified legal request), COMPLIANCE, off.
+    storage_object_lock: str = "GOVERNANCE"
     environment: str = Field("development", description="development or production")
     log_format: str = Field("auto", description="json, console, or auto (json in production)")
     log_level: str = "INFO"
@@ -93,6 +106,10 @@ class Settings(BaseSettings):
     # surface); names: opennsfw, apparent_age, thorn_safer, google_csapi, hive, conversation. One that
     # is not installed or not configured is skipped and its absence recorded with the content.
     classifiers: dict[str, list[str]] = {"*": ["opennsfw", "apparent_age"]}
+    # Run an upload's image classifiers in the request (scores in the answer) rather than in the
+    # worker after it (the default: their scores only propose review, and they cost most of an
+    # upload's time; haven.screening.deferred).
+    classify_inline: bool = False
     # Score thresholds ("classifier.label") above which policy proposes a review (never a block).
     # Uncalibrated starting points: no real positives exist to calibrate on (docs/classifiers.md).
     explicit_threshold: float = 0.6  # opennsfw score that counts as "explicit" for the priority
@@ -134,6 +151,13 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     public_url: str = ""
+
+    @field_validator("storage_object_lock")
+    @classmethod
+    def _lock_mode(cls, v: str) -> str:
+        if v.upper() not in ("GOVERNANCE", "COMPLIANCE", "OFF", "NONE", ""):
+            raise ValueError("HAVEN_STORAGE_OBJECT_LOCK must be GOVERNANCE, COMPLIANCE or off")
+        return v.upper()
 
     @field_validator("var_dir")
     @classmethod

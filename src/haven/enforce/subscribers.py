@@ -226,6 +226,7 @@ def on_safety_nudge(session: Session, event: Event) -> None:
             "conversation_id": d.get("conversation_id"),
             "turn": d.get("turn"),
             "message": d.get("message") or {},
+            "transaction_id": d.get("transaction_id"),
             "event_id": event.id,
         },
         subject_type="account",

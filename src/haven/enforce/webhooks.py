@@ -77,6 +77,15 @@ ACTION_TYPES = frozenset(
         "guardian.approval_requested",
         "guardian.approval_answered",
         "guardian.digest",
+        # finance (docs/finance.md): a payment held, declined or released, a payee's payouts
+        # frozen or unfrozen, a minor's new payees limited.
+        "transaction.hold",
+        "transaction.decline",
+        "transaction.release",
+        "account.freeze_payouts",
+        "account.unfreeze_payouts",
+        "account.limit_new_payees",
+        "account.unlimit_new_payees",
     }
 )
 FEATURES = ("messaging", "uploads", "live", "payments")

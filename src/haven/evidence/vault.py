@@ -6,6 +6,12 @@ Each object is sealed with AES-256-GCM under its own random data key; the object
 associated data, so a file cannot be swapped for another object's. The data key is wrapped by
 the key provider. SHA-256 of the plaintext is recorded at intake and checked on every read:
 that, with the audit log of every access, is the chain of custody.
+
+The sealed objects live in the configured store (`haven.core.storage`): `var/evidence/` on disk
+or an S3 bucket. In a bucket with Object Lock each object is locked at intake until the earliest
+its retention can end (intake + retention days), and the lock is extended to the retention's
+real end when the report is finished: deleting or overwriting it before then is refused by the
+store itself, not only by Haven.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
+import logging
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,8 +36,9 @@ from haven.core.errors import Conflict, Forbidden, Invalid, NotFound
 from haven.core.jobs import enqueue
 from haven.core.ledger import audit, record_event
 from haven.core.models import AuditRecord, Event
-from haven.core.sealed import read_sealed, write_sealed
+from haven.core.sealed import seal, unseal
 from haven.core.settings import Settings
+from haven.core.storage import Storage, StorageError, storage_for
 from haven.evidence.config import EvidenceSettings, evidence_settings
 from haven.evidence.keys import KeyProvider, key_provider
 from haven.evidence.models import EvidenceObject, LegalHold
@@ -40,6 +47,8 @@ from haven.evidence.models import EvidenceObject, LegalHold
 READ_ROLES = ("legal",)
 #: Roles that may place and release holds and see the vault's listings (never the bytes).
 MANAGE_ROLES = ("legal", "admin")
+PREFIX = "evidence"
+log = logging.getLogger("haven.evidence")
 
 
 @dataclass
@@ -57,9 +66,14 @@ class Vault:
 
     @property
     def root(self) -> Path:
-        root = self.settings.var_dir / "evidence"
+        """The vault's folder when it is on the local disk."""
+        root = self.settings.var_dir / PREFIX
         root.mkdir(parents=True, exist_ok=True, mode=0o700)
         return root
+
+    @property
+    def store(self) -> Storage:
+        return storage_for(self.settings)
 
     # -- intake ---------------------------------------------------------------------------
     def put(
@@ -88,8 +102,12 @@ class Vault:
         object_id = new_id()
         data_key = AESGCM.generate_key(bit_length=256)
         key_id, wrapped = self.keys.wrap(data_key, object_id.encode())
-        path = self.root / f"{object_id}.bin"
-        write_sealed(path, data_key, data, object_id)
+        stamp = now()
+        path = self.store.put(
+            f"{PREFIX}/{object_id}.bin",
+            seal(data_key, data, object_id),
+            retain_until=stamp + timedelta(days=self.ev.retention_days),
+        )
         obj = EvidenceObject(
             id=object_id,
             case_id=case_id,
@@ -100,12 +118,12 @@ class Vault:
             content_type=content_type,
             size_bytes=len(data),
             sha256=digest,
-            path=str(path),
+            path=path,
             key_provider=self.keys.name,
             key_id=key_id,
             wrapped_key=wrapped,
             created_by=actor.ref,
-            created_at=now(),
+            created_at=stamp,
         )
         session.add(obj)
         audit(
@@ -176,7 +194,7 @@ class Vault:
         if obj.destroyed_at is not None or obj.wrapped_key is None:
             raise NotFound(f"evidence object '{obj.id}' was destroyed", code="evidence_destroyed")
         data_key = self.keys.unwrap(obj.key_id, obj.wrapped_key, obj.id.encode())
-        data = read_sealed(Path(obj.path), data_key, obj.id)
+        data = unseal(self.store.get(obj.path), data_key, obj.id)
         if hashlib.sha256(data).hexdigest() != obj.sha256:
             raise ValueError(f"evidence object {obj.id} failed its integrity check")
         return data
@@ -190,6 +208,8 @@ class Vault:
         for obj in session.scalars(select(EvidenceObject).where(EvidenceObject.case_id == case_id)):
             if obj.retain_until is None or obj.retain_until < until:
                 obj.retain_until = until
+            if obj.destroyed_at is None:
+                self.store.retain(obj.path, until)  # the store's own lock, where it has one
         delay = max(0.0, (until - now()).total_seconds())
         enqueue(
             session,
@@ -255,14 +275,15 @@ class Vault:
         )
 
     def _shred(self, session: Session, obj: EvidenceObject, *, actor: str, reason: str) -> None:
-        path = Path(obj.path)
-        if path.exists():
-            size = path.stat().st_size
-            with open(path, "r+b") as f:
-                f.write(os.urandom(size))
-                f.flush()
-                os.fsync(f.fileno())
-            path.unlink()
+        """Drop the data key (which alone makes the ciphertext unreadable) and delete the sealed
+        object. A store lock that refuses the delete (COMPLIANCE mode, or no bypass permission)
+        leaves ciphertext nobody can open until the lock ends; that is said in the audit record."""
+        left: str | None = None
+        try:
+            self.store.delete(obj.path, bypass_retention=True)
+        except StorageError as exc:
+            left = str(exc)
+            log.warning("evidence ciphertext kept by the store's lock", extra={"object": obj.id, "error": left})
         obj.wrapped_key = None
         obj.destroyed_at = now()
         obj.destroyed_by = actor
@@ -274,6 +295,7 @@ class Vault:
             object_type="evidence_object",
             object_id=obj.id,
             purpose=reason,
+            details={"ciphertext_kept_by_store": left} if left else None,
         )
 
     def purge(self, session: Session) -> list[str]:
@@ -311,18 +333,17 @@ class Vault:
         after the file was written. Their data key was never stored, so they cannot be opened,
         but they are removed all the same. Young files are left alone (their row may be about
         to commit)."""
-        import time
-
-        cutoff = time.time() - older_than_seconds
-        files = [p for p in self.root.iterdir() if p.suffix in (".bin", ".tmp") and p.stat().st_mtime < cutoff]
+        cutoff = now() - timedelta(seconds=older_than_seconds)
+        files = [o for o in self.store.list(PREFIX) if o.name.endswith((".bin", ".tmp")) and o.modified < cutoff]
         if not files:
             return []
-        known = set(session.scalars(select(EvidenceObject.id).where(EvidenceObject.id.in_([p.stem for p in files]))))
+        stems = [o.name.rsplit(".", 1)[0] for o in files]
+        known = set(session.scalars(select(EvidenceObject.id).where(EvidenceObject.id.in_(stems))))
         removed = []
-        for p in files:
-            if p.stem not in known or p.suffix == ".tmp":
-                p.unlink(missing_ok=True)
-                removed.append(p.name)
+        for o, stem in zip(files, stems, strict=True):
+            if stem not in known or o.name.endswith(".tmp"):
+                self.store.delete(o.ref, bypass_retention=True)
+                removed.append(o.name)
         return removed
 
     # -- export ---------------------------------------------------------------------------

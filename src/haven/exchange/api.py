@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import select
 
-from haven.core.auth import Principal
+from haven.core.auth import Principal, is_test_mode
 from haven.core.errors import Forbidden
 from haven.core.web import SessionDep, SettingsDep, require_scope
 from haven.exchange import service
@@ -48,8 +48,15 @@ def show(exchange: str, _: Reader, session: SessionDep) -> dict[str, Any]:
     return service.state(session, service.get_exchange(session, exchange))
 
 
+def _not_in_test_mode(principal: Principal) -> None:
+    """A test-mode key runs the whole pipeline but never reaches a real exchange."""
+    if is_test_mode(principal):
+        raise Forbidden("a test-mode key does not reach real exchanges (use a live key)", code="test_mode")
+
+
 @router.post("/{exchange}/fetch", status_code=202, summary="Fetch now (queued for the worker)")
 def fetch_now(exchange: str, principal: Writer, session: SessionDep) -> dict[str, Any]:
+    _not_in_test_mode(principal)
     ex = service.get_exchange(session, exchange)
     queue_fetch(session, ex.id, reason="now")
     return {"queued": True, "exchange": ex.id}
@@ -57,12 +64,14 @@ def fetch_now(exchange: str, principal: Writer, session: SessionDep) -> dict[str
 
 @router.post("/{exchange}/disable", summary="Stop fetching (entries stay as they are)")
 def disable(exchange: str, principal: Writer, session: SessionDep) -> dict[str, Any]:
+    _not_in_test_mode(principal)
     ex = service.set_enabled(session, service.get_exchange(session, exchange), False, actor=principal.actor)
     return service.state(session, ex)
 
 
 @router.post("/{exchange}/enable", summary="Fetch again on the exchange's interval")
 def enable(exchange: str, principal: Writer, session: SessionDep) -> dict[str, Any]:
+    _not_in_test_mode(principal)
     ex = service.set_enabled(session, service.get_exchange(session, exchange), True, actor=principal.actor)
     queue_fetch(session, ex.id)
     return service.state(session, ex)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+import orjson
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
@@ -24,6 +26,8 @@ from haven.intake.schemas import (
     MatchOut,
     VerdictOut,
 )
+from haven.screening import deferred
+from haven.screening.pipeline import StatusHit
 from haven.screening.signals import compute_signals
 from haven.signals.types import REGISTRY
 
@@ -116,11 +120,13 @@ async def submit_content(
     attempt = idempotency.attempt(request, principal, "content", data, meta.model_dump_json().encode())
     if (stored := await run_in_threadpool(idempotency.replay, db, attempt)) is not None:
         return stored
-    signals = await run_in_threadpool(compute_signals, data, settings, meta.surface, classify=True)
+    signals = await run_in_threadpool(
+        compute_signals, data, settings, meta.surface, classify=True, defer=not settings.classify_inline
+    )
 
-    def store() -> ContentResult:
+    def store() -> tuple[ContentResult, list[StatusHit]]:
         with db.session() as s:
-            result = service.record_content(
+            result, hits = service.record_content(
                 s,
                 settings,
                 request.app.state.matcher.matcher,
@@ -132,15 +138,19 @@ async def submit_content(
                 test_mode=is_test_mode(principal),
             )
             idempotency.remember(s, attempt, result.model_dump(mode="json"))
-            return result
+            return result, hits
 
     try:
-        result = await run_in_threadpool(store)
+        result, hits = await run_in_threadpool(store)
     except IntegrityError:
         # A concurrent retry with the same key committed first: this one wrote nothing.
         if (stored := await run_in_threadpool(idempotency.replay, db, attempt)) is None:
             raise
         return stored
+    matcher = request.app.state.matcher.matcher
+    if signals.classify_deferred and not deferred.defer(db, settings, matcher, result.id, data, hits):
+        # The backlog is full: classify now, as HAVEN_CLASSIFY_INLINE would.
+        await run_in_threadpool(deferred.classify_settled, db, settings, matcher, result.id, data, hits)
     observe_result("content", result.verdict, result.matches)
     if any(m.status == "active" for m in result.matches):
         # Flood protection may just have quarantined an entry: apply it here at once (a cheap
@@ -165,7 +175,7 @@ def check_hashes(body: LookupRequest) -> tuple[list[tuple[str, str, int | None]]
 
 
 @router.post("/hashes/lookup", response_model=LookupResponse, responses=_IDEMPOTENCY_ERRORS)
-def lookup_hashes(body: LookupRequest, request: Request, principal: Intake) -> LookupResponse | JSONResponse:
+def lookup_hashes(body: LookupRequest, request: Request, principal: Intake) -> Response:
     """Match up to 1,000 hashes computed on the service's side (the media never leaves it).
     `Idempotency-Key` works as on `POST /v1/content`."""
     queries, problems = check_hashes(body)
@@ -190,11 +200,21 @@ def lookup_hashes(body: LookupRequest, request: Request, principal: Intake) -> L
                 queries=queries,
                 test_mode=is_test_mode(principal),
             )
-            idempotency.remember(s, attempt, LookupResponse(results=results).model_dump(mode="json"))
+            idempotency.remember(s, attempt, {"results": results})
     except IntegrityError:
         if (stored := idempotency.replay(db, attempt)) is None:
             raise
         return stored
-    for r in results:
-        observe_result("lookup", r.verdict, r.matches)
-    return LookupResponse(results=results)
+    observe_lookup(results)
+    # The results are already in the wire shape of LookupResponse: encoded once, by orjson.
+    return Response(orjson.dumps({"results": results}), media_type="application/json")
+
+
+def observe_lookup(results: list[dict[str, Any]]) -> None:
+    """The verdict and match counters of a lookup batch, incremented once per distinct label."""
+    verdicts = Counter((r["verdict"]["action"], r["verdict"]["rule"]) for r in results)
+    for (action, rule), n in verdicts.items():
+        VERDICTS.labels("lookup", action, rule).inc(n)
+    matches = Counter((m["signal_type"], m["status"]) for r in results for m in r["matches"])
+    for (signal_type, status), n in matches.items():
+        MATCHES.labels(signal_type, status).inc(n)

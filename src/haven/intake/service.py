@@ -7,6 +7,8 @@ blocked or held content go to the encrypted quarantine so a reviewer can see the
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,11 +17,11 @@ from haven.banks.matcher import Hit, Matcher
 from haven.banks.models import Bank
 from haven.core.clock import new_id, now
 from haven.core.settings import Settings
-from haven.intake.schemas import ContentMetadata, ContentResult, Hashes, LookupResult, MatchOut, VerdictOut
+from haven.intake.schemas import ContentMetadata, ContentResult, Hashes, MatchOut, VerdictOut
 from haven.intake.testmode import excluded_bank
 from haven.policy import Verdict
 from haven.screening.models import ContentItem
-from haven.screening.pipeline import ScreeningInput, StatusHit, match, screen
+from haven.screening.pipeline import ScreeningInput, StatusHit, match_many, screen
 from haven.screening.rulesets import active_ruleset
 from haven.screening.settle import log_matches, settle
 from haven.screening.signals import Signals
@@ -66,8 +68,9 @@ def record_content(
     signals: Signals,
     meta: ContentMetadata,
     test_mode: bool = False,
-) -> ContentResult:
-    """Screen, settle and store one upload in the caller's transaction."""
+) -> tuple[ContentResult, list[StatusHit]]:
+    """Screen, settle and store one upload in the caller's transaction; returns the answer and
+    the screening's hits (a deferred classification decides on the same matches)."""
     img = signals.image
     touch_account(session, meta.uploader)
     screening = screen(
@@ -103,7 +106,7 @@ def record_content(
     if signals.video is not None or signals.video_deferred:
         record_video(session, settings, item.id, signals.video, data=data if signals.video_deferred else None)
     hits = screening.hits
-    return ContentResult(
+    result = ContentResult(
         id=item.id,
         external_id=meta.external_id,
         media_kind=signals.media_kind,
@@ -118,6 +121,7 @@ def record_content(
         matches=_match_out(hits, _bank_names(session, [h for h, _ in hits])),
         verdict=_verdict_out(screening.decision.verdict),
     )
+    return result, hits
 
 
 def lookup(
@@ -128,33 +132,64 @@ def lookup(
     integration_id: str,
     queries: list[tuple[str, str, int | None]],
     test_mode: bool = False,
-) -> list[LookupResult]:
+) -> list[dict[str, Any]]:
     """Match hashes a service computed itself (the privacy-preserving path) and log the matches.
 
-    All matching happens before the first statement, so the transaction (on SQLite, the write
-    lock) is held only for the short reads and the insert of the match log.
+    Batch all the way: every PDQ query of the request is one index search, done before the
+    first statement (so the transaction, on SQLite the write lock, is held only for the short
+    reads and the insert of the match log); the rules are evaluated once per distinct pattern
+    of matches; the answer is built as plain dicts in the wire shape of `LookupResult` (no
+    per-hash models), and the match log is one statement.
     """
-    inputs: list[tuple[str, str, ScreeningInput]] = []
+    inputs: list[ScreeningInput] = []
+    values: list[tuple[str, str]] = []
     for signal_type, value, quality in queries:
         value = value.lower()
         if REGISTRY[signal_type].exact:
-            inp = ScreeningInput(exact=((signal_type, value),))
+            inputs.append(ScreeningInput(exact=((signal_type, value),)))
         else:  # the one perceptual type lookups accept is PDQ (the registry's `lookupable`)
-            inp = ScreeningInput(perceptual=(("original", value),), pdq_quality=quality)
-        inputs.append((signal_type, value, inp))
-    matched = [(st, v, inp, match(matcher, inp, min_quality=settings.pdq_min_quality)) for st, v, inp in inputs]
+            inputs.append(ScreeningInput(perceptual=(("original", value),), pdq_quality=quality))
+        values.append((signal_type, value))
+    matched = match_many(matcher, inputs, min_quality=settings.pdq_min_quality)
     rules = active_ruleset(session)  # once per batch, not once per hash
+    decisions: dict[tuple[Any, ...], Any] = {}
     skip = excluded_bank(session, test_mode)
-    results = [
-        (st, v, screen(session, settings, matcher, inp, rules=rules, hits=hits, exclude_bank=skip))
-        for st, v, inp, hits in matched
+    screenings = [
+        screen(session, settings, matcher, inp, rules=rules, hits=hits, decisions=decisions, exclude_bank=skip)
+        for inp, hits in zip(inputs, matched, strict=True)
     ]
-    all_hits: list[StatusHit] = [h for _, _, sc in results for h in sc.hits]
+    all_hits: list[StatusHit] = [h for sc in screenings for h in sc.hits]
     names = _bank_names(session, [h for h, _ in all_hits])
     log_matches(session, all_hits, integration_id=integration_id, source="lookup")
-    return [
-        LookupResult(
-            signal_type=st, value=v, matches=_match_out(sc.hits, names), verdict=_verdict_out(sc.decision.verdict)
+    verdicts: dict[int, dict[str, str]] = {}
+    out: list[dict[str, Any]] = []
+    for (signal_type, value), sc in zip(values, screenings, strict=True):
+        v = sc.decision.verdict
+        wire = verdicts.get(id(v))
+        if wire is None:
+            wire = verdicts[id(v)] = {"action": v.action, "rule": v.rule, "reason": v.reason}
+        out.append(
+            {
+                "signal_type": signal_type,
+                "value": value,
+                "matches": [_match_dict(h, status, names) for h, status in sc.hits],
+                "verdict": wire,
+            }
         )
-        for st, v, sc in results
-    ]
+    return out
+
+
+def _match_dict(h: Hit, status: str, names: dict[str, str]) -> dict[str, Any]:
+    """One match in the wire shape of `MatchOut`."""
+    e = h.entry
+    return {
+        "bank": names.get(e.bank_id, e.bank_id),
+        "bank_id": e.bank_id,
+        "bank_kind": e.bank_kind,
+        "entry_id": e.entry_id,
+        "signal_type": e.signal_type,
+        "distance": h.distance,
+        "classification": e.classification,
+        "status": status,
+        "query_variant": h.query_variant if e.signal_type == "pdq" else None,
+    }

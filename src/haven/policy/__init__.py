@@ -8,7 +8,17 @@ beyond reading the rules file shipped inside the package.
 
 from __future__ import annotations
 
-from haven.policy.rules import AccountView, ConversationView, Decision, PolicyInput, ReportView, RuleSet, evaluate
+from haven.policy.rules import (
+    AccountView,
+    ConversationView,
+    Decision,
+    PolicyInput,
+    ReportView,
+    RuleSet,
+    TransactionView,
+    WindowView,
+    evaluate,
+)
 from haven.policy.verdict import MatchView, Verdict, decide_matches
 
 __all__ = [
@@ -19,7 +29,9 @@ __all__ = [
     "PolicyInput",
     "ReportView",
     "RuleSet",
+    "TransactionView",
     "Verdict",
+    "WindowView",
     "decide_matches",
     "evaluate",
 ]

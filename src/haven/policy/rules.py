@@ -17,7 +17,15 @@ A rule's `when` is a conjunction of conditions (`any:` holds a list of alternati
   message), behaviours seen, relationship signals, the sender's and recipients' age bands, and
   `recipient:` some one recipient's assured band, assurance level and whether the sender is
   among its connections (the social graph the service tells Haven, `youth/`);
-- `surfaces` / `media_kinds`: where the content was posted and what it is.
+- `surfaces` / `media_kinds`: where the content was posted and what it is;
+- `transaction`: a payment as the finance capability sees it (`haven.finance`): kind, amount in
+  the reference currency, age bands, countries, memo and merchant indicators, links Haven's own
+  detectors found between payer and payee, and windowed aggregates of payer, payee and pair.
+
+Payments are decided by a rule set of the same shape, evaluated by this same engine: a
+transaction rule's `hold` keeps the payment until a person looks, `block` declines it, and it may
+ask to freeze the payee's payouts (`payee.freeze`), limit a minor's new payees
+(`payer.limit_new_payees`) and nudge the minor who pays (`nudge`).
 
 Messages are decided by the same rules as content (so shadow mode and `haven policy test` cover
 them). A message verdict may also be `hold` (the service keeps the message from its recipients
@@ -32,7 +40,9 @@ known material, or a human decision, may do that).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Literal
 
 import yaml
@@ -55,8 +65,12 @@ ACTIONS = frozenset(
         "account.suspend",
         "account.terminate",
         "nudge",
+        "payee.freeze",
+        "payer.limit_new_payees",
     }
 )
+#: Actions only a transaction rule may ask for.
+TRANSACTION_ACTIONS = frozenset({"payee.freeze", "payer.limit_new_payees"})
 #: Actions an `allow` of a message may carry (deliver it, and look at the conversation).
 MESSAGE_ALLOW_ACTIONS = frozenset({"review", "nudge", "preserve"})
 ACCOUNT_ACTIONS = frozenset({"account.restrict", "account.suspend", "account.terminate"})
@@ -136,12 +150,55 @@ class ConversationCond(_Strict):
     recipient: RecipientCond | None = None
 
 
+class WindowCond(_Strict):
+    """Aggregates over one window (a duration such as `1h`, `24h`, `30d`, one of the windows the
+    finance capability keeps): transactions counted, their total in the reference currency, and
+    distinct counterparties (payees of a payer, payers of a payee). Every bound given must hold."""
+
+    window: str = Field(pattern=r"^[1-9][0-9]*[mhd]$")
+    min_count: int | None = Field(None, ge=1)
+    max_count: int | None = Field(None, ge=0)
+    min_total: Decimal | None = Field(None, ge=0)
+    max_total: Decimal | None = Field(None, ge=0)
+    min_counterparties: int | None = Field(None, ge=1)
+
+
+class TransactionCond(_Strict):
+    """A payment. Lists are alternatives (any of them); booleans must be as given."""
+
+    kinds: list[str] | None = None
+    payer_bands: list[str] | None = None
+    payee_bands: list[str] | None = None
+    #: Bounds on the amount, in the reference currency (see haven/finance/lists/currencies.yaml).
+    min_amount: Decimal | None = Field(None, ge=0)
+    max_amount: Decimal | None = Field(None, ge=0)
+    cross_border: bool | None = None
+    #: Names of country lists the payee's country is on (e.g. `concern`).
+    payee_country_lists: list[str] | None = None
+    new_payee: bool | None = None
+    #: The two accounts have exchanged messages before (either direction).
+    prior_contact: bool | None = None
+    new_corridor: bool | None = None
+    #: Memo lexicon categories (e.g. `cover`, `sexualised`, `child`).
+    memo: list[str] | None = None
+    #: Merchant category lists (e.g. `anonymity_tools`, `live_streaming`).
+    merchant: list[str] | None = None
+    #: What Haven's detectors link the two accounts by (e.g. `sextortion_conversation`).
+    linked: list[str] | None = None
+    payer: WindowCond | None = None
+    payee: WindowCond | None = None
+    pair: WindowCond | None = None
+    #: Consecutive rising amounts from this payer to this payee, this one included.
+    min_escalation: int | None = Field(None, ge=1)
+
+
 class When(_Strict):
     match: MatchCond | None = None
     score: ScoreCond | None = None
     reports: ReportCond | None = None
     account: AccountCond | None = None
     conversation: ConversationCond | None = None
+    transaction: TransactionCond | None = None
     surfaces: list[str] | None = None
     media_kinds: list[str] | None = None
     any: list[When] | None = None
@@ -151,7 +208,11 @@ class When(_Strict):
 
     def kinds(self) -> set[str]:
         """The condition kinds this `when` requires in every alternative (for the invariants)."""
-        own = {f for f in ("match", "score", "reports", "account", "conversation") if getattr(self, f) is not None}
+        own = {
+            f
+            for f in ("match", "score", "reports", "account", "conversation", "transaction")
+            if getattr(self, f) is not None
+        }
         if self.any:
             common = set.intersection(*(w.kinds() for w in self.any))
             own |= common
@@ -233,6 +294,35 @@ class ConversationView:
 
 
 @dataclass(frozen=True)
+class WindowView:
+    count: int = 0
+    total: Decimal = Decimal(0)
+    counterparties: int = 0
+
+
+@dataclass(frozen=True)
+class TransactionView:
+    """What policy needs to know of a payment, with this payment counted in every aggregate."""
+
+    kind: str
+    amount: Decimal  # in the reference currency
+    payer_band: str = "unknown"
+    payee_band: str = "unknown"
+    cross_border: bool = False
+    payee_country_lists: tuple[str, ...] = ()
+    new_payee: bool = False
+    prior_contact: bool = False
+    new_corridor: bool = False
+    memo: tuple[str, ...] = ()
+    merchant: tuple[str, ...] = ()
+    linked: tuple[str, ...] = ()
+    payer: Mapping[str, WindowView] = field(default_factory=dict)
+    payee: Mapping[str, WindowView] = field(default_factory=dict)
+    pair: Mapping[str, WindowView] = field(default_factory=dict)
+    escalation: int = 1
+
+
+@dataclass(frozen=True)
 class PolicyInput:
     matches: tuple[MatchView, ...] = ()
     #: {classifier: {"version": ..., "scores": {label: score}}}, as in ContentItem.scores.
@@ -242,6 +332,7 @@ class PolicyInput:
     surface: str | None = None
     media_kind: str | None = None
     conversation: ConversationView | None = None
+    transaction: TransactionView | None = None
 
 
 @dataclass(frozen=True)
@@ -315,15 +406,24 @@ def check(rs: RuleSet) -> list[str]:
             if a not in ACTIONS:
                 problems.append(f"{where}: unknown action '{a}' (one of {', '.join(sorted(ACTIONS))})")
         is_message_rule = "conversation" in r.when.kinds()
+        is_payment_rule = "transaction" in r.when.kinds()
+        if TRANSACTION_ACTIONS & set(r.actions) and not is_payment_rule:
+            problems.append(f"{where}: payee.freeze and payer.limit_new_payees need a transaction condition")
+        if "payee.freeze" in r.actions and r.verdict not in ("review", "hold", "block"):
+            problems.append(f"{where}: a freeze waits for a person: its verdict is review, hold or block")
         if r.verdict == "allow" and r.actions and not (is_message_rule and set(r.actions) <= MESSAGE_ALLOW_ACTIONS):
             problems.append(
                 f"{where}: an allow verdict carries no actions (a message rule's allow may carry "
                 f"{', '.join(sorted(MESSAGE_ALLOW_ACTIONS))})"
             )
-        if r.verdict == "hold" and not is_message_rule:
-            problems.append(f"{where}: hold is a message verdict: it needs a conversation condition")
-        if "nudge" in r.actions and not is_message_rule:
-            problems.append(f"{where}: nudge needs a conversation condition (nudges go to minors in it)")
+        if r.verdict == "hold" and not (is_message_rule or is_payment_rule):
+            problems.append(
+                f"{where}: hold is a message verdict (or a payment's): it needs a conversation or transaction condition"
+            )
+        if "nudge" in r.actions and not (is_message_rule or is_payment_rule):
+            problems.append(
+                f"{where}: nudge needs a conversation condition or a transaction one (nudges go to the minors in it)"
+            )
         if (ACCOUNT_ACTIONS & set(r.actions) or "ladder" in r.actions) and "match" not in r.when.kinds():
             problems.append(
                 f"{where}: account actions need a bank match in every alternative; "
@@ -350,9 +450,11 @@ def check(rs: RuleSet) -> list[str]:
 
 def _conversation_bands(w: When) -> list[str]:
     c = w.conversation
+    t = w.transaction
     out = [*(c.sender_bands or []), *(c.recipient_bands or [])] if c else []
     if c and c.recipient:
         out += c.recipient.bands or []
+    out += [*(t.payer_bands or []), *(t.payee_bands or [])] if t else []
     for alt in w.any or []:
         out += _conversation_bands(alt)
     return out
@@ -498,6 +600,49 @@ def _some_recipient(c: RecipientCond, v: ConversationView) -> bool:
     return False
 
 
+def _window(c: WindowCond | None, views: Mapping[str, WindowView]) -> bool:
+    if c is None:
+        return True
+    v = views.get(c.window)
+    if v is None:  # a window the caller does not keep never holds (finance checks rules against its windows)
+        return False
+    return (
+        (c.min_count is None or v.count >= c.min_count)
+        and (c.max_count is None or v.count <= c.max_count)
+        and (c.min_total is None or v.total >= c.min_total)
+        and (c.max_total is None or v.total <= c.max_total)
+        and (c.min_counterparties is None or v.counterparties >= c.min_counterparties)
+    )
+
+
+def _transaction(c: TransactionCond, inp: PolicyInput, out: _Fired) -> bool:
+    t = inp.transaction
+    if t is None:
+        return False
+    checks = (
+        c.kinds is None or t.kind in c.kinds,
+        c.payer_bands is None or t.payer_band in c.payer_bands,
+        c.payee_bands is None or t.payee_band in c.payee_bands,
+        c.min_amount is None or t.amount >= c.min_amount,
+        c.max_amount is None or t.amount <= c.max_amount,
+        c.cross_border is None or t.cross_border == c.cross_border,
+        c.payee_country_lists is None or bool(set(c.payee_country_lists) & set(t.payee_country_lists)),
+        c.new_payee is None or t.new_payee == c.new_payee,
+        c.prior_contact is None or t.prior_contact == c.prior_contact,
+        c.new_corridor is None or t.new_corridor == c.new_corridor,
+        c.memo is None or bool(set(c.memo) & set(t.memo)),
+        c.merchant is None or bool(set(c.merchant) & set(t.merchant)),
+        c.linked is None or bool(set(c.linked) & set(t.linked)),
+        c.min_escalation is None or t.escalation >= c.min_escalation,
+    )
+    if not all(checks):
+        return False
+    if not (_window(c.payer, t.payer) and _window(c.payee, t.payee) and _window(c.pair, t.pair)):
+        return False
+    out.labels += sorted({*(set(c.memo or ()) & set(t.memo)), *(set(c.linked or ()) & set(t.linked))})
+    return True
+
+
 def _holds(w: When, inp: PolicyInput, band: int, out: _Fired) -> bool:
     if w.match is not None and not _match(w.match, inp, band, out):
         return False
@@ -508,6 +653,8 @@ def _holds(w: When, inp: PolicyInput, band: int, out: _Fired) -> bool:
     if w.account is not None and not _account(w.account, inp):
         return False
     if w.conversation is not None and not _conversation(w.conversation, inp, out):
+        return False
+    if w.transaction is not None and not _transaction(w.transaction, inp, out):
         return False
     if w.surfaces is not None and inp.surface not in w.surfaces:
         return False

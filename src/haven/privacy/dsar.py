@@ -37,6 +37,18 @@ WITHHELD_TABLES: dict[str, str] = {
 }
 
 
+def withheld_table(decl: TableData) -> str | None:
+    """Why a whole table is neither given nor confirmed to its subject: a table named in
+    WITHHELD_TABLES, or one whose subject column is itself withheld (a capability declares that
+    in its inventory, e.g. finance's SAR exports: tipping-off)."""
+    if decl.table in WITHHELD_TABLES:
+        return WITHHELD_TABLES[decl.table]
+    for column in decl.subject:
+        if column in decl.withheld:
+            return decl.withheld[column]
+    return None
+
+
 def _rows(session: Session, decl: TableData, account_id: str) -> list[dict[str, Any]]:
     """Rows of the table whose subject columns name the account (JSON lists narrowed with a
     text match, then checked exactly)."""
@@ -75,7 +87,7 @@ def access(session: Session, account_id: str, *, actor: str) -> dict[str, Any]:
         rows = _rows(session, decl, account_id)
         if not rows:
             continue
-        if decl.table in WITHHELD_TABLES:
+        if withheld_table(decl):
             # Said as a class, never confirmed per row: the reason is given whether or not rows exist.
             continue
         table = Base.metadata.tables[decl.table]
@@ -83,8 +95,10 @@ def access(session: Session, account_id: str, *, actor: str) -> dict[str, Any]:
         data[decl.table] = [{k: _jsonable(r[k]) for k in [*_key(table), *fields] if k in r} for r in rows]
         for f, why in decl.withheld.items():
             withheld.append({"table": decl.table, "field": f, "reason": why})
-    for t, why in WITHHELD_TABLES.items():
-        withheld.append({"table": t, "field": "*", "reason": why})
+    for decl in declarations():
+        whole = withheld_table(decl)
+        if whole:
+            withheld.append({"table": decl.table, "field": "*", "reason": whole})
     audit(
         session,
         actor=actor,
@@ -132,7 +146,7 @@ def erase(session: Session, account_id: str, *, actor: str) -> dict[str, Any]:
         rows = _rows(session, decl, account_id)
         if not rows:
             continue
-        if account_wide or decl.table in WITHHELD_TABLES:
+        if account_wide or withheld_table(decl):
             kept.append({"table": decl.table, "rows": len(rows), "reasons": account_wide or reasons or ["law"]})
             continue
         table = Base.metadata.tables[decl.table]

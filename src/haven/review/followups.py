@@ -62,6 +62,28 @@ def what_followed(session: Session, decision: ReviewDecision, prefix: str = "/co
     enforcement = session.scalar(select(EnforcementDecision).where(EnforcementDecision.source_ref == decision.id))
     if enforcement is not None:
         out.append(Followup("enforcement", f"enforcement decision: {enforcement.outcome} ({enforcement.category})"))
+    else:
+        # A confirmation of what a rule already did (known material): no second set of actions.
+        confirmed = next(
+            (
+                e
+                for e in session.scalars(
+                    select(Event).where(Event.type == "enforcement.confirmed", Event.subject_id == decision.subject_id)
+                )
+                if (e.data or {}).get("source_ref") == decision.id
+            ),
+            None,
+        )
+        enforcement = session.get(EnforcementDecision, confirmed.data["decision_id"]) if confirmed else None
+        if enforcement is not None:
+            out.append(
+                Followup(
+                    "enforcement",
+                    f"confirmed what rule {enforcement.rule or 'a rule'} already did ({enforcement.category}): "
+                    "its actions stand, none is sent twice",
+                )
+            )
+    if enforcement is not None:
         for action in session.scalars(select(EnforcementAction).where(EnforcementAction.decision_id == enforcement.id)):
             until = f" until {action.until:%Y-%m-%d}" if action.until else ""
             out.append(Followup("action", f"{action.action_type} on {action.subject_type} {action.subject_id}{until}"))

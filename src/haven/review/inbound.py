@@ -8,7 +8,9 @@ task), so a retried worker job creates nothing twice. Priorities:
   (`details["exclude_staff"]`, enforced when claiming and when deciding);
 - user reports: imminent risk, then child safety, then trusted flaggers, then the rest (the
   case's priority from intake); reports merged into a case raise its open task;
-- conversations: sextortion very high, grooming of a minor by an adult high, else medium.
+- conversations: sextortion very high, grooming of a minor by an adult high, else medium;
+- payments (`transaction.flagged`): a hold or decline involving a minor highest, other holds
+  high, reviews medium; one open financial task per payee.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from haven.accounts.bands import MINOR_BANDS
 from haven.core.clock import now
 from haven.core.ledger import record_event, subscribe
 from haven.core.models import Event
@@ -227,4 +230,44 @@ def warn_when_nobody_may_take(session: Session, event: Event) -> None:
             "reason": why,
             "due_at": task.due_at.isoformat() if task.due_at else None,
         },
+    )
+
+
+#: transaction.flagged: a held or declined payment of a minor to a suspected extorter is the most
+#: urgent; other holds high; reviews (fan-in, typologies) medium.
+FINANCIAL_CHILD_CATEGORIES = frozenset({"sextortion", "csam", "grooming", "child_trafficking"})
+
+
+@subscribe("transaction.flagged", name="review-financial")
+def task_from_transaction(session: Session, event: Event) -> None:
+    """A flagged payment becomes a task in the **financial** queue on the payee's account (one
+    subject view: the money trail, the flagged conversations and the content of the same
+    accounts); further payments to the same payee while it waits raise that task."""
+    d = event.data or {}
+    minor = str(d.get("payer_band")) in MINOR_BANDS or str(d.get("payee_band")) in MINOR_BANDS
+    outcome = str(d.get("outcome") or "review")
+    category = str(d.get("category") or "other")
+    severity = 4 if outcome in ("hold", "decline") and minor else 3 if outcome in ("hold", "decline") else 2
+    conversations = list(d.get("conversations") or [])
+    add_or_raise_task(
+        session,
+        queue="financial",
+        subject_type="account",
+        subject_id=str(d.get("payee")),
+        severity=severity,
+        uploader=d.get("payee"),
+        child_safety=minor or category in FINANCIAL_CHILD_CATEGORIES,
+        reason=f"Payment {outcome} by {d.get('rule')}: {d.get('reason')}",
+        details={
+            "category": category,
+            "transaction_ids": [event.subject_id],
+            "payers": [str(d.get("payer"))],
+            "rules": [str(d.get("rule"))],
+            "indicators": list(d.get("indicators") or []),
+            "conversation_ids": conversations,
+            "conversation_id": conversations[0] if conversations else None,
+            "event_id": event.id,
+        },
+        source_key=f"transaction.flagged:{event.id}",
+        created_at=event.created_at,
     )

@@ -40,6 +40,7 @@ from haven.enforce.notices.models import UserReport
 from haven.policy.categories import CATEGORIES, MEDIA_CLASSIFICATIONS
 from haven.review.followups import what_followed
 from haven.review.models import ReviewDecision, ReviewTask
+from haven.review.panels import panel_for
 from haven.review.queues import ANNOTATIONS, QUEUES, get_queue, may_work_queue
 from haven.review.service import (
     PREVIEW_PURPOSE,
@@ -266,6 +267,12 @@ def _conversation(s: Session, request: Request, me: StaffContext, task: ReviewTa
         if consented.get("unrelated"):
             return {"unrelated": True, **consented}
         conversation_id = consented["conversation_id"]
+    elif task.queue == "financial":
+        # The conversation Haven flagged between the same accounts (linked when the payment was
+        # screened): the one subject view of a financial task.
+        if not task.details.get("conversation_id"):
+            return None
+        conversation_id = str(task.details["conversation_id"])
     else:
         found = _attachment_message(s, list(task.content_ids))
         if found is None:
@@ -453,6 +460,12 @@ def task_page(request: Request, me: Rev, task_id: str, reveal: str | None = None
             else []
         )
         conversation = _conversation(s, request, me, task)
+        panel = panel_for(task.queue)  # e.g. finance's money trail for the financial queue
+        trail = (
+            panel(s, task, actor=me.actor.ref, purpose=CONVERSATION_PURPOSE, source_ip=client_ip(request))
+            if panel is not None
+            else None
+        )
         strikes = _strikes(s, task.uploader)
         reports = _reports(s, task)
         appeal = _appeal(s, task)
@@ -474,6 +487,7 @@ def task_page(request: Request, me: Rev, task_id: str, reveal: str | None = None
         "violations": sum(1 for h in history if h.decision == "violation"),
         "automated": automated,
         "conversation": conversation,
+        "trail": trail,
         "strikes": strikes,
         "reports": reports,
         "appeal": appeal,

@@ -54,6 +54,15 @@ QUEUES: dict[str, Queue] = {
             "Conversations flagged for grooming, enticement or sextortion: time matters.",
         ),
         Queue(
+            "financial",
+            "Financial",
+            ("child_safety_reviewer", "senior"),
+            False,
+            timedelta(hours=4),
+            "Payments held or flagged by financial rules, with the money trail beside the conversations "
+            "and content of the same accounts: release, keep or escalate.",
+        ),
+        Queue(
             "user_reports",
             "User reports",
             ("reviewer", "child_safety_reviewer", "senior"),

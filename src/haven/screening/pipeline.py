@@ -79,8 +79,19 @@ def match(matcher: Matcher, inp: ScreeningInput, *, min_quality: int) -> list[St
     PDQ suppresses only the perceptual ones (a known false positive of the perceptual hash
     must not hide a byte-identical copy of known material).
     """
-    exact_hits = [h for st, v in inp.exact for h in matcher.match_exact(st, v)]
-    pdq_hits = matcher.match_pdq(list(inp.perceptual)) if inp.perceptual else []
+    return match_many(matcher, [inp], min_quality=min_quality)[0]
+
+
+def match_many(matcher: Matcher, inputs: list[ScreeningInput], *, min_quality: int) -> list[list[StatusHit]]:
+    """`match` for a batch of items: every PDQ variant of every item in one index search."""
+    pdq = matcher.match_pdq_groups([list(inp.perceptual) for inp in inputs])
+    return [
+        _with_status(inp, [h for st, v in inp.exact for h in matcher.match_exact(st, v)], p, min_quality)
+        for inp, p in zip(inputs, pdq, strict=True)
+    ]
+
+
+def _with_status(inp: ScreeningInput, exact_hits: list[Hit], pdq_hits: list[Hit], min_quality: int) -> list[StatusHit]:
     allow_exact = any(h.entry.bank_kind == "allowlist" for h in exact_hits)
     allow_pdq = allow_exact or any(h.entry.bank_kind == "allowlist" for h in pdq_hits)
     low_quality = inp.pdq_quality is not None and inp.pdq_quality < min_quality
@@ -164,6 +175,7 @@ def screen(
     *,
     rules: RuleSet | None = None,
     hits: list[StatusHit] | None = None,
+    decisions: dict[tuple[Any, ...], Decision] | None = None,
     exclude_bank: str | None = None,
 ) -> Screening:
     """Screen one item with the active rules (or `rules`, loaded once for a batch).
@@ -171,6 +183,9 @@ def screen(
     `hits` lets a caller match before its transaction starts (the lookup path, which must not
     hold SQLite's write lock while it matches a thousand hashes). `exclude_bank` drops one
     bank's matches (the test-mode bank for a live key's traffic: haven.intake.testmode).
+    `decisions`, shared across a batch, evaluates the rules once per distinct pattern of
+    matches: rules are pure, and an item without scores or an uploader is decided by its
+    matches, surface and media kind alone.
     """
     with tracing.span("screening.screen", media_kind=inp.media_kind, surface=inp.surface) as sp:
         if rules is None:
@@ -184,7 +199,14 @@ def screen(
         with tracing.span("screening.score"):
             scores, priority = scores_with_priority(session, settings, inp, has_matches=bool(hits))
         with tracing.span("screening.policy") as policy_span:
-            decision = _decide(session, rules, inp, hits, scores)
+            key: tuple[Any, ...] | None = None
+            known: Decision | None = None
+            if decisions is not None and not scores and not inp.uploader:
+                key = (match_views(hits), inp.surface, inp.media_kind)
+                known = decisions.get(key)
+            decision = known or _decide(session, rules, inp, hits, scores)
+            if key is not None and decisions is not None:
+                decisions[key] = decision
             policy_span.set_attribute("haven.verdict", decision.verdict.action)
             if decision.verdict.rule:
                 policy_span.set_attribute("haven.rule", decision.verdict.rule)

@@ -1,30 +1,27 @@
 """The encrypted quarantine store for the bytes of blocked or held media.
 
 AES-256-GCM with a key from settings; the object id is bound as associated data so a file
-cannot be swapped for another object's. The evidence vault takes over from this store for
-reported material. Every read is authorised by the caller and written to the audit log here.
+cannot be swapped for another object's. The sealed bytes go to the configured store
+(`haven.core.storage`: `var/quarantine/` on disk, or an S3 bucket shared by every API host).
+The evidence vault takes over from this store for reported material. Every read is authorised
+by the caller and written to the audit log here.
 """
 
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from haven.core.clock import new_id
 from haven.core.errors import NotFound
 from haven.core.ledger import audit
-from haven.core.sealed import read_sealed, write_sealed
+from haven.core.sealed import seal, unseal
 from haven.core.settings import Settings
+from haven.core.storage import storage_for
 from haven.screening.models import QuarantineObject
 
-
-def _root(settings: Settings) -> Path:
-    root = settings.var_dir / "quarantine"
-    root.mkdir(parents=True, exist_ok=True, mode=0o700)
-    root.chmod(0o700)  # a directory made before this release keeps its mode otherwise
-    return root
+PREFIX = "quarantine"
 
 
 def put(
@@ -32,18 +29,22 @@ def put(
 ) -> QuarantineObject:
     """Encrypt and store the bytes; returns the object row (added to the session)."""
     object_id = new_id()
-    path = _root(settings) / f"{object_id}.bin"
-    write_sealed(path, settings.quarantine_key_bytes(), data, object_id)
+    ref = storage_for(settings).put(f"{PREFIX}/{object_id}.bin", seal(settings.quarantine_key_bytes(), data, object_id))
     row = QuarantineObject(
         id=object_id,
         content_id=content_id,
         sha256=hashlib.sha256(data).hexdigest(),
         size_bytes=len(data),
         content_type=content_type,
-        path=str(path),
+        path=ref,
     )
     session.add(row)
     return row
+
+
+def discard(settings: Settings, row: QuarantineObject) -> None:
+    """Remove an object's sealed bytes from the store (the caller marks the row deleted)."""
+    storage_for(settings).delete(row.path)
 
 
 #: Audit actions of a read. Only `media.view` means a person saw the file as it is: it is what
@@ -61,7 +62,7 @@ def open_object(session: Session, settings: Settings, object_id: str) -> tuple[Q
     row = session.get(QuarantineObject, object_id)
     if row is None or row.deleted_at is not None:
         raise NotFound(f"no quarantined object '{object_id}'", code="object_not_found")
-    data = read_sealed(Path(row.path), settings.quarantine_key_bytes(), object_id)
+    data = unseal(storage_for(settings).get(row.path), settings.quarantine_key_bytes(), object_id)
     if hashlib.sha256(data).hexdigest() != row.sha256:
         raise ValueError(f"quarantined object {object_id} failed its integrity check")
     return row, data

@@ -8,8 +8,6 @@ here, so every verdict event carries the same fields and a block always asks enf
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sqlalchemy import insert, inspect, select
 from sqlalchemy.orm import Session
 
@@ -69,13 +67,13 @@ def _unlogged(session: Session, content_id: str, hits: list[StatusHit]) -> list[
     return [(h, st) for h, st in hits if (h.entry.entry_id, h.entry.signal_type) not in seen]
 
 
-def _delete_quarantined(session: Session, item: ContentItem) -> None:
+def _delete_quarantined(session: Session, settings: Settings, item: ContentItem) -> None:
     """Allowed content's bytes are not kept: remove the encrypted file and mark the row deleted."""
     obj = session.get(QuarantineObject, item.quarantine_id) if item.quarantine_id else None
     item.quarantine_id = None
     if obj is None:
         return
-    Path(obj.path).unlink(missing_ok=True)
+    quarantine.discard(settings, obj)
     obj.deleted_at = now()
 
 
@@ -118,12 +116,14 @@ def settle(
         obj = quarantine.put(session, settings, content_id=item.id, data=data, content_type=content_type)
         item.quarantine_id = obj.id
     elif action == "allow" and item.quarantine_id and not inp.pending_analysis:
-        _delete_quarantined(session, item)
+        _delete_quarantined(session, settings, item)
     session.flush()
-    if screening.active_entries:
+    # Flood protection counts each match once: a later settlement (video frames, deferred
+    # classifiers) checks only the hits it logged, so an entry is not quarantined twice.
+    if new_active := [h.entry.entry_id for h, status in hits if status == "active"]:
         flood_check(
             session,
-            screening.active_entries,
+            new_active,
             max_distinct=settings.flood_max_distinct,
             window_seconds=settings.flood_window_seconds,
         )

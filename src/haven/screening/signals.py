@@ -36,6 +36,8 @@ class Signals:
     video: VideoSignals | None = None
     #: A long video whose analysis the worker does after the answer.
     video_deferred: bool = False
+    #: An image whose classifiers the worker runs after the answer (`haven.screening.deferred`).
+    classify_deferred: bool = False
 
     @property
     def exact(self) -> tuple[tuple[str, str], ...]:
@@ -60,13 +62,16 @@ class Signals:
             uploader=uploader,
             recipients=recipients,
             surface=surface,
-            pending_analysis=self.video_deferred,
+            pending_analysis=self.video_deferred or self.classify_deferred,
         )
 
 
-def compute_signals(data: bytes, settings: Settings, surface: str | None = None, *, classify: bool = False) -> Signals:
-    """Hash the bytes and, with `classify`, run the surface's classifiers. Short videos are
-    analysed here, long ones are left to the worker."""
+def compute_signals(
+    data: bytes, settings: Settings, surface: str | None = None, *, classify: bool = False, defer: bool = False
+) -> Signals:
+    """Hash the bytes and, with `classify`, run the surface's classifiers (with `defer`, an
+    image's are left to the worker: `classify_deferred`). Short videos are analysed here, long
+    ones are left to the worker."""
     sniffed = sniff_media_kind(data)
     if sniffed is None:
         raise UnsupportedMediaType(
@@ -77,7 +82,8 @@ def compute_signals(data: bytes, settings: Settings, surface: str | None = None,
     kind, mime = sniffed
     if kind == "image":
         with decode_slot(settings):
-            wants_rgb = classify and bool(registry_for(settings).names_for(surface))
+            classifiers = classify and bool(registry_for(settings).names_for(surface))
+            wants_rgb = classifiers and not defer
             # One decode for the hashes and the classifiers, within the upload's memory budget.
             luma, rgb = decode_for_screening(
                 data, max_pixels=settings.max_image_pixels, max_bytes=settings.max_decode_bytes, rgb=wants_rgb
@@ -87,7 +93,7 @@ def compute_signals(data: bytes, settings: Settings, surface: str | None = None,
             )
             del luma
             c = img.crypto
-            out = Signals(kind, img.mime, c.md5, c.sha1, c.sha256, img)
+            out = Signals(kind, img.mime, c.md5, c.sha1, c.sha256, img, classify_deferred=classifiers and defer)
             if rgb is not None:
                 out.scores = registry_for(settings).run(surface, Content.of_image(rgb))
         return out

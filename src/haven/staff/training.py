@@ -5,10 +5,14 @@ refresh)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
+import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -19,9 +23,28 @@ from haven.staff.config import StaffSettings, staff_settings
 from haven.staff.models import StaffMember, TrainingCompletion, TrainingModuleVersion
 
 MODULES_DIR = Path(__file__).resolve().parent / "training_modules"
-#: slug -> file, in reading order. All are required for child-safety work.
-MODULES = ("policy", "legal-duties", "reporting", "wellness")
-REQUIRED_FOR_CHILD_SAFETY = MODULES
+#: Modules everyone reads, in reading order; all are required for child-safety work.
+CORE_MODULES = ("policy", "legal-duties", "reporting", "wellness")
+REQUIRED_FOR_CHILD_SAFETY = CORE_MODULES
+#: Modules of one role's work, read by those who hold it (after the core ones).
+ROLE_MODULES: dict[str, tuple[str, ...]] = {
+    "legal": ("legal-requests", "evidence-handling"),
+    "admin": ("evidence-handling",),
+    "senior": ("financial-review",),
+    "child_safety_reviewer": ("financial-review",),
+}
+#: slug -> file, in reading order: the core, then each role's.
+MODULES: tuple[str, ...] = CORE_MODULES + tuple(
+    dict.fromkeys(slug for slugs in ROLE_MODULES.values() for slug in slugs)
+)
+
+
+def modules_for(roles: list[str] | frozenset[str] | set[str] | None) -> tuple[str, ...]:
+    """The modules a person with these roles must read: the core ones and their roles' own."""
+    if roles is None:
+        return MODULES
+    own = {slug for r in roles for slug in ROLE_MODULES.get(r, ())}
+    return tuple(m for m in MODULES if m in CORE_MODULES or m in own)
 
 
 @dataclass
@@ -105,8 +128,99 @@ def edit_module(session: Session, slug: str, title: str, body: str, *, requires_
     return get_module(session, slug)
 
 
-def complete_module(session: Session, staff: StaffMember, slug: str, *, actor: str) -> TrainingCompletion:
+@dataclass(frozen=True)
+class Question:
+    id: str
+    q: str
+    options: tuple[str, ...]
+    answer: int
+    why: str
+
+
+@dataclass(frozen=True)
+class Quiz:
+    """Short questions about what a module says; reading it is not enough to complete it."""
+
+    pass_mark: float
+    questions: tuple[Question, ...]
+
+
+@lru_cache(maxsize=16)
+def quiz(slug: str) -> Quiz | None:
+    """The module's quiz (`training_modules/<slug>.quiz.yaml`), or None when it has none."""
+    path = MODULES_DIR / f"{slug}.quiz.yaml"
+    if not path.is_file():
+        return None
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    questions = tuple(
+        Question(
+            str(q["id"]), str(q["q"]), tuple(str(o) for o in q["options"]), int(q["answer"]), str(q.get("why", ""))
+        )
+        for q in data.get("questions", [])
+    )
+    for q in questions:
+        if not 0 <= q.answer < len(q.options):
+            raise ValueError(f"{path.name}: question {q.id} has no option {q.answer}")
+    return Quiz(float(data.get("pass_mark", 1.0)), questions)
+
+
+@dataclass(frozen=True)
+class QuizResult:
+    score: float
+    passed: bool
+    wrong: tuple[Question, ...]
+
+
+def mark(slug: str, answers: Mapping[str, str | int] | None) -> QuizResult | None:
+    """Mark answers (question id -> option index) against the module's quiz."""
+    qz = quiz(slug)
+    if qz is None:
+        return None
+    given = dict(answers or {})
+    wrong = []
+    for q in qz.questions:
+        try:
+            ok = int(given.get(q.id, -1)) == q.answer
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            wrong.append(q)
+    score = 1.0 - len(wrong) / len(qz.questions) if qz.questions else 1.0
+    return QuizResult(round(score, 2), score + 1e-9 >= qz.pass_mark, tuple(wrong))
+
+
+def correct_answers(slug: str) -> dict[str, str]:
+    """The right answers (for set-up scripts and tests that need a trained person)."""
+    qz = quiz(slug)
+    return {q.id: str(q.answer) for q in qz.questions} if qz else {}
+
+
+def complete_module(
+    session: Session,
+    staff: StaffMember,
+    slug: str,
+    *,
+    actor: str,
+    answers: Mapping[str, str | int] | None = None,
+) -> TrainingCompletion:
+    """Record a completion; a module with a quiz counts only when its answers reach the pass mark
+    (422 `quiz_failed`, with what to read again; the attempt is audited either way)."""
     module = get_module(session, slug)
+    result = mark(slug, answers)
+    if result is not None and not result.passed:
+        audit(
+            session,
+            actor=actor,
+            action="training.quiz_failed",
+            object_type="training_module",
+            object_id=slug,
+            details={"score": result.score, "wrong": [q.id for q in result.wrong]},
+        )
+        raise Invalid(
+            f"not passed ({round(result.score * 100)}%): " + " ".join(q.why for q in result.wrong),
+            code="quiz_failed",
+            details={"score": result.score, "wrong": [q.id for q in result.wrong]},
+        )
     row = TrainingCompletion(staff_id=staff.id, slug=slug, version_id=module.version_id, completed_at=now())
     session.add(row)
     session.flush()
@@ -116,7 +230,8 @@ def complete_module(session: Session, staff: StaffMember, slug: str, *, actor: s
         subject_type="staff",
         subject_id=staff.id,
         actor=actor,
-        data={"module": slug, "version_id": module.version_id},
+        data={"module": slug, "version_id": module.version_id}
+        | ({"score": result.score} if result is not None else {}),
     )
     return row
 
@@ -131,9 +246,14 @@ class ModuleStatus:
 
 
 def status(
-    session: Session, staff_id: str, *, config: StaffSettings | None = None, modules: list[Module] | None = None
+    session: Session,
+    staff_id: str,
+    *,
+    config: StaffSettings | None = None,
+    modules: list[Module] | None = None,
+    roles: list[str] | frozenset[str] | set[str] | None = None,
 ) -> list[ModuleStatus]:
-    """Each module's state for one person."""
+    """Each module's state for one person (with `roles`: only the modules of those roles)."""
     cfg = config or staff_settings()
     period = timedelta(days=round(cfg.training_refresh_months * 365.25 / 12))
     last: dict[str, datetime] = {
@@ -146,7 +266,10 @@ def status(
     }
     t = now()
     out = []
+    wanted = set(modules_for(roles))
     for m in modules or list_modules(session):
+        if m.slug not in wanted:
+            continue
         done = last.get(m.slug)
         if done is not None and done.tzinfo is None:
             from datetime import UTC
@@ -173,7 +296,7 @@ def who_is_due(
     for staff in session.scalars(
         select(StaffMember).where(StaffMember.disabled_at.is_(None)).order_by(StaffMember.email)
     ):
-        st = status(session, staff.id, config=config, modules=modules)
+        st = status(session, staff.id, config=config, modules=modules, roles=staff.roles or [])
         if not all(s.current for s in st):
             rows.append((staff, st))
     return rows

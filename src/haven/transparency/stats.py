@@ -160,25 +160,11 @@ def _parse(ts: Any) -> datetime | None:
 #: Figures for capabilities built elsewhere: (id, title, event types, breakdown field, definition).
 TO_WIRE: tuple[tuple[str, str, tuple[str, ...], str, str], ...] = (
     (
-        "exchange_signals",
-        "Exchange signals consumed and shared",
-        ("exchange.signal_consumed", "exchange.signal_shared"),
-        "source",
-        "Hash or signal records received from, and sent to, industry exchanges.",
-    ),
-    (
-        "financial_holds",
-        "Financial holds",
-        ("finance.hold_placed",),
-        "reason",
-        "Payouts or payments held because of a child-safety decision.",
-    ),
-    (
         "age_assurance_checks",
         "Age-assurance checks by method",
-        ("age.check_completed",),
+        ("age.signal_received",),
         "method",
-        "Age checks completed, by the method used.",
+        "Age-assurance results stored for accounts (results only, never a document), by the method used.",
     ),
 )
 
@@ -420,6 +406,39 @@ def compute(rows: Sequence[EventRow], period: Period, *, banks: dict[str, tuple[
         msg = e.data.get("message") or {}
         f.add("family", str(msg.get("family")) if isinstance(msg, dict) else None)
     f.total = len(by_type["safety.nudge"])
+
+    f = fig(
+        "exchange_signals",
+        "Exchange signals consumed and shared",
+        ("exchange.fetched", "exchange.feedback_sent", "exchange.entry_disputed"),
+        "Hash entries received from industry exchanges (added, updated, deleted upstream: sums of"
+        " exchange.fetched), and feedback sent back to them (exchange.feedback_sent by sentiment;"
+        " exchange.entry_disputed for entries disabled after repeated overturns).",
+    )
+    for e in by_type["exchange.fetched"]:
+        for part in ("added", "updated", "deleted"):
+            f.add("received", part, int(e.data.get(part) or 0))
+    for e in by_type["exchange.feedback_sent"]:
+        f.add("feedback", str(e.data.get("sentiment")))
+    for _e in by_type["exchange.entry_disputed"]:
+        f.add("feedback", "disputed")
+    f.total = sum(f.breakdowns.get("received", {}).values()) + len(by_type["exchange.feedback_sent"])
+
+    f = fig(
+        "financial_holds",
+        "Financial holds",
+        ("transaction.flagged", "finance.restricted"),
+        "Payments a financial rule held or declined (transaction.flagged with outcome hold or decline,"
+        " by outcome and category) and restrictions put on accounts (finance.restricted, by kind:"
+        " payouts frozen, new payees limited). Payments only sent to review are not holds.",
+    )
+    for e in by_type["transaction.flagged"]:
+        if e.data.get("outcome") in ("hold", "decline"):
+            f.add("payments", str(e.data.get("outcome")))
+            f.add("category", str(e.data.get("category")))
+    for e in by_type["finance.restricted"]:
+        f.add("restrictions", str(e.data.get("kind")))
+    f.total = sum(f.breakdowns.get("payments", {}).values())
 
     for id, title, types, field_name, definition in TO_WIRE:
         f = fig(id, title, types, definition)
