@@ -16,6 +16,7 @@ from haven.exchange import CAPABILITY as EXCHANGE
 from haven.finance import CAPABILITY as FINANCE
 from haven.intake import CAPABILITY as INTAKE
 from haven.legal import CAPABILITY as LEGAL
+from haven.privacy import CAPABILITY as PRIVACY
 from haven.review import CAPABILITY as REVIEW
 from haven.safety import CAPABILITY as SAFETY
 from haven.screening import CAPABILITY as SCREENING
@@ -45,5 +46,6 @@ CAPABILITIES: tuple[Capability, ...] = (
     YOUTH,
     TRANSPARENCY,
     SAFETY,
+    PRIVACY,
     STREAMS,
 )

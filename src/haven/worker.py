@@ -33,6 +33,12 @@ def _resume(db: Database) -> None:
         resume_on_start(db)
     except Exception:  # a worker must start even if this check fails (the database may be migrating)
         log.exception("could not resume waiting webhook actions")
+    from haven.privacy.sweeps import schedule
+
+    try:  # the daily retention sweeps (one job per data class, each re-queues itself)
+        schedule(db, delay_seconds=3600)  # not in the way of a starting service
+    except Exception:
+        log.exception("could not queue the retention sweeps")
 
 
 def run(db: Database, *, once: bool = False) -> int:

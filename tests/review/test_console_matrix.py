@@ -91,6 +91,9 @@ EXPECTED: dict[tuple[str, str], Any] = {
     ("GET", "/console/youth/accounts/{account_id}"): {"admin", "senior"},
     ("POST", "/console/youth/accounts/{account_id}/override"): ADMIN,
     ("POST", "/console/youth/accounts/{account_id}/purge"): ADMIN,
+    ("GET", "/console/privacy"): {"privacy"},
+    ("POST", "/console/privacy/accounts/{account_id}/export"): {"privacy"},
+    ("POST", "/console/privacy/accounts/{account_id}/erase"): {"privacy"},
     ("POST", "/console/admin/staff/{staff_id}/roles"): ADMIN,
     ("POST", "/console/admin/staff/{staff_id}/reset"): ADMIN,
     ("POST", "/console/admin/staff/{staff_id}/disable"): ADMIN,
@@ -164,6 +167,7 @@ def _form(path: str, role: str) -> dict[str, Any]:
         "/console/evidence/holds/{hold_id}/release": {"reason": "matrix test"},
         "/console/youth/accounts/{account_id}/override": {"age_band": "13_15", "reason": f"matrix test by {role}"},
         "/console/youth/accounts/{account_id}/purge": {"reason": f"matrix test by {role}"},
+        "/console/privacy/accounts/{account_id}/erase": {"reason": f"matrix test by {role}"},
     }
     return forms.get(path, {})
 

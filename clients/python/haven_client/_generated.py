@@ -70,6 +70,7 @@ class AppealOut(TypedDict):
     filed_at: str
     decided_at: str | None
     reason: str | None
+    decided_by_handle: NotRequired[str | None]
 
 
 class ApprovalIn(TypedDict):
@@ -836,6 +837,14 @@ class Client(SyncTransport):
         """POST /hooks/age-providers/{provider}: A commercial provider's signed result (`Haven-Provider-Signature: t=<unix>,v1=<hex>`)."""
         return self._request("POST", f"/hooks/age-providers/{_q(provider)}", idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
 
+    def post_dsar(self, account_id: str, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """POST /v1/accounts/{account_id}/dsar: Access request: what Haven holds about the account (declared personal fields only), and"""
+        return self._request("POST", f"/v1/accounts/{_q(account_id)}/dsar", idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
+    def post_erasure(self, account_id: str, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """POST /v1/accounts/{account_id}/erasure: Erasure request: erase or pseudonymise everything not under a hold, a preserved report or"""
+        return self._request("POST", f"/v1/accounts/{_q(account_id)}/erasure", idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
 
 class AsyncClient(AsyncTransport):
     """Haven's API, asynchronous: `async with AsyncClient(base_url, api_key) as c: ...`."""
@@ -1159,3 +1168,11 @@ class AsyncClient(AsyncTransport):
     async def provider_webhook(self, provider: str, *, idempotency_key: str | None = None) -> dict[str, Any]:
         """POST /hooks/age-providers/{provider}: A commercial provider's signed result (`Haven-Provider-Signature: t=<unix>,v1=<hex>`)."""
         return await self._request("POST", f"/hooks/age-providers/{_q(provider)}", idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
+    async def post_dsar(self, account_id: str, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """POST /v1/accounts/{account_id}/dsar: Access request: what Haven holds about the account (declared personal fields only), and"""
+        return await self._request("POST", f"/v1/accounts/{_q(account_id)}/dsar", idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]
+
+    async def post_erasure(self, account_id: str, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """POST /v1/accounts/{account_id}/erasure: Erasure request: erase or pseudonymise everything not under a hold, a preserved report or"""
+        return await self._request("POST", f"/v1/accounts/{_q(account_id)}/erasure", idempotency_key=idempotency_key, expect="json")  # type: ignore[no-any-return]

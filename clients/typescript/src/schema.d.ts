@@ -246,6 +246,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/accounts/{account_id}/dsar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post Dsar
+         * @description Access request: what Haven holds about the account (declared personal fields only), and
+         *     each withheld class with its reason.
+         */
+        post: operations["post_dsar_v1_accounts__account_id__dsar_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/accounts/{account_id}/enforcement": {
         parameters: {
             query?: never;
@@ -260,6 +281,27 @@ export interface paths {
         get: operations["standing_v1_accounts__account_id__enforcement_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{account_id}/erasure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post Erasure
+         * @description Erasure request: erase or pseudonymise everything not under a hold, a preserved report or
+         *     an open law-enforcement request; the answer says what was kept and why.
+         */
+        post: operations["post_erasure_v1_accounts__account_id__erasure_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1472,6 +1514,8 @@ export interface components {
             appellant: string;
             /** Decided At */
             decided_at: string | null;
+            /** Decided By Handle */
+            decided_by_handle?: string | null;
             /** Decision Id */
             decision_id: string;
             /**
@@ -2871,6 +2915,39 @@ export interface operations {
             };
         };
     };
+    post_dsar_v1_accounts__account_id__dsar_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     standing_v1_accounts__account_id__enforcement_get: {
         parameters: {
             query?: never;
@@ -2889,6 +2966,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StandingOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    post_erasure_v1_accounts__account_id__erasure_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description Validation Error */

@@ -8,4 +8,5 @@ CAPABILITY = Capability(
     summary="The service's accounts, age bands, contacts and blocks.",
     routers=("haven.accounts.api:router",),
     models=("haven.accounts.models",),
+    data=("haven.accounts.data_inventory",),
 )

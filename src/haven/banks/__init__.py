@@ -7,5 +7,6 @@ CAPABILITY = Capability(
     summary="Hash banks of known material, allowlists and confirmed cases, and the match index.",
     routers=("haven.banks.api:router",),
     models=("haven.banks.models",),
+    data=("haven.banks.data_inventory",),
     cli=(("bank", "haven.banks.cli:bank_app"),),
 )

@@ -28,5 +28,6 @@ CAPABILITY = Capability(
     summary="Classifiers for new material and for grooming and sextortion in conversations.",
     routers=("haven.classify.nudge_api:router",),
     models=("haven.classify.models",),
+    data=("haven.classify.data_inventory",),
     cli=(("eval", "haven.classify.cli:eval_command"),),
 )

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, Index, Integer, String, Text
+from sqlalchemy import JSON, Float, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from haven.core.clock import new_id, now
 from haven.core.db import Base, UTCDateTime
+from haven.core.sealedcolumn import SealedText
 
 
 class Conversation(Base):
@@ -46,7 +47,8 @@ class ConversationMessage(Base):
     turn: Mapped[int] = mapped_column(Integer)
     sender: Mapped[str] = mapped_column(String(200))
     recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
-    text: Mapped[str] = mapped_column(Text, default="")
+    #: Sealed at rest (field-level encryption, haven.core.sealedcolumn): the file shows no text.
+    text: Mapped[str] = mapped_column(SealedText("conversation_messages.text"), default="")
     attachments: Mapped[list[Any]] = mapped_column(JSON, default=list)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     behaviours: Mapped[list[Any]] = mapped_column(JSON, default=list)

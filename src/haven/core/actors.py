@@ -12,7 +12,7 @@ from typing import Literal
 #: Staff roles. child_safety_reviewer may see child-safety queues and media; senior handles
 #: escalations, appeals and second opinions; legal handles reports and law-enforcement requests;
 #: admin manages staff, settings and banks.
-ROLES = ("reviewer", "child_safety_reviewer", "senior", "legal", "admin")
+ROLES = ("reviewer", "child_safety_reviewer", "senior", "legal", "privacy", "admin")
 
 ActorKind = Literal["staff", "integration", "cli", "system"]
 

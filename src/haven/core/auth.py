@@ -33,6 +33,7 @@ SCOPES: dict[str, str] = {
     "exchanges:read": "list hash-sharing exchanges and their state",
     "exchanges:write": "configure exchanges, fetch now, queue feedback",
     "exchanges:feed": "read the signed Haven feed published to this partner",
+    "privacy": "data-subject requests: access exports and erasures of accounts (haven.privacy)",
     "admin": "everything",
 }
 

@@ -28,6 +28,9 @@ class Capability:
     pages: tuple[str, ...] = ()
     #: Modules that declare its tables (imported for Alembic and by every process).
     models: tuple[str, ...] = ()
+    #: Modules with a `DATA` tuple declaring its tables for the data inventory
+    #: (`haven.core.inventory`; docs/data-inventory.md): purpose, basis, retention, personal fields.
+    data: tuple[str, ...] = ()
     #: Modules whose import registers job handlers (`haven.core.jobs.handler`).
     jobs: tuple[str, ...] = ()
     #: Modules whose import registers ledger subscribers (`haven.core.ledger.subscribe`).

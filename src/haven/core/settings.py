@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     # hashes of uploads received within this many days (retroaction); 0 turns it off.
     exchange_retro_days: int = 90
 
+    # Privacy (haven.privacy): retention period per data class in days, overriding the defaults
+    # (docs/data-inventory.md lists the classes), e.g. {"messages.unflagged": 14}.
+    privacy_retention_days: dict[str, int] = Field(default_factory=dict)
+
     # Quarantine of blocked or held media: AES-256-GCM key, base64 of 32 bytes. When empty in
     # development a key is generated once into var/ so that a local run works; production must set it.
     quarantine_key: SecretStr = SecretStr("")

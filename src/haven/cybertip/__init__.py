@@ -9,6 +9,7 @@ CAPABILITY = Capability(
     routers=("haven.cybertip.api:router",),
     pages=("haven.cybertip.pages:router",),
     models=("haven.cybertip.models",),
+    data=("haven.cybertip.data_inventory",),
     jobs=("haven.cybertip.machine",),
     subscribers=("haven.cybertip.subscriber", "haven.cybertip.retention"),
     cli=(

@@ -15,6 +15,7 @@ CAPABILITY = Capability(
     routers=("haven.enforce.api:router", "haven.enforce.notices.api:router"),
     pages=("haven.enforce.pages:router",),
     models=("haven.enforce.models", "haven.enforce.notices.models"),
+    data=("haven.enforce.data_inventory", "haven.enforce.notices.data_inventory"),
     jobs=("haven.enforce.jobs",),
     subscribers=("haven.enforce.subscribers",),
     cli=(

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from haven.accounts.models import Account
 from haven.core.auth import Principal
 from haven.core.errors import NotFound
+from haven.core.handles import reviewer_handle
 from haven.core.outbound import redact_url
 from haven.core.web import require_scope
 from haven.enforce import appeals, statements, strikes, webhooks
@@ -90,6 +91,8 @@ class AppealOut(BaseModel):
     filed_at: datetime
     decided_at: datetime | None
     reason: str | None
+    #: Who decided the appeal, as a pseudonymous reviewer handle (never a staff e-mail or name).
+    decided_by_handle: str | None = None
 
 
 class StatementOut(BaseModel):
@@ -214,7 +217,11 @@ def file_appeal(body: AppealIn, request: Request, principal: Appeals) -> AppealO
 @router.get("/appeals/{appeal_id}", response_model=AppealOut)
 def get_appeal(appeal_id: str, request: Request, _: Appeals) -> AppealOut:
     with request.app.state.db.session() as session:
-        return AppealOut.model_validate(appeals.get(session, appeal_id), from_attributes=True)
+        row = appeals.get(session, appeal_id)
+        out = AppealOut.model_validate(row, from_attributes=True)
+        if row.decided_by and row.decided_by.startswith("staff:"):
+            out.decided_by_handle = reviewer_handle(row.decided_by)
+        return out
 
 
 @router.get("/decisions/{decision_id}/statement", response_model=StatementOut)

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from haven.core import i18n
 from haven.core.clock import new_id, now
 from haven.core.errors import Invalid, NotFound
+from haven.core.handles import handles
 from haven.core.jobs import RetryLater, enqueue, handler
 from haven.core.ledger import audit, record_event
 from haven.enforce.models import EnforcementDecision, NoticeHold, StatementOfReasons
@@ -303,6 +304,8 @@ def render(
         "dispute_url": settings.dispute_settlement_url,
         "decision_id": decision.id,
         "puid": puid,
+        # Who decided, by pseudonymous handle only: never a staff e-mail or name (issue 16).
+        "reviewers": handles(decision.deciders or []),
     }
     env = _env(locale, get_enforce_settings().notice_templates_dir)
     text = env.get_template("statement.txt.j2").render(ctx)

@@ -11,6 +11,7 @@ CAPABILITY = Capability(
     routers=("haven.evidence.api:router",),
     pages=("haven.evidence.pages:router",),
     models=("haven.evidence.models",),
+    data=("haven.evidence.data_inventory",),
     jobs=("haven.evidence.jobs",),
     cli=(("evidence", "haven.evidence.cli:evidence_app"),),
 )

@@ -10,6 +10,7 @@ CAPABILITY = Capability(
     routers=("haven.exchange.api:router",),
     pages=("haven.exchange.pages:router",),
     models=("haven.exchange.models",),
+    data=("haven.exchange.data_inventory",),
     jobs=("haven.exchange.jobs", "haven.exchange.feedback"),
     subscribers=("haven.exchange.retro", "haven.exchange.feedback"),
     cli=(("exchange", "haven.exchange.cli:exchange_app"),),

@@ -15,6 +15,7 @@ CAPABILITY = Capability(
     summary="Payments screened for exploitation red flags: hold, decline, freeze, SAR packages.",
     routers=("haven.finance.api:router",),
     models=("haven.finance.models",),
+    data=("haven.finance.data_inventory",),
     subscribers=("haven.finance.subscribers",),
     cli=(("finance", "haven.finance.cli:finance_app"),),
 )

@@ -9,5 +9,6 @@ CAPABILITY = Capability(
     routers=("haven.legal.api:router",),
     pages=("haven.legal.pages:router",),
     models=("haven.legal.models",),
+    data=("haven.legal.data_inventory",),
     cli=(("legal", "haven.legal.cli:legal_app"),),
 )

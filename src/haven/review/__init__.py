@@ -32,5 +32,6 @@ CAPABILITY = Capability(
     summary="Review queues, claims, decisions and reviewers' wellbeing.",
     pages=("haven.review.pages:router",),
     models=("haven.review.models",),
+    data=("haven.review.data_inventory",),
     subscribers=("haven.review.inbound", "haven.review.subscriber"),
 )

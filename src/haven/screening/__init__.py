@@ -15,6 +15,7 @@ CAPABILITY = Capability(
     name="screening",
     summary="One pipeline from signals to a verdict, and the only writer of verdict events.",
     models=("haven.screening.models",),
+    data=("haven.screening.data_inventory",),
     jobs=("haven.screening.video",),
     cli=(
         ("hash", "haven.screening.cli:hash_command"),

@@ -11,5 +11,6 @@ CAPABILITY = Capability(
     name="staff",
     summary="Staff accounts, roles, two-factor authentication and training.",
     models=("haven.staff.models",),
+    data=("haven.staff.data_inventory",),
     cli=(("staff", "haven.staff.cli:staff_app"),),
 )

@@ -8,5 +8,6 @@ CAPABILITY = Capability(
     summary="Terms of service: versions, public pages, acceptances.",
     routers=("haven.terms.api:router",),
     models=("haven.terms.models",),
+    data=("haven.terms.data_inventory",),
     cli=(("terms", "haven.terms.cli:terms_app"),),
 )

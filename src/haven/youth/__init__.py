@@ -10,6 +10,7 @@ CAPABILITY = Capability(
     routers=("haven.youth.api:router", "haven.youth.providers_api:router"),
     pages=("haven.youth.pages:router",),
     models=("haven.youth.models",),
+    data=("haven.youth.data_inventory",),
     subscribers=("haven.youth.subscribers",),
     cli=(("youth", "haven.youth.cli:youth_app"),),
 )

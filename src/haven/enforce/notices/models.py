@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from haven.core.clock import new_id, now
 from haven.core.db import Base, UTCDateTime
+from haven.core.sealedcolumn import SealedText
 
 
 class NoticeCase(Base):
@@ -45,8 +46,9 @@ class UserReport(Base):
     case_id: Mapped[str] = mapped_column(String(26), index=True)
     integration_id: Mapped[str] = mapped_column(String(26))
     reporter_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    reporter_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    reporter_email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    #: The reporter's contact details are sealed at rest (haven.core.sealedcolumn).
+    reporter_name: Mapped[str | None] = mapped_column(SealedText("user_reports.reporter_name"), nullable=True)
+    reporter_email: Mapped[str | None] = mapped_column(SealedText("user_reports.reporter_email"), nullable=True)
     trusted_flagger: Mapped[bool] = mapped_column(Boolean, default=False)
     category: Mapped[str] = mapped_column(String(40))
     explanation: Mapped[str] = mapped_column(Text)
