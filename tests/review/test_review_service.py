@@ -224,7 +224,7 @@ def test_escalation_second_opinion_overturn_and_access(db: Database, settings: S
     assert exc.value.code == "training_required"
     with db.session() as s, pytest.raises(Forbidden):
         claim_next(s, R_plain, "grooming")
-    assert [q.id for q in queues_for(R_un)] == ["user_reports"]
+    assert [q.id for q in queues_for(R_un)] == ["financial", "user_reports"]  # neither child-safety
     # Second opinion: the asker never gets the new task.
     with db.session() as s:
         t = claim_next(s, R_cs, "grooming")
