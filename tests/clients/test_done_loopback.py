@@ -22,7 +22,7 @@ def _run(cmd: list[str], env: dict[str, str], cwd: Path) -> dict:
 
 
 def test_python_and_typescript_programs_upload_get_block_and_verify_the_webhook(
-    server: LiveServer, db: Database, worker: None, demo_picture: Path, ts_client: Path
+    db: Database, demo_picture: Path, server: LiveServer, worker: None, ts_client: Path
 ) -> None:
     env = {
         **os.environ,

@@ -51,9 +51,9 @@ def _wait_for(spans: InMemorySpanExporter, name: str) -> list[ReadableSpan]:
 
 def test_one_upload_is_one_trace_from_the_callers_span_to_the_webhook(
     spans: InMemorySpanExporter,
-    server: LiveServer,
     db: Database,
-    demo_picture: Path,  # noqa: F811 (the imported fixture)
+    demo_picture: Path,  # noqa: F811 (the imported fixture; banked before the server loads its index)
+    server: LiveServer,
 ) -> None:
     admin, key = make_key(db, ["admin"]), make_key(db, ["intake"])
     picture = demo_picture.read_bytes()

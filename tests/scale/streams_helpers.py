@@ -21,6 +21,26 @@ from haven.streams.consumer import Consumer
 from haven.streams.kinds import StreamContext, get_kind
 from haven.streams.runner import ConsumeOptions, consume
 
+
+def run_async(coro: Any) -> Any:
+    """`asyncio.run` in a thread of its own: a Playwright test earlier in the session may leave an
+    event loop running in the main thread, where `asyncio.run` refuses to start."""
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = asyncio.run(coro)
+        except BaseException as exc:  # re-raised in the caller's thread
+            box["error"] = exc
+
+    t = threading.Thread(target=target, name="streams-test-loop")
+    t.start()
+    t.join()
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
+
+
 BROKERS = {
     "nats": "nats://127.0.0.1:4222",
     "rabbitmq": "amqp://guest:guest@127.0.0.1:5672/",
@@ -105,7 +125,7 @@ async def _publish_all(
 
 
 def publish(url: str, topic: str, records: list[tuple[bytes | dict[str, Any], dict[str, str] | None]]) -> None:
-    asyncio.run(_publish_all(url, topic, records))
+    run_async(_publish_all(url, topic, records))
 
 
 def read_topic(url: str, topic: str, want: int, timeout: float = 15.0) -> list[dict[str, Any]]:
@@ -126,7 +146,7 @@ def read_topic(url: str, topic: str, want: int, timeout: float = 15.0) -> list[d
         await asyncio.sleep(0.3)  # anything more than expected arrives too
         await link.stop()
 
-    asyncio.run(main())
+    run_async(main())
     return got
 
 
@@ -166,6 +186,6 @@ def cleanup(url: str, topic: str) -> None:
             await link.stop()
 
     try:
-        asyncio.run(main())
+        run_async(main())
     except Exception as exc:  # a leftover topic is untidy, not a failure of the test
         print(f"cleanup of {topic} failed: {exc}")

@@ -57,6 +57,11 @@ def task_from_verdict(session: Session, event: Event) -> None:
     action = event.data.get("action")
     if action not in ("review", "block"):
         return
+    if event.data.get("previous_action") == action:
+        # A later settlement that left the verdict as it was (deferred classifiers, video
+        # frames): the first settlement's task stands. Opening one from this event raced the
+        # first and could leave a known-material task at severity 2 instead of its A1's 4.
+        return
     item = session.get(ContentItem, event.subject_id)
     if item is None:
         return
