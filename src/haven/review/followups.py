@@ -107,7 +107,18 @@ def what_followed(session: Session, decision: ReviewDecision, prefix: str = "/co
             out.append(
                 Followup("notice_case", f"user-report case closed as {nc.outcome}; reporters who asked were told")
             )
-        for e in session.scalars(select(Event).where(Event.type == "review.task_resolved")):
+        resolved: list[Event] = (
+            list(
+                session.scalars(
+                    select(Event).where(
+                        Event.type == "review.task_resolved", Event.subject_id.in_([nc.id for nc in closed])
+                    )
+                )
+            )
+            if closed
+            else []
+        )
+        for e in resolved:  # only the tasks of the cases this decision closed, not every such event
             if (e.data or {}).get("resolved_by") == enforcement.id:
                 out.append(Followup("task", f"the open task of that report ({e.data.get('queue')}) closed with it"))
     for task in session.scalars(select(ReviewTask).where(ReviewTask.parent_decision_id == decision.id)):

@@ -46,6 +46,12 @@ class Unstaffed:
         return self.oldest_due is not None and self.oldest_due.replace(tzinfo=None) < now().replace(tzinfo=None)
 
 
+def _excluded(session: Session, task: ReviewTask) -> set[str]:
+    """Everyone kept off this task: the `exclude_staff` column, its details and its exclusion rows."""
+    rows = session.scalars(select(ReviewTaskExclusion.staff_id).where(ReviewTaskExclusion.task_id == task.id))
+    return excluded_staff(task) | set(rows)
+
+
 def staff_reviewers(session: Session) -> list[Reviewer]:
     """Every enabled staff member as review sees them (roles and training)."""
     people = []
@@ -111,9 +117,7 @@ def unstaffed(session: Session, people: list[Reviewer] | None = None) -> list[Un
     for task in session.scalars(select(ReviewTask).where(ReviewTask.id.in_(special))) if special else []:
         if task.queue not in QUEUES:
             continue
-        excluded = excluded_staff(task) | set(
-            session.scalars(select(ReviewTaskExclusion.staff_id).where(ReviewTaskExclusion.task_id == task.id))
-        )
+        excluded = _excluded(session, task)
         if any(may_see_task(p, task) and p.staff_id not in excluded for p in people):
             continue
         out.setdefault((task.queue, task.child_safety, _reason(people, task, excluded)), []).append(task.due_at)
@@ -126,9 +130,7 @@ def unstaffed(session: Session, people: list[Reviewer] | None = None) -> list[Un
 def task_is_unstaffed(session: Session, task: ReviewTask, people: list[Reviewer] | None = None) -> str | None:
     """Why nobody may take this task, or None when someone may."""
     people = staff_reviewers(session) if people is None else people
-    excluded = excluded_staff(task) | set(
-        session.scalars(select(ReviewTaskExclusion.staff_id).where(ReviewTaskExclusion.task_id == task.id))
-    )
+    excluded = _excluded(session, task)
     if any(may_see_task(p, task) and p.staff_id not in excluded for p in people):
         return None
     return _reason(people, task, excluded)
@@ -140,9 +142,7 @@ def not_offered(session: Session, reviewer: Reviewer, queue: str) -> dict[str, i
     reasons: dict[str, int] = {}
     t = now()
     for task in session.scalars(select(ReviewTask).where(ReviewTask.status == "open", ReviewTask.queue == queue)):
-        excluded = excluded_staff(task) | set(
-            session.scalars(select(ReviewTaskExclusion.staff_id).where(ReviewTaskExclusion.task_id == task.id))
-        )
+        excluded = _excluded(session, task)
         if not may_see_task(reviewer, task):
             why = f"needs {requirement(task.queue, task.child_safety)}"
         elif reviewer.staff_id in excluded:
