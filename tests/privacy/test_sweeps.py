@@ -414,3 +414,34 @@ def test_contacts_jobs_webhooks_sessions_activity_and_audit_on_schedule(db: Data
         assert view.actor.startswith("pseud:staff:") and view.source_ip is None and view.object_id == "c1"
         held = s.scalars(select(AuditRecord).where(AuditRecord.action == "account.view")).one()
         assert held.actor.startswith("staff:")
+
+
+def test_expired_age_signals_of_a_held_account_stay(db: Database, settings: Settings) -> None:
+    """Youth's own retention rule deletes an expired facial estimate, except for an account under a
+    legal hold: the age result may be what a preservation request needs."""
+    from haven.youth.models import AgeSignal
+
+    with frozen(T0):
+        _hold(db, "teen-held")
+        with db.session() as s:
+            for account in ("teen-free", "teen-held"):
+                s.add(
+                    AgeSignal(
+                        id=f"sig-{account}",
+                        account_id=account,
+                        method="facial_estimation",
+                        provider="p",
+                        level="enhanced",
+                        min_age=13,
+                        max_age=15,
+                        age_band="13_15",
+                        observed_at=T0,
+                        actor="test",
+                    )
+                )
+        advance(timedelta(days=30))
+        assert run_sweep(db, "youth.signals", settings) == 0
+        advance(timedelta(days=800))
+        assert run_sweep(db, "youth.signals", settings) == 1
+    with db.session() as s:
+        assert [a.account_id for a in s.scalars(select(AgeSignal))] == ["teen-held"]

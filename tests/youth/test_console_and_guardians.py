@@ -4,11 +4,14 @@ the practice statement generated from the configuration."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import func, select
 
 from haven.core.db import Database
 from haven.core.models import AuditRecord, Event
 from haven.enforce.models import Delivery
+from haven.evidence.models import LegalHold
 from haven.youth.models import AgeSignal
 from haven.youth.practice import statement
 from tests.conftest import LiveServer
@@ -50,6 +53,17 @@ def test_console_override_and_purge(server: LiveServer, db: Database, api_key: s
     assert r.status_code in (200, 303), r.text
     age = c.get("/v1/accounts/t1/age").json()
     assert (age["age_band"], age["level"], age["method"]) == ("16_17", "strict", "staff_override")
+    count = select(func.count()).select_from(AgeSignal).where(AgeSignal.account_id == "t1")
+    with db.session() as s:
+        before = s.scalar(count)
+        s.add(LegalHold(account_id="t1", reason="preservation request", created_by="staff:legal"))
+    assert before
+    held = admin.post("/console/youth/accounts/t1/purge", {"reason": "user asked for erasure"})
+    assert held.status_code == 409 and "legal_hold" in held.text, held.text
+    with db.session() as s:
+        assert s.scalar(count) == before
+        for hold in s.scalars(select(LegalHold).where(LegalHold.account_id == "t1")):
+            hold.released_at = datetime.now(UTC)
     r = admin.post("/console/youth/accounts/t1/purge", {"reason": "user asked for erasure"})
     assert r.status_code in (200, 303)
     with db.session() as s:

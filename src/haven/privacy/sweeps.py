@@ -409,10 +409,11 @@ def sweep_youth_activity(session: Session, settings: Settings, cutoff: datetime,
 
 
 def sweep_youth_signals(session: Session, settings: Settings, cutoff: datetime, keep: Protected) -> int:
-    """Expired age signals, by youth's own rule and period (`assurance.retention_days`)."""
+    """Expired age signals, by youth's own rule and period (`assurance.retention_days`); protected
+    accounts keep theirs."""
     from haven.youth.service import purge_expired
 
-    return purge_expired(session)
+    return purge_expired(session, keep=keep.accounts)
 
 
 def sweep_audit(session: Session, settings: Settings, cutoff: datetime, keep: Protected) -> int:

@@ -26,7 +26,7 @@ from haven.console.web import (
     render,
 )
 from haven.core.db import Database
-from haven.core.errors import Invalid
+from haven.core.errors import Conflict, Invalid
 from haven.core.ledger import audit, record_event
 from haven.youth.models import AgeSignal, AssuredAge, ReassuranceRequest
 from haven.youth.service import current, protections_for, purge, tell_protections
@@ -172,6 +172,14 @@ def purge_age_data(request: Request, me: Admin, account_id: str, reason: Annotat
     if len(reason.strip()) < 5:
         raise Invalid("a purge needs a reason", code="reason_required")
     with _db(request).session() as s:
+        from haven.privacy.protect import protected  # privacy reads every capability; imported here to keep youth below it
+
+        kept = protected(s).accounts.get(account_id)
+        if kept:
+            raise Conflict(
+                f"this account's age data is kept ({', '.join(sorted(kept))}); release that first",
+                code="age_data_protected",
+            )
         n = purge(s, account_id)
         record_event(
             s,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -372,14 +373,18 @@ def purge(session: Session, account_id: str) -> int:
     return n
 
 
-def purge_expired(session: Session, *, actor: str = "system:youth") -> int:
+def purge_expired(session: Session, *, actor: str = "system:youth", keep: Collection[str] = ()) -> int:
     """Delete signals past their validity by more than `assurance.retention_days` (the configured
-    retention), re-deriving the accounts they belonged to; the number deleted."""
+    retention), re-deriving the accounts they belonged to; the number deleted. Accounts in `keep`
+    (under a legal hold, an open law-enforcement request or a preserved report: the retention
+    sweep passes them) keep their signals: an age result may be what a report or request needs."""
     cfg = get_config()
     at = now()
     cutoff = at - timedelta(days=cfg.assurance.retention_days)
     gone: dict[str, int] = {}
     for r in session.scalars(select(AgeSignal).where(AgeSignal.observed_at < cutoff)):
+        if r.account_id in keep:
+            continue
         view = SignalView(r.id, r.method, r.provider, r.level, r.min_age, r.max_age, r.observed_at, r.expires_at)
         end = expiry(cfg, view)
         if end is not None and end < cutoff:
