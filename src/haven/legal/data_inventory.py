@@ -15,9 +15,9 @@ DATA: tuple[TableData, ...] = (
         subject=("targets",),
         personal={
             "agency": "requesting agency",
-            "requester_name": "officer's name",
-            "requester_email": "officer's e-mail",
-            "requester_phone": "officer's phone",
+            "requester_name": "officer's name (sealed at rest)",
+            "requester_email": "officer's e-mail (sealed at rest)",
+            "requester_phone": "officer's phone (sealed at rest)",
             "reference": "agency reference",
             "targets": "account ids requested",
             "verification": "how the request was verified",

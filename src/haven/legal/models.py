@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from haven.core.clock import new_id, now
 from haven.core.db import Base, UTCDateTime
+from haven.core.sealedcolumn import SealedText
 
 
 class LegalRequest(Base):
@@ -20,9 +21,10 @@ class LegalRequest(Base):
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
     kind: Mapped[str] = mapped_column(String(24), index=True)
     agency: Mapped[str] = mapped_column(String(255))
-    requester_name: Mapped[str] = mapped_column(String(200))
-    requester_email: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    requester_phone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The officer's contact details are personal data: sealed at rest like reporters' (issue 16).
+    requester_name: Mapped[str] = mapped_column(SealedText("legal_requests.requester_name"))
+    requester_email: Mapped[str | None] = mapped_column(SealedText("legal_requests.requester_email"), nullable=True)
+    requester_phone: Mapped[str | None] = mapped_column(SealedText("legal_requests.requester_phone"), nullable=True)
     reference: Mapped[str | None] = mapped_column(String(120), nullable=True)
     country: Mapped[str] = mapped_column(String(2), default="US")
     targets: Mapped[list[str]] = mapped_column(JSON, default=list)

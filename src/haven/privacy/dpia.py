@@ -83,8 +83,9 @@ def render(settings: Settings, *, for_deployment: bool = True) -> str:
         "- Least data: messages of conversations never flagged go after "
         f"{days(settings, 'messages.unflagged')} days; uploader and IP of allowed content after "
         f"{days(settings, 'content.uploader')} days; cleared held media at the reviewer's decision.",
-        "- Field-level encryption: message text and reporter contact details are sealed at rest "
-        "(HAVEN_SECRETS_KEY, rotation with `haven privacy rewrap`); media and evidence are encrypted files.",
+        "- Field-level encryption: message text, reporter and law-enforcement requester contact details are "
+        "sealed at rest (HAVEN_SECRETS_KEY, rotation with `haven privacy rewrap`); media and evidence are "
+        "encrypted files.",
         "- Every access to evidence, flagged media, messages and a child's data is authorised by role and audited.",
         "- Staff appear to users by a pseudonymous reviewer handle only.",
         "- Data-subject access and erasure over the API (`POST /v1/accounts/{id}/dsar`, `.../erasure`), "

@@ -172,7 +172,8 @@ def purge_age_data(request: Request, me: Admin, account_id: str, reason: Annotat
     if len(reason.strip()) < 5:
         raise Invalid("a purge needs a reason", code="reason_required")
     with _db(request).session() as s:
-        from haven.privacy.protect import protected  # privacy reads every capability; imported here to keep youth below it
+        # privacy reads every capability: imported here so that youth stays below it
+        from haven.privacy.protect import protected
 
         kept = protected(s).accounts.get(account_id)
         if kept:

@@ -6,9 +6,9 @@ webhook through the enforcement outbox (`age.reassurance_requested`, `youth.prot
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import delete, select
