@@ -60,6 +60,25 @@ def _print_written(name: str, r: dict[str, Any]) -> None:
     console.print("targets: " + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in r["targets_met"].items()))
 
 
+def _summary(r: dict[str, Any]) -> dict[str, Any]:
+    """The headline figures of one written set: risky by warn_by, grooming, sextortion at its
+    threat-and-demand message, false alarms (each as [hits, n])."""
+    a = r["all"]
+    return {
+        "risky_by_warn_by": [a["risky"]["warned_by_warn_by"], a["risky"]["n"]],
+        "grooming_by_warn_by": [a["grooming"]["warned_by_warn_by"], a["grooming"]["n"]],
+        "sextortion_at_threat_and_demand": [
+            a["sextortion"].get("sextortion_warned_at_threat_and_demand", 0),
+            a["sextortion"]["n"],
+        ],
+        "false_alarms": [a["benign"]["false_alarms"], a["benign"]["n"]],
+    }
+
+
+def _line(f: dict[str, Any]) -> str:
+    return ", ".join(f"{k.replace('_', ' ')} {a}/{b}" for k, (a, b) in f.items())
+
+
 def _print_generated(r: dict[str, Any]) -> None:
     for sp in ("tune", "held_out"):
         if sp not in r:
@@ -96,12 +115,14 @@ def eval_command(
         str,
         typer.Option(
             "--set",
-            help="generated, dev, heldout_v1, heldout_v2, heldout_v3, heldout (every held-out file) or all "
+            help="generated, dev, heldout_v1 ... heldout_vN (every file in classify/evaluation/data, listed in "
+            "its sets.json), heldout (every held-out file), unseen (every set not yet read or trained on) or all "
             "(each reported separately)",
         ),
     ] = "all",
     split: Annotated[str, typer.Option(help="for the generated set: tune, held_out or all")] = "all",
     semantic: Annotated[bool, typer.Option(help="add the semantic detector (needs the `semantic` extra)")] = False,
+    model: Annotated[bool, typer.Option(help="add the trained message model (reported beside the rules alone)")] = True,
     images: Annotated[bool, typer.Option(help="also measure the imagery models on benign pictures")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="print the figures as JSON")] = False,
 ) -> None:
@@ -111,7 +132,7 @@ def eval_command(
     from haven.core.errors import Invalid
 
     if set_ not in (*SETS, *ALIASES, "all"):
-        raise Invalid("--set is generated, dev, heldout_v1, heldout_v2, heldout_v3, heldout or all")
+        raise Invalid(f"--set is one of {', '.join((*SETS, *ALIASES, 'all'))}")
     if split not in ("tune", "held_out", "all"):
         raise Invalid("--split is tune, held_out or all")
     s = settings()
@@ -124,16 +145,31 @@ def eval_command(
             raise Invalid(
                 "the semantic detector is not installed: pip install torch==2.13.0 && pip install -e '.[semantic]'"
             )
-    det = Detector(s.grooming_warn_threshold, s.sextortion_warn_threshold, sem)
+    msg_model = None
+    if model:
+        from haven.classify.conversation.model import load_model
+
+        msg_model = load_model()
+        if msg_model is None:
+            raise Invalid("the trained message model file is missing: python -m haven.classify.conversation.train")
+    det = Detector(s.grooming_warn_threshold, s.sextortion_warn_threshold, sem, msg_model)
     sets = set_names(set_)
     splits = ("tune", "held_out") if split == "all" else (split,)
     result: dict[str, Any] = evaluate_sets(det, sets, splits=splits)
+    if msg_model is not None:
+        # The same sets with the rules alone, so the model's part is read off beside them.
+        alone = Detector(s.grooming_warn_threshold, s.sextortion_warn_threshold, sem)
+        for name, r in evaluate_sets(alone, tuple(n for n in sets if n != "generated"), splits=splits).items():
+            if "skipped" not in r:
+                result[name]["without_model"] = _summary(r)
     if images:
         result["images"] = evaluate_images()
     result["detector"] = {
         "grooming_threshold": det.grooming_threshold,
         "sextortion_threshold": det.sextortion_threshold,
         "semantic": sem is not None,
+        "model": None if msg_model is None else msg_model.version,
+        "model_thresholds": None if msg_model is None else msg_model.threshold,
     }
     if as_json:
         print(json.dumps(result))
@@ -148,6 +184,12 @@ def eval_command(
             _print_generated(r)
         else:
             _print_written(name, r)
+            if "without_model" in r:
+                label = "rules" + ("+semantic" if sem is not None else "")
+                console.print(f"{label} alone: {_line(r['without_model'])}")
+                console.print(f"{label}+model: {_line(_summary(r))}")
+                if r.get("model_trained_on_it"):
+                    console.print("  (the model was trained on this set: its figures here are in-sample)")
     if images:
         im = result["images"]
         console.print(

@@ -131,6 +131,9 @@ class Settings(BaseSettings):
     grooming_warn_threshold: float = 0.5
     sextortion_warn_threshold: float = 0.5
     semantic_detector: bool = False  # opt in (needs the `semantic` extra; ~10 ms per message)
+    # The trained message model on top of the rules (classify/conversation/model.py; shipped data,
+    # numpy only, ~0.2 ms per message). Off: the rules work alone.
+    conversation_model: bool = True
 
     # Outbound connections (haven.core.outbound): webhooks, external classifiers, the CyberTipline
     # outside test mode and the DSA Transparency Database connect only to public addresses, unless

@@ -1,4 +1,5 @@
-"""Conversation-level early warning for grooming and sextortion (rules + optional semantics)."""
+"""Conversation-level early warning for grooming and sextortion (rules + a trained message model +
+optional semantics)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,12 @@ def detector_for(settings: Settings) -> Detector:
         from haven.classify.conversation.semantic import load_semantic
 
         semantic = load_semantic()
-    det = Detector(settings.grooming_warn_threshold, settings.sextortion_warn_threshold, semantic)
+    model = None
+    if settings.conversation_model:
+        from haven.classify.conversation.model import load_model
+
+        model = load_model()
+    det = Detector(settings.grooming_warn_threshold, settings.sextortion_warn_threshold, semantic, model)
     with _lock:
         _detectors[id(settings)] = (settings, det)
     return det

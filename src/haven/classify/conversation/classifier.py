@@ -23,8 +23,10 @@ class ConversationClassifier:
     def __init__(self, detector: Detector | None = None, bands: dict[str, str] | None = None) -> None:
         self.detector = detector or Detector()
         self.bands = bands or {}
+        if self.detector.model is not None:
+            self.version = f"{self.version}+{self.detector.model.version}"
         if self.detector.semantic is not None:
-            self.version = f"rules-2+{self.detector.semantic.version}"
+            self.version = f"{self.version}+{self.detector.semantic.version}"
 
     def classify(self, content: Content) -> LabelledScores:
 

@@ -25,6 +25,7 @@ from typing import Any
 from haven.accounts.bands import MINOR_BANDS
 from haven.classify.conversation.language import detect_language, language_scores
 from haven.classify.conversation.lexicon import BY_NAME, FULL_LANGUAGES, contexts_of, fire_forms
+from haven.classify.conversation.model import CONTEXT_MESSAGES, MessageModel, ModelScore, direction_key
 from haven.classify.conversation.normalise import normalise_for, squashed
 
 FIRST_CONTACT_BONUS = 0.1
@@ -116,6 +117,9 @@ def band_of_age(age: int) -> str:
 
 
 REPEAT_STEP = 0.25
+#: The family a model head's warning belongs to (`risky` warns as grooming: a risky message that
+#: is not a threat and demand).
+MODEL_FAMILY = {"risky": "grooming", "sextortion": "sextortion"}
 
 
 def is_minor(band: str | None) -> bool:
@@ -197,6 +201,9 @@ class TurnResult:
     grooming: FamilyResult
     sextortion: FamilyResult
     relationship: list[str]
+    norm: str = ""  # the message's normalised text (primary language)
+    direction: str = ""  # who wrote to whom (`adult>minor`, ...), as the model reads it
+    model: ModelScore | None = None  # the trained model's scores on this message, when it is on
 
 
 @dataclass
@@ -216,6 +223,9 @@ class ConversationState:
     languages: dict[str, int] = field(default_factory=dict)  # language -> messages detected in it
     said: dict[str, list[str]] = field(default_factory=dict)  # sender -> sextortion behaviours said
     direction: float = 0.0  # the largest direction weight of a grooming behaviour so far
+    recent: list[str] = field(default_factory=list)  # the last few messages, normalised (model context)
+    #: model head -> its highest probability on a message where its warning counted
+    model: dict[str, float] = field(default_factory=dict)
 
     MAX_EVENTS = 200
 
@@ -233,6 +243,8 @@ class ConversationState:
             "languages": self.languages,
             "said": self.said,
             "direction": self.direction,
+            "recent": self.recent,
+            "model": self.model,
         }
 
     @classmethod
@@ -251,6 +263,8 @@ class ConversationState:
             languages=dict(d.get("languages", {})),
             said={k: list(v) for k, v in d.get("said", {}).items()},
             direction=float(d.get("direction", 0.0)),
+            recent=[str(t) for t in d.get("recent", [])][-CONTEXT_MESSAGES:],
+            model={str(k): float(v) for k, v in d.get("model", {}).items()},
         )
 
 
@@ -308,10 +322,12 @@ class Detector:
         grooming_threshold: float = 0.5,
         sextortion_threshold: float = 0.5,
         semantic: Any | None = None,
+        model: MessageModel | None = None,
     ) -> None:
         self.grooming_threshold = grooming_threshold
         self.sextortion_threshold = sextortion_threshold
         self.semantic = semantic
+        self.model = model
 
     def thresholds(self) -> dict[str, float]:
         return {"grooming": self.grooming_threshold, "sextortion": self.sextortion_threshold}
@@ -369,6 +385,19 @@ class Detector:
             state.events.append(f.to_json())
             if name == "image_request" and sender not in state.image_requesters:
                 state.image_requesters.append(sender)
+        direction = direction_key(context.sender_band, context.recipient_bands)
+        scored: ModelScore | None = None
+        if self.model is not None:
+            scored = self.model.score(norm, state.recent, direction)
+            for head in MODEL_FAMILY:
+                # A threat and demand is risky too: it then warns as sextortion only (one nudge, the
+                # right one), not also as grooming.
+                if scored.warn[head] and not (head == "risky" and scored.warn["sextortion"]):
+                    state.model[head] = max(state.model.get(head, 0.0), scored.probabilities[head])
+                    f = Fired("model", MODEL_FAMILY[head], turn, message_id, sender, scored.explanation(head), "model")
+                    fired.append(f)
+                    state.events.append(f.to_json())
+        state.recent = [*state.recent, norm][-CONTEXT_MESSAGES:]
         relationship = self._relationship(state, context)
         if context.attachments and is_minor(context.sender_band) and any(r != sender for r in state.image_requesters):
             state.relationship["image_sent_after_request"] = True
@@ -376,12 +405,17 @@ class Detector:
         out: dict[str, FamilyResult] = {}
         for family, limit in self.thresholds().items():
             score = family_score(state, family)
+            model_warned = self.model is not None and any(
+                e["source"] == "model" and e["family"] == family for e in state.events
+            )
+            if self.model is not None:
+                score = max(score, self._model_score(state, family, limit))
             has_evidence = any(BY_NAME[n].family == family for n in state.contrib)
             if family == "sextortion":
                 # Extortion needs leverage: a threat or a claim to hold the child's images. Money
                 # talk alone (a gift card for a colleague's leaving present, "venmo ok?") is not it.
                 has_evidence = has_evidence and bool(COERCION & set(state.contrib))
-            warn = has_evidence and score >= limit
+            warn = (has_evidence or model_warned) and score >= limit
             crossed = warn and family not in state.warned
             if crossed:
                 state.warned[family] = turn
@@ -390,7 +424,21 @@ class Detector:
             out[family] = FamilyResult(score, warn, behaviours, new, crossed)
         if len(state.events) > state.MAX_EVENTS:
             del state.events[: len(state.events) - state.MAX_EVENTS]
-        return TurnResult(turn, fired, out["grooming"], out["sextortion"], relationship)
+        return TurnResult(turn, fired, out["grooming"], out["sextortion"], relationship, norm, direction, scored)
+
+    def _model_score(self, state: ConversationState, family: str, limit: float) -> float:
+        """The model's evidence on the family's scale: its threshold maps to the family's warning
+        threshold, so the family warns when the rules warn OR the model's head reaches its own
+        operating point (the combination chosen by cross-validation, docs/classifiers.md)."""
+        assert self.model is not None
+        best = 0.0
+        for head, fam in MODEL_FAMILY.items():
+            if fam != family:
+                continue
+            p, t = state.model.get(head, 0.0), self.model.threshold[head]
+            if p >= t:
+                best = max(best, limit + (1.0 - limit) * (p - t) / max(1e-9, 1.0 - t))
+        return min(1.0, best)
 
     @staticmethod
     def _languages(state: ConversationState, text: str) -> list[str]:

@@ -4,8 +4,10 @@ benign pictures (no explicit positives exist here: image recall cannot be measur
 
 from __future__ import annotations
 
+import json
 import statistics
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 from haven.classify.base import Content
@@ -129,43 +131,52 @@ def evaluate_all(
     return result
 
 
+#: The written sets and what each one is, from `data/sets.json` (the manifest). A file
+#: `data/<name>.jsonl` that the manifest does not list is reported too, as unseen, so a new
+#: held-out set needs no code: drop `heldout_v5.jsonl` into the folder (and, better, add its line
+#: to the manifest with who wrote it and when it was frozen).
+MANIFEST = "sets.json"
+
+
+def _manifest(path: Path | None = None) -> dict[str, dict[str, Any]]:
+    """The manifest's sets, plus every `*.jsonl` beside it that it does not list (as unseen)."""
+    path = path or data_path(MANIFEST)
+    entries: dict[str, dict[str, Any]] = json.loads(path.read_text("utf-8")) if path.exists() else {}
+    folder = path.parent
+    listed = {str(e.get("file")) for e in entries.values()}
+    for f in sorted(folder.glob("*.jsonl")) if folder.exists() else []:
+        if f.name not in listed:
+            entries[f.stem] = {
+                "file": f.name,
+                "seen": False,
+                "note": f"{f.stem}: not in {MANIFEST}; reported as unseen (add its line to the manifest)",
+            }
+    return entries
+
+
+WRITTEN: dict[str, dict[str, Any]] = _manifest()
+WRITTEN_FILES = {name: str(e["file"]) for name, e in WRITTEN.items()}
+
+
+def _order(name: str) -> tuple[int, str]:
+    """dev first, then the held-out sets by number (heldout_v10 after heldout_v9)."""
+    digits = "".join(ch for ch in name if ch.isdigit())
+    return (0 if name == "dev" else 1, f"{int(digits):06d}" if digits else name)
+
+
 #: The sets `haven eval` reports, each separately, in this order.
-SETS = ("generated", "dev", "heldout_v1", "heldout_v2", "heldout_v3", "heldout_v4")
-#: Names `--set` accepts besides SETS: "heldout" is every held-out file.
-ALIASES = {"heldout": ("heldout_v1", "heldout_v2", "heldout_v3", "heldout_v4")}
-WRITTEN_FILES = {
-    "dev": "dev_v1.jsonl",
-    "heldout_v1": "heldout_v1.jsonl",
-    "heldout_v2": "heldout_v2.jsonl",
-    "heldout_v3": "heldout_v3.jsonl",
-    "heldout_v4": "heldout_v4.jsonl",
+SETS = ("generated", *sorted(WRITTEN, key=_order))
+#: Names `--set` accepts besides SETS: "heldout" is every held-out file, "unseen" every set not yet
+#: read while tuning (the rules) or training (the model).
+ALIASES = {
+    "heldout": tuple(n for n in SETS if n.startswith("heldout")),
+    "unseen": tuple(n for n in SETS if n in WRITTEN and not WRITTEN[n].get("seen", False)),
 }
 SET_NOTES = {
     "generated": (
         "generated from the same phrase lists the lexicons were written from: it measures memory, not detection"
     ),
-    "dev": (
-        "development set written by a teammate who had not seen the detector; the lexicons were then tuned "
-        "while reading its misses, so these figures are optimistic"
-    ),
-    "heldout_v1": (
-        "heldout_v1 (seen during round 2 of tuning: no longer held out); written by someone who never saw the "
-        "detector, frozen, then its failures were read while improving the detector, so it is a second "
-        "development set now"
-    ),
-    "heldout_v2": (
-        "heldout_v2 (seen during round 3 of tuning: no longer held out); written after round 2 by someone who "
-        "never saw the detector, frozen, then its failures were read in round 3"
-    ),
-    "heldout_v3": (
-        "heldout_v3 (seen during round 4 of tuning: no longer held out); written during round 3 by someone who "
-        "never saw the detector; first run after round 3: 53/64 risky by warn_by, 22/30 sextortion at threat "
-        "and demand, 5/66 false alarms; its failures were then read in round 4"
-    ),
-    "heldout_v4": (
-        "heldout_v4: frozen, unseen; written during round 4 by someone who never saw the detector (nor v3), and "
-        "first run after the round-4 changes were committed: the figure that counts"
-    ),
+    **{name: str(e.get("note", name)) for name, e in WRITTEN.items()},
 }
 
 
@@ -195,5 +206,12 @@ def evaluate_sets(
             out[name] = {"skipped": f"{path.name} is not there", "note": SET_NOTES[name]}
             continue
         figures = evaluate_written(det, load_set(path))
-        out[name] = {"note": SET_NOTES[name], "file": path.name, **figures, "targets_met": targets_met(figures)}
+        out[name] = {
+            "note": SET_NOTES[name],
+            "file": path.name,
+            "seen": bool(WRITTEN.get(name, {}).get("seen", False)),
+            "model_trained_on_it": bool(WRITTEN.get(name, {}).get("model_trained_on_it", False)),
+            **figures,
+            "targets_met": targets_met(figures),
+        }
     return out

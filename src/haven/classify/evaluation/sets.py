@@ -29,7 +29,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from haven.classify.conversation.detector import ConversationState, Detector, MessageContext
+from haven.classify.conversation.detector import ConversationState, Detector, MessageContext, TurnResult
 
 LABELS = ("grooming", "sextortion", "benign")
 BANDS = ("adult", "16_17", "13_15", "under_13", "unknown")
@@ -107,10 +107,13 @@ def replay(
     bands: dict[str, str],
     connected: bool,
     participants: list[str] | None = None,
+    trace: list[tuple[TurnResult, list[str]]] | None = None,
 ) -> dict[str, int | None]:
     """Feed (sender, text) messages to the detector with the context a service would send (age
     bands, connections, first contact of each side) and return the first turn at which each family
-    warned (None when it never did). Every evaluation set is replayed through this one function."""
+    warned (None when it never did). Every evaluation set is replayed through this one function.
+    `trace`, when given, receives each message's result and the context the model read (the
+    earlier messages, normalised): the training script builds its examples from it."""
     state = ConversationState()
     first: dict[str, int | None] = {"grooming": None, "sextortion": None}
     people = participants or list(dict.fromkeys(sender for sender, _ in messages))
@@ -125,7 +128,10 @@ def replay(
             connected=connected,
         )
         seen.add(sender)
+        before = list(state.recent)
         r = det.update(state, sender=sender, text=text, context=ctx, message_id=str(i))
+        if trace is not None:
+            trace.append((r, before))
         for fam, res in (("grooming", r.grooming), ("sextortion", r.sextortion)):
             if res.warn and first[fam] is None:
                 first[fam] = i
