@@ -17,11 +17,14 @@ from sqlalchemy import select
 from haven.core import jobs
 from haven.core.db import Database
 from haven.core.models import AuditRecord, Event
+from haven.core.settings import Settings
+from haven.cybertip.models import ReportCase
 from haven.review import file_views
 from haven.review.models import ReviewTask
 from haven.screening.models import ContentItem
 from haven.staff import service as svc
 from tests.conftest import LiveServer
+from tests.e2e.conftest import same_settings_as_server
 from tests.helpers import encode, sample
 from tests.review.fixtures import PASSWORD, bank_and_flag, make_staff
 
@@ -40,8 +43,12 @@ def _flag_two(server: LiveServer, api_key: str) -> list[str]:
 
 
 def test_newcomer_signs_in_trains_and_works_a_queue_by_keyboard(
-    server: LiveServer, api_key: str, db: Database, browser: Any
+    server: LiveServer, api_key: str, db: Database, settings: Settings, browser: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The worker runs in this process: it reads the process settings, which must be the server's
+    # (the same var/ folder, so the same evidence vault key), or the reporting job cannot open the
+    # quarantined file it preserves and no draft appears.
+    same_settings_as_server(monkeypatch, settings)
     ids = _flag_two(server, api_key)
     jobs.work(db, once=True)
     with db.session() as s:
@@ -186,6 +193,13 @@ def test_newcomer_signs_in_trains_and_works_a_queue_by_keyboard(
     page.goto(f"{base}{followed}")
     expect(page.locator("#followups")).to_contain_text("added to local_confirmed")
     expect(page.locator("#followups")).to_contain_text("confirmed what rule known_material.block already did")
+    # The confirmed upload opened a CyberTipline draft, listed with its link.
+    draft = page.locator("#followups a", has_text=re.compile("CyberTipline draft opened"))
+    expect(draft).to_have_count(1)
+    with db.sessions() as s:
+        (case,) = s.scalars(select(ReportCase)).all()
+        assert case.decision_id in followed and case.status == "draft"
+    expect(draft).to_have_attribute("href", f"/console/reports/{case.id}")
     page.screenshot(path=str(SHOTS / "decision-followups.png"), full_page=True)
     assert elsewhere == [], elsewhere
     ctx.close()
