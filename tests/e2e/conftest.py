@@ -9,7 +9,6 @@ import pytest
 from argon2 import PasswordHasher
 
 from haven.core.settings import Settings, get_settings
-
 from haven.staff import service
 
 
