@@ -41,7 +41,9 @@ def haven_at_80(settings: Settings, *args: str) -> str:
 
 def test_list_commands_print_whole_ids_and_names_at_80_columns(settings: Settings, db) -> None:  # type: ignore[no-untyped-def]
     name = "a-rather-long-integration-name-for-a-service"
-    created = json.loads(haven_at_80(settings, "integration", "create", name, "--scopes", "intake,banks:read", "--json"))
+    created = json.loads(
+        haven_at_80(settings, "integration", "create", name, "--scopes", "intake,banks:read", "--json")
+    )
     listed = haven_at_80(settings, "integration", "list")
     assert created["id"] in listed and name in listed, listed
 
@@ -61,9 +63,7 @@ def test_list_commands_print_whole_ids_and_names_at_80_columns(settings: Setting
 
 
 @pytest.mark.parametrize("width", [80, 60])
-def test_a_table_too_wide_for_the_terminal_prints_rows_as_lines(
-    width: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_table_too_wide_for_the_terminal_prints_rows_as_lines(width: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """When even shortened columns cannot fit the ids, each row prints as `header: value` lines."""
     out = io.StringIO()
     monkeypatch.setattr(core_cli, "console", Console(width=width, file=out, color_system=None))
