@@ -117,6 +117,13 @@ def when(t: datetime | None) -> str:
     return t.strftime("%Y-%m-%d %H:%M UTC") if t else "—"
 
 
+def role_label(role: str) -> str:
+    """A role as people read it ("child-safety reviewer"), not its identifier."""
+    from haven.core.actors import ROLE_LABELS
+
+    return ROLE_LABELS.get(role, role.replace("_", " "))
+
+
 @pass_context
 def csrf_field(ctx: Any) -> Markup:
     return Markup('<input type="hidden" name="csrf_token" value="{}">').format(ctx.get("csrf_token", ""))
@@ -124,6 +131,7 @@ def csrf_field(ctx: Any) -> Markup:
 
 env.filters["timeleft"] = timeleft
 env.filters["when"] = when
+env.filters["role"] = role_label
 env.globals["csrf_field"] = csrf_field
 
 
