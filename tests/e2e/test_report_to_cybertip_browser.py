@@ -98,6 +98,13 @@ def test_report_and_conversation_of_one_account_make_one_case_in_the_console(
     second.get_by_role("button", name="Next task").click()
     second.wait_for_url(re.compile(r"/console/tasks/"))
     expect(second.locator("#main")).to_contain_text("conversation conv-9")
+    # Times as every page shows them, and the conversation across most of the page (item 10).
+    conversation = second.locator("ol.conversation")
+    expect(conversation).to_contain_text("2026-11-21 10:01 UTC")
+    expect(second.locator("#main")).to_contain_text("kid-9 (age band 13-15)")
+    assert "T10:01:00" not in conversation.inner_text()
+    box = conversation.bounding_box()
+    assert box is not None and box["width"] > 600, box
     SHOTS.mkdir(parents=True, exist_ok=True)
     second.screenshot(path=str(SHOTS / "conversation-task.png"), full_page=True)
     second.locator("input[name=decision][value=violation]").check()

@@ -8,7 +8,7 @@ import re
 import secrets
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
@@ -113,8 +113,18 @@ def timeleft(due: datetime | None) -> str:
     return f"{_minutes(s)} left" if s >= 0 else f"overdue by {_minutes(s)}"
 
 
-def when(t: datetime | None) -> str:
-    return t.strftime("%Y-%m-%d %H:%M UTC") if t else "—"
+def when(t: datetime | str | None) -> str:
+    """A time as every page shows it (2026-11-21 10:04 UTC); ISO strings (stored message times) too."""
+    if isinstance(t, str):
+        try:
+            t = datetime.fromisoformat(t)
+        except ValueError:
+            return t
+    if t is None:
+        return "—"
+    if t.tzinfo is not None:
+        t = t.astimezone(UTC)
+    return t.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def role_label(role: str) -> str:
