@@ -119,7 +119,7 @@ def when(t: datetime | str | None) -> str:
         try:
             t = datetime.fromisoformat(t)
         except ValueError:
-            return t
+            return str(t)
     if t is None:
         return "—"
     if t.tzinfo is not None:
