@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from argon2 import PasswordHasher
 
+from haven.core.settings import Settings, get_settings
 from haven.staff import service
 
 
@@ -45,3 +46,18 @@ def browser() -> Iterator[object]:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+def same_settings_as_server(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
+    """Jobs worked in the test process (``jobs.work``) read the process settings: point them at the
+    server's var/ folder and database, so both use one evidence vault key and one quarantine."""
+    monkeypatch.setenv("HAVEN_VAR_DIR", str(settings.var_dir))
+    monkeypatch.setenv("HAVEN_DATABASE_URL", settings.effective_database_url)
+    get_settings.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_settings() -> Iterator[None]:
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()

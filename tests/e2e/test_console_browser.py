@@ -17,11 +17,14 @@ from sqlalchemy import select
 from haven.core import jobs
 from haven.core.db import Database
 from haven.core.models import AuditRecord, Event
+from haven.core.settings import Settings
+from haven.cybertip.models import ReportCase
 from haven.review import file_views
 from haven.review.models import ReviewTask
 from haven.screening.models import ContentItem
 from haven.staff import service as svc
 from tests.conftest import LiveServer
+from tests.e2e.conftest import same_settings_as_server
 from tests.helpers import encode, sample
 from tests.review.fixtures import PASSWORD, bank_and_flag, make_staff
 
@@ -40,14 +43,19 @@ def _flag_two(server: LiveServer, api_key: str) -> list[str]:
 
 
 def test_newcomer_signs_in_trains_and_works_a_queue_by_keyboard(
-    server: LiveServer, api_key: str, db: Database, browser: Any
+    server: LiveServer, api_key: str, db: Database, settings: Settings, browser: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The worker runs in this process: it reads the process settings, which must be the server's
+    # (the same var/ folder, so the same evidence vault key), or the reporting job cannot open the
+    # quarantined file it preserves and no draft appears.
+    same_settings_as_server(monkeypatch, settings)
     ids = _flag_two(server, api_key)
     jobs.work(db, once=True)
     with db.session() as s:
         created = svc.create_staff(s, "newcomer@example.org", ["child_safety_reviewer"], actor="cli")
         staff_id = created.staff.id
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
     elsewhere: list[str] = []
 
     def only_local(route: Any) -> None:  # a Haven without internet: any other host fails the test
@@ -60,8 +68,9 @@ def test_newcomer_signs_in_trains_and_works_a_queue_by_keyboard(
 
     ctx.route("**/*", only_local)
     page = ctx.new_page()
-    page.set_default_timeout(15000)
+    page.set_default_timeout(30000)
     base = server.url
+    SHOTS.mkdir(parents=True, exist_ok=True)
     # Set-up link, then password.
     page.goto(f"{base}/console/setup/{created.setup_token}")
     page.get_by_label("New password").fill(PASSWORD)
@@ -76,6 +85,17 @@ def test_newcomer_signs_in_trains_and_works_a_queue_by_keyboard(
     page.get_by_label("6-digit code from the app").fill(pyotp.TOTP(secret).now())
     page.get_by_role("button", name="Confirm").click()
     assert page.locator("#recovery-codes li").count() == 10
+    codes = [c.strip() for c in page.locator("#recovery-codes code").all_inner_texts()]
+    # Copy and download, both made in the page from its own list (issue 18 item 10).
+    with page.expect_download() as saved:
+        page.get_by_role("button", name="Download as a text file").click()
+    assert saved.value.suggested_filename == "haven-recovery-codes.txt"
+    downloaded = Path(saved.value.path()).read_text()
+    assert all(c in downloaded.splitlines() for c in codes), downloaded
+    page.get_by_role("button", name="Copy the codes").click()
+    expect(page.locator("#codes-copied")).to_have_text("Copied 10 codes.")
+    assert all(c in page.evaluate("() => navigator.clipboard.readText()") for c in codes)
+    page.screenshot(path=str(SHOTS / "recovery-codes.png"), full_page=True)
     page.get_by_role("link", name="Continue to the console").click()
     # Not trained yet: the child-safety queues are closed.
     assert "training needed" in page.locator("tr[data-queue=known_material]").inner_text()
@@ -118,6 +138,10 @@ def test_newcomer_signs_in_trains_and_works_a_queue_by_keyboard(
     # (expect, not wait_for_function: the console's CSP forbids the eval that the latter uses)
     expect(img).to_have_attribute("src", re.compile("/file"))
     expect(img).to_have_js_property("complete", True)
+    # The button says what it does now, and that it is pressed (issue 18 item 10).
+    reveal = page.locator("a.reveal").first
+    expect(reveal).to_have_text("Hide (r)")
+    expect(reveal).to_have_attribute("aria-pressed", "true")
     # The full file, not the preview: its natural width is the uploaded picture's (which of the two
     # tasks comes first depends on the classifier scores that feed the priority).
     with db.sessions() as s:
@@ -134,6 +158,8 @@ def test_newcomer_signs_in_trains_and_works_a_queue_by_keyboard(
     page.keyboard.press("r")  # blur again
     expect(img).to_have_attribute("src", re.compile("/preview$"))
     expect(img).not_to_have_class(re.compile("masked"))  # the preview has loaded
+    expect(reveal).to_have_text("Reveal (r, or hold)")
+    expect(reveal).to_have_attribute("aria-pressed", "false")
     # Holding the Reveal button shows the file only while held (and records that view too).
     box = page.locator("a.reveal").first.bounding_box()
     assert box is not None
@@ -186,6 +212,13 @@ def test_newcomer_signs_in_trains_and_works_a_queue_by_keyboard(
     page.goto(f"{base}{followed}")
     expect(page.locator("#followups")).to_contain_text("added to local_confirmed")
     expect(page.locator("#followups")).to_contain_text("confirmed what rule known_material.block already did")
+    # The confirmed upload opened a CyberTipline draft, listed with its link.
+    draft = page.locator("#followups a", has_text=re.compile("CyberTipline draft opened"))
+    expect(draft).to_have_count(1)
+    with db.sessions() as s:
+        (case,) = s.scalars(select(ReportCase)).all()
+        assert case.decision_id in followed and case.status == "draft"
+    expect(draft).to_have_attribute("href", f"/console/reports/{case.id}")
     page.screenshot(path=str(SHOTS / "decision-followups.png"), full_page=True)
     assert elsewhere == [], elsewhere
     ctx.close()

@@ -35,7 +35,7 @@ def test_modules_ship_in_the_package_and_edits_are_versions(db: Database) -> Non
         assert training.modules_for(["reviewer"]) == ("policy", "legal-duties", "reporting", "wellness")
         assert training.modules_for(["legal"])[-2:] == ("legal-requests", "evidence-handling")
         assert all(m.version_id is None and m.body.startswith("# ") for m in mods)
-        assert "fileViewedByEsp" in training.get_module(s, "legal-duties").body
+        assert '"file viewed" flag' in training.get_module(s, "legal-duties").body
         with pytest.raises(NotFound):
             training.get_module(s, "nope")
         with pytest.raises(Invalid):

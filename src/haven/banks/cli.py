@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from haven.core.cli import CLI_ACTOR, console, database, err, fail, handles_errors, settings
+from haven.core.cli import CLI_ACTOR, console, database, err, fail, handles_errors, print_table, settings
 
 bank_app = typer.Typer(help="Hash banks: lists of known material, allowlists, confirmed cases.", no_args_is_help=True)
 
@@ -76,7 +76,7 @@ def bank_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
             r["classification"] or "",
             "yes" if r["enabled"] else "no",
         )
-    console.print(table)
+    print_table(table, keep=("name",))
 
 
 @bank_app.command("snapshot")

@@ -36,7 +36,10 @@ def seed(
     folder: Annotated[Path | None, typer.Option(help="where to write the demo pictures")] = None,
 ) -> None:
     """Create a demo bank, an integration key, and print a curl command that gets `block`."""
-    from haven.banks.service import add_entries, create_bank, entries_from_files, get_bank
+    from sqlalchemy import func, select
+
+    from haven.banks.models import BankEntry
+    from haven.banks.service import add_entries, create_bank, entries_from_files, get_bank, list_banks
     from haven.core.auth import create_integration, find_integration, issue_key
     from haven.core.errors import NotFound
 
@@ -69,13 +72,27 @@ def seed(
             )
         entries, variants, _ = entries_from_files(banked, classification="A1", max_pixels=s.max_image_pixels)
         added = add_entries(session, bank, entries, actor=CLI_ACTOR, variants=variants)
+        session.flush()
+        # What `haven bank list` counts: every enabled entry, the robustness variants included.
+        in_bank = dict((b.name, n) for b, n in list_banks(session))[DEMO_BANK]
+        variants_in_bank = session.scalar(
+            select(func.count())
+            .select_from(BankEntry)
+            .where(BankEntry.bank_id == bank.id, BankEntry.enabled.is_(True), BankEntry.variant_of.is_not(None))
+        )
+        level = bank.robustness or "strong"
         try:
             integration = find_integration(session, DEMO_INTEGRATION)
             key = issue_key(session, integration)
         except NotFound:
             integration, key = create_integration(session, DEMO_INTEGRATION, ["intake", "banks:read"])
 
-    console.print(f"demo bank [bold]{DEMO_BANK}[/bold]: {len(added)} new hash(es) from {count} pictures in {out}")
+    console.print(
+        f"demo bank [bold]{DEMO_BANK}[/bold]: {len(added)} new hash(es) of {count} pictures in {out} "
+        f"(MD5, SHA-1, SHA-256 and PDQ of each); with {variants_in_bank} PDQ variants of them (crops and "
+        f"rotations, robustness {level}), {in_bank} entries in all, as `haven bank list` shows",
+        highlight=False,
+    )
     console.print(f"demo integration [bold]{DEMO_INTEGRATION}[/bold]; API key (shown once):")
     print(key)
     console.print("\nWith `make run` (or `haven serve`) running, this upload gets a [bold]block[/bold] verdict:")

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from haven.core.cli import CLI_ACTOR, console, database, handle_errors_everywhere, handles_errors, settings
+from haven.core.cli import CLI_ACTOR, console, database, handle_errors_everywhere, handles_errors, print_table, settings
 
 app = typer.Typer(
     help="Haven: detect, report and remove child sexual abuse material.",
@@ -157,7 +157,7 @@ def integration_list(as_json: Annotated[bool, typer.Option("--json")] = False) -
             f"{live} live",
             "revoked" if r["revoked"] else "active",
         )
-    console.print(table)
+    print_table(table, keep=("id", "name"))
 
 
 @integration_app.command("revoke")

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -423,13 +424,24 @@ def admin_training_edit(
 PAGE = 200
 
 
-def _parse_time(value: str | None, name: str) -> datetime | None:
+#: What the audit page's date fields accept (ISO 8601: a date, optionally a time), as an HTML pattern.
+ISO_PATTERN = r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?"
+
+
+def _parse_time(value: str | None, name: str, *, end_of_day: bool = False) -> datetime | None:
+    """An ISO date or date and time (UTC unless it says otherwise); a date alone is the start of
+    that day, or with end_of_day its last instant (a "to" date includes the whole day)."""
+    value = (value or "").strip()
     if not value:
         return None
+    if not re.fullmatch(ISO_PATTERN + r"(Z|[+-]\d{2}:?\d{2})?", value):
+        raise Invalid(f"{name}: give a date like 2026-11-21, or a date and time like 2026-11-21 10:00", code="bad_time")
     try:
         t = datetime.fromisoformat(value)
     except ValueError:
-        raise Invalid(f"{name}: give a date and time like 2026-11-21T10:00", code="bad_time") from None
+        raise Invalid(f"{name}: {value} is not a date (YYYY-MM-DD, then HH:MM)", code="bad_time") from None
+    if end_of_day and len(value) == 10:
+        t = t + timedelta(days=1) - timedelta(microseconds=1)
     return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
 
 
@@ -466,7 +478,7 @@ def admin_audit(
     before: str | None = None,
     format: str = "html",
 ) -> Response:
-    t0, t1 = _parse_time(since, "from"), _parse_time(until, "to")
+    t0, t1 = _parse_time(since, "from"), _parse_time(until, "to", end_of_day=True)
     filters = {
         k: v
         for k, v in {"staff": staff, "object": object, "action": action, "since": since, "until": until}.items()
@@ -497,7 +509,7 @@ def admin_audit(
     return render(
         request,
         "admin_audit.html",
-        {"rows": rows, "names": names, "f": filters, "more": more, "csv_url": csv_url},
+        {"rows": rows, "names": names, "f": filters, "more": more, "csv_url": csv_url, "iso_pattern": ISO_PATTERN},
         me=me,
     )
 

@@ -8,7 +8,7 @@ import re
 import secrets
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
@@ -113,8 +113,25 @@ def timeleft(due: datetime | None) -> str:
     return f"{_minutes(s)} left" if s >= 0 else f"overdue by {_minutes(s)}"
 
 
-def when(t: datetime | None) -> str:
-    return t.strftime("%Y-%m-%d %H:%M UTC") if t else "—"
+def when(t: datetime | str | None) -> str:
+    """A time as every page shows it (2026-11-21 10:04 UTC); ISO strings (stored message times) too."""
+    if isinstance(t, str):
+        try:
+            t = datetime.fromisoformat(t)
+        except ValueError:
+            return str(t)
+    if t is None:
+        return "—"
+    if t.tzinfo is not None:
+        t = t.astimezone(UTC)
+    return t.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def role_label(role: str) -> str:
+    """A role as people read it ("child-safety reviewer"), not its identifier."""
+    from haven.core.actors import ROLE_LABELS
+
+    return ROLE_LABELS.get(role, role.replace("_", " "))
 
 
 @pass_context
@@ -124,6 +141,7 @@ def csrf_field(ctx: Any) -> Markup:
 
 env.filters["timeleft"] = timeleft
 env.filters["when"] = when
+env.filters["role"] = role_label
 env.globals["csrf_field"] = csrf_field
 
 

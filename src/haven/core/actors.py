@@ -13,6 +13,15 @@ from typing import Literal
 #: escalations, appeals and second opinions; legal handles reports and law-enforcement requests;
 #: admin manages staff, settings and banks.
 ROLES = ("reviewer", "child_safety_reviewer", "senior", "legal", "privacy", "admin")
+#: What people read for each role (pages, training); the identifiers above stay for the CLI and API.
+ROLE_LABELS = {
+    "reviewer": "reviewer",
+    "child_safety_reviewer": "child-safety reviewer",
+    "senior": "senior reviewer",
+    "legal": "legal",
+    "privacy": "privacy",
+    "admin": "administrator",
+}
 
 ActorKind = Literal["staff", "integration", "cli", "system"]
 

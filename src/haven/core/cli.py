@@ -8,14 +8,16 @@ import kept for a reason other than an import cycle."""
 
 from __future__ import annotations
 
+import io
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import wraps
 from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from haven.core.db import Database
 from haven.core.errors import HavenError
@@ -110,3 +112,34 @@ def handle_errors_everywhere(app: typer.Typer) -> None:
 
 def is_tty() -> bool:
     return sys.stdout.isatty()
+
+
+def print_table(table: Table, keep: Iterable[str] = ("id",)) -> None:
+    """Print `table` so that its `keep` columns (the ids and names the next command takes) come out
+    whole at the terminal's width (COLUMNS, or 80 when not a terminal): they never wrap or shorten,
+    the other columns do instead; and when even that cannot fit them, each row prints as
+    `header: value` lines."""
+    wanted = set(keep)
+    kept = [c for c in table.columns if str(c.header) in wanted]
+    for column in kept:
+        column.no_wrap = True
+        column.min_width = max((len(str(v)) for v in column.cells), default=0)
+    # Room for the kept columns whole, every other column at least 4 characters (or its header's
+    # length) and the borders (3 characters a column, plus 1); otherwise rows as lines.
+    others = [c for c in table.columns if c not in kept]
+    need = sum(c.min_width or 0 for c in kept) + sum(min(4, len(str(c.header))) for c in others)
+    fits = need + 3 * len(table.columns) + 1 <= console.width
+    plain = Console(width=console.width, file=io.StringIO(), color_system=None, soft_wrap=False)
+    plain.print(table)
+    lines = plain.file.getvalue().splitlines()  # type: ignore[attr-defined]
+    rows = list(zip(*(list(c.cells) for c in table.columns), strict=True))
+    index = [table.columns.index(c) for c in kept]
+    whole = all(any(all(str(row[i]) in line for i in index) for line in lines) for row in rows if index)
+    if fits and whole and all(len(line) <= console.width for line in lines):
+        console.print(table)
+        return
+    for n, row in enumerate(rows):
+        if n:
+            console.print()
+        for column, value in zip(table.columns, row, strict=True):
+            console.print(f"{column.header}: {value}", highlight=False, soft_wrap=True)

@@ -14,7 +14,9 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-_RESERVED = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+# uvicorn adds `color_message`, its message with terminal colour codes, to its records: never printed
+# (a log file or a collector would carry raw ANSI escapes).
+_RESERVED = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime", "color_message"}
 #: Loggers of the HTTP client that print whole URLs; quiet below WARNING whatever the root level.
 QUIET_LOGGERS = ("httpx", "httpcore")
 

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from haven.core.actors import CLI
-from haven.core.cli import console, database, fail, handles_errors, settings
+from haven.core.cli import console, database, fail, handles_errors, print_table, settings
 
 report_app = typer.Typer(help="CyberTipline reports: draft, submit, follow.", no_args_is_help=True)
 dev_app = typer.Typer(help="Development tools.", no_args_is_help=True)
@@ -48,7 +48,7 @@ def list_command(
             r["open_report_deadline"] or "",
             (r["error"] or {}).get("message") or "",
         )
-    console.print(table)
+    print_table(table, keep=("id", "NCMEC id"))
 
 
 @report_app.command("show")

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from haven.core.cli import CLI_ACTOR, console, database, fail, handles_errors
+from haven.core.cli import CLI_ACTOR, console, database, fail, handles_errors, print_table
 
 webhook_app = typer.Typer(help="Webhook endpoint, deliveries and dead letters.", no_args_is_help=True)
 dsa_app = typer.Typer(help="DSA Transparency Database: export and submit statements of reasons.", no_args_is_help=True)
@@ -106,7 +106,7 @@ def webhook_list(
     table = Table("id", "action", "subject", "status", "attempts", "last error")
     for r in rows:
         table.add_row(*(str(r[k] or "") for k in ("id", "action", "subject", "status", "attempts", "last_error")))
-    console.print(table)
+    print_table(table, keep=("id", "subject"))
 
 
 @webhook_app.command("replay")

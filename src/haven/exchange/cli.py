@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from haven.core.cli import CLI_ACTOR, console, database, fail, handles_errors
+from haven.core.cli import CLI_ACTOR, console, database, fail, handles_errors, print_table
 
 exchange_app = typer.Typer(
     help="Hash-sharing exchanges: NCMEC, StopNCII, ThreatExchange, Haven feeds.", no_args_is_help=True
@@ -107,7 +107,7 @@ def list_(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
             str(r["deleted_entries"]),
             str(r["last_error_code"] or ""),
         )
-    console.print(table)
+    print_table(table, keep=("name",))
 
 
 @exchange_app.command("show")

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from haven.core.actors import CLI
-from haven.core.cli import console, database, handles_errors, settings
+from haven.core.cli import console, database, handles_errors, print_table, settings
 
 legal_app = typer.Typer(
     help="Law-enforcement requests: intake, verification, deadlines, productions.", no_args_is_help=True
@@ -93,7 +93,7 @@ def list_command(
             r["nondisclosure_until"] or "",
             style=style,
         )
-    console.print(table)
+    print_table(table, keep=("id",))
 
 
 @legal_app.command("show")

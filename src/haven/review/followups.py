@@ -21,6 +21,7 @@ from haven.cybertip.models import ReportCase
 from haven.enforce.models import Delivery, EnforcementAction, EnforcementDecision, StatementOfReasons
 from haven.enforce.notices.models import NoticeCase
 from haven.review.models import ReviewDecision, ReviewTask
+from haven.review.queues import QUEUES
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,11 @@ def what_followed(session: Session, decision: ReviewDecision, prefix: str = "/co
         )
         for e in resolved:  # only the tasks of the cases this decision closed, not every such event
             if (e.data or {}).get("resolved_by") == enforcement.id:
-                out.append(Followup("task", f"the open task of that report ({e.data.get('queue')}) closed with it"))
+                queue = QUEUES.get(str(e.data.get("queue")))
+                title = queue.title if queue else str(e.data.get("queue"))
+                out.append(Followup("task", f"the open task of that report (queue {title}) closed with it"))
     for task in session.scalars(select(ReviewTask).where(ReviewTask.parent_decision_id == decision.id)):
-        out.append(Followup("task", f"new task in {task.queue}: {task.reason}", f"{prefix}/tasks/{task.id}"))
+        queue = QUEUES.get(task.queue)
+        title = queue.title if queue else task.queue
+        out.append(Followup("task", f"new task in {title}: {task.reason}", f"{prefix}/tasks/{task.id}"))
     return out

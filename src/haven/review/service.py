@@ -449,6 +449,23 @@ def _previous_final(session: Session, task: ReviewTask) -> ReviewDecision | None
     )
 
 
+def _settled_by(session: Session, task: ReviewTask) -> str:
+    """Which decision settled a resolved task, in words: a reviewer's decision on another task
+    (through its enforcement decision), or the enforcement decision itself."""
+    from haven.enforce.models import EnforcementDecision
+
+    ref = (task.details or {}).get("resolved_by")
+    enforcement = session.get(EnforcementDecision, ref) if ref else None
+    review = session.get(ReviewDecision, enforcement.source_ref) if enforcement and enforcement.source_ref else None
+    if review is not None:
+        what = review.decision.replace("_", " ") + (f", {review.category}" if review.category else "")
+        subject = review.subject_type.replace("_", " ")
+        return f"a reviewer's decision on {subject} {review.subject_id}: {what}"
+    if enforcement is not None:
+        return f"enforcement decision {enforcement.id}: {enforcement.outcome}"
+    return f"decision {ref or 'unknown'}"
+
+
 def decide(
     session: Session,
     settings: Settings,
@@ -467,9 +484,10 @@ def decide(
     check_task_access(reviewer, task)
     if task.status == "resolved":
         raise Conflict(
-            "a decision on the same incident already settled this task "
-            f"(decision {task.details.get('resolved_by') or 'unknown'}): nothing is left to decide here",
+            f"a decision on the same incident already settled this task ({_settled_by(session, task)}): "
+            "nothing is left to decide here",
             code="already_resolved",
+            details={"resolved_by": task.details.get("resolved_by"), "queue": task.queue},
         )
     if reviewer.staff_id in excluded_staff(task):
         raise Forbidden(

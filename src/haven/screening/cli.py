@@ -12,7 +12,18 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from haven.core.cli import CLI_ACTOR, clear_errors, console, database, err, fail, file_error, handles_errors, settings
+from haven.core.cli import (
+    CLI_ACTOR,
+    clear_errors,
+    console,
+    database,
+    err,
+    fail,
+    file_error,
+    handles_errors,
+    print_table,
+    settings,
+)
 from haven.screening.pipeline import screen
 from haven.screening.signals import compute_signals
 
@@ -102,7 +113,7 @@ def show() -> None:
     for r in rs.rules:
         table.add_row(r.name, r.mode, r.verdict, r.category or "", ",".join(r.actions))
     console.print(f"rules {rs.version} (revision {row.revision if row else 'default'})")
-    console.print(table)
+    print_table(table, keep=("rule",))
 
 
 def hash_command(
@@ -229,6 +240,6 @@ def scan_command(
             if action != "allow":
                 table.add_row(path_s, action, str(n), rule)
         if table.row_count:
-            console.print(table)
+            print_table(table, keep=("file",))
         console.print(f"{len(files)} scanned, {matched} matched, {errors} error(s)")
     raise typer.Exit(2 if errors else 1 if matched else 0)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from haven.core.cli import CLI_ACTOR, console, database, handles_errors, settings
+from haven.core.cli import CLI_ACTOR, console, database, handles_errors, print_table, settings
 
 staff_app = typer.Typer(help="Staff accounts of the console (roles, set-up links).", no_args_is_help=True)
 
@@ -73,7 +73,7 @@ def list_(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     table = Table("id", "email", "roles", "2FA", "state")
     for r in rows:
         table.add_row(r["id"], r["email"], ",".join(r["roles"]), "yes" if r["two_factor"] else "no", r["state"])
-    console.print(table)
+    print_table(table, keep=("id", "email"))
 
 
 @staff_app.command("roles")

@@ -170,7 +170,7 @@ def _calibration() -> Quiz:
         label = "no violation" if c.label == "benign" else c.label
         why = (
             f"{n}: {label} ({c.scene}"
-            + (f"; {', '.join(c.behaviours)}" if c.behaviours else "")
+            + (f"; {', '.join(b.replace('_', ' ') for b in c.behaviours)}" if c.behaviours else "")
             + (", already connected" if c.connected else ", not connected")
             + ")."
         )

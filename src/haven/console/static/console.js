@@ -12,8 +12,20 @@
     if (open) { var b = o.querySelector("[data-close]"); if (b) b.focus(); }
   }
 
+  // The Reveal button says what pressing it does next, and whether the file is shown now.
+  function labelReveal(img, on) {
+    var fig = img.closest("figure");
+    var link = fig && fig.querySelector("a.reveal[data-reveal]");
+    if (!link) return;
+    if (!link.dataset.labelOff) link.dataset.labelOff = link.textContent;
+    link.setAttribute("role", "button");
+    link.setAttribute("aria-pressed", on ? "true" : "false");
+    link.textContent = on ? "Hide (r)" : link.dataset.labelOff;
+  }
+
   function showFull(img, on) {
     if (!img) return;
+    labelReveal(img, on);
     if (on) {
       // A fresh URL each time: every reveal is a request, and so an audit record.
       img.src = img.dataset.full + "?t=" + Date.now();
@@ -46,11 +58,43 @@
     if (el) { el.checked = true; el.focus(); }
   }
 
+  // Recovery codes: copy them, or save them as a .txt made here from the page's own list.
+  function recoveryCodeActions() {
+    var list = document.getElementById("recovery-codes");
+    var bar = document.getElementById("code-actions");
+    if (!list || !bar) return;
+    var codes = Array.prototype.map.call(list.querySelectorAll("code"), function (c) { return c.textContent.trim(); });
+    var text = "Haven recovery codes (each works once)\n" + window.location.host + "\n\n" + codes.join("\n") + "\n";
+    var status = document.getElementById("codes-copied");
+    bar.hidden = false;
+    document.getElementById("copy-codes").addEventListener("click", function () {
+      var done = function () { status.textContent = "Copied " + codes.length + " codes."; };
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(text).then(done, function () { status.textContent = "Copying was refused: select the codes and copy them."; });
+      } else {
+        status.textContent = "Select the codes and copy them.";
+      }
+    });
+    var save = document.getElementById("download-codes");
+    save.addEventListener("click", function () {
+      var url = URL.createObjectURL(new Blob([text], { type: "text/plain" }));
+      var a = document.createElement("a");
+      a.href = url;
+      a.download = save.dataset.filename;
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+      status.textContent = "Saved " + save.dataset.filename + ".";
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("a.reveal[data-reveal]").forEach(function (link) {
       var img = link.closest("figure").querySelector("img[data-full]");
       if (!img) return;
       if (img.src.indexOf("/file") !== -1) img.classList.add("revealed");
+      labelReveal(img, img.classList.contains("revealed"));
       var timer = null, held = false;
       link.addEventListener("pointerdown", function () {
         held = false;
@@ -68,6 +112,7 @@
         showFull(img, !img.classList.contains("revealed"));
       });
     });
+    recoveryCodeActions();
     var help = document.querySelector("a.help-link");
     if (help) help.addEventListener("click", function (ev) { ev.preventDefault(); toggleOverlay(true); });
     var close = document.querySelector("#shortcuts [data-close]");
