@@ -92,6 +92,9 @@ def test_report_and_conversation_of_one_account_make_one_case(
         case_link = next(f.link for f in follow if f.kind == "report_case")
         assert case_link == f"/console/reports/{cases[0].id}"
         assert any("closed with it" in f.text for f in follow if f.kind == "task")
+        # Said in words, not action ids.
+        assert any(f.text == "account terminated: account man-9" for f in follow if f.kind == "action"), follow
+        assert not any("account.terminate" in f.text or "notice.deliver" in f.text for f in follow), follow
         task = s.get(ReviewTask, report_task_id)
         assert task is not None
         # The reviewer who held it cannot decide it a second time.

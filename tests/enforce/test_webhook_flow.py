@@ -335,3 +335,10 @@ def test_actions_wait_without_attempts_until_an_endpoint_is_configured(
         assert len(rec.requests) == 3  # each once
     with db.session() as s:
         assert {(r.status, r.attempts) for r in s.scalars(select(Delivery))} == {("delivered", 1)}
+
+
+def test_every_action_type_has_a_label_people_read() -> None:
+    from haven.enforce.webhooks import ACTION_LABELS, ACTION_TYPES
+
+    assert set(ACTION_LABELS) == set(ACTION_TYPES)
+    assert all("." not in label and "_" not in label for label in ACTION_LABELS.values())

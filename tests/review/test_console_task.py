@@ -114,6 +114,12 @@ def test_task_page_reveal_decide_budget_and_audit(server: LiveServer, api_key: s
     assert page.status_code == 200 and page.text.count(REVEAL_PURPOSE) == 1
     assert "staff.sign_in" not in page.text
     assert_accessible_form_controls(page.text)
+    # A decision's record links to what followed it (issue 18 item 5: on the page and in the audit log).
+    decided = a.get("/console/admin/audit", params={"action": "review.decision"}).text
+    found = re.search(r'href="(/console/decisions/[^"]+)">what followed</a>', decided)
+    assert found is not None, decided
+    followed = a.get(found.group(1))
+    assert followed.status_code == 200 and 'id="followups"' in followed.text
     assert_accessible_form_controls(a.get("/console/admin/staff").text)
     out = a.get("/console/admin/audit", params={"staff": "cs@example.org", "format": "csv"})
     assert out.status_code == 200 and out.headers["content-type"].startswith("text/csv")

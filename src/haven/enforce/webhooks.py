@@ -88,6 +88,37 @@ ACTION_TYPES = frozenset(
         "account.unlimit_new_payees",
     }
 )
+#: What each action type did, as a person reads it (the console's "what followed", never the id).
+ACTION_LABELS: dict[str, str] = {
+    "content.remove": "content removed",
+    "content.restore": "content restored",
+    "account.restrict": "account restricted",
+    "account.suspend": "account suspended",
+    "account.terminate": "account terminated",
+    "account.reinstate": "account reinstated",
+    "notice.deliver": "notice to the user",
+    "tos.updated": "terms of service updated",
+    "safety.nudge": "safety message to the user",
+    "age.reassurance_requested": "age re-check requested",
+    "youth.protections_changed": "young person's protections changed",
+    "guardian.approval_requested": "guardian's approval requested",
+    "guardian.approval_answered": "guardian's answer",
+    "guardian.digest": "guardian's weekly summary",
+    "transaction.hold": "payment held",
+    "transaction.decline": "payment declined",
+    "transaction.release": "payment released",
+    "account.freeze_payouts": "payouts frozen",
+    "account.unfreeze_payouts": "payouts unfrozen",
+    "account.limit_new_payees": "new payees limited",
+    "account.unlimit_new_payees": "new payees no longer limited",
+}
+
+
+def action_label(action_type: str) -> str:
+    """The human label of an action type (the type itself for one not in the table)."""
+    return ACTION_LABELS.get(action_type, action_type)
+
+
 FEATURES = ("messaging", "uploads", "live", "payments")
 #: Deprecated (kept for one release beside the Standard Webhooks headers): Stripe-like signature.
 SIGNATURE_HEADER = "Haven-Signature"

@@ -20,6 +20,7 @@ from haven.core.models import Event
 from haven.cybertip.models import ReportCase
 from haven.enforce.models import Delivery, EnforcementAction, EnforcementDecision, StatementOfReasons
 from haven.enforce.notices.models import NoticeCase
+from haven.enforce.webhooks import action_label
 from haven.review.models import ReviewDecision, ReviewTask
 from haven.review.queues import QUEUES
 
@@ -87,7 +88,8 @@ def what_followed(session: Session, decision: ReviewDecision, prefix: str = "/co
     if enforcement is not None:
         for action in session.scalars(select(EnforcementAction).where(EnforcementAction.decision_id == enforcement.id)):
             until = f" until {action.until:%Y-%m-%d}" if action.until else ""
-            out.append(Followup("action", f"{action.action_type} on {action.subject_type} {action.subject_id}{until}"))
+            subject = f"{action.subject_type} {action.subject_id}"
+            out.append(Followup("action", f"{action_label(action.action_type)}: {subject}{until}"))
         statements = session.scalars(
             select(StatementOfReasons).where(StatementOfReasons.decision_id == enforcement.id)
         ).all()
@@ -101,8 +103,8 @@ def what_followed(session: Session, decision: ReviewDecision, prefix: str = "/co
             for d in deliveries:
                 by_status[d.status] = by_status.get(d.status, 0) + 1
             states = ", ".join(f"{n} {s}" for s, n in sorted(by_status.items()))
-            types = ", ".join(sorted({d.action_type for d in deliveries}))
-            out.append(Followup("webhooks", f"{len(deliveries)} action(s) for the service ({types}): {states}"))
+            types = ", ".join(sorted({action_label(d.action_type) for d in deliveries}))
+            out.append(Followup("webhooks", f"{len(deliveries)} webhook(s) to the service ({types}): {states}"))
         closed = session.scalars(select(NoticeCase).where(NoticeCase.decision_id == enforcement.id)).all()
         for nc in closed:
             out.append(
