@@ -190,3 +190,46 @@ def test_erasure_keeps_a_preserved_report_and_its_evidence_and_says_so(
         assert s.scalars(select(ConversationMessage).where(ConversationMessage.sender == "plain-1")).all() == []
         audits = s.scalars(select(AuditRecord).where(AuditRecord.action == "privacy.erasure")).all()
         assert {a.object_id for a in audits} == {"reported-1", "plain-1"}
+
+
+def test_access_shows_the_ledger_events_the_person_is_told_and_erasure_pseudonymises_them(
+    server: LiveServer, db: Database
+) -> None:
+    """The ledger is searched too: events the catalogue marks `disclosed` (age results,
+    protections, connections...) are in the export without their actor; events about detection
+    and reports are withheld as a class; an erasure pseudonymises the account's events."""
+    from haven.core.events import CATALOGUE
+    from haven.core.ledger import record_event
+    from haven.core.models import Event
+
+    key = make_key(db, ["intake", "accounts", "privacy"])
+    with server.client(key) as c:
+        _appear_everywhere(c, "kid-5", "adult-5")
+        with db.session() as s:  # an event about the account that must not be shown to it
+            record_event(
+                s,
+                "notice_hold.placed",
+                subject_type="account",
+                subject_id="kid-5",
+                actor="staff:legal",
+                data={"hold_id": "h1", "until": None},
+            )
+        body = c.post("/v1/accounts/kid-5/dsar").json()
+        ledger = body["ledger"]
+        types = [e["type"] for e in ledger]
+        assert "age.signal_received" in types and "youth.connection_set" in types, types
+        assert all(CATALOGUE[t].disclosed for t in types)
+        assert "notice_hold.placed" not in types
+        assert all(set(e) == {"id", "type", "at", "data"} for e in ledger)  # never the actor
+        assert "staff:legal" not in json.dumps(body)
+        assert any(w["table"] == "events" and "GDPR Art. 23" in w["reason"] for w in body["withheld"])
+        with db.session() as s:
+            before = s.scalars(select(Event).where(Event.subject_id == "kid-5")).all()
+            assert len(before) > len(ledger)
+        erased = c.post("/v1/accounts/kid-5/erasure").json()
+    assert erased["erased"]["events"] == {"pseudonymised": len(before)}
+    with db.session() as s:
+        assert s.scalars(select(Event).where(Event.subject_id == "kid-5")).all() == []
+        left = s.scalars(select(Event).where(Event.id.in_([e.id for e in before]))).all()
+        assert len(left) == len(before)  # the counts stay
+        assert all(e.subject_id.startswith("pseud") and not e.actor.startswith("staff:") for e in left)

@@ -5,6 +5,7 @@ and the ORM still read them, and a key rotation re-seals every value so the old 
 from __future__ import annotations
 
 import base64
+import json
 import os
 import sqlite3
 from pathlib import Path
@@ -87,6 +88,9 @@ def test_the_sqlite_file_holds_no_plaintext_and_rotation_reseals(
     with sqlite3.connect(path) as raw:
         stored = raw.execute("SELECT text FROM conversation_messages").fetchone()[0]
         assert stored.startswith("sealed:v1:")
+        # The message model's context in the detector state is sealed too (not a second clear copy).
+        state = json.loads(raw.execute("SELECT state FROM conversations").fetchone()[0])
+        assert state["recent"].startswith("sealed:v1:")
     with db.session() as s:  # the ORM (and so the console and the report) reads the text
         assert s.scalars(select(ConversationMessage.text)).one() == MESSAGE
         assert s.scalars(select(LegalRequest.requester_email)).one() == OFFICER_EMAIL

@@ -112,6 +112,10 @@ class EventType:
     name: str
     subjects: tuple[str, ...]
     payload: type[Payload]
+    #: Shown to the account in an access request (`POST /v1/accounts/{id}/dsar`): only events the
+    #: person is told anyway (their age results, protections, strikes, terms, safety messages).
+    #: Everything else about detection, reports and investigations is withheld as a class.
+    disclosed: bool = False
 
     @property
     def doc(self) -> str:
@@ -132,12 +136,15 @@ class EventType:
 CATALOGUE: dict[str, EventType] = {}
 
 
-def declare(name: str, subjects: str | tuple[str, ...], payload: type[Payload]) -> str:
-    """Add an event type to the catalogue; returns its name, to use as a constant."""
+def declare(name: str, subjects: str | tuple[str, ...], payload: type[Payload], *, disclosed: bool = False) -> str:
+    """Add an event type to the catalogue; returns its name, to use as a constant. `disclosed`:
+    an access request by the subject account shows it (see `EventType.disclosed`)."""
     if name in CATALOGUE:
         raise ValueError(f"event type '{name}' is declared twice")
     subs = (subjects,) if isinstance(subjects, str) else tuple(subjects)
-    CATALOGUE[name] = EventType(name, subs, payload)
+    if disclosed and ACCOUNT not in subs:
+        raise ValueError(f"event type '{name}' is disclosed to an account but is never about one")
+    CATALOGUE[name] = EventType(name, subs, payload, disclosed)
     return name
 
 
@@ -184,9 +191,9 @@ class AccountStateChanged(Payload):
     reason: str
 
 
-ACCOUNT_AGE_BAND_SET = declare("account.age_band_set", ACCOUNT, AccountAgeBandSet)
+ACCOUNT_AGE_BAND_SET = declare("account.age_band_set", ACCOUNT, AccountAgeBandSet, disclosed=True)
 ACCOUNT_BLOCKED = declare("account.blocked", ACCOUNT, AccountBlocked)
-ACCOUNT_STATE_CHANGED = declare("account.state_changed", ACCOUNT, AccountStateChanged)
+ACCOUNT_STATE_CHANGED = declare("account.state_changed", ACCOUNT, AccountStateChanged, disclosed=True)
 
 
 # --- banks --------------------------------------------------------------------------------------
@@ -449,8 +456,8 @@ class SafetyNudgeOutcome(Payload):
 
 MESSAGE_RECEIVED = declare("message.received", CONVERSATION, MessageReceived)
 CONVERSATION_FLAGGED = declare("conversation.flagged", CONVERSATION, ConversationFlagged)
-SAFETY_NUDGE = declare("safety.nudge", ACCOUNT, SafetyNudge)
-SAFETY_NUDGE_OUTCOME = declare("safety.nudge_outcome", ACCOUNT, SafetyNudgeOutcome)
+SAFETY_NUDGE = declare("safety.nudge", ACCOUNT, SafetyNudge, disclosed=True)
+SAFETY_NUDGE_OUTCOME = declare("safety.nudge_outcome", ACCOUNT, SafetyNudgeOutcome, disclosed=True)
 
 
 # --- youth (age assurance, protections, guardians) ----------------------------------------------
@@ -551,14 +558,14 @@ class GuardianDigest(Payload):
     counts: dict[str, int]
 
 
-AGE_SIGNAL_RECEIVED = declare("age.signal_received", ACCOUNT, AgeSignalReceived)
-AGE_ASSURED = declare("age.assured", ACCOUNT, AgeAssured)
-AGE_REASSURANCE_REQUESTED = declare("age.reassurance_requested", ACCOUNT, AgeReassuranceRequested)
-AGE_OVERRIDE = declare("age.override", ACCOUNT, AgeOverride)
-AGE_PURGED = declare("age.purged", ACCOUNT, AgePurged)
-PROTECTIONS_CHANGED = declare("youth.protections_changed", ACCOUNT, ProtectionsChanged)
-CONNECTION_SET = declare("youth.connection_set", ACCOUNT, ConnectionChanged)
-CONNECTION_REMOVED = declare("youth.connection_removed", ACCOUNT, ConnectionChanged)
+AGE_SIGNAL_RECEIVED = declare("age.signal_received", ACCOUNT, AgeSignalReceived, disclosed=True)
+AGE_ASSURED = declare("age.assured", ACCOUNT, AgeAssured, disclosed=True)
+AGE_REASSURANCE_REQUESTED = declare("age.reassurance_requested", ACCOUNT, AgeReassuranceRequested, disclosed=True)
+AGE_OVERRIDE = declare("age.override", ACCOUNT, AgeOverride, disclosed=True)
+AGE_PURGED = declare("age.purged", ACCOUNT, AgePurged, disclosed=True)
+PROTECTIONS_CHANGED = declare("youth.protections_changed", ACCOUNT, ProtectionsChanged, disclosed=True)
+CONNECTION_SET = declare("youth.connection_set", ACCOUNT, ConnectionChanged, disclosed=True)
+CONNECTION_REMOVED = declare("youth.connection_removed", ACCOUNT, ConnectionChanged, disclosed=True)
 GUARDIAN_LINK_CREATED = declare("guardian.link_created", GUARDIANSHIP, GuardianLink)
 GUARDIAN_LINK_CONFIRMED = declare("guardian.link_confirmed", GUARDIANSHIP, GuardianLink)
 GUARDIAN_LINK_REVOKED = declare("guardian.link_revoked", GUARDIANSHIP, GuardianLink)
@@ -806,8 +813,8 @@ class StrikeRemoved(Payload):
     reason: str
 
 
-STRIKE_ADDED = declare("strike.added", ACCOUNT, StrikeAdded)
-STRIKE_REMOVED = declare("strike.removed", ACCOUNT, StrikeRemoved)
+STRIKE_ADDED = declare("strike.added", ACCOUNT, StrikeAdded, disclosed=True)
+STRIKE_REMOVED = declare("strike.removed", ACCOUNT, StrikeRemoved, disclosed=True)
 
 
 class StatementCreated(Payload):
@@ -1317,7 +1324,7 @@ STAFF_TOTP_ENROLLED = declare("staff.totp_enrolled", STAFF, NoData)
 TRAINING_MODULE_EDITED = declare("training.module_edited", TRAINING_MODULE, TrainingModuleEdited)
 TRAINING_COMPLETED = declare("training.completed", STAFF, TrainingCompleted)
 TOS_PUBLISHED = declare("tos.published", TERMS, TermsPublished)
-TOS_ACCEPTED = declare("tos.accepted", ACCOUNT, TermsAccepted)
+TOS_ACCEPTED = declare("tos.accepted", ACCOUNT, TermsAccepted, disclosed=True)
 
 
 # --- the generated document ---------------------------------------------------------------------
@@ -1373,7 +1380,8 @@ def document() -> str:
     out.insert(len(out) - len(CATALOGUE), "| type | subject kinds |")
     out.insert(len(out) - len(CATALOGUE), "|---|---|")
     for e in sorted(CATALOGUE.values(), key=lambda e: e.name):
-        out += ["", f"### {e.name}", "", e.doc, "", f"Subject: {', '.join(f'`{s}`' for s in e.subjects)}.", ""]
+        told = " Shown to the account in an access request." if e.disclosed else ""
+        out += ["", f"### {e.name}", "", e.doc, "", f"Subject: {', '.join(f'`{s}`' for s in e.subjects)}.{told}", ""]
         rows = _fields(e.payload)
         if rows:
             out += ["| field | type | required |", "|---|---|---|", *rows]

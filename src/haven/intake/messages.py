@@ -22,6 +22,7 @@ from haven.classify.conversation import ConversationState, Detector, MessageCont
 from haven.classify.conversation.detector import TurnResult
 from haven.classify.interventions import conversation_priority, nudge_message
 from haven.classify.models import Conversation, ConversationMessage, MessageAttachment
+from haven.classify.state_store import load_state, store_state
 from haven.core.clock import new_id, now
 from haven.core.errors import Conflict, Invalid
 from haven.core.ledger import record_event
@@ -162,14 +163,14 @@ def record_message(
     elif conv.integration_id != integration_id:
         raise Conflict("this conversation id belongs to another integration", code="conversation_conflict")
     people = list(dict.fromkeys([*conv.participants, body.sender, *body.recipients]))
-    state = ConversationState.from_json(conv.state)
+    state = load_state(conv.state)
     message_row_id = new_id()
     result = detector.update(
         state, sender=body.sender, text=body.text, context=ctx, message_id=body.message_id or message_row_id
     )
     conv.participants = people
     conv.turns = state.turns
-    conv.state = state.to_json()
+    conv.state = store_state(state)
     conv.grooming_score = result.grooming.score
     conv.sextortion_score = result.sextortion.score
     session.add(

@@ -24,7 +24,7 @@ from haven.core.ledger import audit
 from haven.core.settings import get_settings
 from haven.privacy.inventory import declarations
 from haven.privacy.protect import protected
-from haven.privacy.sweeps import pseudonym
+from haven.privacy.sweeps import pseudonym, pseudonymise_event
 
 #: Tables whose rows about a person are never exported to that person, with the reason; their
 #: existence is not even confirmed (18 U.S.C. 2258A; a nondisclosure order).
@@ -99,6 +99,8 @@ def access(session: Session, account_id: str, *, actor: str) -> dict[str, Any]:
         whole = withheld_table(decl)
         if whole:
             withheld.append({"table": decl.table, "field": "*", "reason": whole})
+    ledger = ledger_events(session, account_id)
+    withheld.append({"table": "events", "field": "*", "reason": LEDGER_WITHHELD})
     audit(
         session,
         actor=actor,
@@ -106,9 +108,38 @@ def access(session: Session, account_id: str, *, actor: str) -> dict[str, Any]:
         object_type="account",
         object_id=account_id,
         purpose="data_subject_request",
-        details={"tables": sorted(data), "rows": sum(len(v) for v in data.values())},
+        details={"tables": sorted(data), "rows": sum(len(v) for v in data.values()), "ledger": len(ledger)},
     )
-    return {"account_id": account_id, "generated_at": now().isoformat(), "data": data, "withheld": withheld}
+    return {
+        "account_id": account_id,
+        "generated_at": now().isoformat(),
+        "data": data,
+        "ledger": ledger,
+        "withheld": withheld,
+    }
+
+
+#: Why the rest of the ledger is not given (said whether or not such events exist).
+LEDGER_WITHHELD = (
+    "ledger events about detection, reports, reviews and investigations are not disclosed to the account "
+    "(crime prevention, GDPR Art. 23(1)(d); 18 U.S.C. 2258A; tipping-off); the events shown are those the "
+    "person is told anyway (age results, protections, strikes, terms, safety messages)"
+)
+
+
+def ledger_events(session: Session, account_id: str) -> list[dict[str, Any]]:
+    """The ledger's events about the account whose type the catalogue marks `disclosed`: type,
+    time and payload (never the actor: staff privacy), oldest first."""
+    from haven.core.events import CATALOGUE
+    from haven.core.models import Event
+
+    types = sorted(t.name for t in CATALOGUE.values() if t.disclosed)
+    rows = session.scalars(
+        select(Event)
+        .where(Event.subject_type == "account", Event.subject_id == account_id, Event.type.in_(types))
+        .order_by(Event.created_at, Event.id)
+    )
+    return [{"id": e.id, "type": e.type, "at": _jsonable(e.created_at), "data": e.data or {}} for e in rows]
 
 
 #: Reasons that keep everything about the account (a preservation order covers its records).
@@ -182,6 +213,18 @@ def erase(session: Session, account_id: str, *, actor: str) -> dict[str, Any]:
             if values:
                 session.execute(update(table).where(*[table.c[k] == r[k] for k in pk]).values(**values))
         erased[decl.table] = {"pseudonymised": len(todo)}
+    # The ledger: events about the account are pseudonymised as the 365-day sweep would (their
+    # type and time stay for the transparency counts), unless the account is protected for any
+    # reason (the sweep keeps those too: the record of what was decided about a reported account).
+    from haven.core.models import Event
+
+    events = session.scalars(select(Event).where(Event.subject_type == "account", Event.subject_id == account_id)).all()
+    if events and reasons:
+        kept.append({"table": "events", "rows": len(events), "reasons": reasons})
+    elif events:
+        for e in events:
+            pseudonymise_event(settings, e)
+        erased["events"] = {"pseudonymised": len(events)}
     audit(
         session,
         actor=actor,

@@ -91,9 +91,10 @@ def sweep_unflagged_messages(session: Session, settings: Settings, cutoff: datet
 
 
 def _numbers_only(value: Any) -> Any:
-    """The detector state without text: evidence passages and message ids go, numbers stay."""
+    """The detector state without text: evidence passages, message ids and the message model's
+    (sealed) context go, numbers stay."""
     if isinstance(value, dict):
-        return {k: _numbers_only(v) for k, v in value.items() if k not in ("evidence", "message_id", "text")}
+        return {k: _numbers_only(v) for k, v in value.items() if k not in ("evidence", "message_id", "text", "recent")}
     if isinstance(value, list):
         return [_numbers_only(v) for v in value]
     return value
@@ -289,12 +290,18 @@ def sweep_ledger(session: Session, settings: Settings, cutoff: datetime, keep: P
         ids = {str(v) for k, v in (e.data or {}).items() if k in ID_KEYS and isinstance(v, str)}
         if ids & set(keep.accounts):
             continue
-        e.data = pseudonymise_payload(settings, e.data or {})
-        if e.subject_type in PERSON_SUBJECTS:
-            e.subject_id = pseudonym(settings, e.subject_id)[:64]
-        e.actor = "pseudonymised:" + ("staff" if e.actor.startswith("staff:") else e.actor.split(":")[0])
+        pseudonymise_event(settings, e)
         n += 1
     return n
+
+
+def pseudonymise_event(settings: Settings, e: Event) -> None:
+    """Account ids in the subject and payload become pseudonyms, free text goes, the actor keeps
+    only its kind: type, subject kind and time stay for counts (the sweep's and an erasure's rule)."""
+    e.data = pseudonymise_payload(settings, e.data or {})
+    if e.subject_type in PERSON_SUBJECTS:
+        e.subject_id = pseudonym(settings, e.subject_id)[:64]
+    e.actor = "pseudonymised:" + ("staff" if e.actor.startswith("staff:") else e.actor.split(":")[0])
 
 
 def sweep_report_contacts(session: Session, settings: Settings, cutoff: datetime, keep: Protected) -> int:
