@@ -477,9 +477,7 @@ class Detector:
             out[family] = FamilyResult(score, warn, behaviours, new, crossed)
         if len(state.events) > state.MAX_EVENTS:
             del state.events[: len(state.events) - state.MAX_EVENTS]
-        return TurnResult(
-            turn, fired, out["grooming"], out["sextortion"], relationship, norm, direction, scored, gate
-        )
+        return TurnResult(turn, fired, out["grooming"], out["sextortion"], relationship, norm, direction, scored, gate)
 
     def _model_score(self, state: ConversationState, family: str, limit: float) -> float:
         """The model's evidence on the family's scale: its threshold maps to the family's warning
