@@ -459,7 +459,7 @@ def main(argv: list[str] | None = None) -> int:
     print("thresholds: " + ", ".join(f"{h} {doc['heads'][h]['threshold']}" for h in HEADS))
     if args.history:
         oof_cal = {h: {"platt": doc["heads"][h]["platt"], "threshold": doc["heads"][h]["threshold"]} for h in HEADS}
-        hist = {n: args.history / f"{n}.json" for n in ("heldout_v2", "heldout_v3")}
+        hist = {n: args.history / f"{n}.json" for n in list(SEEN)[2:]}
         for name, rows in historical(convs, CONFIG, oof_cal, hist).items():
             print(f"forward check on {name} (model trained on {', '.join(rows.pop('trained_on'))}):")
             for who, f in rows.items():
