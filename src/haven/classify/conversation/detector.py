@@ -444,6 +444,10 @@ class Detector:
             for head in MODEL_FAMILY:
                 # A threat and demand is risky too: it then warns as sextortion only (one nudge, the
                 # right one), not also as grooming.
+                if head == "risky" and is_minor(context.sender_band):
+                    # A child's message is not grooming evidence for the model (the rules count
+                    # children among themselves at 0.35; the model does not read who writes).
+                    continue
                 if scored.warn[head] and not (head == "risky" and scored.warn["sextortion"]):
                     state.model[head] = max(state.model.get(head, 0.0), scored.probabilities[head])
                     f = Fired("model", MODEL_FAMILY[head], turn, message_id, sender, scored.explanation(head), "model")

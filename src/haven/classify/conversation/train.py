@@ -247,15 +247,16 @@ def first_over(ps: list[float], t: float) -> int | None:
 def model_first(conv: Conv, probs: dict[str, list[float]], thr: dict[str, float], gate: str) -> dict[str, int | None]:
     """First turn each family warns on the model's evidence, as the detector computes it: the best
     probability so far among messages where the head warned (a risky message that is also a
-    sextortion one counts as sextortion only), mapped onto the family's scale, times the
-    relationship gate after the current message."""
+    sextortion one counts as sextortion only, and a declared minor's message is not grooming
+    evidence), mapped onto the family's scale, times the relationship gate after the current
+    message."""
     best = {"grooming": 0.0, "sextortion": 0.0}
     first: dict[str, int | None] = {"grooming": None, "sextortion": None}
     for i, m in enumerate(conv.msgs):
         ps, pr = probs["sextortion"][i], probs["risky"][i]
         if ps >= thr["sextortion"]:
             best["sextortion"] = max(best["sextortion"], ps)
-        elif pr >= thr["risky"]:
+        elif pr >= thr["risky"] and not m.direction.startswith("minor>"):
             best["grooming"] = max(best["grooming"], pr)
         for fam, head in (("grooming", "risky"), ("sextortion", "sextortion")):
             p, t = best[fam], thr[head]
