@@ -293,3 +293,12 @@ def test_every_lexicon_class_is_resolved_and_a_name_with_a_digit_works() -> None
     pt = lexicon.LEXICONS["pt"].patterns["threat_share"]
     assert es.search("200 euros antes de las 22 o se lo mando")
     assert pt.search("200 euros ate a meia noite ou publico online")
+
+
+def test_numbers_stay_numbers_round_5() -> None:
+    from haven.classify.conversation.normalise import normalise_for
+
+    assert normalise_for("0,01 btc ou seus 3 mil seguidores veem tudo", "pt").startswith("001 btc ou seus 3 mil")
+    assert normalise_for("tens 3 dias", "pt") == "tens 3 dias"
+    assert normalise_for("eu 3 vc", "pt") == "eu e voce"  # text-speak "3" for "e" still read
+    assert normalise_for("bc1-falsa-777", "en").endswith("777")

@@ -83,7 +83,7 @@ def test_a_missing_held_out_file_is_skipped_with_a_line_and_a_present_one_is_rea
     runner = CliRunner()
     r = runner.invoke(app, ["eval", "--no-images", "--set", "heldout_v4"])
     assert r.exit_code == 0 and "skipped" in r.output and "no-such-file-v0.jsonl" in r.output
-    assert "heldout_v4: frozen, unseen" in r.output
+    assert "heldout_v4 (seen during round 5 of tuning: no longer held out)" in r.output
     # A file that exists is read (a stand-in written here, in a temporary folder).
     fake = tmp_path / "stand-in.jsonl"
     fake.write_text(json.dumps(_conv("s-1", "benign", ["see you at practice at 5", "ok coach"], None)) + "\n")
@@ -99,8 +99,10 @@ def test_held_out_sets_read_while_tuning_are_labelled_as_seen() -> None:
     assert SET_NOTES["heldout_v1"].startswith("heldout_v1 (seen during round 2 of tuning: no longer held out)")
     assert SET_NOTES["heldout_v2"].startswith("heldout_v2 (seen during round 3 of tuning: no longer held out)")
     assert SET_NOTES["heldout_v3"].startswith("heldout_v3 (seen during round 4 of tuning: no longer held out)")
-    assert SET_NOTES["heldout_v4"].startswith("heldout_v4: frozen, unseen")
-    assert set_names("heldout") == ("heldout_v1", "heldout_v2", "heldout_v3", "heldout_v4")
+    assert SET_NOTES["heldout_v4"].startswith("heldout_v4 (seen during round 5 of tuning: no longer held out)")
+    assert SET_NOTES["heldout_v5"].startswith("heldout_v5 (seen during round 5 of tuning: no longer held out)")
+    assert set_names("heldout")[:5] == ("heldout_v1", "heldout_v2", "heldout_v3", "heldout_v4", "heldout_v5")
+    assert "heldout_v4" not in set_names("unseen") and "heldout_v5" not in set_names("unseen")
     assert set_names("dev") == ("dev",)
 
 

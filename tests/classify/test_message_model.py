@@ -36,15 +36,24 @@ def model() -> MessageModel:
 def test_shipped_model_is_data_with_calibration_and_thresholds(model: MessageModel) -> None:
     doc = json.loads(model_path().read_text("utf-8"))
     assert doc["format"] == "haven-message-model/1"
-    assert doc["trained_on"] == ["dev_v1.jsonl", "heldout_v1.jsonl", "heldout_v2.jsonl", "heldout_v3.jsonl"]
-    assert "heldout_v4" not in json.dumps(doc["trained_on"])
+    assert doc["trained_on"] == [
+        "dev_v1.jsonl",
+        "heldout_v1.jsonl",
+        "heldout_v2.jsonl",
+        "heldout_v3.jsonl",
+        "heldout_v4.jsonl",
+        "heldout_v5.jsonl",
+    ]
+    assert "heldout_v6" not in json.dumps(doc["trained_on"])
     assert len(model.features) > 1000 and model.idf.shape == (len(model.features),)
     for h in HEADS:
         assert 0.5 <= model.threshold[h] < 1.0
         assert model.platt[h][0] > 0  # calibration keeps the order of the logits
     # The cross-validation the thresholds rest on is recorded with the model.
     pooled = doc["cv"]["pooled"]["model"]
-    assert pooled["false_alarms"][1] == 240 and pooled["false_alarms"][0] <= 0.02 * 240
+    assert pooled["false_alarms"][1] == 360 and pooled["false_alarms"][0] <= 0.02 * 360
+    combined = doc["cv"]["pooled"]["rules+model"]
+    assert combined["false_alarms"][0] <= 360 / 24  # round 5: at most 1 per 24 benign, rules OR model
 
 
 def test_scores_are_deterministic_probabilities(model: MessageModel) -> None:
@@ -135,12 +144,52 @@ def test_a_dropped_set_file_is_discovered(tmp_path: Path) -> None:
     found = run._manifest(tmp_path / "sets.json")
     assert found["heldout_v9"]["file"] == "heldout_v9.jsonl" and found["heldout_v9"]["seen"] is False
     assert found["dev"]["seen"] is True
-    # The package's own manifest: v4 unseen, the four training sets seen and trained on.
-    assert run.WRITTEN["heldout_v4"]["seen"] is False
+    # The package's own manifest: v6 unseen, the six training sets seen and trained on.
+    assert run.WRITTEN["heldout_v6"]["seen"] is False
     assert [n for n in run.SETS if run.WRITTEN.get(n, {}).get("model_trained_on_it")] == [
         "dev",
         "heldout_v1",
         "heldout_v2",
         "heldout_v3",
+        "heldout_v4",
+        "heldout_v5",
     ]
-    assert "heldout_v4" in run.set_names("unseen") and "dev" not in run.set_names("unseen")
+    assert "heldout_v6" in run.set_names("unseen") and "heldout_v5" not in run.set_names("unseen")
+
+
+def _replay(texts: list[tuple[str, str]], bands: dict[str, str], connected: bool) -> dict[str, int | None]:
+    from haven.classify.conversation.detector import Detector
+    from haven.classify.conversation.model import load_model
+    from haven.classify.evaluation.sets import replay
+
+    return replay(Detector(0.5, 0.5, model=load_model()), texts, bands=bands, connected=connected)
+
+
+def test_the_relationship_the_rules_know_gates_the_model() -> None:
+    """Round 5: relatives' and adult friends' jokes in the shape of a threat and a demand stay
+    quiet; the same words from a stranger to a child warn at the message."""
+    karaoke = [
+        ("A", "lmaoo i have the karaoke video from last night"),
+        ("B", "NOOO"),
+        ("B", "delete it rn"),
+        ("A", "pay me $5 or it goes in the group chat 😂"),
+    ]
+    assert _replay(karaoke, {"A": "adult", "B": "adult"}, True)["sextortion"] is None
+    assert _replay(karaoke, {"A": "unknown", "B": "13_15"}, False)["sextortion"] == 4
+    mum = [
+        ("A", "did u post that pic of me from the beach"),
+        ("B", "only on my story lol"),
+        ("A", "delete it or no wifi tonight 😂"),
+    ]
+    assert _replay(mum, {"A": "adult", "B": "13_15"}, True) == {"grooming": None, "sextortion": None}
+
+
+def test_a_parent_in_copy_keeps_the_model_quiet_without_secrecy() -> None:
+    from haven.classify.conversation.detector import ConversationState, model_gate
+
+    state = ConversationState(turns=1, relationship={"parent_aware": True}, minor_or_unknown=True)
+    assert model_gate(state, "grooming") == 0.0
+    state.contrib["secrecy"] = 0.45
+    assert model_gate(state, "grooming") == 1.0  # a parent "knows", yet the adult asks for a secret
+    assert model_gate(ConversationState(turns=1, minor_or_unknown=True), "sextortion") == 1.0
+    assert model_gate(ConversationState(turns=1, connected=True, minor_or_unknown=True), "sextortion") == 0.0

@@ -99,8 +99,12 @@ def test_flagged_conversations_tasks_page_decision_and_nudges(server: LiveServer
         assert re.search(r'<mark data-behaviour="secrecy">[^<]*</mark> <span class="behaviour-tag">\[secrecy\]', html)
         assert "Behaviours on this message:</strong> risk assessment" in html
         assert '<p class="warning" role="note"><strong>Warning fired here:</strong> grooming</p>' in html
+        # The trained model warns at turn 3 ("ur so mature for ur age", adult stranger to a 13-15);
+        # the rules' alone-check on turn 4 is still marked where it stands.
+        turn3 = html[html.index('id="turn-3"') : html.index('id="turn-4"')]
+        assert "Warning fired here" in turn3 and "model 0." in turn3
         turn4 = html[html.index('id="turn-4"') : html.index('id="turn-5"')]
-        assert "Warning fired here" in turn4 and '<mark data-behaviour="risk_assessment">' in turn4
+        assert "Warning fired here" not in turn4 and '<mark data-behaviour="risk_assessment">' in turn4
         plain = re.sub(r"<[^>]+>", "", re.sub(r" <span class=\"behaviour-tag\">[^<]*</span>", "", turn4))
         assert "do ur parents check ur phone?" in plain
         assert "(13_15)" not in turn4 and "man-1</strong> (adult)" in turn4

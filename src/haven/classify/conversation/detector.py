@@ -204,6 +204,9 @@ class TurnResult:
     norm: str = ""  # the message's normalised text (primary language)
     direction: str = ""  # who wrote to whom (`adult>minor`, ...), as the model reads it
     model: ModelScore | None = None  # the trained model's scores on this message, when it is on
+    #: family -> how much the model's evidence counts after this message given the relationship
+    #: the rules know (1: fully; see `model_gate`); filled with or without a model (train.py reads it)
+    gate: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -226,6 +229,7 @@ class ConversationState:
     recent: list[str] = field(default_factory=list)  # the last few messages, normalised (model context)
     #: model head -> its highest probability on a message where its warning counted
     model: dict[str, float] = field(default_factory=dict)
+    minor_or_unknown: bool = False  # someone in the conversation is not a declared adult
 
     MAX_EVENTS = 200
 
@@ -245,6 +249,7 @@ class ConversationState:
             "direction": self.direction,
             "recent": self.recent,
             "model": self.model,
+            "minor_or_unknown": self.minor_or_unknown,
         }
 
     @classmethod
@@ -265,6 +270,7 @@ class ConversationState:
             direction=float(d.get("direction", 0.0)),
             recent=[str(t) for t in d.get("recent", [])][-CONTEXT_MESSAGES:],
             model={str(k): float(v) for k, v in d.get("model", {}).items()},
+            minor_or_unknown=bool(d.get("minor_or_unknown", False)),
         )
 
 
@@ -288,16 +294,12 @@ def family_score(state: ConversationState, family: str) -> float:
             base += COMBINATION_BONUS * scale
         if len(names) >= 3:
             base += STAGES_BONUS * scale
-        hidden = "secrecy" in present or "isolation" in present
-        factor = 1.0
-        if state.connected:
-            # A birthday or a present for someone else makes a family secret a surprise.
-            factor = CONNECTED_SECRECY_FACTOR if hidden and not rel.get("occasion") else CONNECTED_FACTOR
-        if rel.get("parent_aware") and not hidden:
-            factor = min(factor, PARENT_AWARE_FACTOR)
+        # Connected: a birthday or a present for someone else makes a family secret a surprise.
+        factor = relationship_factor(state)
         base *= factor
         if rel.get("first_contact_non_connection"):
-            base += FIRST_CONTACT_BONUS
+            # A first contact a parent arranged ("your mom said you might feed our cat") counts less.
+            base += FIRST_CONTACT_BONUS * (PARENT_AWARE_FACTOR if rel.get("parent_aware") else 1.0)
         if rel.get("fan_out"):
             base += FAN_OUT_BONUS
         if rel.get("after_block"):
@@ -311,7 +313,57 @@ def family_score(state: ConversationState, family: str) -> float:
             base += 0.1
         if rel.get("image_sent_after_request") and names:
             base += IMAGE_SENT_BONUS
+        if state.connected and adults_only(state):
+            # Connected adults among themselves ("pay me $5 or it goes in the group chat 😂" about a
+            # karaoke video): counted as a connected conversation's grooming evidence is.
+            base *= CONNECTED_FACTOR
     return min(1.0, base)
+
+
+def adults_only(state: ConversationState) -> bool:
+    """Every participant seen so far is a declared (or stated) adult."""
+    return state.turns > 0 and not state.minor_or_unknown
+
+
+def relationship_factor(state: ConversationState) -> float:
+    """The grooming factor the relationship context gives (connected, a parent aware), as
+    `family_score` applies it to the rules' evidence."""
+    present = {n for n in state.contrib if BY_NAME[n].family == "grooming"}
+    hidden = "secrecy" in present or "isolation" in present
+    rel = state.relationship
+    factor = 1.0
+    if state.connected:
+        factor = CONNECTED_SECRECY_FACTOR if hidden and not rel.get("occasion") else CONNECTED_FACTOR
+    if rel.get("parent_aware") and not hidden:
+        factor = min(factor, PARENT_AWARE_FACTOR)
+    return factor
+
+
+def model_gate(state: ConversationState, family: str) -> float:
+    """How much the trained model's evidence counts given what the rules know of the relationship
+    (chosen by cross-validation over the seen writers, docs/classifiers.md "Round 5"):
+    - grooming: where the rules damp their own evidence to 0.5 or 0.6 (a connected conversation
+      without secrecy, a parent who knows or is copied) the model does not warn alone; a connected
+      adult asking for secrecy (0.8) counts at 0.8; nothing among adults only (the rules' direction
+      weight there is 0.2);
+    - sextortion: in a connected conversation or among adults only, the model alone does not warn;
+      it counts when the rules also found leverage (a threat or a claim to hold images) and a
+      demand, so relatives' and friends' jokes ("delete it or no wifi tonight") stay quiet; among
+      connected adults at 0.5, as the rules' evidence."""
+    if family == "grooming":
+        if adults_only(state):
+            return 0.0
+        factor = relationship_factor(state)
+        # Damped to 0.5 or 0.6 (connected, a parent in copy) the model alone does not warn; a
+        # connected adult asking for secrecy (0.8) still counts.
+        return factor if factor >= CONNECTED_SECRECY_FACTOR else 0.0
+    gate = 1.0
+    if state.connected or adults_only(state):
+        have = set(state.contrib)
+        gate = 1.0 if (have & COERCION) and (have & DEMANDS) else 0.0
+        if state.connected and adults_only(state):
+            gate *= CONNECTED_FACTOR  # as the rules' own evidence there
+    return gate
 
 
 class Detector:
@@ -392,6 +444,10 @@ class Detector:
             for head in MODEL_FAMILY:
                 # A threat and demand is risky too: it then warns as sextortion only (one nudge, the
                 # right one), not also as grooming.
+                if head == "risky" and is_minor(context.sender_band):
+                    # A child's message is not grooming evidence for the model (the rules count
+                    # children among themselves at 0.35; the model does not read who writes).
+                    continue
                 if scored.warn[head] and not (head == "risky" and scored.warn["sextortion"]):
                     state.model[head] = max(state.model.get(head, 0.0), scored.probabilities[head])
                     f = Fired("model", MODEL_FAMILY[head], turn, message_id, sender, scored.explanation(head), "model")
@@ -403,13 +459,14 @@ class Detector:
             state.relationship["image_sent_after_request"] = True
             relationship.append("image_sent_after_request")
         out: dict[str, FamilyResult] = {}
+        gate = {family: model_gate(state, family) for family in self.thresholds()}
         for family, limit in self.thresholds().items():
             score = family_score(state, family)
             model_warned = self.model is not None and any(
                 e["source"] == "model" and e["family"] == family for e in state.events
             )
             if self.model is not None:
-                score = max(score, self._model_score(state, family, limit))
+                score = max(score, self._model_score(state, family, limit) * gate[family])
             has_evidence = any(BY_NAME[n].family == family for n in state.contrib)
             if family == "sextortion":
                 # Extortion needs leverage: a threat or a claim to hold the child's images. Money
@@ -424,7 +481,7 @@ class Detector:
             out[family] = FamilyResult(score, warn, behaviours, new, crossed)
         if len(state.events) > state.MAX_EVENTS:
             del state.events[: len(state.events) - state.MAX_EVENTS]
-        return TurnResult(turn, fired, out["grooming"], out["sextortion"], relationship, norm, direction, scored)
+        return TurnResult(turn, fired, out["grooming"], out["sextortion"], relationship, norm, direction, scored, gate)
 
     def _model_score(self, state: ConversationState, family: str, limit: float) -> float:
         """The model's evidence on the family's scale: its threshold maps to the family's warning
@@ -526,6 +583,8 @@ class Detector:
         """Record relationship signals; only adult-or-unknown senders writing to minors count."""
         if ctx.connected:
             state.connected = True
+        if ctx.sender_band != "adult" or any(b != "adult" for b in ctx.recipient_bands):
+            state.minor_or_unknown = True
         toward_minor = not is_minor(ctx.sender_band) and any(is_minor(b) for b in ctx.recipient_bands)
         signals = []
         if toward_minor:

@@ -79,6 +79,73 @@ _ONE_I = re.compile(
     r"ll|share|leak|told|said|dont|wont|cant)\b)"
 )
 _VOWELS = frozenset("aeiouy")
+#: A decimal or thousands separator between digits ("0,01 btc", "1.000 reais"): one number.
+_DECIMAL = re.compile(r"(?<=\d)[.,](?=\d)")
+#: Words that count something: a digit before one is a number, never text-speak for a letter
+#: (Portuguese "3" for "e": "tens 3 dias", "seus 3 mil seguidores").
+_COUNTED = frozenset(
+    [
+        "mil",
+        "mill",
+        "million",
+        "millones",
+        "milhoes",
+        "k",
+        "dias",
+        "dia",
+        "days",
+        "day",
+        "horas",
+        "hora",
+        "hours",
+        "hour",
+        "hrs",
+        "h",
+        "minutos",
+        "min",
+        "mins",
+        "minutes",
+        "semanas",
+        "semana",
+        "weeks",
+        "week",
+        "meses",
+        "mes",
+        "months",
+        "month",
+        "anos",
+        "ano",
+        "years",
+        "year",
+        "seguidores",
+        "followers",
+        "amigos",
+        "friends",
+        "contactos",
+        "contatos",
+        "contacts",
+        "fotos",
+        "foto",
+        "photos",
+        "pics",
+        "videos",
+        "euros",
+        "reais",
+        "dolares",
+        "dollars",
+        "pesos",
+        "pounds",
+        "libras",
+        "btc",
+        "bitcoin",
+        "cartoes",
+        "tarjetas",
+        "cards",
+        "vezes",
+        "veces",
+        "times",
+    ]
+)
 
 
 def _fold(text: str) -> str:
@@ -142,7 +209,9 @@ def _base(text: str) -> str:
     """Steps 1 to 5: lower-case ASCII words and numbers separated by one space."""
     t = _money(_fold(text))
     t = _join_spaced(t)
-    t = " ".join(_unleet_word(w) for w in t.split())
+    t = _DECIMAL.sub("", t)
+    # Each part of a hyphenated token on its own: "bc1-falsa-777" keeps its number.
+    t = " ".join("-".join(_unleet_word(p) for p in w.split("-")) for w in t.split())
     t = _APOS.sub("", t)
     t = _ONE_I.sub("i ", t)  # "1 have ur contacts", "or 1 post it": the digit one written for "I"
     t = _NON_WORD.sub(" ", t).replace("?", " ? ")
@@ -230,7 +299,14 @@ def _word(tok: str, lang: str) -> str:
 
 def normalise_for(text: str, lang: str = "en") -> str:
     """The form every pattern is written against, with `lang`'s text-speak table."""
-    return " ".join(_word(w, lang) for w in _base(text).split())
+    toks = _base(text).split()
+    out: list[str] = []
+    for i, w in enumerate(toks):
+        if w.isdigit() and i + 1 < len(toks) and (toks[i + 1] in _COUNTED or toks[i + 1].isdigit()):
+            out.append(w)  # "3 dias", "3 mil": a number, not a letter
+        else:
+            out.append(_word(w, lang))
+    return " ".join(out)
 
 
 def normalise(text: str) -> str:

@@ -1,5 +1,5 @@
 """Rebuilds the trained message model (`model/message-model.json`) from the SEEN written sets
-only (dev_v1, heldout_v1, heldout_v2, heldout_v3: four writers), deterministically, and reports
+only (dev_v1, heldout_v1 .. heldout_v5: six writers), deterministically, and reports
 the leave-one-writer-out cross-validation the choices rest on.
 
     python -m haven.classify.conversation.train            # CV table, then write the model file
@@ -52,8 +52,12 @@ from haven.classify.conversation.model import (
 from haven.classify.evaluation.sets import WrittenConversation, data_path, load_set, replay
 
 SEEN = {"dev": "dev_v1.jsonl", "heldout_v1": "heldout_v1.jsonl", "heldout_v2": "heldout_v2.jsonl",
-        "heldout_v3": "heldout_v3.jsonl"}  # fmt: skip
-VERSION = "ngram-lr-1"
+        "heldout_v3": "heldout_v3.jsonl", "heldout_v4": "heldout_v4.jsonl",
+        "heldout_v5": "heldout_v5.jsonl"}  # fmt: skip
+VERSION = "ngram-lr-2"
+#: What the detector adds to a model probability over its threshold: the family's warning
+#: threshold (0.5 in eval and in training), so that "over the threshold" maps to "warns".
+LIMIT = 0.5
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,12 @@ class Config:
     direction_weight: float = 0.0
     label_scheme: str = "sender"  # sender | all_after | all_after_neg_before
     false_alarm_budget: float = 0.02  # the model's own false alarms, share of benign conversations
+    #: rules OR model false alarms, share of benign conversations pooled over the held-out writers
+    #: (1 per 24: half the target's 1 per 12, for margin)
+    combined_budget: float = 1 / 24
+    #: "relationship": the model's evidence is gated by what the rules know of the relationship
+    #: (detector.model_gate: connected, parent aware, adults only); "none": it is not
+    gate: str = "relationship"
 
 
 CONFIG = Config()
@@ -80,6 +90,7 @@ class Msg:
     direction: str
     turn: int
     sender: str
+    gate: dict[str, float] = field(default_factory=dict)  # family -> detector.model_gate after it
 
 
 @dataclass
@@ -100,7 +111,10 @@ def load_seen() -> list[Conv]:
             first = replay(
                 det, [(m.sender, m.text) for m in c.messages], bands=c.bands, connected=c.connected, trace=trace
             )
-            msgs = [Msg(r.norm, ctx, r.direction, i, c.messages[i - 1].sender) for i, (r, ctx) in enumerate(trace, 1)]
+            msgs = [
+                Msg(r.norm, ctx, r.direction, i, c.messages[i - 1].sender, dict(r.gate))
+                for i, (r, ctx) in enumerate(trace, 1)
+            ]
             warned = [t for t in first.values() if t is not None]
             out.append(Conv(name, c, msgs, {**first, "any": min(warned) if warned else None}))
     return out
@@ -230,17 +244,46 @@ def first_over(ps: list[float], t: float) -> int | None:
     return next((i for i, p in enumerate(ps, 1) if p >= t), None)
 
 
+def model_first(conv: Conv, probs: dict[str, list[float]], thr: dict[str, float], gate: str) -> dict[str, int | None]:
+    """First turn each family warns on the model's evidence, as the detector computes it: the best
+    probability so far among messages where the head warned (a risky message that is also a
+    sextortion one counts as sextortion only, and a declared minor's message is not grooming
+    evidence), mapped onto the family's scale, times the relationship gate after the current
+    message."""
+    best = {"grooming": 0.0, "sextortion": 0.0}
+    first: dict[str, int | None] = {"grooming": None, "sextortion": None}
+    for i, m in enumerate(conv.msgs):
+        ps, pr = probs["sextortion"][i], probs["risky"][i]
+        if ps >= thr["sextortion"]:
+            best["sextortion"] = max(best["sextortion"], ps)
+        elif pr >= thr["risky"] and not m.direction.startswith("minor>"):
+            best["grooming"] = max(best["grooming"], pr)
+        for fam, head in (("grooming", "risky"), ("sextortion", "sextortion")):
+            p, t = best[fam], thr[head]
+            if p < t or first[fam] is not None:
+                continue
+            score = LIMIT + (1.0 - LIMIT) * (p - t) / max(1e-9, 1.0 - t)
+            if gate == "relationship":
+                score *= m.gate.get(fam, 1.0)
+            if score >= LIMIT:
+                first[fam] = m.turn
+    return first
+
+
 def outcome(
-    conv: Conv, probs: dict[str, list[float]] | None, thr: dict[str, float], rules: dict[str, int | None] | None
+    conv: Conv,
+    probs: dict[str, list[float]] | None,
+    thr: dict[str, float],
+    rules: dict[str, int | None] | None,
+    gate: str = CONFIG.gate,
 ) -> dict[str, int | None]:
     """First warning turn per family ("grooming", "sextortion", "any") for rules OR model."""
     g = rules.get("grooming") if rules else None
     s = rules.get("sextortion") if rules else None
     if probs is not None:
-        mg = first_over(probs["risky"], thr["risky"])
-        ms = first_over(probs["sextortion"], thr["sextortion"])
-        g = min((t for t in (g, mg) if t is not None), default=None)
-        s = min((t for t in (s, ms) if t is not None), default=None)
+        mf = model_first(conv, probs, thr, gate)
+        g = min((t for t in (g, mf["grooming"]) if t is not None), default=None)
+        s = min((t for t in (s, mf["sextortion"]) if t is not None), default=None)
     return {"grooming": g, "sextortion": s, "any": min((t for t in (g, s) if t is not None), default=None)}
 
 
@@ -273,9 +316,11 @@ def cross_validate(convs: list[Conv], cfg: Config) -> dict[str, Any]:
 
 def calibrate(convs: list[Conv], oof: dict[str, dict[str, list[float]]], cfg: Config) -> dict[str, Any]:
     """Platt parameters from the out-of-writer logits, and the two heads' thresholds chosen
-    together: of the pairs whose combined false alarms (either head warning on a benign
-    conversation) stay within the budget, pooled over the held-out writers, the one that warns on
-    the most risky conversations by warn_by plus sextortion at its threat and demand."""
+    together: of the pairs whose model false alarms (either head warning on a benign
+    conversation, after the relationship gate) stay within `false_alarm_budget` pooled, and whose
+    rules-OR-model false alarms stay within `combined_budget` pooled and within every held-out
+    writer, the one whose model warns on the most risky conversations by warn_by plus sextortion
+    at its threat and demand (out of writer)."""
     out: dict[str, Any] = {}
     for head in HEADS:
         z: list[float] = []
@@ -289,19 +334,34 @@ def calibrate(convs: list[Conv], oof: dict[str, dict[str, list[float]]], cfg: Co
     probs = probabilities(oof, out)
     benign = [c for c in convs if c.c.label == "benign"]
     allowed = math.floor(cfg.false_alarm_budget * len(benign))
-    peak = {c.c.id: {h: max(probs[c.c.id][h]) for h in HEADS} for c in benign}
+    allowed_combined = math.floor(cfg.combined_budget * len(benign))
+    # Candidate risky thresholds: just over each benign conversation's peak (and a grid).
+    peaks = sorted({round(max(probs[c.c.id]["risky"]) + 1e-6, 6) for c in benign if max(probs[c.c.id]["risky"]) >= 0.5})
+    grid_r = sorted({*[round(0.5 + 0.01 * i, 2) for i in range(50)], *[p for p in peaks if p < 1.0]})
     best: tuple[int, float, float] | None = None
     for ts in [round(0.5 + 0.01 * i, 2) for i in range(50)]:
-        # The lowest risky threshold that keeps the union within the budget at this sextortion one.
-        rest = sorted((p["risky"] for p in peak.values() if p["sextortion"] < ts), reverse=True)
-        if len(peak) - len(rest) > allowed:
-            continue
-        k = allowed - (len(peak) - len(rest))
-        tr = max(0.5, rest[k] + 1e-6) if k < len(rest) else 0.5
-        f = figures([(c, outcome(c, probs[c.c.id], {"risky": tr, "sextortion": ts}, None)) for c in convs])
-        gain = f["risky"][0] + f["sextortion"][0]
-        if best is None or gain > best[0]:
-            best = (gain, tr, ts)
+        for tr in grid_r:
+            thr = {"risky": tr, "sextortion": ts}
+            alone = figures([(c, outcome(c, probs[c.c.id], thr, None, cfg.gate)) for c in benign])
+            if alone["false_alarms"][0] > allowed:
+                continue
+            rows = [(c, outcome(c, probs[c.c.id], thr, c.rules, cfg.gate)) for c in benign]
+            if figures(rows)["false_alarms"][0] > allowed_combined:
+                continue
+            # ... and within every held-out writer too (1 per 24 of its benign conversations).
+            if any(
+                figures([r for r in rows if r[0].set == held])["false_alarms"][0]
+                > math.floor(cfg.combined_budget * sum(1 for c in benign if c.set == held))
+                for held in SEEN
+            ):
+                continue
+            # The gain is the model's own out-of-writer hits: the rules are in-sample on every seen
+            # set, so their share would favour any threshold.
+            f = figures([(c, outcome(c, probs[c.c.id], thr, None, cfg.gate)) for c in convs])
+            gain = f["risky"][0] + f["sextortion"][0]
+            if best is None or gain > best[0]:
+                best = (gain, tr, ts)
+            break  # the lowest risky threshold within the budgets is the best at this sextortion one
     assert best is not None, "no thresholds keep the false alarms within the budget"
     out["risky"]["threshold"] = round(min(0.999999, best[1]), 6)
     out["sextortion"]["threshold"] = round(best[2], 6)
@@ -324,6 +384,7 @@ def cv_table(convs: list[Conv], probs: dict[str, dict[str, list[float]]], cal: d
             "model": figures([(c, outcome(c, probs[c.c.id], thr, None)) for c in mine]),
             "rules (in-sample)": figures([(c, outcome(c, None, thr, c.rules)) for c in mine]),
             "rules+model": figures([(c, outcome(c, probs[c.c.id], thr, c.rules)) for c in mine]),
+            "rules+model ungated": figures([(c, outcome(c, probs[c.c.id], thr, c.rules, "none")) for c in mine]),
         }
     return table
 
@@ -399,7 +460,7 @@ def main(argv: list[str] | None = None) -> int:
     print("thresholds: " + ", ".join(f"{h} {doc['heads'][h]['threshold']}" for h in HEADS))
     if args.history:
         oof_cal = {h: {"platt": doc["heads"][h]["platt"], "threshold": doc["heads"][h]["threshold"]} for h in HEADS}
-        hist = {n: args.history / f"{n}.json" for n in ("heldout_v2", "heldout_v3")}
+        hist = {n: args.history / f"{n}.json" for n in list(SEEN)[2:]}
         for name, rows in historical(convs, CONFIG, oof_cal, hist).items():
             print(f"forward check on {name} (model trained on {', '.join(rows.pop('trained_on'))}):")
             for who, f in rows.items():
