@@ -244,9 +244,10 @@ class Matcher:
             prev = best[g].get(slot)
             if prev is None or dist < prev[0]:
                 best[g][slot] = (dist, name)
+        metas = st.metas(sorted({slot for found in best for slot in found}))
         for g, found in enumerate(best):
             if found:
-                hits = [Hit(st.meta(slot), d, n) for slot, (d, n) in found.items()]
+                hits = [Hit(metas[slot], d, n) for slot, (d, n) in found.items()]
                 out[g] = sorted(hits, key=lambda h: (h.distance, h.entry.entry_id))
         return out
 
@@ -357,6 +358,33 @@ class _ReadState:
     slot_quarantined: npt.NDArray[np.bool_]
     banks: list[tuple[str, str, int]]
     classes: list[str | None]
+
+    def metas(self, slots: list[int]) -> dict[int, EntryMeta]:
+        """`meta` of many slots, their hex values formatted in one call."""
+        if not slots:
+            return {}
+        v = self.view
+        idx = np.asarray(slots, dtype=np.int64)
+        inside = idx < v.indexed
+        words = np.empty((len(slots), 4), dtype=np.uint64)
+        words[inside] = v.base[idx[inside]]
+        if not inside.all():
+            words[~inside] = v.delta[idx[~inside] - v.indexed]
+        text = words.astype(">u8").tobytes().hex()
+        out = {}
+        for i, slot in enumerate(slots):
+            bank_id, kind, threshold = self.banks[int(self.slot_bank[slot])]
+            out[slot] = EntryMeta(
+                entry_id=self.slot_entry[slot] or "",
+                bank_id=bank_id,
+                bank_kind=kind,
+                signal_type="pdq",
+                value=text[64 * i : 64 * i + 64],
+                classification=self.classes[int(self.slot_class[slot])],
+                threshold=threshold,
+                quarantined=bool(self.slot_quarantined[slot]),
+            )
+        return out
 
     def meta(self, slot: int) -> EntryMeta:
         bank_id, kind, threshold = self.banks[int(self.slot_bank[slot])]

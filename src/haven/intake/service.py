@@ -21,7 +21,7 @@ from haven.intake.schemas import ContentMetadata, ContentResult, Hashes, MatchOu
 from haven.intake.testmode import excluded_bank
 from haven.policy import Verdict
 from haven.screening.models import ContentItem
-from haven.screening.pipeline import ScreeningInput, StatusHit, match_many, screen
+from haven.screening.pipeline import ScreeningInput, StatusHit, match_many, screen, screen_many
 from haven.screening.rulesets import active_ruleset
 from haven.screening.settle import log_matches, settle
 from haven.screening.signals import Signals
@@ -152,12 +152,8 @@ def lookup(
         values.append((signal_type, value))
     matched = match_many(matcher, inputs, min_quality=settings.pdq_min_quality)
     rules = active_ruleset(session)  # once per batch, not once per hash
-    decisions: dict[tuple[Any, ...], Any] = {}
     skip = excluded_bank(session, test_mode)
-    screenings = [
-        screen(session, settings, matcher, inp, rules=rules, hits=hits, decisions=decisions, exclude_bank=skip)
-        for inp, hits in zip(inputs, matched, strict=True)
-    ]
+    screenings = screen_many(session, settings, matcher, inputs, matched, rules=rules, exclude_bank=skip)
     all_hits: list[StatusHit] = [h for sc in screenings for h in sc.hits]
     names = _bank_names(session, [h for h, _ in all_hits])
     log_matches(session, all_hits, integration_id=integration_id, source="lookup")
