@@ -47,9 +47,10 @@ def snapshot_path(settings: Settings) -> Path:
 
 
 #: Snapshot arrays mapped from the file rather than read: the index's hashes, postings and
-#: offsets (about 100 bytes per hash), which no process writes to. Every worker of
+#: offsets (about 100 bytes per hash), and the entry id of each slot with their sorted order
+#: (`matcher.EntryIds`, ~30 bytes per hash), which no process writes to. Every worker of
 #: `haven serve --workers N` that maps one snapshot shares these pages through the page cache.
-MAPPED = frozenset({"index_words", "index_postings", "index_offsets"})
+MAPPED = frozenset({"index_words", "index_postings", "index_offsets", "pdq_entry", "pdq_entry_order"})
 
 
 def open_snapshot(path: Path) -> Arrays:

@@ -135,7 +135,7 @@ def _reducer_both(n: int) -> FloatArray:
     return np.ascontiguousarray(np.vstack([_reducer(n), _reducer_flipped(n)]))
 
 
-def _median256(values: npt.NDArray[np.float32]) -> float:
+def _median256(values: npt.NDArray[np.floating]) -> float:
     """np.median of 256 values (the mean of the two middle ones) by one partition, not a sort."""
     part = np.partition(values.reshape(-1), (127, 128))
     return float((part[127] + part[128]) / 2)
