@@ -185,7 +185,7 @@ class MatcherRuntime:
         with self._refresh_lock:
             if not self.loaded and self.matcher.seq == 0:
                 self._load_snapshot()
-            with self.db.sessions() as s:
+            with self.db.reading() as s:  # a poll: on SQLite it must not take the write lock
                 seen = self.matcher.seq
                 changes, seq = load_changes(s, seen)
                 deleted = load_deleted(s, seen) if seq > seen else []
@@ -239,7 +239,7 @@ class MatcherRuntime:
             arrays = open_snapshot(path)
             if str(arrays.pop("database")) != database_fingerprint(self.db):
                 raise ValueError("snapshot is from another database")
-            with self.db.sessions() as s:
+            with self.db.reading() as s:
                 if int(arrays["seq"]) > current_seq(s):
                     raise ValueError("snapshot is ahead of the database")
             self.matcher = Matcher.from_arrays(arrays)
