@@ -181,11 +181,19 @@ def main() -> None:
     )
     ap.add_argument("--kinds", nargs="+", default=["lookup", "content"], choices=["lookup", "content"])
     ap.add_argument("--pythonpath", default="", help="run the server with this checkout's src/ (default: this one)")
+    ap.add_argument(
+        "--no-classifiers",
+        action="store_true",
+        help="no image classifiers on any surface: uploads measure hash + match + verdict alone (by default"
+        " the deferred classifiers run in the server's background thread and share its CPU)",
+    )
     args = ap.parse_args()
 
     work = args.reuse or Path(tempfile.mkdtemp(prefix="haven-bench-"))
     env = dict(os.environ, HAVEN_VAR_DIR=str(work), HAVEN_LOG_LEVEL="WARNING", HAVEN_FLOOD_MAX_DISTINCT="1000000000")
     env["PYTHONPATH"] = args.pythonpath or str(ROOT / "src")
+    if args.no_classifiers:
+        env["HAVEN_CLASSIFIERS"] = '{"*": []}'
     env["HAVEN_DATABASE_URL"] = args.database_url or f"sqlite:///{work / 'haven.db'}"
     rng = np.random.default_rng(3)
     raw = rng.integers(0, 256, (args.bank_size, 32), dtype=np.uint8)
