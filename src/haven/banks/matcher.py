@@ -110,7 +110,7 @@ class EntryIds:
 
     def to_array(self, n: int) -> npt.NDArray[np.generic]:
         """The ids of slots 0..n-1 (b"" for none), overlays applied."""
-        width = max([self.base.dtype.itemsize] + [len(e) for e in self.slot_over.values() if e])
+        width = max([self.base.dtype.itemsize] + [len(e.encode()) for e in self.slot_over.values() if e])
         out = np.zeros(n, dtype=f"S{width}")
         k = min(n, len(self.base))
         out[:k] = self.base[:k]
