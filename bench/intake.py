@@ -173,36 +173,59 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=4, help="requests in flight per client")
     ap.add_argument("--database-url", default="", help="default: a fresh SQLite file")
     ap.add_argument("--no-reference", action="store_true", help="skip threatexchange's in-process figures")
+    ap.add_argument(
+        "--reuse",
+        type=Path,
+        default=None,
+        help="a var dir made by bench/paths.py for the same --bank-size (SQLite): skips the import",
+    )
+    ap.add_argument("--kinds", nargs="+", default=["lookup", "content"], choices=["lookup", "content"])
+    ap.add_argument("--pythonpath", default="", help="run the server with this checkout's src/ (default: this one)")
+    ap.add_argument(
+        "--no-classifiers",
+        action="store_true",
+        help="no image classifiers on any surface: uploads measure hash + match + verdict alone (by default"
+        " the deferred classifiers run in the server's background thread and share its CPU)",
+    )
     args = ap.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="haven-bench-"))
+    work = args.reuse or Path(tempfile.mkdtemp(prefix="haven-bench-"))
     env = dict(os.environ, HAVEN_VAR_DIR=str(work), HAVEN_LOG_LEVEL="WARNING", HAVEN_FLOOD_MAX_DISTINCT="1000000000")
+    env["PYTHONPATH"] = args.pythonpath or str(ROOT / "src")
+    if args.no_classifiers:
+        env["HAVEN_CLASSIFIERS"] = '{"*": []}'
     env["HAVEN_DATABASE_URL"] = args.database_url or f"sqlite:///{work / 'haven.db'}"
-    subprocess.run([HAVEN, "db", "upgrade"], env=env, check=True, capture_output=True)
     rng = np.random.default_rng(3)
     raw = rng.integers(0, 256, (args.bank_size, 32), dtype=np.uint8)
     bank_hashes = [r.tobytes().hex() for r in raw]
     image = jpeg_200k()
-    csv_path = work / "bank.csv"
-    with csv_path.open("w") as f:
-        f.write("signal_type,value\n")
-        f.writelines(f"pdq,{h}\n" for h in bank_hashes)
-    subprocess.run([HAVEN, "bank", "create", "bench", "--kind", "known_csam"], env=env, check=True, capture_output=True)
-    t0 = time.perf_counter()
-    subprocess.run([HAVEN, "bank", "import", "bench", str(csv_path)], env=env, check=True, capture_output=True)
-    import_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    subprocess.run([HAVEN, "bank", "snapshot"], env=env, check=True, capture_output=True)
-    snapshot_s = time.perf_counter() - t0
-    key = json.loads(
+    import_s = snapshot_s = 0.0
+    if args.reuse is not None:  # bench/paths.py made it: same generator, same bank
+        key = json.loads((work / "key.json").read_text())["key"]
+    else:
+        subprocess.run([HAVEN, "db", "upgrade"], env=env, check=True, capture_output=True)
+        csv_path = work / "bank.csv"
+        with csv_path.open("w") as f:
+            f.write("signal_type,value\n")
+            f.writelines(f"pdq,{h}\n" for h in bank_hashes)
         subprocess.run(
-            [HAVEN, "integration", "create", "bench", "--scopes", "intake", "--json"],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-    )["key"]
+            [HAVEN, "bank", "create", "bench", "--kind", "known_csam"], env=env, check=True, capture_output=True
+        )
+        t0 = time.perf_counter()
+        subprocess.run([HAVEN, "bank", "import", "bench", str(csv_path)], env=env, check=True, capture_output=True)
+        import_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        subprocess.run([HAVEN, "bank", "snapshot"], env=env, check=True, capture_output=True)
+        snapshot_s = time.perf_counter() - t0
+        key = json.loads(
+            subprocess.run(
+                [HAVEN, "integration", "create", "bench", "--scopes", "intake", "--json"],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        )["key"]
     queries = bank_hashes[:500] + [rng.integers(0, 256, 32, dtype=np.uint8).tobytes().hex() for _ in range(500)]
     lookup_body = json.dumps({"hashes": [{"signal_type": "pdq", "value": h} for h in queries]}).encode()
     backend = "postgresql" if args.database_url.startswith("postgres") else "sqlite"
@@ -229,14 +252,23 @@ def main() -> None:
                     time.sleep(0.1)
             ready_s = time.perf_counter() - started
             load(url, key, "lookup", lookup_body, 2, 1, 2)  # warm-up
-            lookup = load(url, key, "lookup", lookup_body, args.seconds, args.clients, args.concurrency)
+            lookup = content = None
+            if "lookup" in args.kinds:
+                lookup = load(url, key, "lookup", lookup_body, args.seconds, args.clients, args.concurrency)
             memory = memory_mb(server.pid)
-            content = load(url, key, "content", image, args.seconds, args.clients, args.concurrency)
+            if "content" in args.kinds:
+                content = load(url, key, "content", image, args.seconds, args.clients, args.concurrency)
         finally:
             server.terminate()
             server.wait(timeout=30)
-        results[f"workers-{n}"] = {"ready_s": round(ready_s, 1), "memory": memory, "lookup": lookup, "content": content}
-        print(f"--workers {n}: ready {ready_s:.1f} s, memory {memory}")
+        results[f"workers-{n}"] = {
+            "ready_s": round(ready_s, 1),
+            "memory": memory,
+            "lookup": lookup,
+            "content": content,
+            "loadavg": os.getloadavg()[0],
+        }
+        print(f"--workers {n}: ready {ready_s:.1f} s, memory {memory}, load {os.getloadavg()[0]:.2f}")
         print(f"  POST /v1/hashes/lookup (1000)  {lookup}")
         print(f"  POST /v1/content (200 KB)      {content}")
     ref = None if args.no_reference else reference(image, bank_hashes, queries)

@@ -3,6 +3,7 @@ removes, merges and a save/load round trip."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -199,3 +200,28 @@ def test_searches_do_not_see_a_merge_half_done() -> None:
     assert index.view is not view and index.indexed == 2000
     assert all((a == b).all() for a, b in zip(before[0], view.post_rows, strict=True))
     assert all((a == b).all() for a, b in zip(before[1], view.off_rows, strict=True))
+
+
+@pytest.mark.skipif(not kernel.available(), reason="the compiled kernel is not built")
+@pytest.mark.parametrize("threads", [2, 3])
+def test_a_batch_split_across_threads_answers_as_one_call(monkeypatch: pytest.MonkeyPatch, threads: int) -> None:
+    """HAVEN_PDQ_THREADS cuts a large batch in parts searched at once; joined, the answers are
+    the brute force's, query by query (bounds, slots and distances), delta included."""
+    rng = np.random.default_rng(17)
+    words = _hashes(rng, 20_000, clustered=True)
+    index = PDQIndex()
+    index.add(words[:15_000])
+    index.merge()
+    index.add(words[15_000:])  # in the delta
+    queries = _flip(rng, words[rng.integers(0, len(words), kernel.SPLIT_MIN * 2 + 7)], 20)
+    monkeypatch.setenv("HAVEN_PDQ_THREADS", str(threads))
+    assert kernel.threads() == min(threads, os.cpu_count() or 1)
+    bounds, slots, dists = index.search_batch(queries, 31, use_kernel=True)
+    alive = np.ones(len(words), dtype=bool)
+    for i, q in enumerate(queries):
+        want_slots, want_dists = _brute(words, alive, q, 31)
+        assert slots[bounds[i] : bounds[i + 1]].tolist() == want_slots.tolist(), i
+        assert dists[bounds[i] : bounds[i + 1]].tolist() == want_dists.tolist(), i
+    monkeypatch.setenv("HAVEN_PDQ_THREADS", "1")
+    one = index.search_batch(queries, 31, use_kernel=True)
+    assert all((a == b).all() for a, b in zip(one, (bounds, slots, dists), strict=True))

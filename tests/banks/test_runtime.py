@@ -202,6 +202,7 @@ def test_snapshot_index_is_memory_mapped_and_still_takes_changes(db: Database, s
     view = rt.matcher.index.view
     assert rt.loaded_from == "snapshot"
     assert _mapped(view.base) and all(_mapped(r) for r in view.post_rows) and all(_mapped(r) for r in view.off_rows)
+    assert _mapped(rt.matcher._ids.base) and _mapped(rt.matcher._ids.order)  # entry ids: no Python object per slot
     _, [new_id] = _bank(db, "later", [("pdq", _pdq(3, 40))])
     rt.refresh()
     assert new_id in [h.entry.entry_id for h in rt.matcher.match_pdq([("q", _pdq(3, 40))])]

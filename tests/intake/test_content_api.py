@@ -117,3 +117,44 @@ def test_bad_input_gets_clear_errors(server: LiveServer, api_key: str, settings)
         big = b"\xff\xd8\xff" + b"0" * (settings.max_upload_bytes + 10)
         r = c.post("/v1/content", files={"file": ("big.jpg", big)})
         assert r.status_code == 413
+
+
+def test_lookup_writes_only_the_match_log_of_its_hits(server: LiveServer, api_key: str, db: Database) -> None:
+    """A lookup's answers are built in a read session; the match log is written in a short
+    transaction of its own, and a lookup that matched nothing writes nothing (on SQLite it never
+    takes the write lock, which serialised the workers)."""
+    import threading
+
+    from sqlalchemy import event
+
+    from haven.screening import deferred
+
+    data = encode(sample("coffee"))
+    with server.client(api_key) as c:
+        h = _bank_with(c, "lookup-log", data)
+        server.app.state.matcher.refresh()
+        deferred.drain()  # the upload's deferred classification writes too: not the lookup's statements
+        misses = [{"signal_type": "pdq", "value": f"{i:064x}"} for i in range(1, 300)]
+        statements: list[str] = []
+
+        def seen(conn, cursor, statement, params, context, many) -> None:
+            if threading.current_thread().name.startswith("AnyIO worker"):  # the requests' statements
+                statements.append(
+                    statement.strip().split()[0].upper() + (" IMMEDIATE" if "IMMEDIATE" in statement else "")
+                )
+
+        event.listen(db.engine, "before_cursor_execute", seen)
+        try:
+            r = c.post("/v1/hashes/lookup", json={"hashes": misses})
+            assert r.status_code == 200 and all(not x["matches"] for x in r.json()["results"])
+            assert statements and not {"INSERT", "UPDATE", "DELETE", "BEGIN IMMEDIATE"} & set(statements), statements
+            statements.clear()
+            hit = {"signal_type": "pdq", "value": h["pdq"]}
+            r = c.post("/v1/hashes/lookup", json={"hashes": [hit, *misses[:5], hit]})
+            assert [len(x["matches"]) for x in r.json()["results"]] == [1, 0, 0, 0, 0, 0, 1]
+            assert statements.count("INSERT") == 1
+        finally:
+            event.remove(db.engine, "before_cursor_execute", seen)
+    with db.reading() as s:
+        logged = s.execute(select(Match.source, Match.distance).where(Match.source == "lookup")).all()
+    assert logged == [("lookup", 0), ("lookup", 0)]

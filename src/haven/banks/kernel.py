@@ -12,8 +12,10 @@ with the same results (tests/banks/test_index.py compares both with brute force)
 from __future__ import annotations
 
 import ctypes
+import itertools
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,7 +51,32 @@ class Kernel:
         plan: tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]] | None,
         brute_limit: float,
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-        """(bounds, slots, distances) of every query, as `PDQIndex.search_batch` returns them."""
+        """(bounds, slots, distances) of every query, as `PDQIndex.search_batch` returns them.
+
+        A batch of at least `SPLIT_MIN` queries is cut in `threads()` parts searched at once by
+        the kernel in as many threads (it holds no lock and releases the GIL), then joined."""
+        nq = qs.shape[0]
+        parts = threads() if nq >= SPLIT_MIN else 1
+        if parts > 1:
+            cuts = np.linspace(0, nq, parts + 1).astype(np.int64)
+            pieces = [qs[a:b] for a, b in itertools.pairwise(cuts.tolist())]
+            futures = [_pool().submit(self._search, v, p, radius, plan, brute_limit) for p in pieces[1:]]
+            got = [self._search(v, pieces[0], radius, plan, brute_limit)]  # this thread takes the first part
+            got += [f.result() for f in futures]
+            starts = np.cumsum([0] + [len(g[1]) for g in got[:-1]])
+            bounds = np.concatenate([got[0][0][:1]] + [g[0][1:] + off for g, off in zip(got, starts, strict=True)])
+            return bounds, np.concatenate([g[1] for g in got]), np.concatenate([g[2] for g in got])
+        return self._search(v, qs, radius, plan, brute_limit)
+
+    def _search(
+        self,
+        v: IndexView,
+        qs: npt.NDArray[np.uint64],
+        radius: int,
+        plan: tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]] | None,
+        brute_limit: float,
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        qs = np.ascontiguousarray(qs)
         nq = qs.shape[0]
         m = len(v.layout)
         starts = np.array(v.starts, dtype=np.int32)
@@ -96,8 +123,29 @@ class Kernel:
             cap = int(-got) + 16  # the output did not fit: it needs at most this many
 
 
+#: Batches of at least this many queries are split across `threads()` threads.
+SPLIT_MIN = 256
 _lock = threading.Lock()
 _loaded: list[Kernel | None] = []
+_pools: list[ThreadPoolExecutor] = []
+
+
+def threads() -> int:
+    """Threads one batch search uses: `HAVEN_PDQ_THREADS` (default 1: a server's request threads
+    and worker processes already keep the cores busy; 2 halves one large batch's latency when a
+    core is free)."""
+    try:
+        return max(1, min(int(os.environ.get("HAVEN_PDQ_THREADS", "1")), os.cpu_count() or 1, 8))
+    except ValueError:
+        return 1
+
+
+def _pool() -> ThreadPoolExecutor:
+    if not _pools:
+        with _lock:
+            if not _pools:
+                _pools.append(ThreadPoolExecutor(max_workers=7, thread_name_prefix="haven-pdq"))
+    return _pools[0]
 
 
 def load() -> Kernel | None:

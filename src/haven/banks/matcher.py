@@ -12,6 +12,7 @@ import threading
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -46,6 +47,83 @@ COMPACT_MIN_DEAD = 4096
 Arrays = dict[str, npt.NDArray[np.generic]]
 
 
+class EntryIds:
+    """Slot <-> entry id for the PDQ slots: a fixed-width byte array (the snapshot's, memory-mapped
+    and so shared by every worker process) searched through a sorted permutation, plus two small
+    dictionaries for the changes applied since (new slots, removed ones).
+
+    A Python string and dictionary entry per slot cost ~250 bytes each in every worker; this costs
+    the snapshot's 26 bytes per slot once for all workers, and 4-8 bytes of permutation each.
+    One writer (the matcher's, under its lock); readers only call `entry`, which reads one dict
+    and the array, so they need no lock (as the list it replaces)."""
+
+    def __init__(self, base: npt.NDArray[np.generic] | None = None, order: npt.NDArray[np.generic] | None = None):
+        self.base = np.zeros(0, dtype="S26") if base is None else base
+        if order is None or len(order) != len(self.base):
+            order = np.argsort(self.base, kind="stable").astype(np.int32 if len(self.base) < 2**31 else np.int64)
+        self.order = cast(npt.NDArray[np.integer], order)
+        self.slot_over: dict[int, str | None] = {}
+        self.entry_over: dict[str, int | None] = {}
+        self.live = int(np.count_nonzero(self.base != b"")) if len(self.base) else 0
+
+    def __len__(self) -> int:
+        return self.live
+
+    def entry(self, slot: int) -> str | None:
+        got = self.slot_over.get(slot, "")
+        if got != "":
+            return got
+        if slot < len(self.base):
+            raw = self.base[slot]
+            return raw.decode() if raw else None
+        return None
+
+    def slot(self, entry_id: str) -> int | None:
+        if entry_id in self.entry_over:
+            return self.entry_over[entry_id]
+        key = entry_id.encode()
+        if not len(self.base) or len(key) > self.base.dtype.itemsize:
+            return None
+        i = int(np.searchsorted(self.base, np.array(key, dtype=self.base.dtype), sorter=self.order))
+        if i < len(self.order) and self.base[self.order[i]] == key:
+            return int(self.order[i])
+        return None
+
+    def __contains__(self, entry_id: str) -> bool:
+        return self.slot(entry_id) is not None
+
+    def put(self, slot: int, entry_id: str) -> None:
+        """Slot `slot` (a new one, past every slot in use) now holds `entry_id` (not held elsewhere)."""
+        self.slot_over[slot] = entry_id
+        self.entry_over[entry_id] = slot
+        self.live += 1
+
+    def pop(self, entry_id: str) -> int | None:
+        """Remove the entry; returns the slot it held, or None."""
+        slot = self.slot(entry_id)
+        if slot is None:
+            return None
+        self.slot_over[slot] = None
+        self.entry_over[entry_id] = None
+        self.live -= 1
+        return slot
+
+    def to_array(self, n: int) -> npt.NDArray[np.generic]:
+        """The ids of slots 0..n-1 (b"" for none), overlays applied."""
+        width = max([self.base.dtype.itemsize] + [len(e.encode()) for e in self.slot_over.values() if e])
+        out = np.zeros(n, dtype=f"S{width}")
+        k = min(n, len(self.base))
+        out[:k] = self.base[:k]
+        for slot, e in self.slot_over.items():
+            if slot < n:
+                out[slot] = (e or "").encode()
+        return out
+
+    @classmethod
+    def of(cls, ids: list[str | None]) -> EntryIds:
+        return cls(np.array([(e or "").encode() for e in ids], dtype="S26" if not ids else "S"))
+
+
 class Matcher:
     """Thread-safe for one writer (the refresher) and many readers (requests), and readers take
     no lock: the index publishes copy-on-write views (`PDQIndex.view`), slot arrays only grow by
@@ -60,8 +138,7 @@ class Matcher:
 
     def __init__(self) -> None:
         self.index = PDQIndex()
-        self._slot_entry: list[str | None] = []
-        self._entry_slot: dict[str, int] = {}
+        self._ids = EntryIds()
         self._slot_bank: npt.NDArray[np.int32] = np.zeros(0, dtype=np.int32)
         self._slot_class: npt.NDArray[np.int32] = np.zeros(0, dtype=np.int32)
         self._slot_quarantined: npt.NDArray[np.bool_] = np.zeros(0, dtype=bool)
@@ -83,7 +160,7 @@ class Matcher:
         self.max_threshold = max((t for t, n in self._thresholds.items() if n > 0), default=0)
 
     def __len__(self) -> int:
-        return len(self._meta) + len(self._entry_slot)
+        return len(self._meta) + len(self._ids)
 
     def _code(self, meta: EntryMeta) -> tuple[int, int]:
         bank = (meta.bank_id, meta.bank_kind, meta.threshold)
@@ -107,7 +184,6 @@ class Matcher:
             grown = np.zeros(new_cap, dtype=old.dtype)
             grown[:cap] = old
             setattr(self, name, grown)
-        self._slot_entry.extend([None] * (new_cap - len(self._slot_entry)))
 
     def apply(self, entries: list[tuple[EntryMeta, bool]], seq: int) -> None:
         """Upsert (live=True) or remove (live=False) entries, then record the sequence reached."""
@@ -115,7 +191,7 @@ class Matcher:
             new_pdq: list[EntryMeta] = []
             same = self._unchanged_hashes(entries)
             for i, (meta, live) in enumerate(entries):
-                slot = self._entry_slot.get(meta.entry_id) if live and i in same else None
+                slot = self._ids.slot(meta.entry_id) if live and i in same else None
                 if slot is not None:  # same hash, other metadata (bank threshold, quarantine...): in place
                     self._thresholds[self._banks[int(self._slot_bank[slot])][2]] -= 1
                     self._slot_bank[slot], self._slot_class[slot] = self._code(meta)
@@ -137,14 +213,13 @@ class Matcher:
                 self._grow_slots(int(slots[-1]) + 1)
                 for meta, slot in zip(new_pdq, slots.tolist(), strict=True):
                     self._drop(meta.entry_id)  # the same entry twice in one batch: keep the last
-                    self._slot_entry[slot] = meta.entry_id
-                    self._entry_slot[meta.entry_id] = slot
+                    self._ids.put(slot, meta.entry_id)
                     self._slot_bank[slot], self._slot_class[slot] = self._code(meta)
                     self._slot_quarantined[slot] = meta.quarantined
                     self._thresholds[meta.threshold] += 1
             self._set_max_threshold()
             self.seq = max(self.seq, seq)
-            if self.index.slots - len(self._entry_slot) > max(COMPACT_MIN_DEAD, len(self._entry_slot)):
+            if self.index.slots - len(self._ids) > max(COMPACT_MIN_DEAD, len(self._ids)):
                 self._compact()
 
     def _compact(self) -> None:
@@ -158,30 +233,24 @@ class Matcher:
         self._slot_bank = self._slot_bank[keep]
         self._slot_class = self._slot_class[keep]
         self._slot_quarantined = self._slot_quarantined[keep]
-        self._slot_entry = [self._slot_entry[k] for k in keep.tolist()]
-        self._entry_slot = {e: i for i, e in enumerate(self._slot_entry) if e is not None}
+        self._ids = EntryIds.of([self._ids.entry(k) for k in keep.tolist()])
         self.index = index
         self._generation += 1
 
     def _unchanged_hashes(self, entries: list[tuple[EntryMeta, bool]]) -> set[int]:
         """Positions of live PDQ upserts whose entry is indexed with the same hash already (a bank
         update restamps all its entries; they keep their slots instead of growing the index)."""
-        pos = [
-            i
-            for i, (m, live) in enumerate(entries)
-            if live and m.signal_type == "pdq" and m.entry_id in self._entry_slot
-        ]
+        pos = [i for i, (m, live) in enumerate(entries) if live and m.signal_type == "pdq" and m.entry_id in self._ids]
         if not pos:
             return set()
-        stored = self.index.hashes([self._entry_slot[entries[i][0].entry_id] for i in pos])
+        stored = self.index.hashes([self._ids.slot(entries[i][0].entry_id) or 0 for i in pos])  # all present
         given = hex_to_words([entries[i][0].value for i in pos])
         return {i for i, eq in zip(pos, (stored == given).all(axis=1).tolist(), strict=True) if eq}
 
     def _drop(self, entry_id: str) -> None:
-        slot = self._entry_slot.pop(entry_id, None)
+        slot = self._ids.pop(entry_id)
         if slot is not None:
             self.index.remove([slot])
-            self._slot_entry[slot] = None
             self._thresholds[self._banks[int(self._slot_bank[slot])][2]] -= 1
             return
         old = self._meta.pop(entry_id, None)
@@ -200,7 +269,7 @@ class Matcher:
             if g % 2 == 0:
                 state = _ReadState(
                     self.index.view,
-                    self._slot_entry,
+                    self._ids,
                     self._slot_bank,
                     self._slot_class,
                     self._slot_quarantined,
@@ -225,7 +294,7 @@ class Matcher:
         (the lookup door's 1,000 hashes are one kernel call)."""
         out: list[list[Hit]] = [[] for _ in groups]
         flat = [(g, name, value) for g, variants in enumerate(groups) for name, value in variants]
-        if not flat or not self._entry_slot:
+        if not flat or not len(self._ids):
             return out
         st = self._read_state()
         words = hex_to_words([v for _, _, v in flat])
@@ -238,15 +307,16 @@ class Matcher:
         owner = np.repeat(np.arange(len(flat)), np.diff(bounds))
         best: list[dict[int, tuple[int, str]]] = [{} for _ in groups]
         for q, slot, dist in zip(owner[ok].tolist(), slots[ok].tolist(), dists[ok].tolist(), strict=True):
-            if st.slot_entry[slot] is None:
+            if st.ids.entry(slot) is None:
                 continue
             g, name, _ = flat[q]
             prev = best[g].get(slot)
             if prev is None or dist < prev[0]:
                 best[g][slot] = (dist, name)
+        metas = st.metas(sorted({slot for found in best for slot in found}))
         for g, found in enumerate(best):
             if found:
-                hits = [Hit(st.meta(slot), d, n) for slot, (d, n) in found.items()]
+                hits = [Hit(metas[slot], d, n) for slot, (d, n) in found.items()]
                 out[g] = sorted(hits, key=lambda h: (h.distance, h.entry.entry_id))
         return out
 
@@ -262,7 +332,10 @@ class Matcher:
             n = self.index.slots
             self._grow_slots(n)
             out: Arrays = {f"index_{k}": v for k, v in index.items()}
-            out["pdq_entry"] = np.array([(e or "").encode() for e in self._slot_entry[:n]], dtype="S")
+            out["pdq_entry"] = self._ids.to_array(n)
+            out["pdq_entry_order"] = np.argsort(out["pdq_entry"], kind="stable").astype(
+                np.int32 if n < 2**31 else np.int64
+            )
             out["pdq_bank"] = self._slot_bank[:n].copy()
             out["pdq_class"] = self._slot_class[:n].copy()
             out["pdq_quarantined"] = self._slot_quarantined[:n].copy()
@@ -323,10 +396,11 @@ class Matcher:
         matcher._slot_bank = bank.astype(np.int32)
         matcher._slot_class = klass.astype(np.int32)
         matcher._slot_quarantined = quarantined.astype(bool)
-        ids = [e.decode() for e in pdq_entry.tolist()]
-        live = np.flatnonzero(pdq_entry != b"").tolist()
-        matcher._slot_entry = [ids[i] if ids[i] else None for i in range(n)]
-        matcher._entry_slot = {ids[i]: i for i in live}
+        live = np.flatnonzero(pdq_entry != b"")
+        order = data.get("pdq_entry_order")
+        if order is not None and (order.shape != (n,) or (n and (int(order.min()) < 0 or int(order.max()) >= n))):
+            raise ValueError("snapshot entry order does not match the index")
+        matcher._ids = EntryIds(pdq_entry, order)  # snapshots before the order was written sort here
         matcher._thresholds = Counter(matcher._banks[b][2] for b in bank[live].tolist())
         matcher._set_max_threshold()
         signals = data["signal_name"].tolist()
@@ -343,7 +417,7 @@ class Matcher:
 
     def stats(self) -> dict[str, int]:
         """Counts for /readyz, read without the writers' lock (a long import must not stall it)."""
-        return {"entries": len(self), "pdq": len(self._entry_slot), "exact": len(self._meta), "seq": self.seq}
+        return {"entries": len(self), "pdq": len(self._ids), "exact": len(self._meta), "seq": self.seq}
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,19 +425,46 @@ class _ReadState:
     """What one search reads, captured together (`Matcher._read_state`)."""
 
     view: IndexView
-    slot_entry: list[str | None]
+    ids: EntryIds
     slot_bank: npt.NDArray[np.int32]
     slot_class: npt.NDArray[np.int32]
     slot_quarantined: npt.NDArray[np.bool_]
     banks: list[tuple[str, str, int]]
     classes: list[str | None]
 
+    def metas(self, slots: list[int]) -> dict[int, EntryMeta]:
+        """`meta` of many slots, their hex values formatted in one call."""
+        if not slots:
+            return {}
+        v = self.view
+        idx = np.asarray(slots, dtype=np.int64)
+        inside = idx < v.indexed
+        words = np.empty((len(slots), 4), dtype=np.uint64)
+        words[inside] = v.base[idx[inside]]
+        if not inside.all():
+            words[~inside] = v.delta[idx[~inside] - v.indexed]
+        text = words.astype(">u8").tobytes().hex()
+        out = {}
+        for i, slot in enumerate(slots):
+            bank_id, kind, threshold = self.banks[int(self.slot_bank[slot])]
+            out[slot] = EntryMeta(
+                entry_id=self.ids.entry(slot) or "",
+                bank_id=bank_id,
+                bank_kind=kind,
+                signal_type="pdq",
+                value=text[64 * i : 64 * i + 64],
+                classification=self.classes[int(self.slot_class[slot])],
+                threshold=threshold,
+                quarantined=bool(self.slot_quarantined[slot]),
+            )
+        return out
+
     def meta(self, slot: int) -> EntryMeta:
         bank_id, kind, threshold = self.banks[int(self.slot_bank[slot])]
         v = self.view
         word = v.base[slot] if slot < v.indexed else v.delta[slot - v.indexed]
         return EntryMeta(
-            entry_id=self.slot_entry[slot] or "",
+            entry_id=self.ids.entry(slot) or "",
             bank_id=bank_id,
             bank_kind=kind,
             signal_type="pdq",

@@ -47,9 +47,10 @@ def snapshot_path(settings: Settings) -> Path:
 
 
 #: Snapshot arrays mapped from the file rather than read: the index's hashes, postings and
-#: offsets (about 100 bytes per hash), which no process writes to. Every worker of
+#: offsets (about 100 bytes per hash), and the entry id of each slot with their sorted order
+#: (`matcher.EntryIds`, ~30 bytes per hash), which no process writes to. Every worker of
 #: `haven serve --workers N` that maps one snapshot shares these pages through the page cache.
-MAPPED = frozenset({"index_words", "index_postings", "index_offsets"})
+MAPPED = frozenset({"index_words", "index_postings", "index_offsets", "pdq_entry", "pdq_entry_order"})
 
 
 def open_snapshot(path: Path) -> Arrays:
@@ -184,7 +185,7 @@ class MatcherRuntime:
         with self._refresh_lock:
             if not self.loaded and self.matcher.seq == 0:
                 self._load_snapshot()
-            with self.db.sessions() as s:
+            with self.db.reading() as s:  # a poll: on SQLite it must not take the write lock
                 seen = self.matcher.seq
                 changes, seq = load_changes(s, seen)
                 deleted = load_deleted(s, seen) if seq > seen else []
@@ -238,7 +239,7 @@ class MatcherRuntime:
             arrays = open_snapshot(path)
             if str(arrays.pop("database")) != database_fingerprint(self.db):
                 raise ValueError("snapshot is from another database")
-            with self.db.sessions() as s:
+            with self.db.reading() as s:
                 if int(arrays["seq"]) > current_seq(s):
                     raise ValueError("snapshot is ahead of the database")
             self.matcher = Matcher.from_arrays(arrays)

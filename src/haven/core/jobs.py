@@ -79,10 +79,15 @@ def enqueue(
     dedupe_key: str | None = None,
     delay: float = 0.0,
     max_attempts: int = 10,
+    fresh: bool = False,
 ) -> Job | None:
     """Queue a job in the caller's transaction. With a dedupe key, a second enqueue is a no-op
-    (returns None), which makes "queue once per case" safe under retries."""
-    if dedupe_key is not None:
+    (returns None), which makes "queue once per case" safe under retries.
+
+    `fresh` says the dedupe key contains an id minted in this transaction (an event's jobs), so
+    no earlier job can hold it: the lookup and the savepoint (two round trips per job, a third
+    of an upload's database time) are skipped; the unique constraint still guards the key."""
+    if dedupe_key is not None and not fresh:
         existing = session.scalar(select(Job).where(Job.dedupe_key == dedupe_key))
         if existing is not None:
             return None
@@ -94,11 +99,14 @@ def enqueue(
         max_attempts=max_attempts,
         trace_context=tracing.current_traceparent(),
     )
-    try:
-        with session.begin_nested():
-            session.add(job)
-    except IntegrityError:
-        return None
+    if fresh:
+        session.add(job)
+    else:
+        try:
+            with session.begin_nested():
+                session.add(job)
+        except IntegrityError:
+            return None
     if delay <= 0 and session.get_bind().dialect.name == "postgresql":
         # Delivered at commit (and dropped on rollback); identical notifications in one
         # transaction are folded into one by PostgreSQL.

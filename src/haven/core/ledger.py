@@ -74,7 +74,9 @@ def record_event(
     )
     session.add(event)
     for name in SUBSCRIBERS.get(type, []) + SUBSCRIBERS.get("*", []):
-        enqueue(session, f"event:{name}", {"event_id": event.id, "type": type}, dedupe_key=f"{name}:{event.id}")
+        enqueue(
+            session, f"event:{name}", {"event_id": event.id, "type": type}, dedupe_key=f"{name}:{event.id}", fresh=True
+        )
     return event
 
 

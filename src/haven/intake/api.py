@@ -28,6 +28,7 @@ from haven.intake.schemas import (
 )
 from haven.screening import deferred
 from haven.screening.pipeline import StatusHit
+from haven.screening.settle import log_matches
 from haven.screening.signals import compute_signals
 from haven.signals.types import REGISTRY
 
@@ -191,16 +192,14 @@ def lookup_hashes(body: LookupRequest, request: Request, principal: Intake) -> R
     if (stored := idempotency.replay(db, attempt)) is not None:
         return stored
     try:
-        with db.session() as s:
-            results = service.lookup(
-                s,
-                settings,
-                request.app.state.matcher.matcher,
-                integration_id=principal.integration_id,
-                queries=queries,
-                test_mode=is_test_mode(principal),
+        with db.reading() as r:  # reads only: no write lock while the answers are built
+            results, hits = service.lookup_batch(
+                r, settings, request.app.state.matcher.matcher, queries=queries, test_mode=is_test_mode(principal)
             )
-            idempotency.remember(s, attempt, {"results": results})
+        if hits or attempt is not None:
+            with db.session() as s:  # the match log (flood protection counts it) and the stored answer
+                log_matches(s, hits, integration_id=principal.integration_id, source="lookup")
+                idempotency.remember(s, attempt, {"results": results})
     except IntegrityError:
         if (stored := idempotency.replay(db, attempt)) is None:
             raise

@@ -21,7 +21,7 @@ from haven.intake.schemas import ContentMetadata, ContentResult, Hashes, MatchOu
 from haven.intake.testmode import excluded_bank
 from haven.policy import Verdict
 from haven.screening.models import ContentItem
-from haven.screening.pipeline import ScreeningInput, StatusHit, match_many, screen
+from haven.screening.pipeline import ScreeningInput, StatusHit, match_many, screen, screen_many
 from haven.screening.rulesets import active_ruleset
 from haven.screening.settle import log_matches, settle
 from haven.screening.signals import Signals
@@ -133,13 +133,29 @@ def lookup(
     queries: list[tuple[str, str, int | None]],
     test_mode: bool = False,
 ) -> list[dict[str, Any]]:
-    """Match hashes a service computed itself (the privacy-preserving path) and log the matches.
+    """Match hashes a service computed itself (the privacy-preserving path) and log the matches,
+    in the caller's transaction (`lookup_batch`, then `log_matches`)."""
+    out, hits = lookup_batch(session, settings, matcher, queries=queries, test_mode=test_mode)
+    log_matches(session, hits, integration_id=integration_id, source="lookup")
+    return out
+
+
+def lookup_batch(
+    session: Session,
+    settings: Settings,
+    matcher: Matcher,
+    *,
+    queries: list[tuple[str, str, int | None]],
+    test_mode: bool = False,
+) -> tuple[list[dict[str, Any]], list[StatusHit]]:
+    """The answers to a lookup and the hits its match log must record; reads only, so the API
+    runs it in a read session and writes the log in a short transaction of its own (none at all
+    when nothing matched: on SQLite a lookup then never takes the write lock).
 
     Batch all the way: every PDQ query of the request is one index search, done before the
-    first statement (so the transaction, on SQLite the write lock, is held only for the short
-    reads and the insert of the match log); the rules are evaluated once per distinct pattern
-    of matches; the answer is built as plain dicts in the wire shape of `LookupResult` (no
-    per-hash models), and the match log is one statement.
+    first statement; the rules are evaluated once per distinct pattern of matches; the answer is
+    built as plain dicts in the wire shape of `LookupResult` (no per-hash models), and the match
+    log is one statement.
     """
     inputs: list[ScreeningInput] = []
     values: list[tuple[str, str]] = []
@@ -152,15 +168,10 @@ def lookup(
         values.append((signal_type, value))
     matched = match_many(matcher, inputs, min_quality=settings.pdq_min_quality)
     rules = active_ruleset(session)  # once per batch, not once per hash
-    decisions: dict[tuple[Any, ...], Any] = {}
     skip = excluded_bank(session, test_mode)
-    screenings = [
-        screen(session, settings, matcher, inp, rules=rules, hits=hits, decisions=decisions, exclude_bank=skip)
-        for inp, hits in zip(inputs, matched, strict=True)
-    ]
+    screenings = screen_many(session, settings, matcher, inputs, matched, rules=rules, exclude_bank=skip)
     all_hits: list[StatusHit] = [h for sc in screenings for h in sc.hits]
     names = _bank_names(session, [h for h, _ in all_hits])
-    log_matches(session, all_hits, integration_id=integration_id, source="lookup")
     verdicts: dict[int, dict[str, str]] = {}
     out: list[dict[str, Any]] = []
     for (signal_type, value), sc in zip(values, screenings, strict=True):
@@ -176,7 +187,7 @@ def lookup(
                 "verdict": wire,
             }
         )
-    return out
+    return out, all_hits
 
 
 def _match_dict(h: Hit, status: str, names: dict[str, str]) -> dict[str, Any]:

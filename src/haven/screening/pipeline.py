@@ -213,6 +213,41 @@ def screen(
     return Screening(inp, hits, scores, priority, decision)
 
 
+def screen_many(
+    session: Session,
+    settings: Settings,
+    matcher: Matcher,
+    inputs: list[ScreeningInput],
+    hits: list[list[StatusHit]],
+    *,
+    rules: RuleSet,
+    exclude_bank: str | None = None,
+) -> list[Screening]:
+    """`screen` for a batch already matched (the lookup door's 1,000 hashes), in one span.
+
+    An item without scores or an uploader is decided by its matches, surface and media kind
+    alone, so the rules run once per distinct pattern and the rest reuse that decision; four
+    spans per item cost more than the rules (~8 us of CPU a span with the OpenTelemetry no-op API,
+    ~35 us per item, measured). Other items go through `screen` as usual."""
+    decisions: dict[tuple[Any, ...], Decision] = {}
+    out: list[Screening] = []
+    none = Priority("NONE", 0.0)
+    with tracing.span("screening.screen_many", items=len(inputs)) as sp:
+        for inp, found in zip(inputs, hits, strict=True):
+            if inp.scores or inp.uploader:
+                out.append(screen(session, settings, matcher, inp, rules=rules, hits=found, exclude_bank=exclude_bank))
+                continue
+            if exclude_bank is not None:
+                found = [h for h in found if h[0].entry.bank_id != exclude_bank]
+            key = (match_views(found), inp.surface, inp.media_kind)
+            decision = decisions.get(key)
+            if decision is None:
+                decision = decisions[key] = _decide(session, rules, inp, found, {})
+            out.append(Screening(inp, found, {}, none, decision))
+        sp.set_attribute("haven.patterns", len(decisions))
+    return out
+
+
 def _decide(
     session: Session, rules: RuleSet, inp: ScreeningInput, hits: list[StatusHit], scores: dict[str, Any]
 ) -> Decision:

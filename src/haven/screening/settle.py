@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from haven.banks.models import Match
 from haven.banks.service import flood_check
 from haven.core import events
-from haven.core.clock import new_id, now
+from haven.core.clock import new_ids, now
 from haven.core.ledger import record_event
 from haven.core.settings import Settings
 from haven.screening import quarantine
@@ -39,11 +39,12 @@ def log_matches(
     if not hits:
         return
     stamp = now()
+    ids = new_ids(len(hits))
     session.execute(
         insert(Match),
         [
             dict(
-                id=new_id(),
+                id=i,
                 content_id=content_id,
                 integration_id=integration_id,
                 source=source,
@@ -56,7 +57,7 @@ def log_matches(
                 query_variant=h.query_variant if content_id else None,
                 created_at=stamp,
             )
-            for h, status in hits
+            for i, (h, status) in zip(ids, hits, strict=True)
         ],
     )
 

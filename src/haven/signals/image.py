@@ -37,7 +37,7 @@ from PIL import Image, UnidentifiedImageError
 
 from haven.core.errors import Invalid, UndecodableMedia, UnsupportedMediaType
 from haven.signals.crypto import CryptoHashes, crypto_hashes
-from haven.signals.pdq import FloatArray, dihedral_from_luma, luma_from_rgb, pdq_from_luma
+from haven.signals.pdq import FloatArray, dihedral_from_luma, dihedral_with_columns, luma_from_rgb, pdq_from_luma
 from haven.signals.robust import Robustness, bank_robust_variants, query_subregions
 
 try:  # HEIC/HEIF support is optional at import time but installed by default.
@@ -372,6 +372,14 @@ def trim_uniform_borders(
         return None
     corners = np.array([luma[0, 0], luma[0, -1], luma[-1, 0], luma[-1, -1]])
     colour = float(np.median(corners))
+
+    def border(line: FloatArray) -> bool:
+        return bool((np.abs(line - colour) > tolerance).mean() <= outlier_fraction)
+
+    # A side is trimmed only from its outermost line inwards: when none of the four outermost
+    # lines is border, nothing is (most uploads), and the whole-image pass below is skipped.
+    if not (border(luma[0]) or border(luma[-1]) or border(luma[:, 0]) or border(luma[:, -1])):
+        return None
     off = np.abs(luma - colour) > tolerance
     row_border = off.mean(axis=1) <= outlier_fraction
     col_border = off.mean(axis=0) <= outlier_fraction
@@ -432,8 +440,9 @@ def query_variants(
     """The PDQ hashes to look up for one image and the quality of the original: the image (and
     its 8 flips/rotations), the image with uniform borders trimmed, and with `subregions` the
     image without its top or bottom band and a centred crop (`haven.signals.robust`)."""
+    cols = None
     if dihedral:
-        variants, quality = dihedral_from_luma(luma)
+        variants, quality, cols = dihedral_with_columns(luma)
     else:
         pdq, quality = pdq_from_luma(luma)
         variants = [("original", pdq)]
@@ -446,7 +455,7 @@ def query_variants(
             else:
                 variants.append(("trimmed", pdq_from_luma(trimmed)[0]))
     if subregions:
-        variants += query_subregions(luma)
+        variants += query_subregions(luma, cols=cols)
     return variants, quality
 
 

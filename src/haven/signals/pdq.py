@@ -129,9 +129,21 @@ def quality_of(buf: FloatArray) -> int:
     return min(100, int(np.abs(dv).sum() + np.abs(dh).sum()) // 90)
 
 
+@functools.lru_cache(maxsize=256)
+def _reducer_both(n: int) -> FloatArray:
+    """`_reducer(n)` stacked on `_reducer_flipped(n)` (128 x n): one product gives both passes."""
+    return np.ascontiguousarray(np.vstack([_reducer(n), _reducer_flipped(n)]))
+
+
+def _median256(values: npt.NDArray[np.floating]) -> float:
+    """np.median of 256 values (the mean of the two middle ones) by one partition, not a sort."""
+    part = np.partition(values.reshape(-1), (127, 128))
+    return float((part[127] + part[128]) / 2)
+
+
 def _hash_of_buffer(buf: FloatArray) -> str:
     coef = _DCT @ buf @ _DCT.T  # 16 x 16
-    bits = coef > np.median(coef)
+    bits = coef > _median256(coef)
     # Bit k = row * 16 + col of the 16x16 matrix; the hex form starts with bit 255.
     return bits_to_hex(bits.reshape(-1)[::-1])
 
@@ -175,9 +187,21 @@ def dihedral_from_luma(luma: FloatArray, *, exact: bool = True) -> tuple[list[tu
     commutes with the separable filter, so the exact form needs only the four flips: two large
     matrix products instead of one.
     """
+    variants, quality, _ = dihedral_with_columns(luma, exact=exact)
+    return variants, quality
+
+
+def dihedral_with_columns(
+    luma: FloatArray, *, exact: bool = True
+) -> tuple[list[tuple[str, str]], int, FloatArray | None]:
+    """`dihedral_from_luma`, plus the image's column pass (`luma @ _reducer(w).T`, h x 64) that
+    the sub-region hashes of `haven.signals.robust` reuse (None when `exact` is False).
+
+    Exact form: both column passes (plain and flipped) are one h x w x 128 product, one read of
+    the image instead of two, and the four 64x64 buffers one 128 x h x 128 product."""
     h, w = luma.shape
     lum = np.asarray(luma, dtype=np.float32)
-    rh, rw = _reducer(h), _reducer(w)
+    cols_plain: FloatArray | None = None
     if not exact:
         buf = buffer64(lum)
         bufs = {
@@ -185,15 +209,16 @@ def dihedral_from_luma(luma: FloatArray, *, exact: bool = True) -> tuple[list[tu
         }
     else:
         with _one_blas_thread():
-            cols = {False: lum @ rw.T, True: lum @ _reducer_flipped(w).T}  # columns flipped or not: h x 64
-            rows = {False: rh, True: _reducer_flipped(h)}
-            bufs = {(a, b): rows[bool(a)] @ cols[bool(b)] for a in (0, 1) for b in (0, 1)}
+            cols = lum @ _reducer_both(w).T  # h x 128: columns as stored, then flipped
+            four = _reducer_both(h) @ cols  # 128 x 128: rows as stored / flipped x columns
+        bufs = {(a, b): four[64 * a : 64 * a + 64, 64 * b : 64 * b + 64] for a in (0, 1) for b in (0, 1)}
+        cols_plain = cols[:, :64]
     out = []
     for name in DIHEDRAL:
         fr, fc, tr = _DIHEDRAL_OPS[name]
         b = bufs[(int(fr), int(fc))]
         out.append((name, _hash_of_buffer(np.ascontiguousarray(b.T if tr else b))))
-    return out, quality_of(bufs[(0, 0)])
+    return out, quality_of(np.ascontiguousarray(bufs[(0, 0)])), cols_plain
 
 
 def dihedral_from_array(rgb: npt.NDArray[np.uint8], *, exact: bool = True) -> tuple[list[tuple[str, str]], int]:

@@ -66,15 +66,18 @@ def _lum(luma: FloatArray) -> FloatArray:
     return np.ascontiguousarray(luma, dtype=np.float32)
 
 
-def band_hashes(luma: FloatArray, keeps: tuple[float, ...] = BAND_KEEPS) -> list[tuple[str, str]]:
+def band_hashes(
+    luma: FloatArray, keeps: tuple[float, ...] = BAND_KEEPS, cols: FloatArray | None = None
+) -> list[tuple[str, str]]:
     """PDQ of the image without its bottom band (`top{keep}`) and without its top band
-    (`bottom{keep}`), for each fraction of the height kept. Empty for images under 16 rows."""
-    lum = _lum(luma)
-    h, w = lum.shape
+    (`bottom{keep}`), for each fraction of the height kept. Empty for images under 16 rows.
+    `cols` is the image's column pass when the caller has it (`pdq.dihedral_with_columns`)."""
+    h, w = luma.shape[:2]
     if h < 16 or w < 1:
         return []
     with _one_blas_thread():
-        cols = lum @ _reducer(w).T  # h x 64: the column pass is shared by every band
+        if cols is None:
+            cols = _lum(luma) @ _reducer(w).T  # h x 64: the column pass is shared by every band
         out = []
         for keep in keeps:
             n = round(h * keep)
@@ -167,9 +170,11 @@ def query_subregions(
     luma: FloatArray,
     band_keeps: tuple[float, ...] = BAND_KEEPS,
     centre_keeps: tuple[float, ...] = QUERY_CENTRE_KEEPS,
+    cols: FloatArray | None = None,
 ) -> list[tuple[str, str]]:
-    """The sub-region PDQ hashes an upload is also looked up with (bands, then centre crops)."""
-    return band_hashes(luma, band_keeps) + centre_hashes(luma, centre_keeps, prefix="centre")
+    """The sub-region PDQ hashes an upload is also looked up with (bands, then centre crops);
+    `cols` as in `band_hashes`."""
+    return band_hashes(luma, band_keeps, cols) + centre_hashes(luma, centre_keeps, prefix="centre")
 
 
 def bank_robust_variants(luma: FloatArray, level: Robustness | str = Robustness.standard) -> list[tuple[str, str]]:
