@@ -30,6 +30,7 @@ def _draft(db: Database, settings: Settings, cs_staff_id: str) -> tuple[str, Con
         unseen = make_item(s, settings, 12, recipients=["user-child"])
         reveal(s, settings, seen, actor=f"staff:{cs_staff_id}")
         decision_id = decide(s, [seen.id, unseen.id])
+        s.flush()  # written before the objects are detached (expunged pending rows are never inserted)
         s.expunge_all()
     run_jobs(db)
     return case_for(db, decision_id), seen, unseen
