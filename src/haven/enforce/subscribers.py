@@ -228,6 +228,8 @@ def on_safety_nudge(session: Session, event: Event) -> None:
             "message": d.get("message") or {},
             "transaction_id": d.get("transaction_id"),
             "event_id": event.id,
+            # A nudge about a test-mode key's traffic (finance's test payments) says so.
+            **({"mode": "test"} if d.get("mode") == "test" else {}),
         },
         subject_type="account",
         subject_id=account,

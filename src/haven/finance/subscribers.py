@@ -8,11 +8,13 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from haven.core.auth import integration_is_test
 from haven.core.clock import now
 from haven.core.ledger import record_event, subscribe
 from haven.core.models import Event
 from haven.enforce.webhooks import deliver
 from haven.finance.models import DetectorLink, FinanceRestriction, Transaction
+from haven.finance.service import state_key
 
 CSAM_CATEGORIES = frozenset({"csam", "csam_generated"})
 
@@ -69,7 +71,11 @@ def on_review_decision(session: Session, event: Event) -> None:
         return
     status = "kept" if decision == "violation" else "released"
     decision_id = str(d.get("decision_id") or event.id)
+    # Payments of test-mode keys settle the same way; their webhooks say "mode": "test" and their
+    # restrictions are the test namespace's (haven.finance.service.state_key).
+    tests = {i for i in {tx.integration_id for tx in held} if integration_is_test(session, [i])}
     for tx in held:
+        test = tx.integration_id in tests
         was_held = tx.status == "held"
         tx.status = status
         if was_held:
@@ -82,6 +88,7 @@ def on_review_decision(session: Session, event: Event) -> None:
                     "payer": tx.payer,
                     "payee": tx.payee,
                     "decision_id": decision_id,
+                    **({"mode": "test"} if test else {}),
                 },
                 subject_type="account",
                 subject_id=tx.payer,
@@ -98,22 +105,22 @@ def on_review_decision(session: Session, event: Event) -> None:
         )
     if status != "released":
         return
-    payers = {tx.payer for tx in held}
-    for acc, kind, action in [(payee, "payouts_frozen", "account.unfreeze_payouts")] + [
-        (p, "new_payees_limited", "account.unlimit_new_payees") for p in sorted(payers)
-    ]:
-        row = session.get(FinanceRestriction, (acc, kind))
+    modes = sorted({tx.integration_id in tests for tx in held})
+    lifts = [(payee, "payouts_frozen", "account.unfreeze_payouts", t) for t in modes or [False]]
+    lifts += sorted({(tx.payer, "new_payees_limited", "account.unlimit_new_payees", tx.integration_id in tests) for tx in held})
+    for acc, kind, action, test in lifts:
+        row = session.get(FinanceRestriction, (state_key(acc, test), kind))
         if row is None or row.status != "active":
             continue
         row.status, row.lifted_at = "lifted", now()
         deliver(
             session,
             action,
-            {"account_id": acc, "decision_id": decision_id},
+            {"account_id": acc, "decision_id": decision_id, **({"mode": "test"} if test else {})},
             subject_type="account",
             subject_id=acc,
             actor=event.actor,
-            idempotency_key=f"{action}:{acc}:{decision_id}",
+            idempotency_key=f"{action}:{state_key(acc, test)}:{decision_id}",
         )
         record_event(
             session,
@@ -121,5 +128,5 @@ def on_review_decision(session: Session, event: Event) -> None:
             subject_type="account",
             subject_id=acc,
             actor=event.actor,
-            data={"kind": kind, "decision_id": decision_id},
+            data={"kind": kind, "decision_id": decision_id, **({"mode": "test"} if test else {})},
         )
