@@ -23,10 +23,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 
-from sqlalchemy import TextClause, bindparam, text
 from sqlalchemy.orm import Session
 
-from haven.core.db import UTCDateTime
+from haven.finance.fastsql import Raw, Sql
 from haven.policy import WindowView
 
 BUCKETS = 60
@@ -60,11 +59,10 @@ def _epoch(t: datetime) -> int:
     return int(t.timestamp())
 
 
-_AT = UTCDateTime()
 #: The pair's row, counted in one statement: `count` 1 back means this payee is new to the payer,
 #: and the run of rising amounts is decided against the previous amount under the row's lock
 #: (every SET reads the row as it was). Same SQL on SQLite (3.35+) and PostgreSQL.
-_PAIR = text(
+_PAIR = Sql(
     "INSERT INTO finance_pairs (payer, payee, first_at, last_at, count, total, last_amount, rising)"
     " VALUES (:payer, :payee, :at, :at, 1, :amount, :amount, 1)"
     " ON CONFLICT (payer, payee) DO UPDATE SET count = finance_pairs.count + 1,"
@@ -72,20 +70,20 @@ _PAIR = text(
     " rising = CASE WHEN excluded.last_amount > finance_pairs.last_amount THEN finance_pairs.rising + 1 ELSE 1 END,"
     " last_at = CASE WHEN excluded.last_at > finance_pairs.last_at THEN excluded.last_at ELSE finance_pairs.last_at END"
     " RETURNING count, rising"
-).bindparams(bindparam("at", type_=_AT))
-_CORRIDOR = text(
+)
+_CORRIDOR = Sql(
     "INSERT INTO finance_corridors (account_id, from_country, to_country, first_at, count)"
     " VALUES (:acc, :src, :dst, :at, 1) ON CONFLICT (account_id, from_country, to_country)"
     " DO UPDATE SET count = finance_corridors.count + 1 RETURNING count"
-).bindparams(bindparam("at", type_=_AT))
+)
 
 
 @lru_cache(maxsize=16)
-def _upsert_sql(n: int) -> TextClause:
+def _upsert_sql(n: int) -> Sql:
     """One statement adding this payment to n buckets (every width, three scopes)."""
     values = ", ".join(f"(:s{i}, :a{i}, :c{i}, :w{i}, :b{i}, 1, :amount)" for i in range(n))
     # Only placeholders are formatted in (n is a count); every value is a bound parameter.
-    return text(
+    return Sql(
         "INSERT INTO finance_buckets (scope, account_id, counterpart, width, bucket, count, total)"  # noqa: S608
         f" VALUES {values} ON CONFLICT (scope, account_id, counterpart, width, bucket)"
         " DO UPDATE SET count = finance_buckets.count + excluded.count,"
@@ -94,7 +92,7 @@ def _upsert_sql(n: int) -> TextClause:
 
 
 @lru_cache(maxsize=16)
-def _read_sql(n: int, extra: str = "") -> TextClause:
+def _read_sql(n: int, extra: str = "") -> Sql:
     """Every window of the payer (`o`), the payee (`i`) and the pair (`p`), and the distinct
     payees of the payer (`dpayer`) and payers of the payee (`dpayee`), in one round trip: rows of
     (tag, window index, s1, s2, s3, n1, n2), each part a primary-key or index range scan. `extra`
@@ -113,22 +111,21 @@ def _read_sql(n: int, extra: str = "") -> TextClause:
                 f"SELECT '{tag}', {i}, '', '', '', COUNT(*), 0 FROM finance_pairs"  # noqa: S608
                 f" WHERE {col} = {acc} AND last_at > :l{i}"
             )
-    sql = " UNION ALL ".join(parts) + (f" UNION ALL {extra}" if extra else "")
-    return text(sql).bindparams(*(bindparam(f"l{i}", type_=_AT) for i in range(n)))
+    return Sql(" UNION ALL ".join(parts) + (f" UNION ALL {extra}" if extra else ""))
 
 
-def _read_params(payer: str, payee: str, at: datetime, windows: list[str]) -> dict[str, object]:
+def _read_params(raw: Raw, payer: str, payee: str, at: datetime, windows: list[str]) -> dict[str, object]:
     t = _epoch(at)
     params: dict[str, object] = {"payer": payer, "payee": payee}
     for i, w in enumerate(windows):
         wd = width(w)
         params[f"w{i}"], params[f"b{i}"] = wd, t // wd - BUCKETS
-        params[f"l{i}"] = at - timedelta(seconds=window_seconds(w))
+        params[f"l{i}"] = raw.ts(at - timedelta(seconds=window_seconds(w)))
     return params
 
 
 def read(
-    session: Session,
+    session: Session | Raw,
     payer: str,
     payee: str,
     at: datetime,
@@ -138,10 +135,11 @@ def read(
 ) -> tuple[tuple[dict[str, WindowView], dict[str, WindowView], dict[str, WindowView]], list[tuple[str, ...]]]:
     """The payer's, the payee's and the pair's aggregates over every window at time `at`, and the
     rows of `extra` (bound with `extra_params` too) as (tag, s1, s2, s3)."""
+    raw = session if isinstance(session, Raw) else Raw(session)
     sums: dict[tuple[str, int], tuple[int, int]] = {}
     other: list[tuple[str, ...]] = []
-    params = _read_params(payer, payee, at, windows) | (extra_params or {})
-    for tag, i, s1, s2, s3, n1, n2 in session.execute(_read_sql(len(windows), extra), params):
+    params = _read_params(raw, payer, payee, at, windows) | (extra_params or {})
+    for tag, i, s1, s2, s3, n1, n2 in raw.rows(_read_sql(len(windows), extra), params):
         if tag in _NUMERIC:
             sums[(tag, int(i))] = (int(n1), int(n2))
         else:
@@ -171,7 +169,7 @@ def windows_of(
 
 
 def record(
-    session: Session,
+    raw: Raw,
     *,
     payer: str,
     payee: str,
@@ -193,14 +191,11 @@ def record(
     payment of the same account waits for the first to commit and then reads what it wrote
     (restrictions included). SQLite serialises writers (BEGIN IMMEDIATE)."""
     t = _epoch(occurred_at)
-    count, rising = session.execute(
-        _PAIR, {"payer": payer, "payee": payee, "at": occurred_at, "amount": amount_minor}
-    ).one()
+    at = raw.ts(occurred_at)
+    count, rising = raw.one(_PAIR, {"payer": payer, "payee": payee, "at": at, "amount": amount_minor})
     new_corridor = False
     if payer_country and payee_country:
-        seen = session.execute(
-            _CORRIDOR, {"acc": payer, "src": payer_country, "dst": payee_country, "at": occurred_at}
-        ).scalar_one()
+        (seen,) = raw.one(_CORRIDOR, {"acc": payer, "src": payer_country, "dst": payee_country, "at": at})
         new_corridor = int(seen) == 1
     params: dict[str, object] = {"amount": amount_minor}
     n = 0
@@ -208,8 +203,8 @@ def record(
         for scope, acc, cp in (("o", payer, ""), ("i", payee, ""), ("p", payer, payee)):
             params.update({f"s{n}": scope, f"a{n}": acc, f"c{n}": cp, f"w{n}": wd, f"b{n}": t // wd})
             n += 1
-    session.execute(_upsert_sql(n), params)
-    (payer_v, payee_v, pair_v), rows = read(session, payer, payee, occurred_at, windows, extra, extra_params)
+    raw.run(_upsert_sql(n), params)
+    (payer_v, payee_v, pair_v), rows = read(raw, payer, payee, occurred_at, windows, extra, extra_params)
     feats = Features(
         new_payee=int(count) == 1,
         new_corridor=new_corridor,

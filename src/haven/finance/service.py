@@ -15,18 +15,16 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from haven.accounts.bands import MINOR_BANDS
-from haven.accounts.models import Account
 from haven.core.clock import new_id, now
 from haven.core.errors import Conflict, Invalid
 from haven.core.ledger import record_event
 from haven.enforce.webhooks import deliver
 from haven.finance import aggregates
+from haven.finance.fastsql import Raw, Sql
 from haven.finance.lists import Lists
 from haven.finance.models import DetectorLink, FinanceRestriction, Transaction
 from haven.finance.money import MoneyError, check_country, parse_amount, to_reference_minor
@@ -89,7 +87,7 @@ def state_key(account: str, test: bool) -> str:
 # Built once: the hot path binds values into statements SQLAlchemy has already compiled.
 #: The stored answer of this external_id (the response as text: the same on both engines), and
 #: the two accounts' age bands, in one round trip.
-_FIRST = text(
+_FIRST = Sql(
     "SELECT 'tx', id, fingerprint, CAST(response AS TEXT) FROM finance_transactions"
     " WHERE integration_id = :integration AND external_id = :external"
     " UNION ALL SELECT 'band', id, age_band, '' FROM accounts WHERE id IN (:payer, :payee)"
@@ -110,17 +108,27 @@ RELATIONS = (
     " WHERE sender = :rpayer AND recipient = :rpayee) OR EXISTS (SELECT 1 FROM contacts"
     " WHERE sender = :rpayee AND recipient = :rpayer)"
 )
-_INSERT_TX = insert(Transaction)
+_TX_COLUMNS = [c.name for c in Transaction.__table__.columns]
+_INSERT_TX = Sql(
+    f"INSERT INTO finance_transactions ({', '.join(_TX_COLUMNS)}) VALUES ({', '.join(':' + c for c in _TX_COLUMNS)})"  # noqa: S608
+)
+_JSON_COLUMNS = ("indicators", "shadow", "response")
+_TIME_COLUMNS = ("occurred_at", "received_at")
+_NEW_ACCOUNT = Sql(
+    "INSERT INTO accounts (id, age_band, state, age_source, created_at, updated_at)"
+    " VALUES (:id, 'unknown', 'active', 'declared', :at, :at) ON CONFLICT (id) DO NOTHING"
+)
 
 
 def first_read(
-    session: Session, integration_id: str, body: TransactionIn, fp: str
+    session: Session | Raw, integration_id: str, body: TransactionIn, fp: str
 ) -> tuple[dict[str, Any] | None, dict[str, str]]:
     """The stored answer of this `external_id` (409 if it was used for another body) and the age
     bands of the accounts already known."""
+    raw = session if isinstance(session, Raw) else Raw(session)
     stored: dict[str, Any] | None = None
     bands: dict[str, str] = {}
-    rows = session.execute(
+    rows = raw.rows(
         _FIRST,
         {"integration": integration_id, "external": body.external_id, "payer": body.payer, "payee": body.payee},
     )
@@ -142,28 +150,32 @@ def stored_answer(session: Session, integration_id: str, body: TransactionIn, fp
     return first_read(session, integration_id, body, fp)[0]
 
 
-def create_accounts(session: Session, ids: list[str]) -> None:
+def create_accounts(raw: Raw, ids: list[str]) -> None:
     """Rows for accounts named for the first time (age band unknown), in sorted order (two
     payments that first name the same accounts insert them in one order: no deadlock), without
     ORM objects; a concurrent twin's insert is skipped (ON CONFLICT DO NOTHING)."""
-    at = now()
-    ins = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(Account)
-    session.execute(
-        ins.on_conflict_do_nothing(index_elements=["id"]),
-        [
-            {"id": i, "age_band": "unknown", "state": "active", "age_source": "declared", "created_at": at, "updated_at": at}
-            for i in sorted(ids)
-        ],
-    )
+    at = raw.ts(now())
+    for i in sorted(ids):
+        raw.run(_NEW_ACCOUNT, {"id": i, "at": at})
 
 
-_RELATIONS_ALONE = text(RELATIONS)
+def insert_transaction(raw: Raw, values: dict[str, Any]) -> None:
+    """The screened payment's row (every column given; JSON as text, times as stored)."""
+    row = {c: values.get(c) for c in _TX_COLUMNS}
+    for c in _JSON_COLUMNS:
+        row[c] = json.dumps(row[c])
+    for c in _TIME_COLUMNS:
+        row[c] = raw.ts(row[c])
+    raw.run(_INSERT_TX, row)
+
+
+_RELATIONS_ALONE = Sql(RELATIONS)
 
 
 def relations_of(session: Session, payer: str, payee: str, lists: Lists) -> tuple[tuple[str, ...], bool]:
     """`relations` read on their own (the backtest): live state of the two accounts."""
     params = {"payer": payer, "payee": payee, "rpayer": payer, "rpayee": payee}
-    rows = [(tag, a, b, c) for tag, _, a, b, c, _, _ in session.execute(_RELATIONS_ALONE, params)]
+    rows = [(tag, a, b, c) for tag, _, a, b, c, _, _ in Raw(session).rows(_RELATIONS_ALONE, params)]
     return relations(rows, payer, payee, lists)
 
 
@@ -239,15 +251,16 @@ def screen(
     at = now()
     amount, ref_minor = check(body, lists, settings, at, test=test)
     fp = fingerprint(body)
-    stored, bands = first_read(session, integration_id, body, fp)
+    raw = Raw(session)
+    stored, bands = first_read(raw, integration_id, body, fp)
     if stored is not None:
         return stored
     missing = [a for a in (body.payer, body.payee) if a not in bands]
     if missing:
-        create_accounts(session, missing)
+        create_accounts(raw, missing)
     kp, ke = state_key(body.payer, test), state_key(body.payee, test)
     feats, rows = aggregates.record(
-        session,
+        raw,
         payer=kp,
         payee=ke,
         amount_minor=ref_minor,
@@ -318,7 +331,7 @@ def screen(
         fingerprint=fp,
         response=answer,
     )
-    session.execute(_INSERT_TX, values)
+    insert_transaction(raw, values)
     if outcome != "approve" or "review" in decision.actions:
         # Only flagged payments become an object (for the actions and events that name them).
         act(session, Transaction(**values), view, decision, actor=actor, settings=settings, test=test)
