@@ -20,11 +20,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from haven.accounts.models import Account
+from haven.core.models import Integration
 from haven.finance.aggregates import BUCKETS, width, window_seconds
 from haven.finance.lists import Lists
 from haven.finance.models import Transaction
 from haven.finance.rules import FinanceRules
-from haven.core.models import Integration
 from haven.finance.service import OUTCOMES, relations_of
 from haven.policy import PolicyInput, TransactionView, WindowView, evaluate
 

@@ -26,7 +26,7 @@ _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)")
 class Sql:
     """One statement with `:name` parameters, and its PostgreSQL (`%(name)s`) spelling."""
 
-    __slots__ = ("sqlite", "pg")
+    __slots__ = ("pg", "sqlite")
 
     def __init__(self, sql: str) -> None:
         if "%" in sql:
@@ -38,7 +38,7 @@ class Sql:
 class Raw:
     """The DB-API cursor of a session's connection (the session's transaction is begun first)."""
 
-    __slots__ = ("pg", "cur", "dbapi")
+    __slots__ = ("cur", "dbapi", "pg")
 
     def __init__(self, session: Session) -> None:
         conn = session.connection()

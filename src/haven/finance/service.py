@@ -375,7 +375,13 @@ def _restrict(
         subject_type="account",
         subject_id=account,
         actor=actor,
-        data={"kind": kind, "transaction_id": tx.id, "rule": tx.rule, "reason": reason, **({"mode": "test"} if test else {})},
+        data={
+            "kind": kind,
+            "transaction_id": tx.id,
+            "rule": tx.rule,
+            "reason": reason,
+            **({"mode": "test"} if test else {}),
+        },
     )
     return True
 

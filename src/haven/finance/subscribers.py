@@ -107,7 +107,9 @@ def on_review_decision(session: Session, event: Event) -> None:
         return
     modes = sorted({tx.integration_id in tests for tx in held})
     lifts = [(payee, "payouts_frozen", "account.unfreeze_payouts", t) for t in modes or [False]]
-    lifts += sorted({(tx.payer, "new_payees_limited", "account.unlimit_new_payees", tx.integration_id in tests) for tx in held})
+    lifts += sorted(
+        {(tx.payer, "new_payees_limited", "account.unlimit_new_payees", tx.integration_id in tests) for tx in held}
+    )
     for acc, kind, action, test in lifts:
         row = session.get(FinanceRestriction, (state_key(acc, test), kind))
         if row is None or row.status != "active":
