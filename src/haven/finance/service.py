@@ -94,13 +94,14 @@ _FIRST = Sql(
 )
 #: What the detectors linked (per account and per pair), the restrictions in force, the payer's
 #: corridors and whether the two ever messaged: a tail of the aggregates' read (same shape:
-#: tag, window index, three strings, two numbers), index lookups only. `:rpayer`/`:rpayee` are
-#: the accounts' ids, `:payer`/`:payee` the keys of their finance state (`state_key`).
+#: tag, window index, three strings, two numbers), index lookups only. `:payer`/`:payee` are the
+#: keys of the accounts' finance state (`state_key`: links, restrictions, corridors),
+#: `:rpayer`/`:rpayee` their ids (contacts, kept by the messaging pipeline).
 RELATIONS = (
     "SELECT 'link', 0, account_id, other, kind, 0, 0 FROM finance_links"
-    " WHERE account_id = :rpayer AND other IN (:rpayee, '')"
+    " WHERE account_id = :payer AND other IN (:payee, '')"
     " UNION ALL SELECT 'link', 0, account_id, other, kind, 0, 0 FROM finance_links"
-    " WHERE account_id = :rpayee AND other IN (:rpayer, '')"
+    " WHERE account_id = :payee AND other IN (:payer, '')"
     " UNION ALL SELECT 'restriction', 0, account_id, kind, '', 0, 0 FROM finance_restrictions"
     " WHERE account_id IN (:payer, :payee) AND status = 'active'"
     " UNION ALL SELECT 'corridor', 0, to_country, '', '', 0, 0 FROM finance_corridors WHERE account_id = :payer"
@@ -191,7 +192,7 @@ def relations(
     kp, ke = state_key(payer, test), state_key(payee, test)
     for tag, a, b, c in rows:
         if tag == "link":
-            out.add(c if b else f"{'payer' if a == payer else 'payee'}.{c}")
+            out.add(c if b else f"{'payer' if a == kp else 'payee'}.{c}")
         elif tag == "restriction":
             if (a, b) in ((ke, "payouts_frozen"), (kp, "new_payees_limited")):
                 out.add(f"{'payer' if a == kp else 'payee'}.{b}")
@@ -471,7 +472,7 @@ def act(
             actor=actor,
             idempotency_key=f"account.limit_new_payees:{tx.payer}:{tx.id}",
         )
-    conversations = conversation_links(session, tx.payer, tx.payee)
+    conversations = conversation_links(session, state_key(tx.payer, test), state_key(tx.payee, test))
     if "nudge" in actions and minor_payer:
         record_event(
             session,
