@@ -60,7 +60,7 @@ def _bulk(db: Database, table: str, cols: list[str], rows: list[tuple[object, ..
                     cp.write_row(r)
         else:
             marks = ", ".join("?" for _ in cols)
-            raw.execute("PRAGMA cache_size = -262144")  # 256 MB while seeding (this connection only)
+            raw.execute("PRAGMA cache_size = -262144")  # type: ignore[union-attr]  # 256 MB while seeding
             raw.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})", rows)  # type: ignore[union-attr]
 
 

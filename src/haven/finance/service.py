@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -166,7 +167,7 @@ def insert_transaction(raw: Raw, values: dict[str, Any]) -> None:
     for c in _JSON_COLUMNS:
         row[c] = json.dumps(row[c])
     for c in _TIME_COLUMNS:
-        row[c] = raw.ts(row[c])
+        row[c] = raw.ts(values[c])
     raw.run(_INSERT_TX, row)
 
 
@@ -181,7 +182,7 @@ def relations_of(session: Session, payer: str, payee: str, lists: Lists) -> tupl
 
 
 def relations(
-    rows: list[tuple[str, ...]], payer: str, payee: str, lists: Lists, test: bool = False
+    rows: Sequence[tuple[Any, ...]], payer: str, payee: str, lists: Lists, test: bool = False
 ) -> tuple[tuple[str, ...], bool]:
     """What Haven's detectors and restrictions say of the two accounts (`linked`: pair-level kinds
     as they are, `sextortion_conversation`; account-level ones by role, `payee.bank_hit`), and
