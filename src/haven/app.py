@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         runtime.start()
         if inline is not None:
             inline.start()
+        db.start_checkpointer(settings.sqlite_checkpoint_seconds)
         # Everything loaded so far (modules, routes, the classifiers' tables) lives as long as
         # the process: moved out of the collector's generations, a full collection no longer
         # walks it. Without this a gen-2 collection paused a request for up to ~250 ms and the
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             if inline is not None:
                 inline.stop()
             runtime.stop()
+            db.stop_checkpointer()
 
     app = FastAPI(
         title="Haven",
