@@ -39,6 +39,12 @@ def _resume(db: Database) -> None:
         schedule(db, delay_seconds=3600)  # not in the way of a starting service
     except Exception:
         log.exception("could not queue the retention sweeps")
+    from haven.finance.jobs import schedule as schedule_prune
+
+    try:  # expired aggregate buckets (hourly, bounded; re-queues itself)
+        schedule_prune(db, delay_seconds=600)
+    except Exception:
+        log.exception("could not queue the finance bucket pruning")
 
 
 def run(db: Database, *, once: bool = False) -> int:

@@ -7,6 +7,8 @@ schema that production runs.
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -107,6 +109,7 @@ class Database:
 
     def __init__(self, url: str, replica_url: str | None = None) -> None:
         self.url = url
+        self._checkpointer: tuple[threading.Thread, threading.Event] | None = None
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, class_=Session)
         self._read_sessions = sessionmaker(
@@ -159,7 +162,39 @@ class Database:
                 s.expunge_all()
                 s.rollback()
 
+    def start_checkpointer(self, interval: float) -> None:
+        """SQLite file databases: checkpoint the WAL every `interval` seconds from a thread of its
+        own (PASSIVE: never waits for or blocks readers and writers), so the work is not done by
+        whichever request's commit crosses SQLite's automatic threshold. A no-op elsewhere."""
+        path = self.url.split("///", 1)[-1] if self.url.startswith("sqlite") else ""
+        if interval <= 0 or not path or path == ":memory:" or self._checkpointer is not None:
+            return
+        stop = threading.Event()
+
+        def run() -> None:
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=1)
+            try:
+                while not stop.wait(interval):
+                    try:
+                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    except sqlite3.Error:  # busy or locked: the next round (or SQLite's own) does it
+                        continue
+            finally:
+                conn.close()
+
+        thread = threading.Thread(target=run, name="haven-sqlite-checkpoint", daemon=True)
+        self._checkpointer = (thread, stop)
+        thread.start()
+
+    def stop_checkpointer(self) -> None:
+        if self._checkpointer is not None:
+            thread, stop = self._checkpointer
+            stop.set()
+            thread.join(timeout=5)
+            self._checkpointer = None
+
     def dispose(self) -> None:
+        self.stop_checkpointer()
         self.engine.dispose()
         if self.replica_engine is not None:
             self.replica_engine.dispose()

@@ -442,6 +442,8 @@ class SafetyNudge(Payload):
     #: The payment that triggered a financial sextortion intervention.
     transaction_id: str | None = None
     message: dict[str, Any]
+    #: "test" when caused by a test-mode key's traffic (docs/integration.md, test mode).
+    mode: str | None = None
 
 
 class SafetyNudgeOutcome(Payload):
@@ -597,6 +599,8 @@ class TransactionFlagged(Payload):
     kind: str
     #: Flagged conversations of the payer or the payee (shown to the reviewer beside the money).
     conversations: list[str]
+    #: "test" when caused by a test-mode key's traffic (docs/integration.md, test mode).
+    mode: str | None = None
 
 
 class TransactionSettled(Payload):
@@ -614,6 +618,8 @@ class FinanceRestricted(Payload):
     transaction_id: str
     rule: str
     reason: str
+    #: "test" when caused by a test-mode key's traffic (docs/integration.md, test mode).
+    mode: str | None = None
 
 
 class FinanceRestrictionLifted(Payload):
@@ -621,6 +627,8 @@ class FinanceRestrictionLifted(Payload):
 
     kind: str
     decision_id: str
+    #: "test" when caused by a test-mode key's traffic (docs/integration.md, test mode).
+    mode: str | None = None
 
 
 class FinanceSarExported(Payload):

@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     # A read replica for read-only sessions (console lists, transparency, look-ups' bank names):
     # `Database.reading()` uses it when set; writes always go to `database_url`.
     database_replica_url: str = ""
+    # SQLite only: the API process checkpoints the WAL in a background thread this often
+    # (seconds; 0 = off), so a request's commit rarely pays for a checkpoint (SQLite's automatic
+    # one, at 1,000 WAL pages, stays as the fallback). Measured by bench/finance.py.
+    sqlite_checkpoint_seconds: float = 0.25
 
     # Where sealed files (quarantine, evidence vault) live (haven.core.storage): empty = under
     # var_dir on this disk; `s3://bucket/prefix` = an S3-compatible store (credentials from the

@@ -212,6 +212,14 @@ def on_terms(session: Session, event: Event) -> None:
     )
 
 
+def _nudge_is_test(session: Session, d: dict[str, Any]) -> bool:
+    if d.get("mode") == "test":
+        return True
+    from haven.screening.mode import traffic_is_test
+
+    return bool(d.get("conversation_id")) and traffic_is_test(session, conversation_ids=[str(d["conversation_id"])])
+
+
 @subscribe("safety.nudge", name="enforcement-nudges")
 def on_safety_nudge(session: Session, event: Event) -> None:
     """Deliver the classify capability's ready message to the service (`safety.nudge` webhook),
@@ -228,6 +236,8 @@ def on_safety_nudge(session: Session, event: Event) -> None:
             "message": d.get("message") or {},
             "transaction_id": d.get("transaction_id"),
             "event_id": event.id,
+            # A nudge about a test-mode key's traffic (a payment, a conversation) says so.
+            **({"mode": "test"} if _nudge_is_test(session, d) else {}),
         },
         subject_type="account",
         subject_id=account,

@@ -16,6 +16,7 @@ CAPABILITY = Capability(
     routers=("haven.finance.api:router",),
     models=("haven.finance.models",),
     data=("haven.finance.data_inventory",),
+    jobs=("haven.finance.jobs",),
     subscribers=("haven.finance.subscribers",),
     cli=(("finance", "haven.finance.cli:finance_app"),),
 )

@@ -4,7 +4,8 @@ Aggregates are recomputed in memory with the same definitions as `haven.finance.
 (buckets of W/60, distinct counterparties in (t - W, t]), starting one longest window before
 `since` so the first replayed payments see their history. Links (conversations, bank hits) are
 read as they are now; restrictions are left out (they are consequences of the outcomes being
-compared). Read-only: nothing is written but the audit record of the run.
+compared). Payments of test-mode keys are left out. Read-only: nothing is written but the audit
+record of the run.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from haven.accounts.models import Account
+from haven.core.models import Integration
 from haven.finance.aggregates import BUCKETS, width, window_seconds
 from haven.finance.lists import Lists
 from haven.finance.models import Transaction
 from haven.finance.rules import FinanceRules
-from haven.finance.service import OUTCOMES, relations
+from haven.finance.service import OUTCOMES, relations_of
 from haven.policy import PolicyInput, TransactionView, WindowView, evaluate
 
 
@@ -120,7 +122,11 @@ def backtest(
     restricted = {"payer.new_payees_limited", "payee.payouts_frozen"}
     q = (
         select(Transaction)
-        .where(Transaction.occurred_at >= since - timedelta(seconds=longest))
+        .where(
+            Transaction.occurred_at >= since - timedelta(seconds=longest),
+            # Test-mode keys' payments live in a namespace of their own: not replayed.
+            Transaction.integration_id.not_in(select(Integration.id).where(Integration.mode == "test")),
+        )
         .order_by(Transaction.occurred_at, Transaction.received_at)
         .execution_options(yield_per=2000)
     )
@@ -135,7 +141,7 @@ def backtest(
             if acc not in bands:
                 row = session.get(Account, acc)
                 bands[acc] = row.age_band if row else "unknown"
-        linked, contact = relations(session, tx.payer, tx.payee, lists)
+        linked, contact = relations_of(session, tx.payer, tx.payee, lists)
         view = TransactionView(
             kind=tx.kind,
             amount=Decimal(tx.amount_ref_minor) / 100,

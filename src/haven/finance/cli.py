@@ -37,6 +37,16 @@ def check_cmd(rules: Path) -> None:
     console.print(f"{rules}: {len(fr.ruleset.rules)} rules, {len(shadow)} in shadow ({', '.join(shadow) or 'none'})")
 
 
+@finance_app.command("prune")
+@handles_errors
+def prune_cmd() -> None:
+    """Delete expired aggregate buckets now (what the hourly `finance.prune` job does)."""
+    from haven.finance.jobs import prune
+
+    res = prune(database())
+    console.print(f"{res.deleted} bucket rows deleted{'' if res.complete else ' (more left: run again)'}")
+
+
 @finance_app.command("backtest")
 @handles_errors
 def backtest_cmd(

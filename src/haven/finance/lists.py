@@ -29,6 +29,8 @@ class Currency:
 
 @dataclass(frozen=True)
 class Lists:
+    #: The currency the rules' amounts and the aggregates are in, and the date and source of the
+    #: rough rates to it (currencies.yaml).
     reference: str
     currencies: dict[str, Currency]
     iso4217: frozenset[str]
@@ -38,6 +40,9 @@ class Lists:
     memo: dict[str, re.Pattern[str]]
     merchant_mcc: dict[str, frozenset[str]]
     merchant_names: dict[str, re.Pattern[str]]
+    rates_as_of: str = ""
+    rates_source: str = ""
+    crypto_assets: frozenset[str] = frozenset()
 
     def countries_lists(self, country: str | None) -> tuple[str, ...]:
         if not country:
@@ -95,8 +100,19 @@ def _load(directory: str | None) -> Lists:
     }
     if set(currencies) - iso:
         raise ValueError(f"currencies that are not ISO 4217: {sorted(set(currencies) - iso)}")
+    reference = str(cur.get("reference") or "USD")
+    if reference not in currencies or currencies[reference].rate != 1:
+        raise ValueError(f"currencies.yaml: the reference currency {reference} must be listed with rate 1")
+    if not cur.get("as_of") or not cur.get("source"):
+        raise ValueError("currencies.yaml: give the rates' date (as_of) and their source (source)")
+    bad = [c for c, v in currencies.items() if v.rate <= 0]
+    if bad:
+        raise ValueError(f"currencies.yaml: rates must be positive: {bad}")
     return Lists(
-        reference=str(cur.get("reference") or "USD"),
+        reference=reference,
+        rates_as_of=str(cur["as_of"]),
+        rates_source=" ".join(str(cur["source"]).split()),
+        crypto_assets=frozenset(str(c) for c in cur.get("crypto_assets") or []) - iso,
         currencies=currencies,
         iso4217=iso,
         countries=codes,

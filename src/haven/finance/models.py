@@ -65,6 +65,13 @@ class WindowBucket(Base):
     a resolution of W/60 seconds; its aggregate is the sum of the last 60 buckets of that width."""
 
     __tablename__ = "finance_buckets"
+    __table_args__ = (
+        # The prune job's range (haven.finance.jobs): expired buckets of one width.
+        Index("ix_finance_buckets_expiry", "width", "bucket"),
+        # On SQLite the table is its primary key's B-tree (one tree per row written, not two,
+        # and the window reads are covered by it). PostgreSQL keeps a heap and the key.
+        {"sqlite_with_rowid": False},
+    )
 
     scope: Mapped[str] = mapped_column(String(1), primary_key=True)
     account_id: Mapped[str] = mapped_column(String(200), primary_key=True)

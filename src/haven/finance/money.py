@@ -45,13 +45,21 @@ def parse_amount(raw: str, currency: str, lists: Lists) -> Decimal:
 
 
 def check_currency(code: str, lists: Lists):  # type: ignore[no-untyped-def]
+    if code in lists.crypto_assets:
+        raise MoneyError(
+            "crypto_currency",
+            f"{code} is a crypto asset, not a currency: send the payment's fiat value (amount and an ISO 4217 "
+            f"currency, e.g. {lists.reference}) with kind 'crypto'",
+            "currency",
+        )
     if code not in lists.iso4217:
         raise MoneyError("unknown_currency", f"'{code}' is not an ISO 4217 currency code", "currency")
     cur = lists.currencies.get(code)
     if cur is None:
         raise MoneyError(
             "unsupported_currency",
-            f"{code} is not among the currencies this installation accepts (add it with a rate to currencies.yaml)",
+            f"{code} has no reference rate in this installation, so its amounts cannot be compared with the rules' "
+            f"thresholds (in {lists.reference}); an operator adds it with a rate to currencies.yaml",
             "currency",
         )
     return cur

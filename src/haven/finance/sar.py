@@ -25,6 +25,7 @@ from haven.accounts.models import Account
 from haven.core.clock import new_id, now
 from haven.core.errors import Invalid, NotFound
 from haven.core.ledger import audit, record_event
+from haven.core.models import Integration
 from haven.finance.models import SarExport, Transaction
 
 #: The keywords regulators ask to see in the narrative (and in field 2 of FinCEN's SAR).
@@ -90,10 +91,14 @@ def build(session: Session, subject: str, *, regime: str, actor: str, out_dir: P
     """Write the package into `out_dir` (created, must be empty) and answer with its manifest."""
     if regime not in REGIMES:
         raise Invalid(f"regime is one of {', '.join(REGIMES)}", code="invalid_regime")
+    # Payments of test-mode keys are never part of a package (they are not real money).
+    live = Transaction.integration_id.not_in(select(Integration.id).where(Integration.mode == "test"))
     flagged = list(
         session.scalars(
             select(Transaction)
-            .where(or_(Transaction.payee == subject, Transaction.payer == subject), Transaction.outcome != "approve")
+            .where(
+                or_(Transaction.payee == subject, Transaction.payer == subject), Transaction.outcome != "approve", live
+            )
             .order_by(Transaction.occurred_at)
         )
     )
@@ -104,7 +109,7 @@ def build(session: Session, subject: str, *, regime: str, actor: str, out_dir: P
     txs = list(
         session.scalars(
             select(Transaction)
-            .where(Transaction.payer.in_(parties), Transaction.payee.in_(parties))
+            .where(Transaction.payer.in_(parties), Transaction.payee.in_(parties), live)
             .order_by(Transaction.occurred_at)
         )
     )

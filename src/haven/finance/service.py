@@ -11,21 +11,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from haven.accounts.bands import MINOR_BANDS
-from haven.accounts.models import Account
-from haven.accounts.service import ensure_accounts
 from haven.core.clock import new_id, now
 from haven.core.errors import Conflict, Invalid
 from haven.core.ledger import record_event
 from haven.enforce.webhooks import deliver
 from haven.finance import aggregates
+from haven.finance.fastsql import Raw, Sql
 from haven.finance.lists import Lists
 from haven.finance.models import DetectorLink, FinanceRestriction, Transaction
 from haven.finance.money import MoneyError, check_country, parse_amount, to_reference_minor
@@ -45,7 +45,9 @@ def fingerprint(body: TransactionIn) -> str:
     return hashlib.sha256(json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
 
 
-def check(body: TransactionIn, lists: Lists, settings: FinanceSettings, at: datetime) -> tuple[Decimal, int]:
+def check(
+    body: TransactionIn, lists: Lists, settings: FinanceSettings, at: datetime, *, test: bool = False
+) -> tuple[Decimal, int]:
     """The amount and its reference minor units; 422 with a code for what cannot be accepted."""
     try:
         amount = parse_amount(body.amount, body.currency, lists)
@@ -55,6 +57,11 @@ def check(body: TransactionIn, lists: Lists, settings: FinanceSettings, at: date
         raise Invalid(exc.message, code=exc.code, details={"field": exc.field}) from None
     if body.payer == body.payee:
         raise Invalid("payer and payee are the same account", code="invalid_parties")
+    if test and max(len(body.payer), len(body.payee)) > MAX_ACCOUNT - len(TEST_NS):
+        raise Invalid(
+            f"with a test-mode key, account ids have at most {MAX_ACCOUNT - len(TEST_NS)} characters",
+            code="invalid_parties",
+        )
     if body.occurred_at > at + timedelta(seconds=settings.future_skew_seconds):
         raise Invalid("occurred_at is in the future", code="future_occurred_at", details={"field": "occurred_at"})
     if body.occurred_at < at - timedelta(days=settings.max_age_days):
@@ -66,58 +73,133 @@ def check(body: TransactionIn, lists: Lists, settings: FinanceSettings, at: date
     return amount, to_reference_minor(amount, body.currency, lists)
 
 
-_STORED = select(Transaction.id, Transaction.fingerprint, Transaction.response).where(
-    Transaction.integration_id == bindparam("integration"), Transaction.external_id == bindparam("external")
-)
+#: A test-mode key's payments are counted and restricted in a namespace of their own: the aggregate
+#: and restriction rows of `payer` are those of `TEST_NS + payer`, so test traffic never changes a
+#: real account's windows or restrictions (docs/finance.md, "Test mode").
+TEST_NS = "~test:"
+MAX_ACCOUNT = 200
 
 
-def stored_answer(session: Session, integration_id: str, body: TransactionIn, fp: str) -> dict[str, Any] | None:
-    row = session.execute(_STORED, {"integration": integration_id, "external": body.external_id}).first()
-    if row is None:
-        return None
-    if row.fingerprint != fp:
-        raise Conflict(
-            f"external_id '{body.external_id}' was already used for a different transaction",
-            code="external_id_reused",
-            details={"external_id": body.external_id, "transaction_id": row.id},
-        )
-    return dict(row.response)
+def state_key(account: str, test: bool) -> str:
+    """The key of an account's aggregates and restrictions (its id; in test mode, namespaced)."""
+    return TEST_NS + account if test else account
 
 
 # Built once: the hot path binds values into statements SQLAlchemy has already compiled.
-_RELATIONS = text(
-    # What the detectors linked (per account and per pair), the restrictions in force, the
-    # payer's corridors and whether the two ever messaged: one round trip, index lookups only.
-    "SELECT 'link', account_id, other, kind FROM finance_links WHERE account_id = :payer AND other IN (:payee, '')"
-    " UNION ALL SELECT 'link', account_id, other, kind FROM finance_links"
-    " WHERE account_id = :payee AND other IN (:payer, '')"
-    " UNION ALL SELECT 'restriction', account_id, kind, '' FROM finance_restrictions"
-    " WHERE account_id IN (:payer, :payee) AND status = 'active'"
-    " UNION ALL SELECT 'corridor', to_country, '', '' FROM finance_corridors WHERE account_id = :payer"
-    " UNION ALL SELECT 'contact', '', '', '' WHERE EXISTS (SELECT 1 FROM contacts"
-    " WHERE sender = :payer AND recipient = :payee) OR EXISTS (SELECT 1 FROM contacts"
-    " WHERE sender = :payee AND recipient = :payer)"
+#: The stored answer of this external_id (the response as text: the same on both engines), and
+#: the two accounts' age bands, in one round trip.
+_FIRST = Sql(
+    "SELECT 'tx', id, fingerprint, CAST(response AS TEXT) FROM finance_transactions"
+    " WHERE integration_id = :integration AND external_id = :external"
+    " UNION ALL SELECT 'band', id, age_band, '' FROM accounts WHERE id IN (:payer, :payee)"
 )
-_PAYER_LOCK = select(Account.id).where(Account.id == bindparam("payer")).with_for_update()
-_INSERT_TX = insert(Transaction)
+#: What the detectors linked (per account and per pair), the restrictions in force, the payer's
+#: corridors and whether the two ever messaged: a tail of the aggregates' read (same shape:
+#: tag, window index, three strings, two numbers), index lookups only. `:payer`/`:payee` are the
+#: keys of the accounts' finance state (`state_key`: links, restrictions, corridors),
+#: `:rpayer`/`:rpayee` their ids (contacts, kept by the messaging pipeline).
+RELATIONS = (
+    "SELECT 'link', 0, account_id, other, kind, 0, 0 FROM finance_links"
+    " WHERE account_id = :payer AND other IN (:payee, '')"
+    " UNION ALL SELECT 'link', 0, account_id, other, kind, 0, 0 FROM finance_links"
+    " WHERE account_id = :payee AND other IN (:payer, '')"
+    " UNION ALL SELECT 'restriction', 0, account_id, kind, '', 0, 0 FROM finance_restrictions"
+    " WHERE account_id IN (:payer, :payee) AND status = 'active'"
+    " UNION ALL SELECT 'corridor', 0, to_country, '', '', 0, 0 FROM finance_corridors WHERE account_id = :payer"
+    " UNION ALL SELECT 'contact', 0, '', '', '', 0, 0 WHERE EXISTS (SELECT 1 FROM contacts"
+    " WHERE sender = :rpayer AND recipient = :rpayee) OR EXISTS (SELECT 1 FROM contacts"
+    " WHERE sender = :rpayee AND recipient = :rpayer)"
+)
+_TX_COLUMNS = [c.name for c in Transaction.__table__.columns]
+_INSERT_TX = Sql(
+    f"INSERT INTO finance_transactions ({', '.join(_TX_COLUMNS)}) VALUES ({', '.join(':' + c for c in _TX_COLUMNS)})"  # noqa: S608
+)
+_JSON_COLUMNS = ("indicators", "shadow", "response")
+_TIME_COLUMNS = ("occurred_at", "received_at")
+_NEW_ACCOUNT = Sql(
+    "INSERT INTO accounts (id, age_band, state, age_source, created_at, updated_at)"
+    " VALUES (:id, 'unknown', 'active', 'declared', :at, :at) ON CONFLICT (id) DO NOTHING"
+)
 
 
-def relations(session: Session, payer: str, payee: str, lists: Lists) -> tuple[tuple[str, ...], bool]:
+def first_read(
+    session: Session | Raw, integration_id: str, body: TransactionIn, fp: str
+) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    """The stored answer of this `external_id` (409 if it was used for another body) and the age
+    bands of the accounts already known."""
+    raw = session if isinstance(session, Raw) else Raw(session)
+    stored: dict[str, Any] | None = None
+    bands: dict[str, str] = {}
+    rows = raw.rows(
+        _FIRST,
+        {"integration": integration_id, "external": body.external_id, "payer": body.payer, "payee": body.payee},
+    )
+    for tag, a, b, c in rows:
+        if tag == "band":
+            bands[a] = b
+            continue
+        if b != fp:
+            raise Conflict(
+                f"external_id '{body.external_id}' was already used for a different transaction",
+                code="external_id_reused",
+                details={"external_id": body.external_id, "transaction_id": a},
+            )
+        stored = json.loads(c) if isinstance(c, str) else dict(c)
+    return stored, bands
+
+
+def stored_answer(session: Session, integration_id: str, body: TransactionIn, fp: str) -> dict[str, Any] | None:
+    return first_read(session, integration_id, body, fp)[0]
+
+
+def create_accounts(raw: Raw, ids: list[str]) -> None:
+    """Rows for accounts named for the first time (age band unknown), in sorted order (two
+    payments that first name the same accounts insert them in one order: no deadlock), without
+    ORM objects; a concurrent twin's insert is skipped (ON CONFLICT DO NOTHING)."""
+    at = raw.ts(now())
+    for i in sorted(ids):
+        raw.run(_NEW_ACCOUNT, {"id": i, "at": at})
+
+
+def insert_transaction(raw: Raw, values: dict[str, Any]) -> None:
+    """The screened payment's row (every column given; JSON as text, times as stored)."""
+    row = {c: values.get(c) for c in _TX_COLUMNS}
+    for c in _JSON_COLUMNS:
+        row[c] = json.dumps(row[c])
+    for c in _TIME_COLUMNS:
+        row[c] = raw.ts(values[c])
+    raw.run(_INSERT_TX, row)
+
+
+_RELATIONS_ALONE = Sql(RELATIONS)
+
+
+def relations_of(session: Session, payer: str, payee: str, lists: Lists) -> tuple[tuple[str, ...], bool]:
+    """`relations` read on their own (the backtest): live state of the two accounts."""
+    params = {"payer": payer, "payee": payee, "rpayer": payer, "rpayee": payee}
+    rows = [(tag, a, b, c) for tag, _, a, b, c, _, _ in Raw(session).rows(_RELATIONS_ALONE, params)]
+    return relations(rows, payer, payee, lists)
+
+
+def relations(
+    rows: Sequence[tuple[Any, ...]], payer: str, payee: str, lists: Lists, test: bool = False
+) -> tuple[tuple[str, ...], bool]:
     """What Haven's detectors and restrictions say of the two accounts (`linked`: pair-level kinds
     as they are, `sextortion_conversation`; account-level ones by role, `payee.bank_hit`), and
-    whether they were in contact before (messages either way)."""
+    whether they were in contact before (messages either way), from the `RELATIONS` rows."""
     out: set[str] = set()
     to: set[str] = set()
     contact = False
-    for tag, a, b, c in session.execute(_RELATIONS, {"payer": payer, "payee": payee}).all():
+    kp, ke = state_key(payer, test), state_key(payee, test)
+    for tag, a, b, c in rows:
         if tag == "link":
-            out.add(c if b else f"{'payer' if a == payer else 'payee'}.{c}")
+            out.add(c if b else f"{'payer' if a == kp else 'payee'}.{c}")
         elif tag == "restriction":
-            if (a, b) in ((payee, "payouts_frozen"), (payer, "new_payees_limited")):
-                out.add(f"{'payer' if a == payer else 'payee'}.{b}")
+            if (a, b) in ((ke, "payouts_frozen"), (kp, "new_payees_limited")):
+                out.add(f"{'payer' if a == kp else 'payee'}.{b}")
         elif tag == "corridor":
             to.add(a)
-        else:
+        elif tag == "contact":
             contact = True
     for name, codes in lists.country_lists.items():
         if to & codes:
@@ -161,34 +243,42 @@ def screen(
     rules: FinanceRules,
     lists: Lists,
     settings: FinanceSettings,
+    test: bool = False,
 ) -> dict[str, Any]:
-    """Screen one payment and answer `{outcome, rules, indicators, reason, ...}`."""
+    """Screen one payment and answer `{outcome, rules, indicators, reason, ...}`.
+
+    In `test` mode (a test-mode key) the payment is screened the same way, against the accounts'
+    real age bands and detector links, but it is counted and restricted in the test namespace
+    (`state_key`) and every action it causes says `"mode": "test"`."""
     at = now()
-    amount, ref_minor = check(body, lists, settings, at)
+    amount, ref_minor = check(body, lists, settings, at, test=test)
     fp = fingerprint(body)
-    if (stored := stored_answer(session, integration_id, body, fp)) is not None:
+    raw = Raw(session)
+    stored, bands = first_read(raw, integration_id, body, fp)
+    if stored is not None:
         return stored
-    # Sorted: two payments that first name the same two accounts insert them in one order (no
-    # deadlock between their inserts on PostgreSQL).
-    accounts = ensure_accounts(session, sorted([body.payer, body.payee]))
-    # The payer's lock: one payment of an account at a time (new payee, rising run, limits).
-    session.execute(_PAYER_LOCK, {"payer": body.payer}).first()
-    feats = aggregates.record(
-        session,
-        payer=body.payer,
-        payee=body.payee,
+    missing = [a for a in (body.payer, body.payee) if a not in bands]
+    if missing:
+        create_accounts(raw, missing)
+    kp, ke = state_key(body.payer, test), state_key(body.payee, test)
+    feats, rows = aggregates.record(
+        raw,
+        payer=kp,
+        payee=ke,
         amount_minor=ref_minor,
         occurred_at=body.occurred_at,
         payer_country=body.payer_country,
         payee_country=body.payee_country,
         windows=rules.windows,
+        extra=RELATIONS,
+        extra_params={"rpayer": body.payer, "rpayee": body.payee},
     )
-    linked, contact = relations(session, body.payer, body.payee, lists)
+    linked, contact = relations(rows, body.payer, body.payee, lists, test)
     view = TransactionView(
         kind=body.kind,
         amount=Decimal(ref_minor) / 100,
-        payer_band=accounts[body.payer].age_band,
-        payee_band=accounts[body.payee].age_band,
+        payer_band=bands.get(body.payer, "unknown"),
+        payee_band=bands.get(body.payee, "unknown"),
         cross_border=bool(body.payer_country and body.payee_country and body.payer_country != body.payee_country),
         payee_country_lists=lists.countries_lists(body.payee_country),
         new_payee=feats.new_payee,
@@ -243,10 +333,10 @@ def screen(
         fingerprint=fp,
         response=answer,
     )
-    session.execute(_INSERT_TX, values)
+    insert_transaction(raw, values)
     if outcome != "approve" or "review" in decision.actions:
         # Only flagged payments become an object (for the actions and events that name them).
-        act(session, Transaction(**values), view, decision, actor=actor, settings=settings)
+        act(session, Transaction(**values), view, decision, actor=actor, settings=settings, test=test)
     return answer
 
 
@@ -269,12 +359,15 @@ def sextortion_intervention(settings: FinanceSettings) -> dict[str, Any]:
     }
 
 
-def _restrict(session: Session, account: str, kind: str, tx: Transaction, reason: str, actor: str) -> bool:
-    row = session.get(FinanceRestriction, (account, kind))
+def _restrict(
+    session: Session, account: str, kind: str, tx: Transaction, reason: str, actor: str, test: bool = False
+) -> bool:
+    key = state_key(account, test)
+    row = session.get(FinanceRestriction, (key, kind))
     if row is not None and row.status == "active":
         return False
     if row is None:
-        row = FinanceRestriction(account_id=account, kind=kind)
+        row = FinanceRestriction(account_id=key, kind=kind)
         session.add(row)
     row.status, row.transaction_id, row.reason, row.created_at, row.lifted_at = "active", tx.id, reason, now(), None
     session.flush()
@@ -284,7 +377,13 @@ def _restrict(session: Session, account: str, kind: str, tx: Transaction, reason
         subject_type="account",
         subject_id=account,
         actor=actor,
-        data={"kind": kind, "transaction_id": tx.id, "rule": tx.rule, "reason": reason},
+        data={
+            "kind": kind,
+            "transaction_id": tx.id,
+            "rule": tx.rule,
+            "reason": reason,
+            **({"mode": "test"} if test else {}),
+        },
     )
     return True
 
@@ -317,10 +416,16 @@ def act(
     *,
     actor: str,
     settings: FinanceSettings,
+    test: bool = False,
 ) -> None:
     """Carry out a non-approve outcome: webhooks through the signed outbox, restrictions, the
-    minor's intervention, and `transaction.flagged` (which opens the financial review task)."""
+    minor's intervention, and `transaction.flagged` (which opens the financial review task).
+
+    For a test-mode key's payment every webhook, the nudge and the flagged event say
+    `"mode": "test"` (the service's receiver must not act on real accounts), and the restrictions
+    are set in the test namespace, where no live payment reads them."""
     outcome = tx.outcome
+    mode: dict[str, str] = {"mode": "test"} if test else {}
     payload = {
         "transaction_id": tx.id,
         "external_id": tx.external_id,
@@ -328,6 +433,7 @@ def act(
         "payee": tx.payee,
         "rule": tx.rule,
         "reason": decision.verdict.reason,
+        **mode,
     }
     if outcome in ("hold", "decline"):
         deliver(
@@ -340,7 +446,9 @@ def act(
             idempotency_key=f"transaction.{outcome}:{tx.id}",
         )
     actions = set(decision.actions)
-    if "payee.freeze" in actions and _restrict(session, tx.payee, "payouts_frozen", tx, decision.verdict.reason, actor):
+    if "payee.freeze" in actions and _restrict(
+        session, tx.payee, "payouts_frozen", tx, decision.verdict.reason, actor, test
+    ):
         deliver(
             session,
             "account.freeze_payouts",
@@ -354,7 +462,7 @@ def act(
     if (
         "payer.limit_new_payees" in actions
         and minor_payer
-        and _restrict(session, tx.payer, "new_payees_limited", tx, decision.verdict.reason, actor)
+        and _restrict(session, tx.payer, "new_payees_limited", tx, decision.verdict.reason, actor, test)
     ):
         deliver(
             session,
@@ -365,7 +473,7 @@ def act(
             actor=actor,
             idempotency_key=f"account.limit_new_payees:{tx.payer}:{tx.id}",
         )
-    conversations = conversation_links(session, tx.payer, tx.payee)
+    conversations = conversation_links(session, state_key(tx.payer, test), state_key(tx.payee, test))
     if "nudge" in actions and minor_payer:
         record_event(
             session,
@@ -378,6 +486,7 @@ def act(
                 "conversation_id": conversations[0] if conversations else None,
                 "transaction_id": tx.id,
                 "message": sextortion_intervention(settings),
+                **mode,
             },
         )
     record_event(
@@ -402,5 +511,6 @@ def act(
             "currency": tx.currency,
             "kind": tx.kind,
             "conversations": conversations,
+            **mode,
         },
     )

@@ -21,6 +21,11 @@ class FinanceSettings(BaseSettings):
     future_skew_seconds: int = Field(300, ge=0)
     #: How far in the past `occurred_at` may be (a late batch), before it is refused.
     max_age_days: int = Field(90, ge=1)
+    #: Buckets are kept this long past their window, for late payments (haven.finance.jobs).
+    prune_grace_hours: int = Field(24, ge=0)
+    #: Rows deleted per transaction by the prune job, and at most per run.
+    prune_batch: int = Field(5000, ge=1)
+    prune_max_rows: int = Field(200_000, ge=1)
     #: Helplines shown to a minor in the sextortion intervention (JSON in the environment).
     local_hotline: str = ""
 
