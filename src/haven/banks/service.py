@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from haven.banks.formats import EntryIn, check_batches
@@ -243,6 +243,8 @@ def import_rows(
             seq = bump_counter(session)
         lo = seen
         seen += len(batch)
+        if seen > IMPORT_BATCH and (seen // IMPORT_BATCH) & (seen // IMPORT_BATCH - 1) == 0:
+            _refresh_statistics(session)
         existing = _existing_values(session, bank.id, batch)
         out: list[dict[str, Any]] = []
         for pos, e in enumerate(batch, start=lo):
@@ -291,6 +293,15 @@ def import_rows(
     return new_ids
 
 
+def _refresh_statistics(session: Session) -> None:
+    """PostgreSQL: re-analyse the entries table inside the import's transaction (ANALYZE counts the
+    transaction's own new rows) after 2, 4, 8... batches. With the statistics of the table as it
+    was before the import, the planner takes it for small and checks each batch's duplicates by
+    scanning it: a 200,000-line import took 9 minutes, growing with the square of the file."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE bank_entries"))
+
+
 def _existing_values(session: Session, bank_id: str, batch: list[EntryIn]) -> set[tuple[str, str]]:
     """(type, value) pairs of the batch already banked in the bank (its own entries, not variants);
     one statement per signal type, so the (signal_type, value) index serves it."""
@@ -298,6 +309,20 @@ def _existing_values(session: Session, bank_id: str, batch: list[EntryIn]) -> se
     for e in batch:
         by_type.setdefault(e.signal_type, set()).add(e.value)
     found: set[tuple[str, str]] = set()
+    if session.get_bind().dialect.name == "postgresql":
+        # One array parameter joined on the (signal_type, value) index (one statement text
+        # whatever the batch size), with fresh statistics (`_refresh_statistics`).
+        for signal_type, values in by_type.items():
+            rows = session.execute(
+                text(
+                    "SELECT b.value FROM unnest(CAST(:values AS text[])) AS v(value)"
+                    " JOIN bank_entries b ON b.signal_type = :signal_type AND b.value = v.value"
+                    " WHERE b.bank_id = :bank_id AND b.variant_of IS NULL"
+                ),
+                {"values": sorted(values), "signal_type": signal_type, "bank_id": bank_id},
+            )
+            found.update((signal_type, str(v)) for (v,) in rows)
+        return found
     for signal_type, values in by_type.items():
         found.update(
             (signal_type, v)
