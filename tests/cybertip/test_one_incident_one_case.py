@@ -6,6 +6,7 @@ open draft instead of opening a second "Online Enticement" case."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -23,6 +24,29 @@ from tests.cybertip.test_conversation_case import GROOMER, _decide_conversation,
 from tests.review.fixtures import make_staff, reviewer
 
 
+def report_and_groom(c: httpx.Client) -> str:
+    """A parent reports adult man-9 for grooming, and man-9 grooms 13-15 kid-9 in conv-9 (the
+    same incident twice over); returns the report's notice case id."""
+    assert c.put("/v1/accounts/man-9", json={"age_band": "adult"}).status_code == 200
+    assert c.put("/v1/accounts/kid-9", json={"age_band": "13_15"}).status_code == 200
+    r = c.post(
+        "/v1/reports",
+        json={
+            "reporter": {"id": "parent-1"},
+            "target": {"type": "account", "id": "man-9"},
+            "category": "grooming",
+            "explanation": "this account keeps messaging my son",
+            "good_faith": True,
+            "notify_outcome": True,
+        },
+    )
+    assert r.status_code == 201, r.text
+    notice_case_id = r.json()["case_id"]
+    for i, text in enumerate(GROOMER, 1):
+        assert c.post("/v1/messages", json=_msg("conv-9", "man-9", ["kid-9"], text, i)).status_code == 200
+    return notice_case_id
+
+
 def test_report_and_conversation_of_one_account_make_one_case(
     server: LiveServer,
     api_key: str,
@@ -33,23 +57,7 @@ def test_report_and_conversation_of_one_account_make_one_case(
 ) -> None:
     configure(monkeypatch, settings, double)
     with server.client(api_key) as c:
-        assert c.put("/v1/accounts/man-9", json={"age_band": "adult"}).status_code == 200
-        assert c.put("/v1/accounts/kid-9", json={"age_band": "13_15"}).status_code == 200
-        r = c.post(
-            "/v1/reports",
-            json={
-                "reporter": {"id": "parent-1"},
-                "target": {"type": "account", "id": "man-9"},
-                "category": "grooming",
-                "explanation": "this account keeps messaging my son",
-                "good_faith": True,
-                "notify_outcome": True,
-            },
-        )
-        assert r.status_code == 201, r.text
-        notice_case_id = r.json()["case_id"]
-        for i, text in enumerate(GROOMER, 1):
-            assert c.post("/v1/messages", json=_msg("conv-9", "man-9", ["kid-9"], text, i)).status_code == 200
+        notice_case_id = report_and_groom(c)
     run_jobs(db)  # the report's task and the conversation's task
     with db.session() as s:
         report_task = s.scalar(

@@ -26,7 +26,7 @@ from haven.enforce.notices.models import NoticeCase
 from haven.review.models import ReviewTask
 from tests.conftest import LiveServer
 from tests.cybertip.fixtures import run_jobs
-from tests.cybertip.test_conversation_case import GROOMER, _msg
+from tests.cybertip.test_one_incident_one_case import report_and_groom
 from tests.e2e.conftest import same_settings_as_server
 from tests.e2e.walks import offline_context
 from tests.review.fixtures import PASSWORD, make_staff
@@ -55,23 +55,7 @@ def test_report_and_conversation_of_one_account_make_one_case_in_the_console(
 ) -> None:
     same_settings_as_server(monkeypatch, settings)  # jobs worked here use the server's vault key
     with server.client(api_key) as c:
-        assert c.put("/v1/accounts/man-9", json={"age_band": "adult"}).status_code == 200
-        assert c.put("/v1/accounts/kid-9", json={"age_band": "13_15"}).status_code == 200
-        r = c.post(
-            "/v1/reports",
-            json={
-                "reporter": {"id": "parent-1"},
-                "target": {"type": "account", "id": "man-9"},
-                "category": "grooming",
-                "explanation": "this account keeps messaging my son",
-                "good_faith": True,
-                "notify_outcome": True,
-            },
-        )
-        assert r.status_code == 201, r.text
-        notice_case_id = r.json()["case_id"]
-        for i, text in enumerate(GROOMER, 1):
-            assert c.post("/v1/messages", json=_msg("conv-9", "man-9", ["kid-9"], text, i)).status_code == 200
+        notice_case_id = report_and_groom(c)
     run_jobs(db)  # the report's task and the conversation's task
     with db.session() as s:
         report_task = s.scalar(select(ReviewTask).where(ReviewTask.subject_id == notice_case_id))

@@ -19,8 +19,10 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from haven.core.clock import now
 from haven.core.db import Base
+from haven.core.events import CATALOGUE
 from haven.core.inventory import TableData
 from haven.core.ledger import audit
+from haven.core.models import Event
 from haven.core.settings import get_settings
 from haven.privacy.inventory import declarations
 from haven.privacy.protect import protected
@@ -130,9 +132,6 @@ LEDGER_WITHHELD = (
 def ledger_events(session: Session, account_id: str) -> list[dict[str, Any]]:
     """The ledger's events about the account whose type the catalogue marks `disclosed`: type,
     time and payload (never the actor: staff privacy), oldest first."""
-    from haven.core.events import CATALOGUE
-    from haven.core.models import Event
-
     types = sorted(t.name for t in CATALOGUE.values() if t.disclosed)
     rows = session.scalars(
         select(Event)
@@ -216,8 +215,6 @@ def erase(session: Session, account_id: str, *, actor: str) -> dict[str, Any]:
     # The ledger: events about the account are pseudonymised as the 365-day sweep would (their
     # type and time stay for the transparency counts), unless the account is protected for any
     # reason (the sweep keeps those too: the record of what was decided about a reported account).
-    from haven.core.models import Event
-
     events = session.scalars(select(Event).where(Event.subject_type == "account", Event.subject_id == account_id)).all()
     if events and reasons:
         kept.append({"table": "events", "rows": len(events), "reasons": reasons})
