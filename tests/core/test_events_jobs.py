@@ -85,3 +85,49 @@ def test_dedupe_key_queues_once(db: Database) -> None:
         assert jobs.enqueue(s, "test.noop", dedupe_key="case-1") is None
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(Job).where(Job.dedupe_key == "case-1")) == 1
+
+
+FILTERED: list[str] = []
+
+
+@subscribe("test.thing_filtered", name="test-filtered", when=lambda d: d.get("wanted") is True)
+def _filtered(session, event: Event) -> None:  # type: ignore[no-untyped-def]
+    FILTERED.append(event.subject_id)
+
+
+@subscribe("test.thing_filtered", name="test-filter-fails", when=lambda d: d["missing"] > 0)
+def _filter_fails(session, event: Event) -> None:  # type: ignore[no-untyped-def]
+    FILTERED.append("failing-filter:" + event.subject_id)
+
+
+def test_a_subscriber_filter_queues_only_the_events_it_wants(db: Database) -> None:
+    """`when` refuses an event: no job for that subscriber. A filter that raises queues the job
+    anyway (an event is never lost to a broken filter; the consumer decides)."""
+
+    class Wanted(events.Payload):
+        wanted: bool
+
+    FILTERED.clear()
+    with events.declared("test.thing_filtered", "thing", Wanted), db.session() as s:
+        record_event(
+            s,
+            "test.thing_filtered",
+            subject_type="thing",
+            subject_id="no",
+            actor="system:test",
+            data={"wanted": False},
+        )
+        record_event(
+            s,
+            "test.thing_filtered",
+            subject_type="thing",
+            subject_id="yes",
+            actor="system:test",
+            data={"wanted": True},
+        )
+    with db.reading() as s:
+        kinds = sorted(s.scalars(select(Job.kind).where(Job.kind.like("event:test-f%"))))
+    assert kinds == ["event:test-filter-fails", "event:test-filter-fails", "event:test-filtered"]
+    while jobs.work(db, once=True):
+        pass
+    assert sorted(FILTERED) == ["failing-filter:no", "failing-filter:yes", "yes"]

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from haven.banks.models import Match
 from haven.core.db import Database
+from haven.core.models import Event, Job
 from haven.screening.models import ContentItem, QuarantineObject
 from tests.conftest import LiveServer
 from tests.helpers import encode, sample
@@ -56,6 +57,15 @@ def test_block_on_perceptual_match_and_allow_otherwise(server: LiveServer, api_k
         with open(obj.path, "rb") as f:
             stored = f.read()
         assert copy[100:164] not in stored and len(stored) == len(copy) + 12 + 16
+        # The consumers' filters: the block queues review and the uploader's bank-hit link; the
+        # allowed upload, whose events every consumer would ignore, queues no job at all.
+        assert _consumer_jobs(s, body["id"]) >= {"event:review-tasks", "event:finance-content"}
+        assert _consumer_jobs(s, other["id"]) == set()
+
+
+def _consumer_jobs(s, content_id: str) -> set[str]:  # type: ignore[no-untyped-def]
+    ids = set(s.scalars(select(Event.id).where(Event.subject_id == content_id)))
+    return {j.kind for j in s.scalars(select(Job).where(Job.kind.like("event:%"))) if j.payload["event_id"] in ids}
 
 
 def test_allowlist_suppresses_perceptual_match(server: LiveServer, api_key: str) -> None:

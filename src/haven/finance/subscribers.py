@@ -5,6 +5,9 @@ every payment screened afterwards; and it carries out reviewers' decisions on fi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -47,11 +50,15 @@ def link_conversation(session: Session, event: Event) -> None:
     _link(session, sender, "", f"{family}_sender", conv, test)
 
 
-@subscribe("content.verdict", name="finance-content")
+def _bank_hit(d: Mapping[str, Any]) -> bool:
+    return bool(d.get("action") == "block" and d.get("matched_entries") and d.get("uploader"))
+
+
+@subscribe("content.verdict", name="finance-content", when=_bank_hit)
 def link_content(session: Session, event: Event) -> None:
     """An uploader whose content was blocked on a bank match is linked as `bank_hit`."""
     d = event.data or {}
-    if d.get("action") == "block" and d.get("matched_entries") and d.get("uploader"):
+    if _bank_hit(d):
         test = traffic_is_test(session, content_ids=[event.subject_id])
         _link(session, str(d["uploader"]), "", "bank_hit", event.subject_id, test)
 

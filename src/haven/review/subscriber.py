@@ -3,6 +3,9 @@ person must confirm, becomes a task (once per event, however often the worker re
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -52,7 +55,12 @@ def needs_confirmation(session: Session, item: ContentItem) -> bool:
     return not found or found != {"local_confirmed"}
 
 
-@subscribe("content.verdict", name="review-tasks")
+def _may_need_task(data: Mapping[str, Any]) -> bool:
+    action = data.get("action")
+    return action in ("review", "block") and data.get("previous_action") != action
+
+
+@subscribe("content.verdict", name="review-tasks", when=_may_need_task)
 def task_from_verdict(session: Session, event: Event) -> None:
     action = event.data.get("action")
     if action not in ("review", "block"):

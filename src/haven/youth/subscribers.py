@@ -6,7 +6,9 @@ key), so a retried job changes nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -94,7 +96,7 @@ def stated_age_in_chat(session: Session, event: Event) -> None:
         )
 
 
-@subscribe("message.received", name="youth-fan-out")
+@subscribe("message.received", name="youth-fan-out", when=lambda d: d.get("rule") in HOLD_RULES)
 def held_fan_out(session: Session, event: Event) -> None:
     """An adult whose messages to minors outside their connections were held, to many distinct
     minors in a week, goes to the grooming queue (one open task per account, raised not repeated)."""
@@ -147,15 +149,23 @@ def held_fan_out(session: Session, event: Event) -> None:
     )
 
 
-@subscribe("content.received", name="youth-apparent-minor")
+#: Surfaces where an upload shows its own uploader (their apparent age says something about them).
+OWN_SURFACES = ("profile", "avatar", "selfie", "own")
+
+
+def _own_upload(d: Mapping[str, Any]) -> bool:
+    return bool(d.get("uploader")) and d.get("surface") in OWN_SURFACES
+
+
+@subscribe("content.received", name="youth-apparent-minor", when=_own_upload)
 def apparent_minor_upload(session: Session, event: Event) -> None:
     """An adult account's own upload scores as an apparent minor: perhaps the account is a child's."""
     from haven.screening.models import ContentItem
 
     d = event.data or {}
-    uploader = d.get("uploader")
+    uploader = str(d.get("uploader") or "")
     item = session.get(ContentItem, event.subject_id)
-    if not uploader or item is None or d.get("surface") not in ("profile", "avatar", "selfie", "own"):
+    if not _own_upload(d) or item is None:
         return
     score = ((item.scores or {}).get("apparent_age") or {}).get("scores", {}).get("minor")
     if not isinstance(score, int | float) or score < get_settings().apparent_minor_threshold:
