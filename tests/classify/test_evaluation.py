@@ -150,3 +150,41 @@ def test_bad_lines_are_refused_with_their_place() -> None:
         parse_line(json.dumps(_conv("g", "grooming", ["hi"], 5)), "x:1")
     with pytest.raises(ValueError, match="label"):
         parse_line(json.dumps(_conv("g", "maybe", ["hi"], 1)))
+
+
+def _keys(x: object) -> set[str]:
+    if isinstance(x, dict):
+        return set(x) | {k for v in x.values() for k in _keys(v)}
+    if isinstance(x, list):
+        return {k for v in x for k in _keys(v)}
+    return set()
+
+
+def test_an_unseen_set_prints_totals_only_unless_detail(monkeypatch, tmp_path) -> None:
+    """Which conversations of a fresh held-out set failed, and which benign scenes alarmed, is
+    what tuning reads: `haven eval` keeps it back for sets not yet seen (the counts stay)."""
+    from haven.classify.evaluation import run
+    from haven.classify.evaluation.sets import DETAIL_KEYS
+
+    monkeypatch.setenv("HAVEN_VAR_DIR", str(tmp_path))
+    fake = tmp_path / "stand-in.jsonl"
+    lines = [
+        _conv("s-1", "benign", ["see you at practice at 5", "ok coach"], None),
+        _conv("s-2", "grooming", ["hi", "hello"], 1),
+    ]
+    fake.write_text("".join(json.dumps(c) + "\n" for c in lines))
+    monkeypatch.setattr(run, "data_path", lambda name: fake)
+    monkeypatch.setitem(run.WRITTEN, "heldout_v4", dict(run.WRITTEN["heldout_v4"], seen=False))
+    runner = CliRunner()
+    args = ["eval", "--json", "--no-images", "--no-model", "--set", "heldout_v4"]
+    unseen = json.loads(runner.invoke(app, args).output)["heldout_v4"]
+    assert unseen["totals_only"] is True and not _keys(unseen) & DETAIL_KEYS
+    assert unseen["all"]["benign"]["n"] == 1 and unseen["all"]["risky"]["n"] == 1
+    detailed = json.loads(runner.invoke(app, [*args, "--detail"]).output)["heldout_v4"]
+    assert _keys(detailed) >= DETAIL_KEYS and "totals_only" not in detailed
+    assert detailed["all"]["risky"]["first_warning_vs_warn_by"][0]["id"] == "s-2"
+    table = runner.invoke(app, args[:1] + args[2:])
+    assert table.exit_code == 0 and "totals only" in table.output and "s-2" not in table.output
+    monkeypatch.setitem(run.WRITTEN, "heldout_v4", dict(run.WRITTEN["heldout_v4"], seen=True))
+    seen = json.loads(runner.invoke(app, args).output)["heldout_v4"]
+    assert _keys(seen) >= DETAIL_KEYS  # a seen set keeps its detail

@@ -212,6 +212,22 @@ def evaluate_written(det: Detector, convs: list[WrittenConversation]) -> dict[st
     return out
 
 
+#: The parts of a written set's figures that name conversations or scenes (which ones were
+#: missed, which benign scenes alarmed): what tuning reads. `totals_only` drops them.
+DETAIL_KEYS = frozenset({"first_warning_vs_warn_by", "alarmed", "false_alarms_by_benign_scene"})
+
+
+def totals_only(figures: Any) -> Any:
+    """The figures without the conversation ids and scene names of their misses and false alarms.
+
+    Why: an unseen set stays unseen only while nobody reads which of its conversations failed. A
+    round of tuning once read the false-alarm scenes `haven eval` printed for a fresh held-out set
+    (heldout_v6), and the set no longer measured anything; counts alone do not leak that way."""
+    if isinstance(figures, dict):
+        return {k: totals_only(v) for k, v in figures.items() if k not in DETAIL_KEYS}
+    return figures
+
+
 def targets_met(figures: dict[str, Any]) -> dict[str, bool]:
     """Issue 10's targets on one set's figures."""
     a = figures["all"]
