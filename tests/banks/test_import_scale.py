@@ -158,3 +158,35 @@ def test_postgresql_imports_refresh_the_planners_statistics(db: Database, monkey
             assert (s.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'bank_entries'")) or 0) >= 700
     else:
         assert analyses == []
+
+
+def test_the_duplicate_check_is_planned_on_the_value_index(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each batch's duplicate check must search the (signal_type, value) index. Given the bank as
+    a condition too, SQLite's planner walked the bank_id index instead, reading the whole bank per
+    batch: a 10M-line import grew with the square of the bank. The plan of the very statement the
+    import ran is asked of the database (EXPLAIN), on both engines (PostgreSQL's statistics are
+    refreshed during an import: see the test above)."""
+    monkeypatch.setattr(service, "IMPORT_BATCH", 500)
+    with db.session() as s:
+        service.create_bank(s, name="plan", kind="known_csam", actor="test")
+    checks: list[tuple[str, object]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("SELECT") and "bank_entries.value IN" in statement:
+            checks.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        with db.session() as s:
+            values = [EntryIn("pdq", v) for v in _values(3000, 4)]
+            assert len(service.add_entries(s, service.get_bank(s, "plan"), values, actor="t")) == 3000
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert len(checks) == 6
+    statement, parameters = checks[-1]
+    explain = "EXPLAIN QUERY PLAN " if db.engine.dialect.name == "sqlite" else "EXPLAIN "
+    with db.engine.connect() as conn:
+        plan = " ".join(str(col) for row in conn.exec_driver_sql(explain + statement, parameters) for col in row)
+    assert "ix_bank_entries_bank_id" not in plan, plan[:300]
+    if db.engine.dialect.name == "sqlite":  # PostgreSQL rightly scans a table of 3,000 rows
+        assert "ix_bank_entries_signal" in plan, plan[:300]
