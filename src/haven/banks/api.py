@@ -174,6 +174,6 @@ async def import_entries(
     db = request.app.state.db
     with db.session() as s:  # parsed lazily, imported batch by batch in one transaction
         b = service.get_bank(s, bank)
-        ids = service.import_rows(s, b, rows(io.StringIO(text), format), actor=principal.actor)
+        ids = service.import_rows(s, b, rows(io.StringIO(text), format), actor=principal.actor).ids
     _refresh(request)
     return EntriesAdded(added=len(ids), ids=ids)

@@ -104,23 +104,15 @@ def bank_import(
     from haven.banks.formats import guess_format, rows
     from haven.banks.service import get_bank, import_rows
 
-    read = 0
-
-    def counted(lines):  # type: ignore[no-untyped-def]
-        nonlocal read
-        for row in lines:
-            read += 1
-            yield row
-
     try:  # streamed: a file of millions of lines is read batch by batch in one transaction
         with file.open(encoding="utf-8-sig", newline="") as f, database().session() as s:
             bank = get_bank(s, name)
-            ids = import_rows(s, bank, counted(rows(f, fmt or guess_format(file.name))), actor=CLI_ACTOR)
+            got = import_rows(s, bank, rows(f, fmt or guess_format(file.name)), actor=CLI_ACTOR, keep_ids=False)
     except UnicodeDecodeError:
         fail(f"{file} is not UTF-8 text")
     console.print(
-        f"imported {len(ids)} entr{'y' if len(ids) == 1 else 'ies'} into {name} "
-        f"({read - len(ids)} duplicate(s) skipped)"
+        f"imported {got.added} entr{'y' if got.added == 1 else 'ies'} into {name} "
+        f"({got.read - got.added} duplicate(s) skipped)"
     )
 
 

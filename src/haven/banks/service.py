@@ -7,6 +7,7 @@ process's matcher picks it up without a rebuild (see `haven.banks.runtime`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -215,7 +216,17 @@ def add_entries(
     `variants` maps an entry's position to extra PDQ hashes (crops, bands, rotations) banked
     with it; only those the bank's robustness level keeps are stored.
     """
-    return import_rows(session, bank, enumerate(entries, start=1), actor=actor, variants=variants)
+    return import_rows(session, bank, enumerate(entries, start=1), actor=actor, variants=variants).ids
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What an import added: `added` new entries of `read` lines (the rest were duplicates), and
+    their ids unless the caller asked for the count only."""
+
+    added: int
+    read: int
+    ids: list[str]
 
 
 def import_rows(
@@ -225,17 +236,20 @@ def import_rows(
     *,
     actor: str,
     variants: dict[int, list[tuple[str, str]]] | None = None,
-) -> list[str]:
+    keep_ids: bool = True,
+) -> Imported:
     """Add entries streamed from an import file ((line, entry) rows, `formats.rows`), in batches:
     memory stays bounded by one batch (plus the new ids returned), and the duplicate check binds
     at most IMPORT_BATCH values per statement (SQLite allows 32,766 and PostgreSQL 65,535
     parameters). Rows inserted by earlier batches are in the transaction, so the check also finds
     duplicates within the file. A bad line anywhere raises after the whole file was read (every
     problem listed), and the caller's transaction rolls the earlier batches back: all-or-nothing.
+    `keep_ids=False` keeps the count only: the ids of a 10M-line file are ~750 MB of strings.
     """
     seq: int | None = None
     stamp = now()
     new_ids: list[str] = []
+    added = 0
     seen = 0
     robustness = bank.robustness or Robustness.strong
     for batch in check_batches(rows, IMPORT_BATCH):
@@ -253,7 +267,9 @@ def import_rows(
                 continue
             existing.add((e.signal_type, e.value))
             entry_id = new_id()
-            new_ids.append(entry_id)
+            added += 1
+            if keep_ids:
+                new_ids.append(entry_id)
             classification = e.classification or bank.default_classification
             common = dict(
                 bank_id=bank.id,
@@ -274,14 +290,14 @@ def import_rows(
         if out:  # Core executemany: no per-row ORM bookkeeping (every row has the same keys)
             session.execute(insert(BANK_ENTRIES), out)
     if not seen:
-        return []
+        return Imported(0, 0, [])
     record_event(
         session,
         "bank.entries_added",
         subject_type="bank",
         subject_id=bank.id,
         actor=actor,
-        data={"count": len(new_ids), "skipped_duplicates": seen - len(new_ids)},
+        data={"count": added, "skipped_duplicates": seen - added},
     )
     audit(
         session,
@@ -289,9 +305,9 @@ def import_rows(
         action="bank.entries_add",
         object_type="bank",
         object_id=bank.id,
-        details={"count": len(new_ids)},
+        details={"count": added},
     )
-    return new_ids
+    return Imported(added, seen, new_ids)
 
 
 def _refresh_statistics(session: Session) -> None:
