@@ -129,10 +129,17 @@ def load_changes(session: Session, after_seq: int) -> tuple[list[tuple[EntryMeta
         .where(BankEntry.change_seq > after_seq)
         .execution_options(yield_per=50_000)
     )
-    out = [
-        (EntryMeta(eid, bid, kind, st, value, cls or default, threshold, quarantined is not None), bool(on and bank_on))
-        for eid, bid, kind, st, value, cls, default, threshold, quarantined, on, bank_on in rows
-    ]
+    # The driver makes a new string per row for the few values every entry repeats (bank, kind,
+    # type, classification): one shared copy of each saves ~180 B per entry (1.8 GB at 10M).
+    shared: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    out: list[tuple[EntryMeta, bool]] = []
+    for eid, bid, kind, st, value, cls, default, threshold, quarantined, on, bank_on in rows:
+        key = (bid, kind, st, cls, default, threshold)
+        common = shared.get(key)
+        if common is None:
+            common = shared[key] = (bid, kind, st, cls or default, threshold)
+        b, k, t, c, th = common
+        out.append((EntryMeta(eid, b, k, t, value, c, th, quarantined is not None), bool(on and bank_on)))
     return out, seq
 
 
