@@ -186,3 +186,40 @@ def test_entry_ids_from_a_snapshot_follow_changes_like_a_matcher_built_from_scra
     assert [[h.entry.entry_id for h in again.match_pdq([q])] for q in queries] == [
         [h.entry.entry_id for h in fresh.match_pdq([q])] for q in queries
     ]
+
+
+def test_a_full_load_built_in_chunks_equals_one_applied_at_once() -> None:
+    """`Matcher.build` (the cold start: chunks straight into arrays) makes the very matcher that
+    `apply` makes from the same entries: every snapshot array equal, the same answers."""
+    from haven.core.clock import new_ids
+
+    rng = np.random.default_rng(8)
+    words = rng.integers(0, 2**63, size=(3000, 4), dtype=np.int64).astype(np.uint64)
+    ids = new_ids(3200)
+    entries: list[tuple[EntryMeta, bool]] = []
+    for i, w in enumerate(words):
+        meta = EntryMeta(
+            ids[i], f"bank{i % 3}", "known_csam", "pdq", _hex(w), ["A1", None, "B2"][i % 3], 31 + i % 3, i % 7 == 0
+        )
+        entries.append((meta, i % 11 != 0))  # some disabled: not loaded
+    for i in range(200):
+        value = f"{i:032x}"
+        entries.append((EntryMeta(ids[3000 + i], "bank9", "known_csam", "md5", value, "A2", 0, False), True))
+    rng.shuffle(entries)  # type: ignore[arg-type]
+    applied = Matcher()
+    applied.apply(entries, 17)
+    chunked = Matcher.build((entries[k : k + 450] for k in range(0, len(entries), 450)), 17)
+    a, b = applied.to_arrays(), chunked.to_arrays()
+    assert sorted(a) == sorted(b)
+    for key in a:
+        assert np.array_equal(a[key], b[key]), key
+    assert chunked.seq == 17 and chunked.max_threshold == applied.max_threshold == 33
+    assert chunked.stats() == applied.stats()
+    probe = [[("original", _hex(_flipped(w, 9)))] for w in words[:50]]
+
+    def answers(m: Matcher) -> list[list[tuple[str, int, bool]]]:
+        return [
+            sorted((h.entry.entry_id, h.distance, h.entry.quarantined) for h in g) for g in m.match_pdq_groups(probe)
+        ]
+
+    assert answers(chunked) == answers(applied) and any(answers(applied))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import cast
 
@@ -221,6 +222,45 @@ class Matcher:
             self.seq = max(self.seq, seq)
             if self.index.slots - len(self._ids) > max(COMPACT_MIN_DEAD, len(self._ids)):
                 self._compact()
+
+    @classmethod
+    def build(cls, chunks: Iterable[list[tuple[EntryMeta, bool]]], seq: int) -> Matcher:
+        """The matcher `Matcher().apply(all entries, seq)` makes (same slots, codes and answers),
+        built from chunks of a full load: only each chunk is held as Python objects, the PDQ
+        entries go straight into arrays (hash words, ids, codes) and the index is built once."""
+        m = cls()
+        words: list[npt.NDArray[np.uint64]] = []
+        ids: list[npt.NDArray[np.bytes_]] = []
+        banks: list[npt.NDArray[np.int32]] = []
+        classes: list[npt.NDArray[np.int32]] = []
+        held: list[npt.NDArray[np.bool_]] = []
+        for chunk in chunks:
+            pdq = [meta for meta, live in chunk if live and REGISTRY.get(meta.signal_type) is PDQ]
+            exact = [(meta, True) for meta, live in chunk if live and REGISTRY.get(meta.signal_type) is not PDQ]
+            if exact:
+                m.apply(exact, 0)  # exact-hash entries live in dictionaries either way
+            if not pdq:
+                continue
+            words.append(hex_to_words([meta.value for meta in pdq]))
+            ids.append(np.array([meta.entry_id.encode() for meta in pdq], dtype="S"))
+            codes = [m._code(meta) for meta in pdq]
+            banks.append(np.array([b for b, _ in codes], dtype=np.int32))
+            classes.append(np.array([c for _, c in codes], dtype=np.int32))
+            held.append(np.array([meta.quarantined for meta in pdq], dtype=bool))
+            for meta in pdq:
+                m._thresholds[meta.threshold] += 1
+        if words:
+            index = PDQIndex(capacity=max(1024, sum(len(w) for w in words)))
+            index.add(np.concatenate(words))
+            index.merge()
+            m.index = index
+            m._ids = EntryIds(np.concatenate(ids))
+            m._slot_bank = np.concatenate(banks)
+            m._slot_class = np.concatenate(classes)
+            m._slot_quarantined = np.concatenate(held)
+        m._set_max_threshold()
+        m.seq = seq
+        return m
 
     def _compact(self) -> None:
         """Rebuild the index from the live slots only (when removed slots outnumber live ones) and

@@ -20,6 +20,7 @@ import os
 import threading
 import time
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -106,9 +107,19 @@ def current_seq(session: Session) -> int:
 
 def load_changes(session: Session, after_seq: int) -> tuple[list[tuple[EntryMeta, bool]], int]:
     """Entries changed after `after_seq`, each with whether it is live (enabled in an enabled bank)."""
+    chunks, seq = iter_changes(session, after_seq)
+    return [change for chunk in chunks for change in chunk], seq
+
+
+#: Rows per chunk of `iter_changes` (a full load holds one chunk of Python objects at a time).
+CHUNK_ROWS = 50_000
+
+
+def iter_changes(session: Session, after_seq: int) -> tuple[Iterator[list[tuple[EntryMeta, bool]]], int]:
+    """`load_changes` in chunks of CHUNK_ROWS, read while the caller's session is open."""
     seq = current_seq(session)
     if seq <= after_seq:
-        return [], seq
+        return iter(()), seq
     # Columns, not ORM entities: a cold start or `haven bank snapshot` reads every entry, and
     # 1,000,000 BankEntry objects took 44.8 s and 680 MB on SQLite (this: see docs/throughput.md).
     rows = session.execute(
@@ -127,20 +138,25 @@ def load_changes(session: Session, after_seq: int) -> tuple[list[tuple[EntryMeta
         )
         .join(Bank, Bank.id == BankEntry.bank_id)
         .where(BankEntry.change_seq > after_seq)
-        .execution_options(yield_per=50_000)
+        .execution_options(yield_per=CHUNK_ROWS)
     )
-    # The driver makes a new string per row for the few values every entry repeats (bank, kind,
-    # type, classification): one shared copy of each saves ~180 B per entry (1.8 GB at 10M).
-    shared: dict[tuple[Any, ...], tuple[Any, ...]] = {}
-    out: list[tuple[EntryMeta, bool]] = []
-    for eid, bid, kind, st, value, cls, default, threshold, quarantined, on, bank_on in rows:
-        key = (bid, kind, st, cls, default, threshold)
-        common = shared.get(key)
-        if common is None:
-            common = shared[key] = (bid, kind, st, cls or default, threshold)
-        b, k, t, c, th = common
-        out.append((EntryMeta(eid, b, k, t, value, c, th, quarantined is not None), bool(on and bank_on)))
-    return out, seq
+
+    def chunks() -> Iterator[list[tuple[EntryMeta, bool]]]:
+        # The driver makes a new string per row for the few values every entry repeats (bank,
+        # kind, type, classification): one shared copy of each saves ~180 B per entry.
+        shared: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        for part in rows.partitions():
+            out: list[tuple[EntryMeta, bool]] = []
+            for eid, bid, kind, st, value, cls, default, threshold, quarantined, on, bank_on in part:
+                key = (bid, kind, st, cls, default, threshold)
+                common = shared.get(key)
+                if common is None:
+                    common = shared[key] = (bid, kind, st, cls or default, threshold)
+                b, k, t, c, th = common
+                out.append((EntryMeta(eid, b, k, t, value, c, th, quarantined is not None), bool(on and bank_on)))
+            yield out
+
+    return chunks(), seq
 
 
 def load_deleted(session: Session, after_seq: int) -> list[str]:
@@ -199,6 +215,14 @@ class MatcherRuntime:
                 self._load_snapshot()
             with self.db.reading() as s:  # a poll: on SQLite it must not take the write lock
                 seen = self.matcher.seq
+                loaded = 0
+                if seen == 0 and not len(self.matcher):
+                    # A full load (no usable snapshot): built chunk by chunk into the matcher's
+                    # arrays, never holding every entry as Python objects (10M entries peaked at
+                    # 8.1 GB through `apply`).
+                    chunks, seq = iter_changes(s, 0)
+                    self.matcher = Matcher.build(chunks, seq)
+                    seen, loaded = self.matcher.seq, len(self.matcher)
                 changes, seq = load_changes(s, seen)
                 deleted = load_deleted(s, seen) if seq > seen else []
             if deleted:
@@ -211,13 +235,13 @@ class MatcherRuntime:
             self.loaded = True
             self.last_error = None
             self.last_refresh = time.monotonic()
-            if self.snapshot_after is not None and len(changes) >= self.snapshot_after:
+            if self.snapshot_after is not None and loaded + len(changes) >= self.snapshot_after:
                 try:
                     self._write_snapshot()
                 except OSError as exc:  # a snapshot only speeds up the next start
                     log.warning("match index snapshot failed", extra={"error": str(exc)})
                 self.last_refresh = time.monotonic()
-            return len(changes)
+            return loaded + len(changes)
 
     def write_snapshot(self) -> Path:
         """Write the snapshot now (after applying the latest changes); returns its path."""

@@ -325,8 +325,8 @@ def _existing_values(session: Session, bank_id: str, batch: list[EntryIn]) -> se
 
     The bank and the variant test are applied here, not in SQL: given `bank_id = ?` too, SQLite's
     planner (no statistics) walks the bank_id index, reading every entry of the bank once per
-    batch, so an import grew with the square of the bank (10M lines: 2.5 GB of pages read a
-    minute, hours in all). The rows of these values in other banks are few."""
+    batch, so an import grew with the square of the bank (1M lines into a new bank: 81 s, now
+    39 s). The rows of these values in other banks are few."""
     by_type: dict[str, set[str]] = {}
     for e in batch:
         by_type.setdefault(e.signal_type, set()).add(e.value)
