@@ -7,7 +7,9 @@ for the priority (as in tests/classify/test_content_classify.py)."""
 from __future__ import annotations
 
 import json
+import threading
 
+import pytest
 from sqlalchemy import select
 
 from haven.core.db import Database
@@ -61,3 +63,45 @@ def test_classifiers_run_in_the_worker_and_raise_the_verdict(
         assert set(kept.scores) >= {"opennsfw", "apparent_age"}
         written = s.scalars(select(QuarantineObject).where(QuarantineObject.content_id == public["id"])).all()
         assert written == []  # allowed content's bytes are never written
+
+
+def test_an_adults_own_upload_that_scores_as_a_minor_asks_for_reassurance_after_deferred_classifying(
+    settings: Settings, server: LiveServer, api_key: str, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The apparent-age score of an own upload (profile, avatar, selfie) arrives with the deferred
+    classification, after the upload was answered: the youth consumer must act on that
+    settlement, not on the upload's first one (which has no score yet). The threshold is lowered
+    so that a benign picture counts; a non-own surface never asks."""
+    from haven.core import jobs
+    from haven.youth import subscribers
+    from haven.youth.models import ReassuranceRequest
+
+    settings.apparent_minor_threshold = 0.0
+    monkeypatch.setattr(subscribers, "get_settings", lambda: settings)  # the consumer reads the global
+    # Hold the classification until the worker has run what the upload itself queued: in
+    # production the worker often gets there first, and then the score was not there to read.
+    gate = threading.Event()
+    real = deferred.classify_settled
+
+    def gated(*args, **kwargs):  # type: ignore[no-untyped-def]
+        assert gate.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(deferred, "classify_settled", gated)
+    with server.client(api_key) as c:
+        assert c.put("/v1/accounts/adult-7", json={"age_band": "adult"}).status_code == 200
+        for name, surface in (("p.jpg", "profile"), ("m.jpg", "message")):
+            meta = {"uploader": "adult-7", "surface": surface}
+            r = c.post(
+                "/v1/content", files={"file": (name, encode(sample("coffee")))}, data={"metadata": json.dumps(meta)}
+            )
+            assert r.status_code == 200 and r.json()["verdict"]["action"] == "allow", r.text
+    while jobs.work(db, once=True):  # the upload's own events first, no score yet
+        pass
+    gate.set()
+    assert deferred.drain() <= 2
+    while jobs.work(db, once=True):
+        pass
+    with db.session() as s:
+        asked = s.scalars(select(ReassuranceRequest).where(ReassuranceRequest.account_id == "adult-7")).all()
+        assert [(a.reason_code, "profile" in a.reason) for a in asked] == [("apparent_minor_upload", True)]

@@ -37,6 +37,7 @@ VERDICT_FIELDS = {
     "category",
     "actions",
     "shadow",
+    "surface",
 }
 
 

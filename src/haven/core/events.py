@@ -372,6 +372,8 @@ class ContentVerdict(Payload):
     category: str | None
     actions: list[str]
     shadow: list[ShadowHitData]
+    #: The item's surface (profile, avatar, message...), so that a consumer can filter on it.
+    surface: str | None = None
 
 
 class ContentEnforcementRequested(Payload):

@@ -179,6 +179,7 @@ def _record(
             "pending_analysis": inp.pending_analysis,
             "analysis": inp.analysis,
             "previous_action": before,
+            "surface": item.surface,
             **decision.to_event(),
         },
     )

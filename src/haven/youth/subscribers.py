@@ -153,19 +153,24 @@ def held_fan_out(session: Session, event: Event) -> None:
 OWN_SURFACES = ("profile", "avatar", "selfie", "own")
 
 
-def _own_upload(d: Mapping[str, Any]) -> bool:
-    return bool(d.get("uploader")) and d.get("surface") in OWN_SURFACES
+def _own_upload_scored(d: Mapping[str, Any]) -> bool:
+    return bool(d.get("uploader")) and d.get("surface") in OWN_SURFACES and not d.get("pending_analysis")
 
 
-@subscribe("content.received", name="youth-apparent-minor", when=_own_upload)
+@subscribe("content.verdict", name="youth-apparent-minor", when=_own_upload_scored)
 def apparent_minor_upload(session: Session, event: Event) -> None:
-    """An adult account's own upload scores as an apparent minor: perhaps the account is a child's."""
+    """An adult account's own upload scores as an apparent minor: perhaps the account is a child's.
+
+    On the verdict whose classification is done (not `pending_analysis`): with the default
+    deferred classifiers the score arrives with a later settlement than the upload's first, and
+    reading it at `content.received` found none. Later settlements of the same item ask nothing
+    twice (one pending request per account and reason)."""
     from haven.screening.models import ContentItem
 
     d = event.data or {}
     uploader = str(d.get("uploader") or "")
     item = session.get(ContentItem, event.subject_id)
-    if not _own_upload(d) or item is None:
+    if not _own_upload_scored(d) or item is None:
         return
     score = ((item.scores or {}).get("apparent_age") or {}).get("scores", {}).get("minor")
     if not isinstance(score, int | float) or score < get_settings().apparent_minor_threshold:
