@@ -207,3 +207,19 @@ def test_snapshot_index_is_memory_mapped_and_still_takes_changes(db: Database, s
     rt.refresh()
     assert new_id in [h.entry.entry_id for h in rt.matcher.match_pdq([("q", _pdq(3, 40))])]
     assert path.read_bytes() == before
+
+
+def test_an_empty_matcher_is_built_from_what_arrives_and_kept_while_nothing_changes(
+    db: Database, settings: Settings
+) -> None:
+    """A process that starts on an empty database keeps its matcher while nothing changes (no
+    rebuild per poll), and builds the entries that arrive later as a full load would."""
+    rt = MatcherRuntime(db, settings, snapshot_after=None)
+    rt.refresh()
+    first = rt.matcher
+    assert rt.refresh() == 0 and rt.matcher is first
+    _bank(db, "late", [("pdq", _pdq(i)) for i in range(6)] + [("md5", _md5(1))])
+    assert rt.refresh() == 7 and rt.matcher is not first
+    fresh = MatcherRuntime(db, settings.model_copy(update={"var_dir": settings.var_dir / "other"}), snapshot_after=None)
+    fresh.refresh()
+    assert _answers(rt) == _answers(fresh) and rt.matcher.stats() == fresh.matcher.stats()

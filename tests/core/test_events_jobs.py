@@ -109,22 +109,15 @@ def test_a_subscriber_filter_queues_only_the_events_it_wants(db: Database) -> No
 
     FILTERED.clear()
     with events.declared("test.thing_filtered", "thing", Wanted), db.session() as s:
-        record_event(
-            s,
-            "test.thing_filtered",
-            subject_type="thing",
-            subject_id="no",
-            actor="system:test",
-            data={"wanted": False},
-        )
-        record_event(
-            s,
-            "test.thing_filtered",
-            subject_type="thing",
-            subject_id="yes",
-            actor="system:test",
-            data={"wanted": True},
-        )
+        for subject, wanted in (("no", False), ("yes", True)):
+            record_event(
+                s,
+                "test.thing_filtered",
+                subject_type="thing",
+                subject_id=subject,
+                actor="system:test",
+                data={"wanted": wanted},
+            )
     with db.reading() as s:
         kinds = sorted(s.scalars(select(Job.kind).where(Job.kind.like("event:test-f%"))))
     assert kinds == ["event:test-filter-fails", "event:test-filter-fails", "event:test-filtered"]

@@ -235,10 +235,16 @@ class Matcher:
         classes: list[npt.NDArray[np.int32]] = []
         held: list[npt.NDArray[np.bool_]] = []
         for chunk in chunks:
-            pdq = [meta for meta, live in chunk if live and REGISTRY.get(meta.signal_type) is PDQ]
-            exact = [(meta, True) for meta, live in chunk if live and REGISTRY.get(meta.signal_type) is not PDQ]
-            if exact:
-                m.apply(exact, 0)  # exact-hash entries live in dictionaries either way
+            pdq: list[EntryMeta] = []
+            other: list[tuple[EntryMeta, bool]] = []
+            for meta, live in chunk:
+                if live:
+                    if REGISTRY.get(meta.signal_type) is PDQ:
+                        pdq.append(meta)
+                    else:
+                        other.append((meta, True))
+            if other:
+                m.apply(other, 0)  # exact-hash entries live in dictionaries either way
             if not pdq:
                 continue
             words.append(hex_to_words([meta.value for meta in pdq]))

@@ -121,7 +121,7 @@ def iter_changes(session: Session, after_seq: int) -> tuple[Iterator[list[tuple[
     if seq <= after_seq:
         return iter(()), seq
     # Columns, not ORM entities: a cold start or `haven bank snapshot` reads every entry, and
-    # 1,000,000 BankEntry objects took 44.8 s and 680 MB on SQLite (this: see docs/throughput.md).
+    # 1,000,000 BankEntry objects took 44.8 s and 680 MB on SQLite (docs/throughput.md).
     rows = session.execute(
         select(
             BankEntry.id,
@@ -216,15 +216,20 @@ class MatcherRuntime:
             with self.db.reading() as s:  # a poll: on SQLite it must not take the write lock
                 seen = self.matcher.seq
                 loaded = 0
-                if seen == 0 and not len(self.matcher):
-                    # A full load (no usable snapshot): built chunk by chunk into the matcher's
-                    # arrays, never holding every entry as Python objects (10M entries peaked at
-                    # 8.1 GB through `apply`).
-                    chunks, seq = iter_changes(s, 0)
-                    self.matcher = Matcher.build(chunks, seq)
-                    seen, loaded = self.matcher.seq, len(self.matcher)
-                changes, seq = load_changes(s, seen)
-                deleted = load_deleted(s, seen) if seq > seen else []
+                changes: list[tuple[EntryMeta, bool]] = []
+                deleted: list[str] = []
+                if not len(self.matcher):
+                    # Nothing held (a first start without a usable snapshot, or every entry gone):
+                    # the changes are built chunk by chunk into a new matcher's arrays, never all
+                    # held as Python objects (10M entries peaked at 8.1 GB through `apply`), and
+                    # there is nothing to remove.
+                    chunks, seq = iter_changes(s, seen)
+                    if seq > seen:
+                        self.matcher = Matcher.build(chunks, seq)
+                        loaded = len(self.matcher)
+                else:
+                    changes, seq = load_changes(s, seen)
+                    deleted = load_deleted(s, seen) if seq > seen else []
             if deleted:
                 gone = [(EntryMeta(d, "", "", "", "", None, 0, False), False) for d in deleted]
                 changes = gone + changes

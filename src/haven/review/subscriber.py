@@ -62,14 +62,12 @@ def _may_need_task(data: Mapping[str, Any]) -> bool:
 
 @subscribe("content.verdict", name="review-tasks", when=_may_need_task)
 def task_from_verdict(session: Session, event: Event) -> None:
-    action = event.data.get("action")
-    if action not in ("review", "block"):
+    # Not for a later settlement that left the verdict as it was (deferred classifiers, video
+    # frames): the first settlement's task stands. Opening one from such an event raced the
+    # first and could leave a known-material task at severity 2 instead of its A1's 4.
+    if not _may_need_task(event.data):
         return
-    if event.data.get("previous_action") == action:
-        # A later settlement that left the verdict as it was (deferred classifiers, video
-        # frames): the first settlement's task stands. Opening one from this event raced the
-        # first and could leave a known-material task at severity 2 instead of its A1's 4.
-        return
+    action = event.data["action"]
     item = session.get(ContentItem, event.subject_id)
     if item is None:
         return

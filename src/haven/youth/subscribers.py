@@ -96,11 +96,15 @@ def stated_age_in_chat(session: Session, event: Event) -> None:
         )
 
 
-@subscribe("message.received", name="youth-fan-out", when=lambda d: d.get("rule") in HOLD_RULES)
+def _held(d: Mapping[str, Any]) -> bool:
+    return d.get("rule") in HOLD_RULES
+
+
+@subscribe("message.received", name="youth-fan-out", when=_held)
 def held_fan_out(session: Session, event: Event) -> None:
     """An adult whose messages to minors outside their connections were held, to many distinct
     minors in a week, goes to the grooming queue (one open task per account, raised not repeated)."""
-    if (event.data or {}).get("rule") not in HOLD_RULES:
+    if not _held(event.data or {}):
         return
     msg = _message(session, event)
     if msg is None:
